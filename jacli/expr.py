@@ -1,0 +1,123 @@
+"""Expressions: plain frozen trees of operator name, arguments and an attribute.
+
+One node type serves the user's input and jacli's answers. ``op`` is a key of the
+operator registry (:mod:`jacli.ops`); ``attr`` carries what is not a sub-expression: a
+name, a number, an integer power, the sizes of ``I(n)``, ``K(m,n)``, ``ones(m,n)``.
+``col`` is the 1-based column in the source text, kept for messages and left out of
+equality, so that ``parse(print(e)) == e``.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+
+class Expr:
+    __slots__ = ("op", "args", "attr", "col", "_hash")
+
+    def __init__(self, op: str, args: tuple["Expr", ...] = (), attr: Any = None, col: int | None = None):
+        object.__setattr__(self, "op", op)
+        object.__setattr__(self, "args", tuple(args))
+        object.__setattr__(self, "attr", attr)
+        object.__setattr__(self, "col", col)
+        object.__setattr__(self, "_hash", hash((op, self.args, attr)))
+
+    def __setattr__(self, key, value):
+        raise AttributeError("Expr is immutable")
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Expr) or self._hash != other._hash:
+            return False
+        return self.op == other.op and self.attr == other.attr and self.args == other.args
+
+    def __repr__(self) -> str:
+        from .printer import to_text
+
+        try:
+            return f"Expr({to_text(self)!r})"
+        except Exception:  # printing a malformed tree must not hide the tree
+            return f"Expr({self.op!r}, {self.args!r}, {self.attr!r})"
+
+    def walk(self) -> Iterator["Expr"]:
+        """Every node, children before parents."""
+        for a in self.args:
+            yield from a.walk()
+        yield self
+
+    def names(self) -> list[str]:
+        """The matrix names in the order they first occur."""
+        seen: dict[str, None] = {}
+        for node in self.walk():
+            if node.op == "name":
+                seen.setdefault(node.attr, None)
+        return list(seen)
+
+    def with_args(self, *args: "Expr") -> "Expr":
+        return Expr(self.op, args, self.attr, self.col)
+
+
+# Constructors used by the derivative rules and the simplifier. They build plain nodes;
+# simplification lives in jacli.simplify.
+def name(n: str) -> Expr:
+    return Expr("name", (), n)
+
+
+def num(x: float) -> Expr:
+    return Expr("num", (), float(x))
+
+
+def eye(n: int) -> Expr:
+    return Expr("I", (), int(n))
+
+
+def comm(m: int, n: int) -> Expr:
+    return Expr("K", (), (int(m), int(n)))
+
+
+def ones(m: int, n: int) -> Expr:
+    return Expr("ones", (), (int(m), int(n)))
+
+
+def zeros(m: int, n: int) -> Expr:
+    return Expr("zeros", (), (int(m), int(n)))
+
+
+def T(a: Expr) -> Expr:
+    return Expr("T", (a,))
+
+
+def neg(a: Expr) -> Expr:
+    return Expr("neg", (a,))
+
+
+def add(a: Expr, b: Expr) -> Expr:
+    return Expr("add", (a, b))
+
+
+def matmul(a: Expr, b: Expr) -> Expr:
+    return Expr("matmul", (a, b))
+
+
+def smul(s: Expr, a: Expr) -> Expr:
+    return Expr("smul", (s, a))
+
+
+def kron(a: Expr, b: Expr) -> Expr:
+    return Expr("kron", (a, b))
+
+
+def vec(a: Expr) -> Expr:
+    return Expr("vec", (a,))
+
+
+def diag(a: Expr) -> Expr:
+    """The diagonal matrix of a vector."""
+    return Expr("diag", (a,))
+
+
+def call(op: str, *args: Expr, attr: Any = None) -> Expr:
+    return Expr(op, args, attr)

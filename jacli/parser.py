@@ -1,0 +1,406 @@
+"""Tokenizer and recursive-descent parser for jacli's expression language.
+
+Each ``_parse_<rule>`` method implements the grammar line in its docstring. Errors are
+:class:`JacliError` with a 1-based column and the user's words, never token names.
+
+Precedence, loosest first (all binary operators associate to the left)::
+
+    + -          sum and difference
+    - (prefix)   negation of what follows up to the next + or -
+    ⊗            Kronecker product
+    ∘ .* ./      Hadamard product and elementwise division
+    * @ · juxtaposition   matrix product (a 1×1 factor makes it a scalar multiple)
+    - (prefix)   negation of one operand, after a binary operator (A ⊗ -B)
+    ' ᵀ ^T ⁻¹ ^-1 ⁻ᵀ ^-T ^k ²   postfix: transpose, inverse, integer power
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import ops
+from .errors import JacliError
+from .expr import Expr
+
+_SUPERSCRIPT = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7",
+                "⁸": "8", "⁹": "9", "⁻": "-", "ᵀ": "T"}
+_SUBSCRIPT = {"₀": "0", "₁": "1", "₂": "2", "₃": "3", "₄": "4", "₅": "5", "₆": "6", "₇": "7",
+              "₈": "8", "₉": "9"}
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<name>[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*)
+  | (?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ]+)
+  | (?P<sub>[₀₁₂₃₄₅₆₇₈₉]+)
+  | (?P<op>\.\*|\./|[-+*@·⊗∘⊙'(),^\[\]])
+    """,
+    re.VERBOSE,
+)
+
+# Spellings that mean the same operator.
+_OP_ALIASES = {"·": "*", "⊙": "∘", ".*": "∘"}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # num, name, sup, sub, op, end
+    text: str
+    col: int  # 1-based
+
+    def shown(self) -> str:
+        return "the end" if self.kind == "end" else f"'{self.text}'"
+
+
+def tokenize(source: str) -> list[Token]:
+    tokens = []
+    pos = 0
+    while pos < len(source):
+        m = _TOKEN.match(source, pos)
+        if m is None:
+            raise JacliError(f"unexpected character '{source[pos]}' at column {pos + 1}",
+                             column=pos + 1, source=source)
+        kind = m.lastgroup
+        if kind != "space":
+            text = m.group()
+            tokens.append(Token(kind, _OP_ALIASES.get(text, text), pos + 1))
+        pos = m.end()
+    tokens.append(Token("end", "", len(source) + 1))
+    return tokens
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """An expression and the names after ``wrt``, in order."""
+
+    expr: Expr
+    wrt: tuple[str, ...]
+    source: str
+
+
+def parse(source: str, *, require_wrt: bool = True) -> Parsed:
+    """Parse ``EXPR wrt X[, Y ...]``. Without ``require_wrt`` the tail may be absent."""
+    return _Parser(source).parse_input(require_wrt)
+
+
+def parse_expr(source: str) -> Expr:
+    """Parse an expression with no ``wrt`` tail."""
+    return _Parser(source).parse_formula_single()
+
+
+def parse_formula(source: str) -> list[Expr]:
+    """Parse a claimed Jacobian: one expression, or ``[J1, J2, ...]`` for several names."""
+    return _Parser(source).parse_formula()
+
+
+class _Parser:
+    def __init__(self, source: str):
+        self.source = source
+        self.tokens = tokenize(source)
+        self.i = 0
+
+    # -- helpers -------------------------------------------------------------------
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def peek(self, k: int = 1) -> Token:
+        return self.tokens[min(self.i + k, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        t = self.tokens[self.i]
+        self.i += 1
+        return t
+
+    def at(self, kind: str, text: str | None = None) -> bool:
+        t = self.tok
+        return t.kind == kind and (text is None or t.text == text)
+
+    def error(self, message: str, col: int | None = None) -> JacliError:
+        col = self.tok.col if col is None else col
+        return JacliError(f"{message} at column {col}", column=col, source=self.source)
+
+    def expect_close(self, opener: Token) -> None:
+        if not self.at("op", ")"):
+            raise self.error(f"expected ')' to close '(' at column {opener.col}, found {self.tok.shown()}")
+        self.advance()
+
+    def starts_operand(self) -> bool:
+        t = self.tok
+        return (t.kind in ("num", "name") and t.text != "wrt") or (t.kind == "op" and t.text == "(")
+
+    # -- grammar -------------------------------------------------------------------
+    def parse_input(self, require_wrt: bool) -> Parsed:
+        """input = expr ["wrt" NAME {"," NAME}] END"""
+        if self.tok.kind == "end":
+            raise JacliError("empty expression", column=1, source=self.source)
+        if self.at("name", "wrt"):
+            raise self.error("expected an expression before 'wrt'")
+        expr = self._parse_expr()
+        wrt: list[str] = []
+        if self.at("name", "wrt"):
+            kw = self.advance()
+            if self.tok.kind == "end":
+                raise self.error("nothing after 'wrt': name the variable, as in 'wrt X',", kw.col)
+            while True:
+                t = self.tok
+                if t.kind != "name" or t.text in ops.RESERVED:
+                    raise self.error(f"expected a name after 'wrt', found {t.shown()}")
+                self.advance()
+                if t.text in wrt:
+                    raise self.error(f"'{t.text}' is named twice after 'wrt'", t.col)
+                if t.text not in expr.names():
+                    raise self.error(f"'{t.text}' after 'wrt' does not occur in the expression", t.col)
+                wrt.append(t.text)
+                if not self.at("op", ","):
+                    break
+                self.advance()
+        if self.tok.kind != "end":
+            raise self._unexpected()
+        if require_wrt and not wrt:
+            raise self.error("no 'wrt': say what to differentiate by, as in \"A X B wrt X\",")
+        return Parsed(expr, tuple(wrt), self.source)
+
+    def parse_formula_single(self) -> Expr:
+        if self.tok.kind == "end":
+            raise JacliError("empty expression", column=1, source=self.source)
+        expr = self._parse_expr()
+        if self.tok.kind != "end":
+            raise self._unexpected()
+        return expr
+
+    def parse_formula(self) -> list[Expr]:
+        """formula = expr | "[" expr {"," expr} "]" END"""
+        if not self.at("op", "["):
+            return [self.parse_formula_single()]
+        opener = self.advance()
+        blocks = [self._parse_expr()]
+        while self.at("op", ","):
+            self.advance()
+            blocks.append(self._parse_expr())
+        if not self.at("op", "]"):
+            raise self.error(f"expected ']' to close '[' at column {opener.col}, found {self.tok.shown()}")
+        self.advance()
+        if self.tok.kind != "end":
+            raise self._unexpected()
+        return blocks
+
+    def _unexpected(self) -> JacliError:
+        t = self.tok
+        if t.kind == "op" and t.text == ")":
+            return self.error("unmatched ')'")
+        if t.kind == "name" and t.text == "wrt":
+            return self.error("unexpected 'wrt'")
+        return self.error(f"unexpected {t.shown()}")
+
+    def _operand_error(self, after: Token) -> JacliError:
+        if self.tok.kind == "end":
+            return self.error(f"expected an expression after '{after.text}' at column {after.col}, found the end")
+        return self.error(f"expected an expression after '{after.text}', found {self.tok.shown()}")
+
+    def _parse_expr(self) -> Expr:
+        """expr = neg {("+" | "-") neg}"""
+        left = self._parse_neg()
+        while self.at("op", "+") or self.at("op", "-"):
+            op = self.advance()
+            if not (self.starts_operand() or self.at("op", "-")):
+                raise self._operand_error(op)
+            right = self._parse_neg()
+            if op.text == "-":
+                right = Expr("neg", (right,), col=op.col)
+            left = Expr("add", (left, right), col=op.col)
+        return left
+
+    def _parse_neg(self) -> Expr:
+        """neg = "-" neg | kron"""
+        if self.at("op", "-"):
+            op = self.advance()
+            if not (self.starts_operand() or self.at("op", "-")):
+                raise self._operand_error(op)
+            return Expr("neg", (self._parse_neg(),), col=op.col)
+        return self._parse_kron()
+
+    def _parse_kron(self) -> Expr:
+        """kron = had {"⊗" had}"""
+        left = self._parse_had()
+        while self.at("op", "⊗"):
+            op = self.advance()
+            left = Expr("kron", (left, self._parse_operand(op, self._parse_had)), col=op.col)
+        return left
+
+    def _parse_had(self) -> Expr:
+        """had = prod {("∘" | ".*" | "./") prod}"""
+        left = self._parse_prod()
+        while self.at("op", "∘") or self.at("op", "./"):
+            op = self.advance()
+            kind = "had" if op.text == "∘" else "ediv"
+            left = Expr(kind, (left, self._parse_operand(op, self._parse_prod)), col=op.col)
+        return left
+
+    def _parse_prod(self) -> Expr:
+        """prod = unary {("*" | "@" | "·") unary | unary}   (juxtaposition multiplies)"""
+        left = self._parse_unary()
+        while True:
+            if self.at("op", "*") or self.at("op", "@"):
+                op = self.advance()
+                left = Expr("mul", (left, self._parse_operand(op, self._parse_unary)), col=op.col)
+            elif self.starts_operand():
+                col = self.tok.col
+                left = Expr("mul", (left, self._parse_unary()), col=col)
+            else:
+                return left
+
+    def _parse_operand(self, op: Token, rule):
+        if not (self.starts_operand() or self.at("op", "-")):
+            raise self._operand_error(op)
+        return rule()
+
+    def _parse_unary(self) -> Expr:
+        """unary = "-" unary | postfix"""
+        if self.at("op", "-"):
+            op = self.advance()
+            return Expr("neg", (self._parse_operand(op, self._parse_unary),), col=op.col)
+        return self._parse_postfix()
+
+    def _parse_postfix(self) -> Expr:
+        """postfix = atom {"'" | SUPERSCRIPT | "^" power}"""
+        e = self._parse_atom()
+        while True:
+            t = self.tok
+            if t.kind == "op" and t.text == "'":
+                self.advance()
+                e = Expr("T", (e,), col=t.col)
+            elif t.kind == "sup":
+                self.advance()
+                text = "".join(_SUPERSCRIPT[c] for c in t.text)
+                pieces = re.findall(r"-T|T|-?\d+|-", text)
+                for piece in pieces:
+                    if piece == "-":
+                        raise self.error(f"cannot read the superscript '{t.text}'", t.col)
+                    e = self._apply_power(piece, e, t)
+            elif t.kind == "op" and t.text == "^":
+                self.advance()
+                e = self._apply_power(self._parse_power(t), e, t)
+            else:
+                return e
+
+    def _parse_power(self, caret: Token) -> str:
+        """power = ["-"] (INTEGER | "T") | "(" ["-"] INTEGER ")" """
+        paren = None
+        if self.at("op", "("):
+            paren = self.advance()
+        text = ""
+        if self.at("op", "-"):
+            self.advance()
+            text = "-"
+        t = self.tok
+        if t.kind == "name" and t.text == "T" and paren is None:
+            self.advance()
+            text += "T"
+        elif t.kind == "num" and t.text.isdigit():
+            self.advance()
+            text += t.text
+        else:
+            raise self.error(f"expected an integer power, T or -1 after '^' at column {caret.col}, found {t.shown()}")
+        if paren is not None:
+            self.expect_close(paren)
+        return text
+
+    def _apply_power(self, text: str, e: Expr, t: Token) -> Expr:
+        if text == "T":
+            return Expr("T", (e,), col=t.col)
+        if text == "-T":
+            return Expr("T", (Expr("inv", (e,), col=t.col),), col=t.col)
+        if text == "-1":
+            return Expr("inv", (e,), col=t.col)
+        if re.fullmatch(r"-?\d+", text):
+            return Expr("pow", (e,), int(text), col=t.col)
+        raise self.error(f"cannot read the superscript '{t.text}'", t.col)
+
+    def _parse_atom(self) -> Expr:
+        """atom = NUMBER | NAME | FUNCTION "(" args ")" | BUILTIN [sizes] | "(" expr ")" """
+        t = self.tok
+        if t.kind == "num":
+            self.advance()
+            return Expr("num", (), float(t.text), col=t.col)
+        if t.kind == "op" and t.text == "(":
+            self.advance()
+            if self.at("op", ")"):
+                raise self.error("empty parentheses")
+            e = self._parse_expr()
+            self.expect_close(t)
+            return e
+        if t.kind == "name" and t.text != "wrt":
+            self.advance()
+            if t.text in ops.BUILTINS:
+                return self._parse_builtin(t)
+            if t.text in ops.FUNCTIONS:
+                return self._parse_call(t)
+            nxt = self.tok
+            if nxt.kind == "op" and nxt.text == "(" and nxt.col == t.col + len(t.text):
+                hint = ops.suggest_function(t.text)
+                hint = f" (did you mean '{hint}'?)" if hint else f"; for a product write '{t.text} (...)' or '{t.text}*(...)'"
+                raise self.error(f"unknown function '{t.text}'{hint}", t.col)
+            return Expr("name", (), t.text, col=t.col)
+        if t.kind == "end":
+            raise self.error("expected an expression, found the end")
+        if t.kind == "op" and t.text == ")":
+            raise self.error("unmatched ')'")
+        raise self.error(f"expected an expression, found {t.shown()}")
+
+    def _parse_call(self, fn: Token) -> Expr:
+        """call = FUNCTION "(" expr {"," expr} ")" """
+        spec = ops.FUNCTIONS[fn.text]
+        if not self.at("op", "("):
+            raise self.error(f"expected '(' after '{fn.text}'")
+        opener = self.advance()
+        if self.at("op", ")"):
+            raise self.error(f"{fn.text} needs {_count(spec.arity, 'argument')}, got none")
+        args = [self._parse_expr()]
+        while self.at("op", ","):
+            self.advance()
+            args.append(self._parse_expr())
+        self.expect_close(opener)
+        if len(args) != spec.arity:
+            raise self.error(f"{fn.text} needs {_count(spec.arity, 'argument')}, got {len(args)}", fn.col)
+        return Expr(spec.name, tuple(args), col=fn.col)
+
+    def _parse_builtin(self, t: Token) -> Expr:
+        """builtin = "I" [SUBSCRIPT | "(" n ")"] | "K" "(" m "," n ")" | ("ones" | "zeros") ["(" m ["," n] ")"]"""
+        spec = ops.BUILTINS[t.text]
+        if t.text == "I" and self.tok.kind == "sub":
+            sub = self.advance()
+            n = int("".join(_SUBSCRIPT[c] for c in sub.text))
+            if n < 1:
+                raise self.error("I needs a positive size", sub.col)
+            return Expr("I", (), n, col=t.col)
+        if not self.at("op", "(") or self.tok.col != t.col + len(t.text):
+            if spec.bare:
+                return Expr(t.text, (), None, col=t.col)
+            raise self.error(f"{t.text} needs its sizes, as in {spec.example}", t.col)
+        opener = self.advance()
+        sizes = []
+        while True:
+            s = self.tok
+            if not (s.kind == "num" and s.text.isdigit()):
+                raise self.error(f"{t.text} takes positive integer sizes, as in {spec.example}; found {s.shown()}")
+            self.advance()
+            if int(s.text) < 1:
+                raise self.error(f"{t.text} needs positive sizes, as in {spec.example}; got {s.text}", s.col)
+            sizes.append(int(s.text))
+            if not self.at("op", ","):
+                break
+            self.advance()
+        self.expect_close(opener)
+        if len(sizes) not in spec.sizes:
+            raise self.error(f"{t.text} takes {' or '.join(map(str, spec.sizes))} sizes, as in {spec.example}; got {len(sizes)}", t.col)
+        if t.text == "I":
+            return Expr("I", (), sizes[0], col=t.col)
+        if len(sizes) == 1:
+            sizes.append(1)
+        return Expr(t.text, (), tuple(sizes), col=t.col)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
