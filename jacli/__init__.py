@@ -1,0 +1,12 @@
+"""jacli: Jacobians d vec(F) / d vec(X) of matrix expressions, closed form and numbers.
+
+>>> import numpy as np, jacli
+>>> jacli.derive("A X B wrt X", A=np.ones((2, 3)), B=np.ones((4, 5))).formula
+'Bᵀ ⊗ A'
+"""
+from .checking import CheckResult, check
+from .core import Result, derive, jacobian
+from .errors import ExitCode, JacliError
+
+__version__ = "0.1.0"
+__all__ = ["jacobian", "derive", "check", "Result", "CheckResult", "JacliError", "ExitCode"]

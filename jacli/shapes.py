@@ -200,9 +200,14 @@ def resolve_all(exprs: list[Expr], given: dict[str, tuple[int, int]], *, source:
             raise _error(str(e), node, source) from None
         if id(node) in shape_of:
             placeholder = shape_of[id(node)]
+
+            def conflict():
+                from .printer import to_text
+                return (f"{to_text(node)} is {u.show(shape)}, but where it stands it must be "
+                        f"{u.show(placeholder)}")
             try:
-                u.same(placeholder[0], shape[0], lambda: "inconsistent shapes")
-                u.same(placeholder[1], shape[1], lambda: "inconsistent shapes")
+                u.same(placeholder[0], shape[0], conflict)
+                u.same(placeholder[1], shape[1], conflict)
             except _Fail as e:
                 raise _error(str(e), node, source) from None
         else:

@@ -1,0 +1,220 @@
+"""The command line: parse arguments, call the library, render. Nothing else lives here."""
+from __future__ import annotations
+
+import os
+import re
+import sys
+import traceback
+from contextlib import contextmanager
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import ExitCode, JacliError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Jacobians of matrix expressions: d vec(F) / d vec(X), closed form and numbers.")
+
+_state = {"debug": bool(os.environ.get("JACLI_DEBUG"))}
+
+BUG_REPORT = "please report it with the command that caused it"
+
+
+class Format(str, Enum):
+    auto = "auto"
+    table = "table"
+    plain = "plain"
+    csv = "csv"
+    json = "json"
+    latex = "latex"
+
+
+class Vec(str, Enum):
+    col = "col"
+    row = "row"
+
+
+# -- errors: the one place where an error becomes a message and an exit code ------------
+def message_lines(err: JacliError, terminal: bool) -> list[str]:
+    lines = [f"jacli: error: {err.message}"]
+    if terminal and err.column and err.source and "\n" not in err.source:
+        lines.append(f"  {err.source}")
+        lines.append("  " + " " * (err.column - 1) + "^")
+    return lines
+
+
+@contextmanager
+def reporting():
+    """Turn jacli's error into a short message and exit 2; anything else is a bug: exit 70."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except JacliError as err:
+        sys.stderr.write("\n".join(message_lines(err, _stderr_is_terminal())) + "\n")
+        raise typer.Exit(ExitCode.BAD_INPUT) from None
+    except MemoryError:
+        sys.stderr.write("jacli: error: out of memory; lower --max-memory, or save with -o J.npy "
+                         "(block by block) or --sparse\n")
+        raise typer.Exit(ExitCode.BAD_INPUT) from None
+    except Exception as exc:  # noqa: BLE001 - a bug: say so, exit 70
+        if _state["debug"]:
+            traceback.print_exc()
+        else:
+            sys.stderr.write(f"jacli: internal error (a bug): {type(exc).__name__}: {exc}; {BUG_REPORT}; "
+                             "`jacli --debug ...` shows the traceback\n")
+        raise typer.Exit(ExitCode.INTERNAL) from None
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def warn(text: str) -> None:
+    sys.stderr.write(f"jacli: warning: {text}\n")
+
+
+# -- arguments --------------------------------------------------------------------------
+_NAME = re.compile(r"[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*")
+
+
+def read_bindings(specs: list[str] | None, values_file: str | None, max_bytes: float | None):
+    from .files import Binding, load_values_file, parse_spec
+
+    bindings: dict[str, Binding] = {}
+    if values_file:
+        for n, arr in load_values_file(values_file).items():
+            bindings[n] = Binding(arr.shape, arr, f"--values {values_file}")
+    seen = set()
+    for spec in specs or []:
+        name, eq, text = spec.partition("=")
+        name = name.strip()
+        if not eq or not _NAME.fullmatch(name):
+            raise JacliError(f"expected NAME=SPEC (as in A=A.npy or X=3x4), got {spec!r}")
+        if name in seen:
+            raise JacliError(f"{name} is bound twice")
+        seen.add(name)
+        bindings[name] = parse_spec(name, text, max_bytes=int(max_bytes) if max_bytes else None)
+    return bindings
+
+
+def parse_size(text: str | None) -> float:
+    """--max-memory: bytes, or a number with kB/MB/GB/TB (powers of 1000) or KiB/MiB/GiB/TiB."""
+    if text is None:
+        return default_max_memory()
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kKMGT]i?B?|B)?\s*", text)
+    if not m:
+        raise JacliError(f"--max-memory {text!r}: give bytes or a size such as 2GB or 512MiB")
+    unit = (m.group(2) or "B").upper().rstrip("B").replace("I", "i")
+    factor = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
+              "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}[unit]
+    return float(m.group(1)) * factor
+
+
+def default_max_memory() -> float:
+    """Half the memory available now."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024 * 0.5
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * 0.5
+    except (ValueError, OSError, AttributeError):
+        return 4e9
+
+
+# -- commands ---------------------------------------------------------------------------
+@app.callback()
+def main(debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")] = False,
+         version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False):
+    """jacli: Jacobians d vec(F)/d vec(X) of matrix expressions, closed form and numbers."""
+    if debug:
+        _state["debug"] = True
+    if version:
+        from . import __version__
+        print(f"jacli {__version__}")
+        raise typer.Exit()
+
+
+SpecArgs = Annotated[Optional[list[str]], typer.Argument(help="Bindings NAME=SPEC: a shape 3x4, 5 (a column), "
+                                                         "file.npy, file.npz[:key], file.csv, file.txt, or a JSON literal.")]
+
+
+@app.command()
+def derive(
+    expr: Annotated[str, typer.Argument(help='The expression, as in "A X B wrt X".')],
+    specs: SpecArgs = None,
+    values: Annotated[Optional[str], typer.Option("--values", help="A .npz file whose arrays bind names.")] = None,
+    random: Annotated[bool, typer.Option("--random", help="Seeded random values for names bound by shape only.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for --random.")] = 0,
+    output: Annotated[Optional[str], typer.Option("-o", "--output", help="Save the matrix: .npy .npz .csv .txt .json, or .tex for the formula.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="How to print: auto is a table on a terminal, plain when piped.")] = Format.auto,
+    symbolic: Annotated[bool, typer.Option("--symbolic", help="The closed form only; shapes suffice.")] = False,
+    vec: Annotated[Vec, typer.Option("--vec", help="col: vec stacks columns (default); row: stacks rows, as NumPy flattens.")] = Vec.col,
+    gradient: Annotated[bool, typer.Option("--gradient", help="For a scalar F: ∂f/∂X shaped like X.")] = False,
+    sparse: Annotated[bool, typer.Option("--sparse", help="Save a SciPy sparse .npz (-o J.npz).")] = False,
+    max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Largest dense Jacobian to build in memory (default: half the available memory).")] = None,
+):
+    """Differentiate: print the closed form, the Jacobian's shape and the matrix."""
+    with reporting():
+        from .commands import run_derive
+
+        run_derive(expr, read_bindings(specs, values, parse_size(max_memory)), random=random, seed=seed,
+                   output=output, fmt=fmt.value, symbolic=symbolic, vec=vec.value, gradient=gradient,
+                   sparse=sparse, max_bytes=parse_size(max_memory))
+
+
+@app.command()
+def check(
+    expr: Annotated[str, typer.Argument(help='The expression, as in "A X B wrt X".')],
+    specs: SpecArgs = None,
+    against: Annotated[Optional[str], typer.Option("--against", help="A claimed closed form, e.g. \"B' ⊗ A\".")] = None,
+    tol: Annotated[float, typer.Option("--tol", help="Largest accepted difference, relative to the Jacobian's largest entry (at least 1).")] = 1e-8,
+    values: Annotated[Optional[str], typer.Option("--values", help="A .npz file whose arrays bind names.")] = None,
+    random: Annotated[bool, typer.Option("--random", help="Accepted for symmetry with derive: names bound by shape only always get random values.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the random values.")] = 0,
+    save_values: Annotated[Optional[str], typer.Option("--save-values", help="Save the values used to a .npz (to reproduce a disagreement).")] = None,
+    vec: Annotated[Vec, typer.Option("--vec", help="col (default) or row.")] = Vec.col,
+    fmt: Annotated[Format, typer.Option("--format", help="auto, table, plain or json.")] = Format.auto,
+    max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Largest dense Jacobian to build in memory.")] = None,
+):
+    """Compare jacli's Jacobian with a numerical derivative, and with a claimed closed form."""
+    with reporting():
+        from .commands import run_check
+
+        code = run_check(expr, read_bindings(specs, values, parse_size(max_memory)), against=against, tol=tol,
+                         seed=seed, save_values=save_values, vec=vec.value, fmt=fmt.value,
+                         max_bytes=parse_size(max_memory))
+    raise typer.Exit(code)
+
+
+@app.command()
+def batch(
+    file: Annotated[str, typer.Argument(help="A file of lines, each what would follow `jacli` (derive or check); - for stdin.")],
+    fmt: Annotated[Format, typer.Option("--format", help="auto, plain, or json (JSON Lines).")] = Format.auto,
+):
+    """Run many derive/check lines in one process; exit 1 if any disagreed, 2 if any was bad input."""
+    with reporting():
+        from .commands import run_batch
+
+        code = run_batch(file, fmt=fmt.value)
+    raise typer.Exit(code)
+
+
+@app.command("parse")
+def parse_cmd(
+    expr: Annotated[str, typer.Argument(help="An expression, with or without wrt.")],
+    specs: SpecArgs = None,
+):
+    """Show how jacli reads an expression: fully parenthesised, with shapes when they are known."""
+    with reporting():
+        from .commands import run_parse
+
+        run_parse(expr, read_bindings(specs, None, None))

@@ -1,0 +1,291 @@
+"""What each command does, between the argument parsing of :mod:`jacli.cli` and the library."""
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+
+import numpy as np
+
+from .checking import CheckResult, check_problem, describe
+from .core import (Problem, check_domains, derive_problem, evaluate_blocks, needed_names, prepare,
+                   require_values)
+from .errors import ExitCode, JacliError
+from .files import atomic_write, check_output_path, save_matrix
+from .printer import to_text
+from .render import (latex_line, stdout_is_terminal, to_json, write_csv, write_plain, write_table)
+
+
+def _warn(problem: Problem) -> None:
+    for w in problem.warnings:
+        sys.stderr.write(f"jacli: warning: {w}\n")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def run_derive(expr, bindings, *, random, seed, output, fmt, symbolic, vec, gradient, sparse, max_bytes):
+    suffix = check_output_path(output) if output else None
+    if sparse and suffix != ".npz":
+        raise JacliError("--sparse saves a SciPy sparse matrix: give -o J.npz")
+    if sparse and gradient:
+        raise JacliError("--sparse and --gradient do not go together")
+    problem = prepare(expr, bindings, random=random, seed=seed)
+    _warn(problem)
+    if gradient:
+        if problem.shape != (1, 1):
+            raise JacliError(f"--gradient needs a scalar (1×1) expression; {to_text(problem.expr)} is "
+                             f"{problem.shape[0]}×{problem.shape[1]}")
+        if len(problem.wrt) != 1:
+            raise JacliError("--gradient takes one variable after wrt")
+    result = derive_problem(problem, vec=vec, symbolic=True)
+    formula_only = symbolic or suffix == ".tex"
+    matrix = None
+    if not formula_only:
+        require_values(problem, needed_names(result.blocks))
+        check_domains(problem)
+        if sparse:
+            from .core import save_sparse
+
+            save_sparse(problem, result.blocks, output)
+        elif suffix == ".npy" and fmt == "auto" and not gradient and len(result.blocks) == 1:
+            from .core import save_streamed
+
+            save_streamed(problem, result.blocks, output, max_bytes=max_bytes)
+        else:
+            matrix = evaluate_blocks(problem, result.blocks, max_bytes=max_bytes)
+            result.matrix = matrix
+    shown = result.gradient if gradient and matrix is not None else matrix
+    if output:
+        if suffix == ".tex":
+            atomic_write(output, lambda f: f.write((latex_line(result) + "\n").encode()))
+        elif shown is not None:
+            save_matrix(output, shown, formula=result.formula, latex=result.latex,
+                        comments=[f"J = {result.formula}", f"shape {shown.shape[0]}x{shown.shape[1]}"])
+        sys.stderr.write(f"jacli: wrote {output}\n")
+    terminal = stdout_is_terminal()
+    chosen = fmt if fmt != "auto" else ("table" if terminal else "plain")
+    printed = shown if (output is None or fmt != "auto") else None
+    if chosen == "table":
+        write_table(result, _console(), matrix=printed, gradient=gradient, symbolic=symbolic)
+    elif chosen == "plain":
+        write_plain(result, sys.stdout, matrix=printed, gradient=gradient, symbolic=symbolic or printed is None and output is None)
+    elif chosen == "csv":
+        if printed is None:
+            raise JacliError("--format csv prints the matrix: it needs values (not --symbolic)")
+        write_csv(printed, sys.stdout)
+    elif chosen == "json":
+        sys.stdout.write(to_json(result, printed, gradient) + "\n")
+    elif chosen == "latex":
+        sys.stdout.write(latex_line(result) + "\n")
+
+
+def run_parse(expr, bindings):
+    from .parser import parse
+
+    parsed = parse(expr, require_wrt=False)
+    print(to_text(parsed.expr, "parens") + (f" wrt {', '.join(parsed.wrt)}" if parsed.wrt else ""))
+    try:
+        problem = prepare(expr, bindings, require_wrt=False)
+    except JacliError as err:
+        print(f"shapes: not all known ({err.message})")
+        return
+    p, q = problem.shape
+    names = ", ".join(f"{n} {r}×{c}" for n, (r, c) in problem.names.items())
+    print(f"shape: {p}×{q}; {names}")
+
+
+# -- check -------------------------------------------------------------------------------
+def run_check(expr, bindings, *, against, tol, seed, save_values, vec, fmt, max_bytes) -> int:
+    save_suffix = check_output_path(save_values) if save_values else None
+    if save_suffix not in (None, ".npz"):
+        raise JacliError("--save-values writes a .npz file")
+    problem = prepare(expr, bindings, random_all=True, seed=seed)
+    _warn(problem)
+    result = check_problem(problem, against=against, tol=tol, vec=vec, max_bytes=max_bytes)
+    if save_values:
+        atomic_write(save_values, lambda f: np.savez(f, **result.values))
+    if fmt == "json":
+        sys.stdout.write(json.dumps(check_record(result)) + "\n")
+    elif fmt == "table" or (fmt == "auto" and stdout_is_terminal()):
+        from rich.text import Text
+
+        console = _console()
+        lines = describe(result)
+        console.print(Text(lines[0], style="bold green" if result.agree else "bold red"))
+        for line in lines[1:]:
+            console.print(Text(line, style="red" if "DISAGREES" in line or ": the claimed" in line else ""))
+    else:
+        sys.stdout.write("\n".join(describe(result)) + "\n")
+    return ExitCode.OK if result.agree else ExitCode.DISAGREE
+
+
+def check_record(result: CheckResult) -> dict:
+    worst = max(result.comparisons, key=lambda c: (not c.agree, c.max_abs if c.max_abs == c.max_abs else 0))
+    return {
+        "verdict": "agree" if result.agree else "disagree",
+        "expression": result.expression,
+        "wrt": list(result.wrt),
+        "shape": list(result.shape),
+        "max_abs_diff": _num(worst.max_abs),
+        "max_rel_diff": _num(worst.max_rel),
+        "where": worst.where or None,
+        "tol": result.tol,
+        "threshold": result.threshold,
+        "method": result.method,
+        "error_estimate": result.error_estimate,
+        "comparisons": [{"label": c.label, "formula": c.formula, "agree": c.agree, "max_abs_diff": _num(c.max_abs),
+                         "max_rel_diff": _num(c.max_rel), "where": c.where or None, "note": c.note or None}
+                        for c in result.comparisons],
+    }
+
+
+def _num(x: float):
+    return None if x != x else x
+
+
+# -- batch -------------------------------------------------------------------------------
+def _line_params(words: list[str]):
+    """Parse one batch line with the same options as the command line itself."""
+    import typer.main
+
+    from .cli import app
+
+    group = typer.main.get_command(app)
+    name = words[0] if words else ""
+    command = group.commands.get(name) if hasattr(group, "commands") else None
+    if command is None or name not in ("derive", "check"):
+        raise JacliError(f"a batch line starts with derive or check, not {name!r}")
+    try:
+        ctx = command.make_context(name, list(words[1:]))
+    except Exception as err:  # the parser's usage errors
+        message = getattr(err, "format_message", lambda: str(err))()
+        raise JacliError(f"{name}: {message}") from None
+    return name, ctx.params
+
+
+def run_line(words: list[str]) -> dict:
+    """One batch line: a record with its verdict (agree, disagree, ok, error)."""
+    from .cli import parse_size, read_bindings
+
+    name, params = _line_params(words)
+    max_bytes = parse_size(params.get("max_memory"))
+    bindings = read_bindings(params.get("specs"), params.get("values"), max_bytes)
+    if name == "check":
+        problem = prepare(params["expr"], bindings, random_all=True, seed=params["seed"])
+        result = check_problem(problem, against=params["against"], tol=params["tol"], vec=params["vec"].value,
+                               max_bytes=max_bytes)
+        if params.get("save_values"):
+            check_output_path(params["save_values"])
+            atomic_write(params["save_values"], lambda f: np.savez(f, **result.values))
+        return check_record(result)
+    problem = prepare(params["expr"], bindings, random=params["random"], seed=params["seed"])
+    output = params.get("output")
+    if output:
+        check_output_path(output)
+    symbolic = params["symbolic"] or not output
+    result = derive_problem(problem, vec=params["vec"].value, symbolic=symbolic, max_bytes=max_bytes)
+    if output and result.matrix is not None:
+        save_matrix(output, result.matrix, formula=result.formula, latex=result.latex)
+    return {"verdict": "ok", "expression": result.expression, "wrt": list(problem.wrt),
+            "formula": result.formula, "shape": list(result.shape), "output": output}
+
+
+def run_batch(path: str, *, fmt: str) -> int:
+    text = sys.stdin.read() if path == "-" else _read_text(path)
+    lines = [(i, line.strip()) for i, line in enumerate(text.splitlines(), 1)
+             if line.strip() and not line.lstrip().startswith("#")]
+    as_json = fmt == "json"
+    counts = {"agree": 0, "disagree": 0, "ok": 0, "error": 0}
+    bug = False
+    start = time.perf_counter()
+    progress = _progress(len(lines)) if not as_json else None
+    try:
+        for number, line in lines:
+            try:
+                record = run_line(shlex.split(line))
+            except JacliError as err:
+                record = {"verdict": "error", "error": err.message}
+            except ValueError as err:  # shlex: unbalanced quotes
+                record = {"verdict": "error", "error": f"cannot split the line: {err}"}
+            except Exception as err:  # noqa: BLE001 - a bug in one line must not stop the rest
+                bug = True
+                record = {"verdict": "error", "error": f"internal error (a bug): {type(err).__name__}: {err}"}
+            counts[record["verdict"]] += 1
+            record = {"line": number, "command": line, **record}
+            if as_json:
+                sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            else:
+                sys.stdout.write(_batch_line(record) + "\n")
+            if progress:
+                progress.advance()
+    finally:
+        if progress:
+            progress.stop()
+    seconds = time.perf_counter() - start
+    summary = {"lines": len(lines), **counts, "seconds": round(seconds, 3)}
+    if as_json:
+        sys.stdout.write(json.dumps({"summary": summary}) + "\n")
+    else:
+        parts = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+        sys.stdout.write(f"{len(lines)} lines: {parts or 'nothing to do'} ({seconds:.2f} s)\n")
+    if bug:
+        return ExitCode.INTERNAL
+    if counts["error"]:
+        return ExitCode.BAD_INPUT
+    return ExitCode.DISAGREE if counts["disagree"] else ExitCode.OK
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise JacliError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise JacliError(f"{path}: is a directory") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise JacliError(f"{path}: cannot read ({getattr(err, 'strerror', None) or err})") from None
+
+
+def _batch_line(r: dict) -> str:
+    head = f"{r['line']:>4}  {r['verdict']:<8}  {r['command']}"
+    if r["verdict"] == "error":
+        return f"{head}\n      {r['error']}"
+    if r["verdict"] == "ok":
+        return f"{head}\n      J = {r['formula']}"
+    where = f" at {r['where']}" if r.get("where") else ""
+    notes = [c["note"] for c in r.get("comparisons", []) if c.get("note")]
+    detail = notes[0] if notes else f"max abs diff {r['max_abs_diff']:.3g}, max rel diff {r['max_rel_diff']:.3g}{where}"
+    return f"{head}\n      {detail}"
+
+
+class _progress:
+    """A Rich progress bar on stderr for long batches on a terminal; nothing otherwise."""
+
+    def __new__(cls, total: int):
+        try:
+            terminal = sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            terminal = False
+        if total < 20 or not terminal:
+            return None
+        return super().__new__(cls)
+
+    def __init__(self, total: int):
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+        self.task = self.bar.add_task("batch", total=total)
+        self.bar.start()
+
+    def advance(self):
+        self.bar.advance(self.task)
+
+    def stop(self):
+        self.bar.stop()

@@ -1,0 +1,348 @@
+"""The library: from an expression and bindings to a closed form and a numeric Jacobian.
+
+Data flow: bindings (names to shapes or arrays) → parser (expression, wrt) → shapes
+(every node's shape) → chain rule (Jacobian as an expression) → simplifier → printer
+(text, LaTeX) and evaluator (numbers). The command line is a thin layer over this.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import ops
+from .calculus import jacobian_expr
+from .errors import JacliError
+from .evaluate import Evaluator
+from .expr import Expr, comm, matmul
+from .files import Binding, as_matrix
+from .parser import Parsed, parse
+from .printer import to_latex, to_text
+from .shapes import Shapes, infer, show_shape
+from .simplify import Simplifier
+
+DEFAULT_SEED = 0
+
+
+@dataclass
+class Problem:
+    """A parsed expression with every shape known and the values that were given."""
+
+    source: str
+    expr: Expr  # resolved: explicit products, sized identities
+    wrt: tuple[str, ...]
+    names: dict[str, tuple[int, int]]
+    values: dict[str, np.ndarray]
+    shapes: Shapes
+    randomized: tuple[str, ...] = ()
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.shapes(self.expr)
+
+
+def to_binding(name: str, value) -> Binding:
+    """A binding from the Python API: an array-like, or a shape tuple such as (3, 4)."""
+    if isinstance(value, Binding):
+        return value
+    if isinstance(value, tuple) and all(isinstance(d, (int, np.integer)) for d in value):
+        dims = tuple(int(d) for d in value)
+        if len(dims) == 1:
+            dims = (dims[0], 1)
+        if len(dims) != 2 or min(dims) < 1:
+            raise JacliError(f"{name}={value}: a shape is two positive integers, as in {name}=(3, 4)")
+        return Binding(dims, None, f"{name}={dims[0]}x{dims[1]}")
+    arr = as_matrix(name, value)
+    return Binding(arr.shape, arr, f"{name}=<array {show_shape(arr.shape)}>")
+
+
+def prepare(source: str, bindings: dict[str, Binding], *, random: bool = False, seed: int = DEFAULT_SEED,
+            require_wrt: bool = True, random_all: bool = False) -> Problem:
+    """Parse ``source``, check the bindings against it and infer every shape.
+
+    ``random`` fills values for names bound by shape only; ``random_all`` also for names not
+    bound at all (``check`` does this: an identity is checked on shapes alone).
+    """
+    parsed: Parsed = parse(source, require_wrt=require_wrt)
+    names = parsed.expr.names()
+    warnings = []
+    for n in bindings:
+        if n in ops.RESERVED:
+            raise JacliError(f"{n} is a built-in name of jacli's language and cannot be bound")
+        if n not in names:
+            warnings.append(f"{n} is bound but does not occur in the expression")
+    given = {n: tuple(b.shape) for n, b in bindings.items() if n in names}
+    resolved = infer(parsed.expr, given, source=source)
+    values = {n: b.value for n, b in bindings.items() if n in names and b.value is not None}
+    shapes = Shapes(resolved.names)
+    problem = Problem(source, resolved.expr, parsed.wrt, resolved.names, values, shapes, warnings=warnings)
+    if random or random_all:
+        fill = [n for n in names if n not in values and (random_all or n in bindings)]
+        if fill:
+            fill_random(problem, fill, seed)
+    return problem
+
+
+# -- random values --------------------------------------------------------------------
+def random_hints(expr: Expr) -> dict[str, set]:
+    """For each name, what its random values must allow: 'invertible', 'positive'."""
+    hints: dict[str, set] = {}
+    for node in expr.walk():
+        op = ops.REGISTRY[node.op]
+        for arg, hint in zip(node.args, op.random_hints):
+            if hint:
+                for n in arg.names():
+                    hints.setdefault(n, set()).add(hint)
+    return hints
+
+
+def _draw(rng, shape, hints) -> np.ndarray:
+    r, c = shape
+    square = r == c
+    if "positive" in hints:
+        a = rng.uniform(0.5, 1.5, shape)
+        if "invertible" in hints and square:
+            a += r * np.eye(r)  # diagonally dominant, positive: invertible with det > 0
+        return a
+    if "invertible" in hints and square:
+        return rng.standard_normal(shape) / np.sqrt(r) + 2.0 * np.eye(r)
+    return rng.standard_normal(shape)
+
+
+def fill_random(problem: Problem, names: list[str], seed: int) -> None:
+    """Seeded values for ``names``, valid for the expression where a few draws allow it:
+    invertible where inverted, positive where logged, square-rooted or divided by."""
+    hints = random_hints(problem.expr)
+    last = None
+    for attempt in range(20):
+        rng = np.random.default_rng(seed + attempt)
+        for n in names:
+            problem.values[n] = _draw(rng, problem.names[n], hints.get(n, set()))
+        try:
+            check_domains(problem)
+            break
+        except JacliError as err:
+            last = err
+    else:
+        raise JacliError(f"no valid random values found for this expression: {last}")
+    problem.randomized = tuple(names)
+
+
+def check_domains(problem: Problem) -> None:
+    """Refuse values where the expression or its derivative is undefined (singular inverse,
+    log of a non-positive entry, division by zero ...): domain-checked nodes whose names all
+    have values are evaluated with checks on."""
+    ev = Evaluator(problem.values, check=True, variables=problem.wrt)
+    for node in problem.expr.walk():
+        op = ops.REGISTRY[node.op]
+        if op.domain is not None and all(n in problem.values for n in node.names()):
+            ev(node)
+
+
+# -- the Jacobian -----------------------------------------------------------------------
+@dataclass
+class Block:
+    """The Jacobian with respect to one variable."""
+
+    var: str
+    var_shape: tuple[int, int]
+    expr: Expr
+    formula: str
+    latex: str
+    gradient_expr: Expr | None = None
+
+
+@dataclass
+class Result:
+    """What ``jacli derive`` computes. ``matrix`` is None when only the formula was asked."""
+
+    formula: str
+    latex: str
+    shape: tuple[int, int]
+    blocks: list[Block]
+    expression: str
+    f_shape: tuple[int, int]
+    vec: str
+    matrix: np.ndarray | None = None
+    problem: Problem | None = None
+
+    @property
+    def gradient(self) -> np.ndarray | None:
+        """For a scalar F and one variable X: ∂f/∂X shaped like X (the Matrix Cookbook's layout)."""
+        if self.matrix is None or self.f_shape != (1, 1) or len(self.blocks) != 1:
+            return None
+        m, n = self.blocks[0].var_shape
+        return self.matrix.reshape((m, n), order="C" if self.vec == "row" else "F")
+
+    @property
+    def gradient_formula(self) -> str | None:
+        if self.f_shape != (1, 1) or len(self.blocks) != 1 or self.blocks[0].gradient_expr is None:
+            return None
+        return to_text(self.blocks[0].gradient_expr)
+
+
+def jacobian_blocks(problem: Problem, vec: str = "col") -> list[Block]:
+    simp = Simplifier(problem.shapes)
+    p, q = problem.shape
+    blocks = []
+    for var in problem.wrt:
+        J = jacobian_expr(problem.expr, var, problem.shapes, simp)
+        m, n = problem.names[var]
+        if vec == "row":
+            # vec of rows: vecᵣ(F) = vec(Fᵀ) = K(p,q) vec(F) and vec(X) = K(n,m) vecᵣ(X)
+            J = simp(matmul(matmul(comm(p, q), J), comm(n, m)))
+        grad = _gradient_expr(J, (m, n), simp) if (p, q) == (1, 1) and vec == "col" else None
+        blocks.append(Block(var, (m, n), J, to_text(J), to_latex(J), grad))
+    return blocks
+
+
+def _gradient_expr(J: Expr, shape, simp: Simplifier) -> Expr | None:
+    """G with vec(G)ᵀ = J and G shaped like the variable, when J has that form."""
+    c, scalars, body = simp.split(J)
+    if body is None:
+        return None
+    g = simp.unvecT(body, shape)
+    if g is None and body.op == "ones" and body.attr[0] == 1:
+        g = Expr("ones", (), shape)
+    if g is None:
+        return None
+    return simp.build(c, scalars, g, shape)
+
+
+def formula_of(blocks: list[Block], latex: bool = False) -> str:
+    parts = [b.latex if latex else b.formula for b in blocks]
+    if len(parts) == 1:
+        return parts[0]
+    return (r"\begin{bmatrix} " + " & ".join(parts) + r" \end{bmatrix}") if latex else "[" + ", ".join(parts) + "]"
+
+
+def needed_names(blocks: list[Block]) -> list[str]:
+    seen: dict[str, None] = {}
+    for b in blocks:
+        for n in b.expr.names():
+            seen.setdefault(n, None)
+    return list(seen)
+
+
+def require_values(problem: Problem, names: list[str], bindings_hint: str = "") -> None:
+    missing = [n for n in problem.names if n in names and n not in problem.values]
+    if missing:
+        n = missing[0]
+        r, c = problem.names[n]
+        more = f" (also {', '.join(missing[1:])})" if len(missing) > 1 else ""
+        raise JacliError(f"{n} ({r}×{c}) has no values{more}: give them (e.g. {n}={n}.npy), "
+                         f"or use --random, or --symbolic for the formula alone")
+
+
+def evaluate_blocks(problem: Problem, blocks: list[Block], *, max_bytes: float | None = None,
+                    out: np.ndarray | None = None) -> np.ndarray:
+    """The numeric Jacobian, written into ``out`` (allocated if None)."""
+    rows = problem.shape[0] * problem.shape[1]
+    cols = sum(b.var_shape[0] * b.var_shape[1] for b in blocks)
+    if max_bytes is not None and rows * cols * 8 > max_bytes:
+        raise size_error(rows, cols, max_bytes)
+    ev = Evaluator(problem.values, shapes=problem.shapes, max_bytes=max_bytes)
+    try:
+        from .structured import jacobian_dense
+    except ImportError:  # TEMP until the structured evaluator lands
+        def jacobian_dense(exprs, shapes, dense, out=None):
+            return np.concatenate([dense(e) for e in exprs], axis=1)
+
+    def dense(e: Expr) -> np.ndarray:
+        a = ev(e)
+        if not np.all(np.isfinite(a)):
+            raise JacliError(f"{to_text(e)} has infinite or NaN entries for these values")
+        return a
+
+    J = jacobian_dense([b.expr for b in blocks], problem.shapes, dense, out=out)  # TEMP
+    if J.size <= 4_000_000 and not np.all(np.isfinite(J)):
+        raise JacliError("the Jacobian has infinite or NaN entries for these values (overflow)")
+    return J
+
+
+def size_error(rows: int, cols: int, max_bytes: float) -> JacliError:
+    need = rows * cols * 8
+    return JacliError(f"the Jacobian is {rows:,}×{cols:,}: {need:,} bytes of float64, above the limit of "
+                      f"{int(max_bytes):,} bytes; save it with -o J.npy (written block by block) or "
+                      f"--sparse -o J.npz, or raise --max-memory")
+
+
+def derive(source: str, bindings: dict | None = None, /, *, vec: str = "col", random: bool = False,
+           seed: int = DEFAULT_SEED, symbolic: bool = False, max_bytes: float | None = None,
+           **names) -> Result:
+    """Differentiate ``source`` (``"EXPR wrt X"``) and, unless ``symbolic``, evaluate.
+
+    Parameters
+    ----------
+    source : str
+        An expression in jacli's language followed by ``wrt`` and one or more names.
+    bindings : dict, optional
+        Names to arrays or shape tuples; keyword arguments do the same.
+    vec : {"col", "row"}
+        "col" stacks columns (Magnus & Neudecker); "row" stacks rows, as NumPy, JAX and
+        PyTorch flatten.
+    random : bool
+        Fill names bound by shape only with seeded random values (``seed``).
+    symbolic : bool
+        The closed form only; shapes suffice.
+    max_bytes : float, optional
+        Refuse a dense Jacobian larger than this.
+
+    Returns
+    -------
+    Result
+        ``formula``, ``latex``, ``shape``, ``matrix`` (None when symbolic), ``blocks``.
+
+    Raises
+    ------
+    JacliError
+        Bad input: parse or shape error, missing values, undefined values.
+
+    Examples
+    --------
+    >>> import numpy as np, jacli
+    >>> r = jacli.derive("A X B wrt X", A=np.ones((2, 3)), B=np.ones((4, 5)))
+    >>> r.formula, r.shape
+    ('Bᵀ ⊗ A', (10, 12))
+    """
+    problem = prepare(source, _bindings(bindings, names), random=random, seed=seed)
+    return derive_problem(problem, vec=vec, symbolic=symbolic, max_bytes=max_bytes)
+
+
+def derive_problem(problem: Problem, *, vec: str = "col", symbolic: bool = False,
+                   max_bytes: float | None = None, evaluate: bool = True) -> Result:
+    if vec not in ("col", "row"):
+        raise JacliError(f"--vec is col or row, not {vec!r}")
+    blocks = jacobian_blocks(problem, vec)
+    p, q = problem.shape
+    cols = sum(b.var_shape[0] * b.var_shape[1] for b in blocks)
+    result = Result(formula_of(blocks), formula_of(blocks, latex=True), (p * q, cols), blocks,
+                    to_text(problem.expr), (p, q), vec, problem=problem)
+    if not symbolic and evaluate:
+        require_values(problem, needed_names(blocks))
+        check_domains(problem)
+        result.matrix = evaluate_blocks(problem, blocks, max_bytes=max_bytes)
+    return result
+
+
+def jacobian(source: str, bindings: dict | None = None, /, **kw) -> np.ndarray:
+    """The numeric Jacobian d vec(F) / d vec(X) of ``source`` as a float64 array.
+
+    Takes the same arguments as :func:`derive`.
+
+    Examples
+    --------
+    >>> import numpy as np, jacli
+    >>> J = jacli.jacobian("A X B wrt X", A=np.eye(2), B=np.eye(3), X=(2, 3))
+    >>> J.shape
+    (6, 6)
+    """
+    options = {k: kw.pop(k) for k in ("vec", "random", "seed", "max_bytes") if k in kw}
+    return derive(source, _bindings(bindings, kw), **options).matrix
+
+
+def _bindings(bindings: dict | None, names: dict) -> dict[str, Binding]:
+    merged = dict(bindings or {})
+    merged.update(names)
+    return {n: to_binding(n, v) for n, v in merged.items()}
