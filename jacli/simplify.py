@@ -243,7 +243,7 @@ class Simplifier:
                 rest.append(f)
         chain = self.combine(rest)
         if not chain:
-            return self.build(coef, scalars, None, shape) if scalars else eye(shape[0])
+            return self.build(coef, scalars, None if scalars else eye(shape[0]), shape)
         body = chain[0]
         for f in chain[1:]:
             body = matmul(body, f)
