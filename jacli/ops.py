@@ -492,5 +492,5 @@ _ALIASES = {"trace": "tr", "Tr": "tr", "inverse": "inv", "determinant": "det", "
 def suggest_function(word: str) -> str | None:
     if word in _ALIASES:
         return _ALIASES[word]
-    close = difflib.get_close_matches(word, list(FUNCTIONS), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(word, list(FUNCTIONS), n=1, cutoff=0.6)
     return close[0] if close else None

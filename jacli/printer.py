@@ -117,7 +117,7 @@ class _Printer:
         return rf"{fn}\left({args}\right)" if self.latex else f"{fn}({args})"
 
     def base(self, e: Expr) -> str:
-        text = self.show(e, 8 if e.op == "pow" else 7)
+        text = self.show(e, 8 if e.op in ("pow", "inv") else 7)
         if self.latex and prec(e) == 7 and not text.startswith(r"\left("):
             return "{" + text + "}"  # X^{\top}^{-1} is not LaTeX; {X^{\top}}^{-1} is
         return text

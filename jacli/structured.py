@@ -274,11 +274,11 @@ class _Compiler:
             return t
         groups: list[list] = []  # factors connected through summed labels
         for f in t.factors:
-            hit = [g for g in groups if any(x in summed and x in ls for _, ls in g for x in f[1])]
+            keys = {x for x in f[1] if x in summed}
+            hit = [i for i, g in enumerate(groups) if keys & {x for _, ls in g for x in ls}]
             merged = [f]
-            for g in hit:
-                merged = g + merged
-                groups.remove(g)
+            for i in reversed(hit):
+                merged = groups.pop(i) + merged
             groups.append(merged)
         factors, scale = [], t.scale
         for g in groups:
