@@ -1,6 +1,7 @@
 """What each command does, between the argument parsing of :mod:`jacli.cli` and the library."""
 from __future__ import annotations
 
+import functools
 import json
 import shlex
 import sys
@@ -149,13 +150,18 @@ def _num(x: float):
 
 
 # -- batch -------------------------------------------------------------------------------
-def _line_params(words: list[str]):
-    """Parse one batch line with the same options as the command line itself."""
+@functools.lru_cache(maxsize=1)
+def _commands():
     import typer.main
 
     from .cli import app
 
-    group = typer.main.get_command(app)
+    return typer.main.get_command(app)
+
+
+def _line_params(words: list[str]):
+    """Parse one batch line with the same options as the command line itself."""
+    group = _commands()
     name = words[0] if words else ""
     command = group.commands.get(name) if hasattr(group, "commands") else None
     if command is None or name not in ("derive", "check"):

@@ -105,6 +105,8 @@ class Simplifier:
             return a
         if op in ("neg", "smul"):
             c, s, b = self.split(a)
+            if b is None:
+                return a
             return self.build(c, s, self(T(b)), self.shape(e))
         if op == "kron":
             return self(kron(self(T(a.args[0])), self(T(a.args[1]))))
@@ -122,6 +124,8 @@ class Simplifier:
     def _vec(self, e):
         a = e.args[0]
         c, s, b = self.split(a)
+        if b is None:
+            return a
         if c != 1 or s:
             return self.build(c, s, self(vec(b)), self.shape(e))
         r, cols = self.shape(a)
@@ -138,6 +142,8 @@ class Simplifier:
     def _diag(self, e):
         a = e.args[0]
         c, s, b = self.split(a)
+        if b is None:
+            return a
         if c != 1 or s:
             return self.build(c, s, self(Expr("diag", (b,))), self.shape(e))
         if a.op == "zeros":

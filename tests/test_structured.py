@@ -45,6 +45,13 @@ def _check(J, shapes: Shapes, ev: Evaluator, seed: int = 0) -> np.ndarray:
     st.write(out)
     np.testing.assert_allclose(out, ref, **TOL)
 
+    fort = np.full(st.shape, np.nan, order="F")  # any strides
+    st.write(fort)
+    np.testing.assert_allclose(fort, ref, **TOL)
+    rev = np.full(st.shape, np.nan)
+    st.write(rev[::-1, ::-1])
+    np.testing.assert_allclose(rev[::-1, ::-1], ref, **TOL)
+
     big = np.full((R, C + 5), np.nan)  # a column slice of a bigger array
     st.write(big[:, 2:2 + C])
     np.testing.assert_allclose(big[:, 2:2 + C], ref, **TOL)
