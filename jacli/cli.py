@@ -131,16 +131,21 @@ def default_max_memory() -> float:
 
 
 # -- commands ---------------------------------------------------------------------------
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"jacli {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main(debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")] = False,
-         version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False):
+         version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
+                                               callback=_print_version, is_eager=True)] = False):
     """jacli: Jacobians d vec(F)/d vec(X) of matrix expressions, closed form and numbers."""
     if debug:
         _state["debug"] = True
-    if version:
-        from . import __version__
-        print(f"jacli {__version__}")
-        raise typer.Exit()
 
 
 SpecArgs = Annotated[Optional[list[str]], typer.Argument(help="Bindings NAME=SPEC: a shape 3x4, 5 (a column), "

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import os
+
 import numpy as np
 
 from . import ops
@@ -242,12 +244,18 @@ def evaluate_blocks(problem: Problem, blocks: list[Block], *, max_bytes: float |
     cols = sum(b.var_shape[0] * b.var_shape[1] for b in blocks)
     if max_bytes is not None and rows * cols * 8 > max_bytes:
         raise size_error(rows, cols, max_bytes)
+    from .structured import jacobian_dense
+
+    J = jacobian_dense(_structured(problem, blocks, max_bytes), problem.shapes, None, out=out)
+    if J.size <= 4_000_000 and not np.all(np.isfinite(J)):
+        raise JacliError("the Jacobian has infinite or NaN entries for these values (overflow)")
+    return J
+
+
+def _structured(problem: Problem, blocks: list[Block], max_bytes: float | None = None):
+    from .structured import Structured
+
     ev = Evaluator(problem.values, shapes=problem.shapes, max_bytes=max_bytes)
-    try:
-        from .structured import jacobian_dense
-    except ImportError:  # TEMP until the structured evaluator lands
-        def jacobian_dense(exprs, shapes, dense, out=None):
-            return np.concatenate([dense(e) for e in exprs], axis=1)
 
     def dense(e: Expr) -> np.ndarray:
         a = ev(e)
@@ -255,10 +263,86 @@ def evaluate_blocks(problem: Problem, blocks: list[Block], *, max_bytes: float |
             raise JacliError(f"{to_text(e)} has infinite or NaN entries for these values")
         return a
 
-    J = jacobian_dense([b.expr for b in blocks], problem.shapes, dense, out=out)  # TEMP
-    if J.size <= 4_000_000 and not np.all(np.isfinite(J)):
-        raise JacliError("the Jacobian has infinite or NaN entries for these values (overflow)")
-    return J
+    return [Structured(b.expr, problem.shapes, dense) for b in blocks]
+
+
+def _rows(parts, max_block_bytes: float):
+    """Row blocks of the Jacobian, written into one reused buffer, in order."""
+    R = parts[0].shape[0]
+    C = sum(p.shape[1] for p in parts)
+    buf = None
+    for start, stop in parts[0].row_blocks(int(max_block_bytes)):
+        if buf is None:
+            buf = np.empty((stop - start, C))
+        out = buf[: stop - start]
+        c0 = 0
+        for p in parts:
+            p.write_rows(out[:, c0:c0 + p.shape[1]], start, stop)
+            c0 += p.shape[1]
+        if not np.all(np.isfinite(out)):
+            raise JacliError("the Jacobian has infinite or NaN entries for these values (overflow)")
+        yield out
+    if R == 0:
+        return
+
+
+BLOCK_BYTES = 64 * 2**20
+
+
+def save_streamed(problem: Problem, blocks: list[Block], path: str, *, max_bytes: float | None = None) -> None:
+    """A dense Jacobian written to ``path`` (.npy) block by block: memory stays at one block."""
+    import shutil
+
+    from .files import save_npy_blocks
+
+    rows = problem.shape[0] * problem.shape[1]
+    cols = sum(b.var_shape[0] * b.var_shape[1] for b in blocks)
+    folder = os.path.dirname(os.path.abspath(path))
+    free = shutil.disk_usage(folder).free
+    if rows * cols * 8 > free:
+        raise JacliError(f"the Jacobian is {rows:,}×{cols:,}: {rows * cols * 8:,} bytes, more than the "
+                         f"{free:,} bytes free in {folder}")
+    parts = _structured(problem, blocks, max_bytes)
+    block = min(BLOCK_BYTES, max_bytes / 4) if max_bytes else BLOCK_BYTES
+    save_npy_blocks(path, (rows, cols), _rows(parts, block))
+
+
+def save_sparse(problem: Problem, blocks: list[Block], path: str) -> int:
+    """A SciPy CSR .npz of the Jacobian, built row block by row block from its structure.
+    Returns the number of stored entries."""
+    import scipy.sparse
+
+    from .files import save_sparse_npz
+
+    parts = _structured(problem, blocks)
+    R = parts[0].shape[0]
+    C = sum(p.shape[1] for p in parts)
+    per_row = max(1, sum(p.nnz_upper() for p in parts) // max(R, 1))
+    block_rows = max(1, int(4e6 // per_row))
+    stored = [0]
+
+    def gen():
+        for start, stop in parts[0].row_blocks(block_rows * C * 8):
+            rs, cs, vs = [], [], []
+            c0 = 0
+            for p in parts:
+                r, c, v = p.coo_rows(start, stop)
+                rs.append(r)
+                cs.append(c + c0)
+                vs.append(v)
+                c0 += p.shape[1]
+            v = np.concatenate(vs)
+            if not np.all(np.isfinite(v)):
+                raise JacliError("the Jacobian has infinite or NaN entries for these values (overflow)")
+            m = scipy.sparse.coo_matrix((v, (np.concatenate(rs), np.concatenate(cs))), shape=(stop - start, C)).tocsr()
+            m.sum_duplicates()
+            m.eliminate_zeros()
+            m.sort_indices()
+            stored[0] += m.nnz
+            yield np.diff(m.indptr).astype(np.int64), m.indices, m.data
+
+    save_sparse_npz(path, (R, C), gen())
+    return stored[0]
 
 
 def size_error(rows: int, cols: int, max_bytes: float) -> JacliError:
