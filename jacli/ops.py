@@ -277,8 +277,8 @@ register(Op("kron", 2, _kron_shape, value=_kron_value, call="kron",
 
 # ======================================================================================
 # Hadamard product, elementwise division and functions: diagonal Jacobians.
-# d vec(A ∘ B) = diag(vec B) d vec(A) + diag(vec A) d vec(B)   (M&N ch. 9, Hadamard product;
-# Cookbook sec. 2.8 / 10.? for elementwise functions)
+# d vec(A ∘ B) = diag(vec B) d vec(A) + diag(vec A) d vec(B); an elementwise f has
+# d vec f(A) = diag(vec f'(A)) d vec(A)   (M&N ch. 3 and 9, the Hadamard product)
 # ======================================================================================
 def _ediv_shape(u, node, a, b):
     def message():
