@@ -3,7 +3,8 @@
 Run:  PYTHONPATH=. python benchmarks/structured_speed.py [n ...]   (default 64 96)
 
 For each expression and n (X, A, B n×n), the Jacobian expression is derived once; then
-(median of 7 runs after one warm-up, each allocating its own output):
+(median of 7 runs after one warm-up, the methods interleaved; each allocates its
+output except 'jacli out='):
 
 * jacli      jacobian_dense([J], ...): compile (incl. the small dense parts such as inv(X))
              and write into a fresh array;
@@ -121,15 +122,19 @@ HAND = {"A X B": hand_AXB, "X' X": hand_XtX, "inv(X)": hand_inv, "(A X) ∘ (X B
 KRON = {"A X B": kron_AXB, "X' X": kron_XtX, "inv(X)": kron_inv, "(A X) ∘ (X B)": kron_had}
 
 
-def median_time(fn, reps: int = 7) -> float:
-    fn()  # warm-up
-    ts = []
+def median_times(fns, reps: int = 7) -> list[float]:
+    """Median time of each function; the runs are interleaved so that load from other
+    processes falls on all of them alike."""
+    for fn in fns:  # warm-up
+        fn()
+    ts = [[] for _ in fns]
     for _ in range(reps):
-        t0 = time.perf_counter()
-        r = fn()
-        ts.append(time.perf_counter() - t0)
-        del r
-    return statistics.median(ts)
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            r = fn()
+            ts[i].append(time.perf_counter() - t0)
+            del r
+    return [statistics.median(t) for t in ts]
 
 
 def values(n: int, seed: int = 0) -> dict:
@@ -177,11 +182,8 @@ def main(ns):
             else:
                 t_plain = None
             del got, want, k
-            t_setup = median_time(setup)
-            t_j = median_time(jacli)
-            t_jo = median_time(jacli_out)
-            t_h = median_time(lambda: hand(A, X, B))
-            t_k = median_time(lambda: kron(A, X, B))
+            t_setup, t_j, t_jo, t_h, t_k = median_times(
+                [setup, jacli, jacli_out, lambda: hand(A, X, B), lambda: kron(A, X, B)])
             rows.append((n, src, t_j, t_jo, t_h, t_k, t_setup, t_plain))
             print(f"  done n={n} {src}", file=sys.stderr)
     head = (f"{'n':>3}  {'expression':<14} {'jacli':>9} {'jacli out=':>10} {'hand':>9} {'np.kron':>9} "

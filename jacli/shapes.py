@@ -209,10 +209,27 @@ def resolve_all(exprs: list[Expr], given: dict[str, tuple[int, int]], *, source:
                 u.same(placeholder[0], shape[0], conflict)
                 u.same(placeholder[1], shape[1], conflict)
             except _Fail as e:
-                raise _error(str(e), node, source) from None
+                raise _blame_parent(node, shape, e) from None
         else:
             shape_of[id(node)] = tuple(shape)
         return True
+
+    parents = {id(a): n for n in nodes for a in n.args}
+
+    def _blame_parent(node, shape, err):
+        """A deferred product turned out to clash with where it stands: say so in the words
+        of the operator it stands in (cannot add 2×3 and 4×5), where that one fails."""
+        parent = parents.get(id(node))
+        if parent is not None:
+            args = [shape if a is node else shape_of[id(a)] for a in parent.args]
+            u.forced = True
+            try:
+                REGISTRY[parent.op].shape(u, parent, *args)
+            except _Fail as e:
+                return _error(str(e), parent, source)
+            finally:
+                u.forced = False
+        return _error(str(err), node, source)
 
     for node in nodes:
         if not attempt(node):
