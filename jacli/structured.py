@@ -224,7 +224,8 @@ class _Compiler:
                     p *= s
                 if split:
                     break
-            assert split is not None
+            if split is None:  # cannot happen: a breakpoint strictly inside a leg exists
+                raise RuntimeError("leg refinement found no leg to split")
             x, s1 = split
             s2 = size[x] // s1
             x1, x2 = self.new(s1), self.new(s2)
@@ -492,7 +493,9 @@ class Structured:
         self.terms: list[_Term] = [t for t in comp.compile(expr) if t.scale != 0]
         self.size = comp.size
         for t in self.terms:
-            assert (comp.dims(t.rows), comp.dims(t.cols)) == self.shape, (t, self.shape)
+            if (comp.dims(t.rows), comp.dims(t.cols)) != self.shape:
+                raise RuntimeError(f"compiled term of shape {(comp.dims(t.rows), comp.dims(t.cols))}, "
+                                   f"expected {self.shape}")
         self.dtype = _term_dtype(self.terms)
         # the covering term to assign first: the one with most factors (no temporary)
         covering = [i for i, t in enumerate(self.terms) if t.covering()]
