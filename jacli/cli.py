@@ -1,6 +1,4 @@
 """The command line: parse arguments, call the library, render. Nothing else lives here."""
-from __future__ import annotations
-
 import os
 import re
 import sys
@@ -28,6 +26,11 @@ class Format(str, Enum):
     csv = "csv"
     json = "json"
     latex = "latex"
+
+
+class Method(str, Enum):
+    complex = "complex"
+    central = "central"
 
 
 class Vec(str, Enum):
@@ -187,6 +190,7 @@ def check(
     seed: Annotated[int, typer.Option("--seed", help="Seed for the random values.")] = 0,
     save_values: Annotated[Optional[str], typer.Option("--save-values", help="Save the values used to a .npz (to reproduce a disagreement).")] = None,
     vec: Annotated[Vec, typer.Option("--vec", help="col (default) or row.")] = Vec.col,
+    method: Annotated[Method, typer.Option("--method", help="The numerical derivative: complex step (default), or central differences.")] = Method.complex,
     fmt: Annotated[Format, typer.Option("--format", help="auto, table, plain or json.")] = Format.auto,
     max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Largest dense Jacobian to build in memory.")] = None,
 ):
@@ -195,7 +199,7 @@ def check(
         from .commands import run_check
 
         code = run_check(expr, read_bindings(specs, values, parse_size(max_memory)), against=against, tol=tol,
-                         seed=seed, save_values=save_values, vec=vec.value, fmt=fmt.value,
+                         seed=seed, save_values=save_values, vec=vec.value, method=method.value, fmt=fmt.value,
                          max_bytes=parse_size(max_memory))
     raise typer.Exit(code)
 

@@ -9,7 +9,6 @@ import time
 
 import numpy as np
 
-from .checking import CheckResult, check_problem, describe
 from .core import (Problem, check_domains, derive_problem, evaluate_blocks, needed_names, prepare,
                    require_values)
 from .errors import ExitCode, JacliError
@@ -101,13 +100,15 @@ def run_parse(expr, bindings):
 
 
 # -- check -------------------------------------------------------------------------------
-def run_check(expr, bindings, *, against, tol, seed, save_values, vec, fmt, max_bytes) -> int:
+def run_check(expr, bindings, *, against, tol, seed, save_values, vec, method, fmt, max_bytes) -> int:
+    from .checking import check_problem, describe
+
     save_suffix = check_output_path(save_values) if save_values else None
     if save_suffix not in (None, ".npz"):
         raise JacliError("--save-values writes a .npz file")
     problem = prepare(expr, bindings, random_all=True, seed=seed)
     _warn(problem)
-    result = check_problem(problem, against=against, tol=tol, vec=vec, max_bytes=max_bytes)
+    result = check_problem(problem, against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes)
     if save_values:
         atomic_write(save_values, lambda f: np.savez(f, **result.values))
     if fmt == "json":
@@ -125,7 +126,7 @@ def run_check(expr, bindings, *, against, tol, seed, save_values, vec, fmt, max_
     return ExitCode.OK if result.agree else ExitCode.DISAGREE
 
 
-def check_record(result: CheckResult) -> dict:
+def check_record(result) -> dict:
     worst = max(result.comparisons, key=lambda c: (not c.agree, c.max_abs if c.max_abs == c.max_abs else 0))
     return {
         "verdict": "agree" if result.agree else "disagree",
@@ -182,9 +183,11 @@ def run_line(words: list[str]) -> dict:
     max_bytes = parse_size(params.get("max_memory"))
     bindings = read_bindings(params.get("specs"), params.get("values"), max_bytes)
     if name == "check":
+        from .checking import check_problem
+
         problem = prepare(params["expr"], bindings, random_all=True, seed=params["seed"])
         result = check_problem(problem, against=params["against"], tol=params["tol"], vec=params["vec"].value,
-                               max_bytes=max_bytes)
+                               method=params["method"].value, max_bytes=max_bytes)
         if params.get("save_values"):
             check_output_path(params["save_values"])
             atomic_write(params["save_values"], lambda f: np.savez(f, **result.values))

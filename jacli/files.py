@@ -7,11 +7,9 @@ an existing file is either replaced whole or left byte-for-byte unchanged.
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import stat
-import tempfile
 import warnings
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
@@ -252,6 +250,8 @@ def _json_value(label: str, v) -> numpy.ndarray:
 
 
 def _parse_json(name: str, text: str, max_bytes: int | None) -> numpy.ndarray:
+    import json
+
     label = _label(name, text)
     try:
         v = json.loads(text)
@@ -599,6 +599,8 @@ def atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
     On any exception the temporary file is removed and the target is left as it was.
     OSErrors become ``JacliError('cannot write PATH: ...')``.
     """
+    import tempfile
+
     shown = _short(path, 60)
     target = os.path.realpath(path) if os.path.islink(path) else path
     folder = os.path.dirname(target) or '.'
@@ -679,6 +681,8 @@ def _write_npz(f: BinaryIO, arrays: dict[str, numpy.ndarray]) -> None:
 def save_matrix(path: str, J: numpy.ndarray, *, formula: str = '', latex: str = '',
                 comments: Sequence[str] = ()) -> None:
     """Save J by the suffix of ``path`` (.npy .npz .csv .txt .json .tex), atomically."""
+    import json
+
     suffix = _suffix_of(path)
     if suffix not in OUTPUT_SUFFIXES:
         raise _unknown_output(path, suffix)
@@ -791,6 +795,8 @@ def save_sparse_npz(path: str, shape: tuple[int, int],
     files in the target folder, so memory holds one block plus ``indptr``.  Index dtypes follow
     SciPy: int32 when the shape and the number of entries fit, else int64.
     """
+    import tempfile
+
     import zipfile
 
     nrows, ncols = int(shape[0]), int(shape[1])

@@ -304,7 +304,7 @@ def _ones_like(ctx, e):
 register(Op("had", 2, _had_shape, value=lambda node, a, b: a * b, elementwise=True,
             partials=(lambda node, ctx: diag(vec(node.args[1])),
                       lambda node, ctx: diag(vec(node.args[0])))))
-# d(A ./ B) = dA ./ B - (A ./ (B ∘ B)) ∘ dB
+# d(A ./ B) = dA ./ B - (A ./ (B ∘ B)) ∘ dB   (the quotient rule, entry by entry; M&N ch. 9)
 register(Op("ediv", 2, _ediv_shape, value=lambda node, a, b: a / b, elementwise=True,
             domain=_check_denominator, random_hints=(None, "positive"),
             partials=(lambda node, ctx: diag(vec(Expr("ediv", (_ones_like(ctx, node), node.args[1])))),
@@ -403,7 +403,7 @@ register(Op("logdet", 1, _square("logdet", "scalar"), value=_logdet_value, call=
 register(Op("tr", 1, _square("tr", "scalar"),
             value=lambda node, a: np.trace(a, axis1=-2, axis2=-1)[..., None, None], call="tr",
             partials=(lambda node, ctx: T(vec(eye(ctx.shape(node.args[0])[0]))),)))
-# d sum(X) = 1ᵀ d vec(X)
+# d sum(X) = 1ᵀ d vec(X), sum(X) being 1ᵀ vec(X)   (M&N ch. 9, linear forms)
 register(Op("sum", 1, _scalar, value=lambda node, a: a.sum(axis=(-2, -1), keepdims=True), call="sum",
             partials=(lambda node, ctx: T(vec(_ones_like(ctx, node.args[0]))),)))
 
@@ -432,13 +432,14 @@ def _diag_value(node, a):
 
 
 def _diag_partial(node, ctx):
-    # vec(diag(v)) = diag(vec(Iₙ)) (1ₙ ⊗ Iₙ) v : n copies of v, masked to the diagonal.
+    # vec(diag(v)) = diag(vec(Iₙ)) (1ₙ ⊗ Iₙ) v : n copies of v, masked to the diagonal;
+    # linear in v, so this is its Jacobian (M&N ch. 9, identification of linear maps).
     n = ctx.shape(node)[0]
     return matmul(diag(vec(eye(n))), kron(ones(n, 1), eye(n)))
 
 
 def _diagonal_partial(node, ctx):
-    # diag(X) = (X ∘ I) 1ₙ, so d diag(X) = (1ₙᵀ ⊗ Iₙ) diag(vec(Iₙ)) d vec(X)
+    # diag(X) = (X ∘ I) 1ₙ, so d diag(X) = (1ₙᵀ ⊗ Iₙ) diag(vec(Iₙ)) d vec(X)   (linear; M&N ch. 9)
     n = ctx.shape(node)[0]
     return matmul(kron(ones(1, n), eye(n)), diag(vec(eye(n))))
 

@@ -432,3 +432,20 @@ def test_max_memory_advice_works(tmp_path):
     J = np.load("J.npy")
     assert J.dtype == np.float64 and J.shape == (28, 30)
     np.testing.assert_allclose(J, np.kron(B.T, A), rtol=1e-15, atol=1e-15)
+
+
+def test_terminal_messages_put_a_caret_under_the_column():
+    from jacli.cli import message_lines
+    from jacli.errors import JacliError
+    from jacli.parser import parse
+
+    try:
+        parse("A X + trce(X) wrt X")
+    except JacliError as err:
+        lines = message_lines(err, terminal=True)
+        assert lines == ["jacli: error: unknown function 'trce' (did you mean 'tr'?) at column 7",
+                         "  A X + trce(X) wrt X",
+                         "        ^"]
+        assert message_lines(err, terminal=False) == lines[:1]
+    else:
+        raise AssertionError("no error")
