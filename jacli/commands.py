@@ -175,6 +175,11 @@ def _line_params(words: list[str]):
     return name, ctx.params
 
 
+def _plain(option):
+    """An option's value as text, whether the parser gave the Enum member or its value."""
+    return getattr(option, "value", option)
+
+
 def run_line(words: list[str]) -> dict:
     """One batch line: a record with its verdict (agree, disagree, ok, error)."""
     from .cli import parse_size, read_bindings
@@ -186,8 +191,8 @@ def run_line(words: list[str]) -> dict:
         from .checking import check_problem
 
         problem = prepare(params["expr"], bindings, random_all=True, seed=params["seed"])
-        result = check_problem(problem, against=params["against"], tol=params["tol"], vec=params["vec"].value,
-                               method=params["method"].value, max_bytes=max_bytes)
+        result = check_problem(problem, against=params["against"], tol=params["tol"], vec=_plain(params["vec"]),
+                               method=_plain(params["method"]), max_bytes=max_bytes)
         if params.get("save_values"):
             check_output_path(params["save_values"])
             atomic_write(params["save_values"], lambda f: np.savez(f, **result.values))
@@ -197,7 +202,7 @@ def run_line(words: list[str]) -> dict:
     if output:
         check_output_path(output)
     symbolic = params["symbolic"] or not output
-    result = derive_problem(problem, vec=params["vec"].value, symbolic=symbolic, max_bytes=max_bytes)
+    result = derive_problem(problem, vec=_plain(params["vec"]), symbolic=symbolic, max_bytes=max_bytes)
     if output and result.matrix is not None:
         save_matrix(output, result.matrix, formula=result.formula, latex=result.latex)
     return {"verdict": "ok", "expression": result.expression, "wrt": list(problem.wrt),
