@@ -45,13 +45,16 @@ def run_derive(expr, bindings, *, random, seed, output, fmt, symbolic, vec, grad
     result = derive_problem(problem, vec=vec, symbolic=True)
     formula_only = symbolic or suffix == ".tex"
     matrix = None
+    wrote = output
     if not formula_only:
         require_values(problem, needed_names(result.blocks))
         check_domains(problem)
         if sparse:
             from .core import save_sparse
 
-            save_sparse(problem, result.blocks, output)
+            stored = save_sparse(problem, result.blocks, output)
+            rows, cols = result.shape
+            wrote = f"{output} ({stored:,} stored entries of {rows:,}×{cols:,}, SciPy CSR)"
         elif suffix == ".npy" and fmt == "auto" and not gradient and len(result.blocks) == 1:
             from .core import save_streamed
 
@@ -66,7 +69,7 @@ def run_derive(expr, bindings, *, random, seed, output, fmt, symbolic, vec, grad
         elif shown is not None:
             save_matrix(output, shown, formula=result.formula, latex=result.latex,
                         comments=[f"J = {result.formula}", f"shape {shown.shape[0]}x{shown.shape[1]}"])
-        sys.stderr.write(f"jacli: wrote {output}\n")
+        sys.stderr.write(f"jacli: wrote {wrote}\n")
     terminal = stdout_is_terminal()
     chosen = fmt if fmt != "auto" else ("table" if terminal else "plain")
     printed = shown if (output is None or fmt != "auto") else None

@@ -1,0 +1,57 @@
+"""Big Jacobians: sparse output and block-by-block .npy, checked against the in-memory matrix."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse
+from typer.testing import CliRunner
+
+import jacli
+from jacli.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("expr,specs", [
+    ("X' X wrt X", ["X=[[1,2,0],[3,-1,2]]"]),
+    ("(A X) ∘ (X B) wrt X", ["A=[[1,2],[0,1]]", "X=[[2,1],[1,3]]", "B=[[1,0],[2,1]]"]),
+    ("X Y wrt X, Y", ["X=[[1,2],[3,4],[5,6]]", "Y=[[1,0,2],[0,1,1]]"]),
+])
+def test_sparse_npz_equals_the_dense_jacobian(tmp_path, expr, specs):
+    out = tmp_path / "J.npz"
+    r = runner.invoke(app, ["derive", expr, *specs, "--sparse", "-o", str(out)])
+    assert r.exit_code == 0, r.stderr
+    assert "stored entries" in r.stderr
+    S = scipy.sparse.load_npz(out)
+    dense = runner.invoke(app, ["derive", expr, *specs, "--format", "json"])
+    import json
+    J = np.array(json.loads(dense.stdout)["matrix"])
+    np.testing.assert_array_equal(S.toarray(), J)
+    assert S.nnz == np.count_nonzero(J)
+
+
+def test_block_by_block_npy_under_a_small_memory_limit(tmp_path):
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((6, 7)), rng.standard_normal((8, 5))
+    np.save(tmp_path / "A.npy", A)
+    np.save(tmp_path / "B.npy", B)
+    out = tmp_path / "J.npy"
+    # 30×56 float64 = 13,440 bytes: far above the limit in memory, fine block by block
+    r = runner.invoke(app, ["derive", "A X B wrt X", f"A={tmp_path}/A.npy", f"B={tmp_path}/B.npy",
+                            "-o", str(out), "--max-memory", "4000"])
+    assert r.exit_code == 0, r.stderr
+    np.testing.assert_array_equal(np.load(out), np.kron(B.T, A))
+    refused = runner.invoke(app, ["derive", "A X B wrt X", f"A={tmp_path}/A.npy", f"B={tmp_path}/B.npy",
+                                  "--max-memory", "4000", "--format", "plain"])
+    assert refused.exit_code == 2
+    assert "13,440 bytes" in refused.stderr and "-o J.npy" in refused.stderr
+
+
+def test_sparse_needs_an_npz_output():
+    r = runner.invoke(app, ["derive", "X' wrt X", "X=2x2", "--sparse"])
+    assert r.exit_code == 2 and "-o J.npz" in r.stderr
+
+
+def test_api_size_guard():
+    with pytest.raises(jacli.JacliError, match="above the limit"):
+        jacli.jacobian("A X B wrt X", A=np.ones((20, 20)), B=np.ones((20, 20)), max_bytes=1e5)
