@@ -28,7 +28,7 @@ def main(count: int = 1000) -> None:
     for _ in range(count):
         expr, specs, claim = rng.choice(CHECKS)
         d = {k: rng.randint(3, 5) for k in "abcd"}
-        lines.append(f'check "{expr}" {specs.format(**d)}' + (f' --against "{claim}"' if claim else ""))
+        lines.append(f'check "{expr}" {specs.format(**d)}' + (f' --against "{claim.format(**d)}"' if claim else ""))
     exe = Path(sys.executable).with_name("jacli")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "jacli"]
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
