@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .core import (DEFAULT_SEED, Problem, _bindings, derive_problem, evaluate_blocks, prepare)
+from .core import (DEFAULT_SEED, Problem, _bindings, check_domains, derive_problem, evaluate_blocks, prepare)
 from .errors import JacliError
 from .evaluate import Evaluator
 from .parser import parse_formula
@@ -177,13 +177,20 @@ def claimed(problem: Problem, against: str, block_shapes: list[tuple[int, int]])
 
 def check_problem(problem: Problem, *, against: str | None = None, tol: float = 1e-8, vec: str = "col",
                   method: str = "complex", max_bytes: float | None = None) -> CheckResult:
+    if not (np.isfinite(tol) and tol > 0):
+        raise JacliError(f"--tol must be a positive number, not {tol}")
+    check_domains(problem)
     result = derive_problem(problem, vec=vec, symbolic=True)
     J = evaluate_blocks(problem, result.blocks, max_bytes=max_bytes)
     J_num, estimate = numerical_jacobian(problem, method)
     if vec == "row":
         J_num = to_row_vec(J_num, problem)
     scale = max(1.0, float(np.max(np.abs(J_num), initial=0.0)))
-    threshold = max(tol * scale, 10 * estimate)
+    threshold = tol * scale
+    if not np.isfinite(estimate) or estimate > threshold / 10:
+        raise JacliError(f"the numerical derivative ({method}) is not accurate enough to decide: its error "
+                         f"estimate {estimate:.2g} is not well below the tolerance {threshold:.2g}; "
+                         f"raise --tol or try other values (--seed)")
     comparisons = [compare("jacli", result.formula, J, J_num, threshold, problem, vec)]
     if against is not None:
         shapes = [(result.shape[0], b.var_shape[0] * b.var_shape[1]) for b in result.blocks]
@@ -210,7 +217,7 @@ def check(source: str, bindings: dict | None = None, /, *, against: str | None =
     >>> jacli.check("A X B wrt X", A=(2, 3), B=(4, 5), against="B' ⊗ A").agree
     True
     """
-    problem = prepare(source, _bindings(bindings, names), random_all=True, seed=seed)
+    problem = prepare(source, _bindings(bindings, names), random=True, seed=seed)
     return check_problem(problem, against=against, tol=tol, vec=vec, method=method)
 
 

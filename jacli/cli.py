@@ -1,6 +1,6 @@
 """The command line: parse arguments, call the library, render. Nothing else lives here."""
+import functools
 import os
-import re
 import sys
 import traceback
 from contextlib import contextmanager
@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .bindings import parse_size, read_bindings
 from .errors import ExitCode, JacliError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -79,58 +80,6 @@ def _stderr_is_terminal() -> bool:
 
 def warn(text: str) -> None:
     sys.stderr.write(f"jacli: warning: {text}\n")
-
-
-# -- arguments --------------------------------------------------------------------------
-_NAME = re.compile(r"[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*")
-
-
-def read_bindings(specs: list[str] | None, values_file: str | None, max_bytes: float | None):
-    from .files import Binding, load_values_file, parse_spec
-
-    bindings: dict[str, Binding] = {}
-    if values_file:
-        for n, arr in load_values_file(values_file).items():
-            bindings[n] = Binding(arr.shape, arr, f"--values {values_file}")
-    seen = set()
-    for spec in specs or []:
-        name, eq, text = spec.partition("=")
-        name = name.strip()
-        if not eq or not _NAME.fullmatch(name):
-            raise JacliError(f"expected NAME=SPEC (as in A=A.npy or X=3x4), got {spec!r}")
-        if name in seen:
-            raise JacliError(f"{name} is bound twice")
-        seen.add(name)
-        bindings[name] = parse_spec(name, text, max_bytes=int(max_bytes) if max_bytes else None)
-    return bindings
-
-
-def parse_size(text: str | None) -> float:
-    """--max-memory: bytes, or a number with kB/MB/GB/TB (powers of 1000) or KiB/MiB/GiB/TiB."""
-    if text is None:
-        return default_max_memory()
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kKMGT]i?B?|B)?\s*", text)
-    if not m:
-        raise JacliError(f"--max-memory {text!r}: give bytes or a size such as 2GB or 512MiB")
-    unit = (m.group(2) or "B").upper().rstrip("B").replace("I", "i")
-    factor = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
-              "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}[unit]
-    return float(m.group(1)) * factor
-
-
-def default_max_memory() -> float:
-    """Half the memory available now."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024 * 0.5
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * 0.5
-    except (ValueError, OSError, AttributeError):
-        return 4e9
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -213,8 +162,30 @@ def batch(
     with reporting():
         from .commands import run_batch
 
-        code = run_batch(file, fmt=fmt.value)
+        code = run_batch(file, fmt=fmt.value, parse_line=parse_line)
     raise typer.Exit(code)
+
+
+@functools.lru_cache(maxsize=1)
+def _group():
+    import typer.main
+
+    return typer.main.get_command(app)
+
+
+def parse_line(words: list[str]):
+    """A batch line's words, parsed by the derive or check command's own parser: (name, params)."""
+    name = words[0] if words else ""
+    if name not in ("derive", "check"):
+        raise JacliError(f"a batch line starts with derive or check, not {name!r}")
+    if "--help" in words:
+        raise JacliError("--help is not a batch line")
+    try:
+        ctx = _group().commands[name].make_context(name, list(words[1:]))
+    except Exception as err:  # the parser's usage errors
+        message = getattr(err, "format_message", lambda: str(err))()
+        raise JacliError(f"{name}: {message}") from None
+    return name, ctx.params
 
 
 @app.command("parse")

@@ -1,20 +1,25 @@
-"""What each command does, between the argument parsing of :mod:`jacli.cli` and the library."""
+"""What each command does, between the argument parsing of :mod:`jacli.cli` and the library.
+
+``do_derive`` and ``do_check`` compute and save; ``run_*`` print. ``batch`` runs each line
+through the same ``do_*`` functions, so a line means what it means on the command line.
+"""
 from __future__ import annotations
 
-import functools
 import json
 import shlex
 import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
-from .core import (Problem, check_domains, derive_problem, evaluate_blocks, needed_names, prepare,
+from .bindings import parse_size, read_bindings
+from .core import (Problem, Result, check_domains, derive_problem, evaluate_blocks, needed_names, prepare,
                    require_values)
 from .errors import ExitCode, JacliError
 from .files import atomic_write, check_output_path, save_matrix
 from .printer import to_text
-from .render import (latex_line, stdout_is_terminal, to_json, write_csv, write_plain, write_table)
+from .render import latex_line, stdout_is_terminal, to_json, write_csv, write_plain, write_table
 
 
 def _warn(problem: Problem) -> None:
@@ -28,12 +33,25 @@ def _console():
     return Console(highlight=False)
 
 
-def run_derive(expr, bindings, *, random, seed, output, fmt, symbolic, vec, gradient, sparse, max_bytes):
+# -- derive ------------------------------------------------------------------------------
+@dataclass
+class Derived:
+    result: Result
+    shown: np.ndarray | None  # the matrix (or gradient) computed in memory, if any
+    wrote: str | None  # what was saved, as told to the user
+
+
+def do_derive(expr, bindings, *, random=False, seed=0, output=None, fmt="auto", symbolic=False, vec="col",
+              gradient=False, sparse=False, max_bytes=None) -> Derived:
+    """Differentiate, evaluate what is needed, save ``output``; print nothing."""
     suffix = check_output_path(output) if output else None
     if sparse and suffix != ".npz":
         raise JacliError("--sparse saves a SciPy sparse matrix: give -o J.npz")
     if sparse and gradient:
         raise JacliError("--sparse and --gradient do not go together")
+    if symbolic and suffix not in (None, ".tex"):
+        raise JacliError(f"--symbolic gives the formula only: -o {output} would save numbers "
+                         f"(save the formula with -o F.tex, or drop --symbolic)")
     problem = prepare(expr, bindings, random=random, seed=seed)
     _warn(problem)
     if gradient:
@@ -43,10 +61,8 @@ def run_derive(expr, bindings, *, random, seed, output, fmt, symbolic, vec, grad
         if len(problem.wrt) != 1:
             raise JacliError("--gradient takes one variable after wrt")
     result = derive_problem(problem, vec=vec, symbolic=True)
-    formula_only = symbolic or suffix == ".tex"
-    matrix = None
-    wrote = output
-    if not formula_only:
+    matrix, wrote = None, output
+    if not (symbolic or suffix == ".tex"):
         require_values(problem, needed_names(result.blocks))
         check_domains(problem)
         if sparse:
@@ -55,28 +71,36 @@ def run_derive(expr, bindings, *, random, seed, output, fmt, symbolic, vec, grad
             stored = save_sparse(problem, result.blocks, output)
             rows, cols = result.shape
             wrote = f"{output} ({stored:,} stored entries of {rows:,}×{cols:,}, SciPy CSR)"
-        elif suffix == ".npy" and fmt == "auto" and not gradient and len(result.blocks) == 1:
+        elif suffix == ".npy" and fmt == "auto" and not gradient:
             from .core import save_streamed
 
             save_streamed(problem, result.blocks, output, max_bytes=max_bytes)
         else:
-            matrix = evaluate_blocks(problem, result.blocks, max_bytes=max_bytes)
+            hint = ("; drop --format to have -o J.npy written block by block"
+                    if suffix == ".npy" else "")
+            matrix = evaluate_blocks(problem, result.blocks, max_bytes=max_bytes, hint=hint)
             result.matrix = matrix
     shown = result.gradient if gradient and matrix is not None else matrix
-    if output:
-        if suffix == ".tex":
-            atomic_write(output, lambda f: f.write((latex_line(result) + "\n").encode()))
-        elif shown is not None:
-            save_matrix(output, shown, formula=result.formula, latex=result.latex,
-                        comments=[f"J = {result.formula}", f"shape {shown.shape[0]}x{shown.shape[1]}"])
-        sys.stderr.write(f"jacli: wrote {wrote}\n")
-    terminal = stdout_is_terminal()
-    chosen = fmt if fmt != "auto" else ("table" if terminal else "plain")
-    printed = shown if (output is None or fmt != "auto") else None
+    if suffix == ".tex":
+        atomic_write(output, lambda f: f.write((latex_line(result) + "\n").encode()))
+    elif output and shown is not None:
+        save_matrix(output, shown, formula=result.formula, latex=result.latex,
+                    comments=[f"J = {result.formula}", f"shape {shown.shape[0]}x{shown.shape[1]}"])
+    return Derived(result, shown, wrote)
+
+
+def run_derive(expr, bindings, *, fmt, output, symbolic, gradient, **options) -> None:
+    d = do_derive(expr, bindings, fmt=fmt, output=output, symbolic=symbolic, gradient=gradient, **options)
+    if d.wrote:
+        sys.stderr.write(f"jacli: wrote {d.wrote}\n")
+    result = d.result
+    chosen = fmt if fmt != "auto" else ("table" if stdout_is_terminal() else "plain")
+    printed = d.shown if (output is None or fmt != "auto") else None
     if chosen == "table":
         write_table(result, _console(), matrix=printed, gradient=gradient, symbolic=symbolic)
     elif chosen == "plain":
-        write_plain(result, sys.stdout, matrix=printed, gradient=gradient, symbolic=symbolic or printed is None and output is None)
+        write_plain(result, sys.stdout, matrix=printed, gradient=gradient,
+                    symbolic=symbolic or (printed is None and output is None))
     elif chosen == "csv":
         if printed is None:
             raise JacliError("--format csv prints the matrix: it needs values (not --symbolic)")
@@ -103,17 +127,25 @@ def run_parse(expr, bindings):
 
 
 # -- check -------------------------------------------------------------------------------
-def run_check(expr, bindings, *, against, tol, seed, save_values, vec, method, fmt, max_bytes) -> int:
-    from .checking import check_problem, describe
+def do_check(expr, bindings, *, against=None, tol=1e-8, seed=0, save_values=None, vec="col",
+             method="complex", max_bytes=None):
+    """Check, save the values used if asked; print nothing."""
+    from .checking import check_problem
 
-    save_suffix = check_output_path(save_values) if save_values else None
-    if save_suffix not in (None, ".npz"):
+    if save_values and check_output_path(save_values) != ".npz":
         raise JacliError("--save-values writes a .npz file")
-    problem = prepare(expr, bindings, random_all=True, seed=seed)
+    problem = prepare(expr, bindings, random=True, seed=seed)
     _warn(problem)
     result = check_problem(problem, against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes)
     if save_values:
         atomic_write(save_values, lambda f: np.savez(f, **result.values))
+    return result
+
+
+def run_check(expr, bindings, *, fmt, **options) -> int:
+    from .checking import describe
+
+    result = do_check(expr, bindings, **options)
     if fmt == "json":
         sys.stdout.write(json.dumps(check_record(result)) + "\n")
     elif fmt == "table" or (fmt == "auto" and stdout_is_terminal()):
@@ -154,65 +186,33 @@ def _num(x: float):
 
 
 # -- batch -------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=1)
-def _commands():
-    import typer.main
-
-    from .cli import app
-
-    return typer.main.get_command(app)
-
-
-def _line_params(words: list[str]):
-    """Parse one batch line with the same options as the command line itself."""
-    group = _commands()
-    name = words[0] if words else ""
-    command = group.commands.get(name) if hasattr(group, "commands") else None
-    if command is None or name not in ("derive", "check"):
-        raise JacliError(f"a batch line starts with derive or check, not {name!r}")
-    try:
-        ctx = command.make_context(name, list(words[1:]))
-    except Exception as err:  # the parser's usage errors
-        message = getattr(err, "format_message", lambda: str(err))()
-        raise JacliError(f"{name}: {message}") from None
-    return name, ctx.params
-
-
 def _plain(option):
     """An option's value as text, whether the parser gave the Enum member or its value."""
     return getattr(option, "value", option)
 
 
-def run_line(words: list[str]) -> dict:
-    """One batch line: a record with its verdict (agree, disagree, ok, error)."""
-    from .cli import parse_size, read_bindings
-
-    name, params = _line_params(words)
+def run_line(name: str, params: dict) -> dict:
+    """One batch line, parsed by the command line's own parser: a record with its verdict."""
     max_bytes = parse_size(params.get("max_memory"))
     bindings = read_bindings(params.get("specs"), params.get("values"), max_bytes)
     if name == "check":
-        from .checking import check_problem
-
-        problem = prepare(params["expr"], bindings, random_all=True, seed=params["seed"])
-        result = check_problem(problem, against=params["against"], tol=params["tol"], vec=_plain(params["vec"]),
-                               method=_plain(params["method"]), max_bytes=max_bytes)
-        if params.get("save_values"):
-            check_output_path(params["save_values"])
-            atomic_write(params["save_values"], lambda f: np.savez(f, **result.values))
+        result = do_check(params["expr"], bindings, against=params["against"], tol=params["tol"],
+                          seed=params["seed"], save_values=params.get("save_values"), vec=_plain(params["vec"]),
+                          method=_plain(params["method"]), max_bytes=max_bytes)
         return check_record(result)
-    problem = prepare(params["expr"], bindings, random=params["random"], seed=params["seed"])
-    output = params.get("output")
-    if output:
-        check_output_path(output)
-    symbolic = params["symbolic"] or not output
-    result = derive_problem(problem, vec=_plain(params["vec"]), symbolic=symbolic, max_bytes=max_bytes)
-    if output and result.matrix is not None:
-        save_matrix(output, result.matrix, formula=result.formula, latex=result.latex)
-    return {"verdict": "ok", "expression": result.expression, "wrt": list(problem.wrt),
-            "formula": result.formula, "shape": list(result.shape), "output": output}
+    d = do_derive(params["expr"], bindings, random=params["random"], seed=params["seed"], output=params["output"],
+                  fmt=_plain(params["fmt"]), symbolic=params["symbolic"], vec=_plain(params["vec"]),
+                  gradient=params["gradient"], sparse=params["sparse"], max_bytes=max_bytes)
+    r = d.result
+    record = {"verdict": "ok", "expression": r.expression, "wrt": [b.var for b in r.blocks],
+              "formula": r.formula, "shape": list(r.shape), "output": d.wrote}
+    if params["gradient"]:
+        record["gradient_formula"] = r.gradient_formula
+    return record
 
 
-def run_batch(path: str, *, fmt: str) -> int:
+def run_batch(path: str, *, fmt: str, parse_line) -> int:
+    """``parse_line(words) -> (command, params)`` is the command line's own parser."""
     text = sys.stdin.read() if path == "-" else _read_text(path)
     lines = [(i, line.strip()) for i, line in enumerate(text.splitlines(), 1)
              if line.strip() and not line.lstrip().startswith("#")]
@@ -224,11 +224,13 @@ def run_batch(path: str, *, fmt: str) -> int:
     try:
         for number, line in lines:
             try:
-                record = run_line(shlex.split(line))
+                try:
+                    words = shlex.split(line)
+                except ValueError as err:  # unbalanced quotes
+                    raise JacliError(f"cannot split the line: {err}") from None
+                record = run_line(*parse_line(words))
             except JacliError as err:
                 record = {"verdict": "error", "error": err.message}
-            except ValueError as err:  # shlex: unbalanced quotes
-                record = {"verdict": "error", "error": f"cannot split the line: {err}"}
             except Exception as err:  # noqa: BLE001 - a bug in one line must not stop the rest
                 bug = True
                 record = {"verdict": "error", "error": f"internal error (a bug): {type(err).__name__}: {err}"}

@@ -60,12 +60,14 @@ def to_binding(name: str, value) -> Binding:
 
 
 def prepare(source: str, bindings: dict[str, Binding], *, random: bool = False, seed: int = DEFAULT_SEED,
-            require_wrt: bool = True, random_all: bool = False) -> Problem:
+            require_wrt: bool = True) -> Problem:
     """Parse ``source``, check the bindings against it and infer every shape.
 
-    ``random`` fills values for names bound by shape only; ``random_all`` also for names not
-    bound at all (``check`` does this: an identity is checked on shapes alone).
+    ``random`` fills seeded random values for every name that has none: bound by shape only,
+    or with a shape that follows from the expression.
     """
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise JacliError(f"--seed must be a non-negative integer, not {seed}")
     parsed: Parsed = parse(source, require_wrt=require_wrt)
     names = parsed.expr.names()
     warnings = []
@@ -79,8 +81,8 @@ def prepare(source: str, bindings: dict[str, Binding], *, random: bool = False, 
     values = {n: b.value for n, b in bindings.items() if n in names and b.value is not None}
     shapes = Shapes(resolved.names)
     problem = Problem(source, resolved.expr, parsed.wrt, resolved.names, values, shapes, warnings=warnings)
-    if random or random_all:
-        fill = [n for n in names if n not in values and (random_all or n in bindings)]
+    if random:
+        fill = [n for n in names if n not in values]
         if fill:
             fill_random(problem, fill, seed)
     return problem
@@ -191,10 +193,10 @@ def jacobian_blocks(problem: Problem, vec: str = "col") -> list[Block]:
     for var in problem.wrt:
         J = jacobian_expr(problem.expr, var, problem.shapes, simp)
         m, n = problem.names[var]
+        grad = _gradient_expr(J, (m, n), simp) if (p, q) == (1, 1) else None
         if vec == "row":
             # vec of rows: vecᵣ(F) = vec(Fᵀ) = K(p,q) vec(F) and vec(X) = K(n,m) vecᵣ(X)
             J = simp(matmul(matmul(comm(p, q), J), comm(n, m)))
-        grad = _gradient_expr(J, (m, n), simp) if (p, q) == (1, 1) and vec == "col" else None
         blocks.append(Block(var, (m, n), J, to_text(J), to_latex(J), grad))
     return blocks
 
@@ -238,16 +240,18 @@ def require_values(problem: Problem, names: list[str], bindings_hint: str = "") 
 
 
 def evaluate_blocks(problem: Problem, blocks: list[Block], *, max_bytes: float | None = None,
-                    out: np.ndarray | None = None) -> np.ndarray:
+                    out: np.ndarray | None = None, hint: str = "") -> np.ndarray:
     """The numeric Jacobian, written into ``out`` (allocated if None)."""
     rows = problem.shape[0] * problem.shape[1]
     cols = sum(b.var_shape[0] * b.var_shape[1] for b in blocks)
     if max_bytes is not None and rows * cols * 8 > max_bytes:
-        raise size_error(rows, cols, max_bytes)
+        raise size_error(rows, cols, max_bytes, hint)
     from .structured import jacobian_dense
 
-    J = jacobian_dense(_structured(problem, blocks, max_bytes), problem.shapes, None, out=out)
-    if J.size <= 4_000_000 and not np.all(np.isfinite(J)):
+    parts = _structured(problem, blocks, max_bytes)
+    with np.errstate(all="ignore"):
+        J = jacobian_dense(parts, problem.shapes, None, out=out)  # structure compiled already
+    if any(p.may_overflow() for p in parts) and not np.all(np.isfinite(J)):
         raise JacliError("the Jacobian has infinite or NaN entries for these values (overflow)")
     return J
 
@@ -263,27 +267,27 @@ def _structured(problem: Problem, blocks: list[Block], max_bytes: float | None =
             raise JacliError(f"{to_text(e)} has infinite or NaN entries for these values")
         return a
 
-    return [Structured(b.expr, problem.shapes, dense) for b in blocks]
+    with np.errstate(all="ignore"):
+        return [Structured(b.expr, problem.shapes, dense, max_bytes) for b in blocks]
 
 
 def _rows(parts, max_block_bytes: float):
     """Row blocks of the Jacobian, written into one reused buffer, in order."""
-    R = parts[0].shape[0]
     C = sum(p.shape[1] for p in parts)
     buf = None
+    check = any(p.may_overflow() for p in parts)
     for start, stop in parts[0].row_blocks(int(max_block_bytes)):
         if buf is None:
             buf = np.empty((stop - start, C))
         out = buf[: stop - start]
         c0 = 0
-        for p in parts:
-            p.write_rows(out[:, c0:c0 + p.shape[1]], start, stop)
-            c0 += p.shape[1]
-        if not np.all(np.isfinite(out)):
+        with np.errstate(all="ignore"):
+            for p in parts:
+                p.write_rows(out[:, c0:c0 + p.shape[1]], start, stop)
+                c0 += p.shape[1]
+        if check and not np.all(np.isfinite(out)):
             raise JacliError("the Jacobian has infinite or NaN entries for these values (overflow)")
         yield out
-    if R == 0:
-        return
 
 
 BLOCK_BYTES = 64 * 2**20
@@ -310,7 +314,10 @@ def save_streamed(problem: Problem, blocks: list[Block], path: str, *, max_bytes
 def save_sparse(problem: Problem, blocks: list[Block], path: str) -> int:
     """A SciPy CSR .npz of the Jacobian, built row block by row block from its structure.
     Returns the number of stored entries."""
-    import scipy.sparse
+    try:
+        import scipy.sparse
+    except ImportError:
+        raise JacliError("--sparse needs SciPy: pip install 'jacli[sparse]' (or pip install scipy)") from None
 
     from .files import save_sparse_npz
 
@@ -345,11 +352,11 @@ def save_sparse(problem: Problem, blocks: list[Block], path: str) -> int:
     return stored[0]
 
 
-def size_error(rows: int, cols: int, max_bytes: float) -> JacliError:
+def size_error(rows: int, cols: int, max_bytes: float, hint: str = "") -> JacliError:
     need = rows * cols * 8
     return JacliError(f"the Jacobian is {rows:,}×{cols:,}: {need:,} bytes of float64, above the limit of "
                       f"{int(max_bytes):,} bytes; save it with -o J.npy (written block by block) or "
-                      f"--sparse -o J.npz, or raise --max-memory")
+                      f"--sparse -o J.npz, or raise --max-memory{hint}")
 
 
 def derive(source: str, bindings: dict | None = None, /, *, vec: str = "col", random: bool = False,

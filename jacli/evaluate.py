@@ -52,10 +52,15 @@ class Evaluator:
         op = REGISTRY[e.op]
         args = [self(a) for a in e.args]
         if self.check and op.domain is not None:
-            needed = bool(self.variables) and any(n.op == "name" and n.attr in self.variables for n in e.walk())
+            needed = bool(self.variables) and not self.variables.isdisjoint(e.names())
             op.domain(e, args, needed)
-        with np.errstate(all="ignore"):
-            return op.value(e, *args)
+        try:
+            with np.errstate(all="ignore"):
+                return op.value(e, *args)
+        except np.linalg.LinAlgError as err:
+            from .printer import to_text
+            where = f" at column {e.col}" if e.col else ""
+            raise JacliError(f"{to_text(e)}{where}: {err}", column=e.col) from None
 
 
 def evaluate(e: Expr, values: dict[str, np.ndarray], **options) -> np.ndarray:

@@ -392,7 +392,14 @@ def _logdet_value(node, a):
 
 
 # d det(X) = det(X) tr(X⁻¹ dX) = det(X) vec(X⁻ᵀ)ᵀ d vec(X)   (M&N ch. 8; Cookbook sec. 2.1)
-register(Op("det", 1, _square("det", "scalar"), value=_det_value, call="det",
+def _check_det(node, args, derivative_needed):
+    # the rule det(X) vec(X⁻ᵀ)ᵀ needs X⁻¹: at a singular X (where the derivative is the
+    # adjugate's transpose) it is refused rather than printed as 0 · vec(X⁻ᵀ)ᵀ
+    if derivative_needed:
+        _check_invertible(node, args, derivative_needed)
+
+
+register(Op("det", 1, _square("det", "scalar"), value=_det_value, call="det", domain=_check_det,
             random_hints=("invertible",),
             partials=(lambda node, ctx: smul(node, T(vec(T(Expr("inv", (node.args[0],)))))),)))
 # d log det(X) = tr(X⁻¹ dX) = vec(X⁻ᵀ)ᵀ d vec(X)   (M&N ch. 8; Cookbook sec. 2.1)

@@ -38,6 +38,7 @@ the plain evaluator passed in, to a small array.
 """
 from __future__ import annotations
 
+import operator
 from itertools import accumulate
 from math import prod
 from typing import Callable, Iterator
@@ -81,7 +82,9 @@ class _Term:
 # Compilation
 # ======================================================================================
 class _Compiler:
-    def __init__(self, shapes, dense: Callable[[Expr], np.ndarray]):
+    def __init__(self, shapes, dense: Callable[[Expr], np.ndarray], max_bytes: float | None = None):
+        self.max_bytes = max_bytes
+        self.fallbacks = 0  # products evaluated densely for want of a common factorisation
         self.shapes = shapes
         self.dense = dense
         self.size: dict[int, int] = {}
@@ -115,6 +118,13 @@ class _Compiler:
         return _Term(() if a is None else (a,), () if b is None else (b,), [(f, labels)], 1.0)
 
     def materialise(self, t: _Term) -> np.ndarray:
+        self.fallbacks += 1
+        r, c = self.dims(t.rows), self.dims(t.cols)
+        if self.max_bytes is not None and r * c * 8 > self.max_bytes:
+            from .errors import JacliError
+
+            raise JacliError(f"a {r:,}×{c:,} intermediate ({r * c * 8:,} bytes) would exceed the memory "
+                             f"limit of {int(self.max_bytes):,} bytes (--max-memory)")
         out = np.zeros((self.dims(t.rows), self.dims(t.cols)), dtype=_term_dtype([t]))
         _write_term(t, out, 0, out.shape[0], self.size, assign=False)
         return out
@@ -206,7 +216,7 @@ class _Compiler:
             sa, sb = [size[x] for x in A], [size[x] for x in B]
             if sa == sb:
                 return True
-            chain = sorted(set(accumulate(sa)) | set(accumulate(sb)))
+            chain = sorted(set(accumulate(sa, operator.mul)) | set(accumulate(sb, operator.mul)))
             prev = 1
             for c in chain:
                 if c % prev:
@@ -486,12 +496,13 @@ class Structured:
     ``dense`` evaluates the non-structured parts (the plain :class:`jacli.evaluate.Evaluator`).
     """
 
-    def __init__(self, expr: Expr, shapes, dense: Callable[[Expr], np.ndarray]):
+    def __init__(self, expr: Expr, shapes, dense: Callable[[Expr], np.ndarray], max_bytes: float | None = None):
         self.expr = expr
         self.shape: tuple[int, int] = tuple(int(d) for d in shapes(expr))
-        comp = _Compiler(shapes, dense)
+        comp = _Compiler(shapes, dense, max_bytes)
         self.terms: list[_Term] = [t for t in comp.compile(expr) if t.scale != 0]
         self.size = comp.size
+        self.fallbacks = comp.fallbacks
         for t in self.terms:
             if (comp.dims(t.rows), comp.dims(t.cols)) != self.shape:
                 raise RuntimeError(f"compiled term of shape {(comp.dims(t.rows), comp.dims(t.cols))}, "
@@ -500,6 +511,20 @@ class Structured:
         # the covering term to assign first: the one with most factors (no temporary)
         covering = [i for i, t in enumerate(self.terms) if t.covering()]
         self._first = max(covering, key=lambda i: len(self.terms[i].factors)) if covering else None
+
+    def may_overflow(self, limit: float = 1e300) -> bool:
+        """False when no entry can be infinite or NaN: the factors are finite and every entry
+        is a sum over terms of |scale| · Π max|factor| at most, which stays below ``limit``."""
+        bound = 0.0
+        for t in self.terms:
+            b = abs(t.scale)
+            for f, _ in t.factors:
+                m = float(np.max(np.abs(f), initial=0.0))
+                if not np.isfinite(m):
+                    return True
+                b *= m
+            bound += b
+        return not bound < limit
 
     @property
     def needs_zeros(self) -> bool:

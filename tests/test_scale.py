@@ -55,3 +55,24 @@ def test_sparse_needs_an_npz_output():
 def test_api_size_guard():
     with pytest.raises(jacli.JacliError, match="above the limit"):
         jacli.jacobian("A X B wrt X", A=np.ones((20, 20)), B=np.ones((20, 20)), max_bytes=1e5)
+
+
+@pytest.mark.parametrize("expr,shapes", [
+    ("kron(X, Y) wrt X", dict(X=(3, 4), Y=(2, 5))),
+    ("kron(X, Y) wrt Y", dict(X=(3, 4), Y=(2, 5))),
+    ("kron(X, X) wrt X", dict(X=(3, 2))),
+    ("A X B wrt X", dict(A=(2, 3), X=(3, 4), B=(4, 5))),
+    ("X' X wrt X", dict(X=(4, 3))),
+    ("(A X) ∘ (X B) wrt X", dict(A=(3, 3), X=(3, 3), B=(3, 3))),
+    ("diag(x) wrt x", dict(x=(4, 1))),
+    ("diag(X) wrt X", dict(X=(4, 4))),
+    ("tr(X' A X) wrt X", dict(A=(3, 3), X=(3, 4))),
+    ("X^3 wrt X", dict(X=(3, 3))),
+])
+def test_structured_evaluation_never_falls_back_to_dense_products(expr, shapes):
+    """Kronecker, identity and commutation structure is written, never multiplied densely."""
+    from jacli.core import _structured, jacobian_blocks, prepare, to_binding
+
+    problem = prepare(expr, {n: to_binding(n, s) for n, s in shapes.items()}, random=True)
+    for part in _structured(problem, jacobian_blocks(problem)):
+        assert part.fallbacks == 0
