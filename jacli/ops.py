@@ -15,7 +15,7 @@ entries, so the numerical oracle can push a whole batch of complex steps through
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -36,7 +36,16 @@ class Op:
     call: str | None = None  # spelling as a function in the language
     domain: Callable | None = None  # (node, args, derivative_needed) -> None, raises JacliError
     random_hints: tuple = ()  # per argument: None, "invertible" or "positive"
-    elementwise: bool = False
+    # printing: binding strength (see jacli.parser), an infix symbol (Unicode, ASCII, LaTeX),
+    # the function's LaTeX name; a function prints as ``call`` or else ``spelled``
+    prec: int = 8
+    infix: tuple | None = None
+    latex: str | None = None
+    spelled: str | None = None
+
+    @property
+    def text(self) -> str | None:
+        return self.call or self.spelled
 
 
 REGISTRY: dict[str, Op] = {}
@@ -173,9 +182,9 @@ register(Op("zeros", 0, _sized_shape, value=lambda node: np.zeros(node.attr)))
 # ======================================================================================
 # Linear operators: d vec(f) is a fixed matrix times d vec(argument). M&N ch. 2 and 9.
 # ======================================================================================
-register(Op("add", 2, _same_shape("cannot add"), value=lambda node, a, b: a + b,
+register(Op("add", 2, _same_shape("cannot add"), value=lambda node, a, b: a + b, prec=1,
             partials=(lambda node, ctx: eye(_rc(ctx, node)), lambda node, ctx: eye(_rc(ctx, node)))))
-register(Op("neg", 1, _unary_same, value=lambda node, a: -a,
+register(Op("neg", 1, _unary_same, value=lambda node, a: -a, prec=2,
             partials=(lambda node, ctx: neg(eye(_rc(ctx, node))),)))
 
 
@@ -189,7 +198,7 @@ def _transpose_shape(u, node, a):
 
 
 # vec(Aᵀ) = K(r,c) vec(A) for A r×c (M&N ch. 3, the commutation matrix).
-register(Op("T", 1, _transpose_shape, value=lambda node, a: np.swapaxes(a, -1, -2),
+register(Op("T", 1, _transpose_shape, value=lambda node, a: np.swapaxes(a, -1, -2), prec=7,
             partials=(lambda node, ctx: comm(*ctx.shape(node.args[0])),)))
 
 
@@ -202,7 +211,7 @@ def _vec_value(node, a):
     return np.swapaxes(a, -1, -2).reshape(a.shape[:-2] + (r * c, 1))
 
 
-register(Op("vec", 1, _vec_shape, value=_vec_value, call="vec",
+register(Op("vec", 1, _vec_shape, value=_vec_value, call="vec", latex=r"\operatorname{vec}",
             partials=(lambda node, ctx: eye(_rc(ctx, node)),)))
 
 
@@ -223,10 +232,10 @@ def _matmul_shape(u, node, a, b):
     return (a[0], b[1])
 
 
-register(Op("mul", 2, _mul_shape))
+register(Op("mul", 2, _mul_shape, prec=5))
 
 # vec(A B) = (Bᵀ ⊗ I) vec(A) = (I ⊗ A) vec(B)   (M&N ch. 2, vec(ABC) = (Cᵀ ⊗ A) vec(B))
-register(Op("matmul", 2, _matmul_shape, value=lambda node, a, b: a @ b,
+register(Op("matmul", 2, _matmul_shape, value=lambda node, a, b: a @ b, prec=5,
             partials=(lambda node, ctx: kron(T(node.args[1]), eye(ctx.shape(node.args[0])[0])),
                       lambda node, ctx: kron(eye(ctx.shape(node.args[1])[1]), node.args[0]))))
 
@@ -238,7 +247,7 @@ def _smul_shape(u, node, s, a):
 
 
 # d vec(s M) = vec(M) ds + s d vec(M)
-register(Op("smul", 2, _smul_shape, value=lambda node, s, a: s * a,
+register(Op("smul", 2, _smul_shape, value=lambda node, s, a: s * a, prec=5,
             partials=(lambda node, ctx: vec(node.args[1]),
                       lambda node, ctx: smul(node.args[0], eye(_rc(ctx, node))))))
 
@@ -272,7 +281,7 @@ def _kron_wrt_right(node, ctx):
     return matmul(perm, kron(vec(node.args[0]), eye(p * q)))
 
 
-register(Op("kron", 2, _kron_shape, value=_kron_value, call="kron",
+register(Op("kron", 2, _kron_shape, value=_kron_value, call="kron", prec=3, infix=(" ⊗ ", None, r" \otimes "),
             partials=(_kron_wrt_left, _kron_wrt_right)))
 
 # ======================================================================================
@@ -301,19 +310,19 @@ def _ones_like(ctx, e):
     return ones(*ctx.shape(e))
 
 
-register(Op("had", 2, _had_shape, value=lambda node, a, b: a * b, elementwise=True,
+register(Op("had", 2, _had_shape, value=lambda node, a, b: a * b, prec=4, infix=(" ∘ ", " .* ", r" \circ "),
             partials=(lambda node, ctx: diag(vec(node.args[1])),
                       lambda node, ctx: diag(vec(node.args[0])))))
 # d(A ./ B) = dA ./ B - (A ./ (B ∘ B)) ∘ dB   (the quotient rule, entry by entry; M&N ch. 9)
-register(Op("ediv", 2, _ediv_shape, value=lambda node, a, b: a / b, elementwise=True,
+register(Op("ediv", 2, _ediv_shape, value=lambda node, a, b: a / b, prec=4, infix=(" ./ ", " ./ ", r" \oslash "),
             domain=_check_denominator, random_hints=(None, "positive"),
             partials=(lambda node, ctx: diag(vec(Expr("ediv", (_ones_like(ctx, node), node.args[1])))),
                       lambda node, ctx: neg(diag(vec(Expr("ediv", (node.args[0], Expr("had", (node.args[1], node.args[1]))))))))))
 
 
-def _elementwise(fn: str, value, derivative, domain=None, hint=None):
+def _elementwise(fn: str, value, derivative, domain=None, hint=None, latex=None):
     """f applied entry by entry: d vec f(A) = diag(vec f'(A)) d vec(A)."""
-    register(Op(fn, 1, _unary_same, value=lambda node, a: value(a), call=fn, elementwise=True,
+    register(Op(fn, 1, _unary_same, value=lambda node, a: value(a), call=fn, latex=latex or "\\" + fn,
                 domain=domain, random_hints=(hint,),
                 partials=(lambda node, ctx: derivative(node, node.args[0], ctx),)))
 
@@ -331,13 +340,14 @@ _elementwise("tanh", np.tanh,
              lambda node, a, ctx: _d(add(_ones_like(ctx, a), neg(Expr("had", (node, node))))))
 _elementwise("sqrt", np.sqrt,
              lambda node, a, ctx: smul(Expr("num", (), 0.5), _d(Expr("ediv", (_ones_like(ctx, a), node)))),
-             domain=_check_positive("sqrt"), hint="positive")
+             domain=_check_positive("sqrt"), hint="positive", latex=r"\operatorname{sqrt}")
 
 # ======================================================================================
 # Inverse, powers, determinant, trace, sum, diag.
 # ======================================================================================
 # d(X⁻¹) = -X⁻¹ (dX) X⁻¹, so d vec(X⁻¹) = -(X⁻ᵀ ⊗ X⁻¹) d vec(X)   (M&N ch. 8; Cookbook sec. 2.2)
-register(Op("inv", 1, _square("inv", "matrix"), value=lambda node, a: np.linalg.inv(a), call="inv",
+register(Op("inv", 1, _square("inv", "matrix"), value=lambda node, a: np.linalg.inv(a), call="inv", prec=7,
+            latex=r"\operatorname{inv}",
             domain=_check_invertible, random_hints=("invertible",),
             partials=(lambda node, ctx: neg(kron(T(node), node)),)))
 
@@ -378,7 +388,7 @@ def _pow_value(node, a):
     return np.linalg.matrix_power(a, node.attr)
 
 
-register(Op("pow", 1, _square("a matrix power", "matrix"), value=_pow_value, domain=_pow_domain,
+register(Op("pow", 1, _square("a matrix power", "matrix"), value=_pow_value, domain=_pow_domain, prec=7,
             random_hints=("invertible",), partials=(_pow_partial,)))
 
 
@@ -399,19 +409,21 @@ def _check_det(node, args, derivative_needed):
         _check_invertible(node, args, derivative_needed)
 
 
-register(Op("det", 1, _square("det", "scalar"), value=_det_value, call="det", domain=_check_det,
+register(Op("det", 1, _square("det", "scalar"), value=_det_value, call="det", domain=_check_det, latex=r"\det",
             random_hints=("invertible",),
             partials=(lambda node, ctx: smul(node, T(vec(T(Expr("inv", (node.args[0],)))))),)))
 # d log det(X) = tr(X⁻¹ dX) = vec(X⁻ᵀ)ᵀ d vec(X)   (M&N ch. 8; Cookbook sec. 2.1)
-register(Op("logdet", 1, _square("logdet", "scalar"), value=_logdet_value, call="logdet",
+register(Op("logdet", 1, _square("logdet", "scalar"), value=_logdet_value, call="logdet", latex=r"\log\det",
             domain=_check_logdet, random_hints=("invertible",),
             partials=(lambda node, ctx: T(vec(T(Expr("inv", (node.args[0],))))),)))
 # d tr(X) = tr(dX) = vec(I)ᵀ d vec(X)   (M&N ch. 9; Cookbook sec. 2.5)
 register(Op("tr", 1, _square("tr", "scalar"),
             value=lambda node, a: np.trace(a, axis1=-2, axis2=-1)[..., None, None], call="tr",
+            latex=r"\operatorname{tr}",
             partials=(lambda node, ctx: T(vec(eye(ctx.shape(node.args[0])[0]))),)))
 # d sum(X) = 1ᵀ d vec(X), sum(X) being 1ᵀ vec(X)   (M&N ch. 9, linear forms)
 register(Op("sum", 1, _scalar, value=lambda node, a: a.sum(axis=(-2, -1), keepdims=True), call="sum",
+            latex=r"\operatorname{sum}",
             partials=(lambda node, ctx: T(vec(_ones_like(ctx, node.args[0]))),)))
 
 
@@ -451,8 +463,9 @@ def _diagonal_partial(node, ctx):
     return matmul(kron(ones(1, n), eye(n)), diag(vec(eye(n))))
 
 
-register(Op("diag", 1, _diag_shape, value=_diag_value, call="diag", partials=(_diag_partial,)))
-register(Op("diagonal", 1, lambda u, node, a: _diagonal_shape(u, a),
+register(Op("diag", 1, _diag_shape, value=_diag_value, call="diag", latex=r"\operatorname{diag}",
+            partials=(_diag_partial,)))
+register(Op("diagonal", 1, lambda u, node, a: _diagonal_shape(u, a), spelled="diag", latex=r"\operatorname{diag}",
             value=lambda node, a: np.diagonal(a, axis1=-2, axis2=-1)[..., :, None].copy(),
             partials=(_diagonal_partial,)))
 

@@ -196,7 +196,7 @@ class _Parser:
 
     def _operand_error(self, after: Token) -> JacliError:
         if self.tok.kind == "end":
-            return self.error(f"expected an expression after '{after.text}' at column {after.col}, found the end")
+            return self.error(f"expected an expression after '{after.text}', found the end")
         return self.error(f"expected an expression after '{after.text}', found {self.tok.shown()}")
 
     def _parse_expr(self) -> Expr:

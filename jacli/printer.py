@@ -8,22 +8,14 @@ around ``⊗`` after a minus sign, as in ``-(X⁻ᵀ ⊗ X⁻¹)``.
 from __future__ import annotations
 
 from .expr import Expr
+from .ops import REGISTRY
 
-# Binding strength, loosest first; see the table in jacli.parser.
-_PREC = {"add": 1, "neg": 2, "kron": 3, "had": 4, "ediv": 4, "matmul": 5, "smul": 5, "mul": 5,
-         "T": 7, "inv": 7, "pow": 7}
 _ATOM = 8
+_POSTFIX = 7
 
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
-_CALLS = {"vec": "vec", "tr": "tr", "det": "det", "logdet": "logdet", "inv": "inv", "diag": "diag",
-          "diagonal": "diag", "exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tanh": "tanh",
-          "sqrt": "sqrt", "sum": "sum"}
-_LATEX_CALLS = {"vec": r"\operatorname{vec}", "tr": r"\operatorname{tr}", "det": r"\det",
-                "logdet": r"\log\det", "diag": r"\operatorname{diag}", "diagonal": r"\operatorname{diag}",
-                "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
-                "sum": r"\operatorname{sum}", "inv": r"\operatorname{inv}"}
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
           "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
           "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi",
@@ -47,9 +39,8 @@ def format_number(x: float) -> str:
 
 
 def prec(e: Expr) -> int:
-    if e.op == "T" and e.args[0].op == "inv":
-        return 7
-    return _PREC.get(e.op, _ATOM)
+    """How tightly e binds when printed (the registry's ``prec``; see jacli.parser)."""
+    return REGISTRY[e.op].prec
 
 
 class _Printer:
@@ -87,13 +78,12 @@ class _Printer:
             if inner.op in ("kron", "had", "ediv") and not self.parens:
                 return "-" + self.wrap(self.render(inner))
             return "-" + self.show(inner, 2)
-        if op in ("kron", "had", "ediv"):
-            p = _PREC[op]
-            symbol = {"kron": (" ⊗ ", " \\otimes ", None), "had": (" ∘ ", " \\circ ", " .* "),
-                      "ediv": (" ./ ", " \\oslash ", " ./ ")}[op]
-            if self.ascii and op == "kron":
-                return f"kron({self.show(a[0], 0)}, {self.show(a[1], 0)})"
-            sym = symbol[1] if self.latex else (symbol[2] if self.ascii else symbol[0])
+        spec = REGISTRY[op]
+        if spec.infix:
+            if self.ascii and spec.infix[1] is None:
+                return f"{spec.call}({self.show(a[0], 0)}, {self.show(a[1], 0)})"
+            p = spec.prec
+            sym = spec.infix[2] if self.latex else (spec.infix[1] if self.ascii else spec.infix[0])
             # for the reader: (A X) ⊗ B, (A X) ∘ (X B), though precedence alone would do
             grouped = ("matmul", "smul", "mul", "had", "ediv") if op == "kron" else ("matmul", "smul", "mul")
             left_need = 6 if a[0].op in grouped else p
@@ -112,13 +102,13 @@ class _Printer:
             return self.base(a[0]) + self.postfix(str(e.attr))
         if op == "sqrt" and self.latex:
             return rf"\sqrt{{{self.show(a[0], 0)}}}"
-        fn = _LATEX_CALLS[op] if self.latex else _CALLS[op]
+        fn = spec.latex if self.latex else spec.text
         args = ", ".join(self.show(x, 0) for x in a)
         return rf"{fn}\left({args}\right)" if self.latex else f"{fn}({args})"
 
     def base(self, e: Expr) -> str:
-        text = self.show(e, 8 if e.op in ("pow", "inv") else 7)
-        if self.latex and prec(e) == 7 and not text.startswith(r"\left("):
+        text = self.show(e, _ATOM if e.op in ("pow", "inv") else _POSTFIX)
+        if self.latex and prec(e) == _POSTFIX and not text.startswith(r"\left("):
             return "{" + text + "}"  # X^{\top}^{-1} is not LaTeX; {X^{\top}}^{-1} is
         return text
 

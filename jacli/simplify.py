@@ -247,13 +247,29 @@ class Simplifier:
                     scalars.append(f)
             else:
                 rest.append(f)
-        chain = self.combine(rest)
+        chain = self.scalar_subchains(self.combine(rest), scalars)
         if not chain:
             return self.build(coef, scalars, None if scalars else eye(shape[0]), shape)
         body = chain[0]
         for f in chain[1:]:
             body = matmul(body, f)
         return self.build(coef, scalars, body, shape)
+
+    def scalar_subchains(self, chain: list[Expr], scalars: list) -> list[Expr]:
+        """Take out a run of factors whose product is 1×1, as in bᵀ x aᵀ = (bᵀ x) aᵀ: a 1×1
+        product is a scalar multiple (what the parser makes of the same text)."""
+        n = len(chain)
+        for i in range(n):
+            if self.shape(chain[i])[0] != 1:
+                continue
+            for j in range(i + 1, n):
+                if self.shape(chain[j])[1] == 1 and (i, j) != (0, n - 1):
+                    sub = chain[i]
+                    for f in chain[i + 1:j + 1]:
+                        sub = matmul(sub, f)
+                    scalars.append(sub)
+                    return self.scalar_subchains(chain[:i] + chain[j + 1:], scalars)
+        return chain
 
     def combine(self, chain: list[Expr]) -> list[Expr]:
         chain = [f for f in chain if f.op != "I"] or chain[:1]

@@ -114,3 +114,25 @@ def test_simplified_forms_leave_nothing_standing():
             assert not (node.op == "kron" and node.args[0].op == "I" and node.args[1].op == "I"), expr
             assert not (node.op == "matmul" and "I" in (node.args[0].op, node.args[1].op)), expr
             assert not (node.op == "I" and node.attr == 1), expr
+
+
+ROUND_TRIP = [(e, s) for e, s, _ in CASES] + [
+    ("(a' x) (b' x) wrt x", {"a": (3, 1), "b": (3, 1), "x": (3, 1)}),
+    ("x' A x x' wrt x", {"A": (3, 3), "x": (3, 1)}),
+    ("u v' w z' wrt w", {"u": (2, 1), "v": (3, 1), "w": (3, 1), "z": (4, 1)}),
+    ("tr(X) det(X) X wrt X", {"X": (2, 2)}),
+    ("X Y + Y X wrt X, Y", {"X": (2, 2), "Y": (2, 2)}),
+    ("kron(x, y') wrt y", {"x": (2, 1), "y": (3, 1)}),
+    ("exp(A X) ./ (ones + X ∘ X) wrt X", {"A": (3, 3), "X": (3, 3)}),
+]
+
+
+@pytest.mark.parametrize("expr,shapes", ROUND_TRIP, ids=[c[0] for c in ROUND_TRIP])
+def test_printed_jacobians_read_back_to_the_same_expression(expr, shapes):
+    from jacli.shapes import infer
+
+    for vec in ("col", "row"):
+        r = jacli.derive(expr, symbolic=True, vec=vec, **shapes)
+        for block in r.blocks:
+            again = infer(parse_expr(block.formula), r.problem.names).expr
+            assert again == block.expr, (block.formula, vec)

@@ -69,7 +69,7 @@ def test_formula_blocks():
     ("(A X wrt X", "expected ')' to close '(' at column 1, found 'wrt' at column 6", 6),
     ("A X) wrt X", "unmatched ')' at column 4", 4),
     ("A + wrt X", "expected an expression after '+', found 'wrt' at column 5", 5),
-    ("A + ", "expected an expression after '+' at column 3, found the end at column 5", 5),
+    ("A + ", "expected an expression after '+', found the end at column 5", 5),
     ("", "empty expression", 1),
     ("wrt X", "expected an expression before 'wrt' at column 1", 1),
     ("A X B", "no 'wrt': say what to differentiate by, as in \"A X B wrt X\", at column 6", 6),
