@@ -20,6 +20,8 @@ def read_bindings(specs: list[str] | None, values_file: str | None, max_bytes: f
     for spec in specs or []:
         name, eq, text = spec.partition("=")
         name = name.strip()
+        if spec.startswith("-"):
+            raise JacliError(f"unknown option {spec.split('=')[0]!r} (see --help)")
         if not eq or not _NAME.fullmatch(name):
             raise JacliError(f"expected NAME=SPEC (as in A=A.npy or X=3x4), got {spec!r}")
         if name in seen:

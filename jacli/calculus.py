@@ -48,7 +48,3 @@ def jacobian_expr(expr: Expr, var: str, shapes: Shapes, simplifier: Simplifier |
         (r, c), (m, n) = shapes(expr), shapes.names[var]
         return zeros(r * c, m * n)
     return J
-
-
-def depends_on(expr: Expr, names) -> bool:
-    return any(n.op == "name" and n.attr in names for n in expr.walk())

@@ -17,7 +17,7 @@ from .errors import JacliError
 from .evaluate import Evaluator
 from .parser import parse_formula
 from .printer import to_text
-from .shapes import infer, show_shape
+from .shapes import UNKNOWN, Shapes, infer, show_shape
 
 COMPLEX_STEP = 1e-20
 EPS = np.finfo(float).eps
@@ -161,13 +161,12 @@ def claimed(problem: Problem, against: str, block_shapes: list[tuple[int, int]])
         try:
             resolved = infer(f, problem.names, source=against)
         except JacliError as err:
-            if not err.message.startswith("cannot infer"):
+            if not err.message.startswith(UNKNOWN):
                 raise
             try:
                 resolved = infer(f, problem.names, source=against, result_shape=want)
             except JacliError as err2:
                 return None, err2.message
-        from .shapes import Shapes
         got = Shapes(resolved.names)(resolved.expr)
         if got != want:
             return None, f"the claimed formula is {show_shape(got)}, the Jacobian block {show_shape(want)}"

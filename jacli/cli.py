@@ -29,6 +29,19 @@ class Format(str, Enum):
     latex = "latex"
 
 
+class CheckFormat(str, Enum):
+    auto = "auto"
+    table = "table"
+    plain = "plain"
+    json = "json"
+
+
+class BatchFormat(str, Enum):
+    auto = "auto"
+    plain = "plain"
+    json = "json"
+
+
 class Method(str, Enum):
     complex = "complex"
     central = "central"
@@ -58,6 +71,9 @@ def reporting():
     except JacliError as err:
         sys.stderr.write("\n".join(message_lines(err, _stderr_is_terminal())) + "\n")
         raise typer.Exit(ExitCode.BAD_INPUT) from None
+    except RecursionError:
+        sys.stderr.write("jacli: error: the expression is nested too deeply or is too long for jacli\n")
+        raise typer.Exit(ExitCode.BAD_INPUT) from None
     except MemoryError:
         sys.stderr.write("jacli: error: out of memory; lower --max-memory, or save with -o J.npy "
                          "(block by block) or --sparse\n")
@@ -76,10 +92,6 @@ def _stderr_is_terminal() -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-def warn(text: str) -> None:
-    sys.stderr.write(f"jacli: warning: {text}\n")
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -104,13 +116,18 @@ SpecArgs = Annotated[Optional[list[str]], typer.Argument(help="Bindings NAME=SPE
                                                          "file.npy, file.npz[:key], file.csv, file.txt, or a JSON literal.")]
 
 
-@app.command()
+# An expression may start with '-' ("-X wrt X"): unknown options are left to the arguments,
+# where a word that is not NAME=SPEC is reported (read_bindings).
+_ARGS = {"ignore_unknown_options": True}
+
+
+@app.command(context_settings=_ARGS)
 def derive(
     expr: Annotated[str, typer.Argument(help='The expression, as in "A X B wrt X".')],
     specs: SpecArgs = None,
     values: Annotated[Optional[str], typer.Option("--values", help="A .npz file whose arrays bind names.")] = None,
     random: Annotated[bool, typer.Option("--random", help="Seeded random values for names bound by shape only.")] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for --random.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for --random.")] = 0,
     output: Annotated[Optional[str], typer.Option("-o", "--output", help="Save the matrix: .npy .npz .csv .txt .json, or .tex for the formula.")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="How to print: auto is a table on a terminal, plain when piped.")] = Format.auto,
     symbolic: Annotated[bool, typer.Option("--symbolic", help="The closed form only; shapes suffice.")] = False,
@@ -128,7 +145,7 @@ def derive(
                    sparse=sparse, max_bytes=parse_size(max_memory))
 
 
-@app.command()
+@app.command(context_settings=_ARGS)
 def check(
     expr: Annotated[str, typer.Argument(help='The expression, as in "A X B wrt X".')],
     specs: SpecArgs = None,
@@ -136,11 +153,11 @@ def check(
     tol: Annotated[float, typer.Option("--tol", help="Largest accepted difference, relative to the Jacobian's largest entry (at least 1).")] = 1e-8,
     values: Annotated[Optional[str], typer.Option("--values", help="A .npz file whose arrays bind names.")] = None,
     random: Annotated[bool, typer.Option("--random", help="Accepted for symmetry with derive: names bound by shape only always get random values.")] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for the random values.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for the random values.")] = 0,
     save_values: Annotated[Optional[str], typer.Option("--save-values", help="Save the values used to a .npz (to reproduce a disagreement).")] = None,
     vec: Annotated[Vec, typer.Option("--vec", help="col (default) or row.")] = Vec.col,
     method: Annotated[Method, typer.Option("--method", help="The numerical derivative: complex step (default), or central differences.")] = Method.complex,
-    fmt: Annotated[Format, typer.Option("--format", help="auto, table, plain or json.")] = Format.auto,
+    fmt: Annotated[CheckFormat, typer.Option("--format", help="auto is a report on a terminal, plain when piped; json.")] = CheckFormat.auto,
     max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Largest dense Jacobian to build in memory.")] = None,
 ):
     """Compare jacli's Jacobian with a numerical derivative, and with a claimed closed form."""
@@ -156,7 +173,7 @@ def check(
 @app.command()
 def batch(
     file: Annotated[str, typer.Argument(help="A file of lines, each what would follow `jacli` (derive or check); - for stdin.")],
-    fmt: Annotated[Format, typer.Option("--format", help="auto, plain, or json (JSON Lines).")] = Format.auto,
+    fmt: Annotated[BatchFormat, typer.Option("--format", help="auto (plain), plain, or json (JSON Lines).")] = BatchFormat.auto,
 ):
     """Run many derive/check lines in one process; exit 1 if any disagreed, 2 if any was bad input."""
     with reporting():
@@ -188,7 +205,7 @@ def parse_line(words: list[str]):
     return name, ctx.params
 
 
-@app.command("parse")
+@app.command("parse", context_settings=_ARGS)
 def parse_cmd(
     expr: Annotated[str, typer.Argument(help="An expression, with or without wrt.")],
     specs: SpecArgs = None,

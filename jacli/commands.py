@@ -82,7 +82,7 @@ def do_derive(expr, bindings, *, random=False, seed=0, output=None, fmt="auto", 
             result.matrix = matrix
     shown = result.gradient if gradient and matrix is not None else matrix
     if suffix == ".tex":
-        atomic_write(output, lambda f: f.write((latex_line(result) + "\n").encode()))
+        atomic_write(output, lambda f: f.write((latex_line(result, gradient) + "\n").encode()))
     elif output and shown is not None:
         save_matrix(output, shown, formula=result.formula, latex=result.latex,
                     comments=[f"J = {result.formula}", f"shape {shown.shape[0]}x{shown.shape[1]}"])
@@ -108,7 +108,7 @@ def run_derive(expr, bindings, *, fmt, output, symbolic, gradient, **options) ->
     elif chosen == "json":
         sys.stdout.write(to_json(result, printed, gradient) + "\n")
     elif chosen == "latex":
-        sys.stdout.write(latex_line(result) + "\n")
+        sys.stdout.write(latex_line(result, gradient) + "\n")
 
 
 def run_parse(expr, bindings):
@@ -119,6 +119,10 @@ def run_parse(expr, bindings):
     try:
         problem = prepare(expr, bindings, require_wrt=False)
     except JacliError as err:
+        from .shapes import UNKNOWN
+
+        if not err.message.startswith(UNKNOWN):
+            raise
         print(f"shapes: not all known ({err.message})")
         return
     p, q = problem.shape

@@ -77,7 +77,10 @@ def prepare(source: str, bindings: dict[str, Binding], *, random: bool = False, 
         if n not in names:
             warnings.append(f"{n} is bound but does not occur in the expression")
     given = {n: tuple(b.shape) for n, b in bindings.items() if n in names}
-    resolved = infer(parsed.expr, given, source=source)
+    try:
+        resolved = infer(parsed.expr, given, source=source)
+    except JacliError as err:
+        raise _with_hints(err, names, bindings) from None
     values = {n: b.value for n, b in bindings.items() if n in names and b.value is not None}
     shapes = Shapes(resolved.names)
     problem = Problem(source, resolved.expr, parsed.wrt, resolved.names, values, shapes, warnings=warnings)
@@ -86,6 +89,22 @@ def prepare(source: str, bindings: dict[str, Binding], *, random: bool = False, 
         if fill:
             fill_random(problem, fill, seed)
     return problem
+
+
+def _with_hints(err: JacliError, names: list[str], bindings: dict) -> JacliError:
+    """Say what a shape error may come from: 'Ax' is one name, write 'A x' for a product."""
+    hints = []
+    for n in names:
+        for i in range(1, len(n)):
+            if n[:i] in bindings and n[i:] in bindings:
+                hints.append(f"{n} is one name; for a product write '{n[:i]} {n[i:]}'")
+                break
+    unused = [n for n in bindings if n not in names]
+    if unused and not hints:
+        hints.append(f"{', '.join(unused)} {'is' if len(unused) == 1 else 'are'} bound but not in the expression")
+    if not hints:
+        return err
+    return JacliError(f"{err.message} ({'; '.join(hints)})", column=err.column, source=err.source)
 
 
 # -- random values --------------------------------------------------------------------
@@ -117,8 +136,9 @@ def _draw(rng, shape, hints) -> np.ndarray:
 def fill_random(problem: Problem, names: list[str], seed: int) -> None:
     """Seeded values for ``names``, valid for the expression where a few draws allow it:
     invertible where inverted, positive where logged, square-rooted or divided by."""
+    check_domains(problem)  # the values the user gave come first: their errors are theirs
     hints = random_hints(problem.expr)
-    last = None
+    last, messages = None, set()
     for attempt in range(20):
         rng = np.random.default_rng(seed + attempt)
         for n in names:
@@ -128,7 +148,10 @@ def fill_random(problem: Problem, names: list[str], seed: int) -> None:
             break
         except JacliError as err:
             last = err
+            messages.add(err.message)
     else:
+        if len(messages) == 1:  # the same whatever was drawn: not the random values' fault
+            raise last
         raise JacliError(f"no valid random values found for this expression: {last}")
     problem.randomized = tuple(names)
 

@@ -117,7 +117,3 @@ def vec(a: Expr) -> Expr:
 def diag(a: Expr) -> Expr:
     """The diagonal matrix of a vector."""
     return Expr("diag", (a,))
-
-
-def call(op: str, *args: Expr, attr: Any = None) -> Expr:
-    return Expr(op, args, attr)

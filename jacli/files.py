@@ -652,7 +652,7 @@ def format_rows(J: numpy.ndarray, sep: str = ' ') -> Iterator[str]:
     n, c = J.shape
     step = max(1, (1 << 16) // max(c, 1))
     for start in range(0, n, step):
-        for row in J[start:start + step].tolist():
+        for row in (J[start:start + step] + 0.0).tolist():  # + 0.0: -0.0 prints as 0.0
             yield sep.join(map(repr, row)) + '\n'
 
 

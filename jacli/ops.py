@@ -80,10 +80,6 @@ def _scalar(u, node, a):
     return (1, 1)
 
 
-def _sh(ctx, e):
-    return ctx.shape(e)
-
-
 # -- domain checks (values where the result is undefined) -------------------------
 COND_LIMIT = 1e12
 
@@ -362,11 +358,17 @@ def _power(base: Expr, k: int, n: int) -> Expr:
     return Expr("pow", (base,), k)
 
 
+MAX_POWER = 64  # d(Xᵏ) is a sum of |k| Kronecker products
+
+
 def _pow_partial(node, ctx):
     # d(Xᵏ) = Σ_{j<k} Xʲ (dX) X^(k-1-j)  ⇒  Σ_j (X^(k-1-j))ᵀ ⊗ Xʲ   (M&N ch. 8, powers)
     # X^-k = (X⁻¹)ᵏ, chained with d vec(X⁻¹) = -(X⁻ᵀ ⊗ X⁻¹) d vec(X).
     x, k = node.args[0], node.attr
     n = ctx.shape(x)[0]
+    if abs(k) > MAX_POWER:
+        raise JacliError(f"the derivative of a power above {MAX_POWER} is not supported (X^{k}); "
+                         f"write it as a product of powers", column=node.col)
     if k == 0:
         return None  # constant: no dependence
     sign, m = (1, k) if k > 0 else (-1, -k)

@@ -41,15 +41,21 @@ def lhs(result: Result) -> str:
 
 def shape_line(result: Result) -> str:
     f = f"{result.f_shape[0]}×{result.f_shape[1]}"
-    xs = ", ".join(f"{b.var} {b.var_shape[0]}×{b.var_shape[1]}" for b in result.blocks)
+    vec = "vec" if result.vec == "col" else "vecᵣ"
+    xs = ", ".join(f"{vec} {b.var}, {b.var} {b.var_shape[0]}×{b.var_shape[1]}" for b in result.blocks)
     rows, cols = result.shape
-    return f"{rows}×{cols} (rows: vec F, F = {result.expression} is {f}; columns: {xs})"
+    return f"{rows}×{cols} (rows: {vec} F, F = {result.expression} is {f}; columns: {xs})"
 
 
-def latex_line(result: Result) -> str:
+def latex_line(result: Result, gradient: bool = False) -> str:
+    """The formula as one LaTeX line, to paste between $$."""
     f = to_latex(result.problem.expr) if result.problem else result.expression
-    vars_ = ", ".join(rf"\operatorname{{vec}}({b.var})" for b in result.blocks)
-    return rf"\frac{{\partial \operatorname{{vec}}\left({f}\right)}}{{\partial {vars_}}} = {result.latex}"
+    if gradient and len(result.blocks) == 1 and result.blocks[0].gradient_expr is not None:
+        b = result.blocks[0]
+        return rf"\frac{{\partial\, {f}}}{{\partial {b.var}}} = {to_latex(b.gradient_expr)}"
+    vec = r"\operatorname{vec}" if result.vec == "col" else r"\operatorname{vec}_{r}"
+    vars_ = ", ".join(rf"{vec}({b.var})" for b in result.blocks)
+    return rf"\frac{{\partial {vec}\left({f}\right)}}{{\partial {vars_}}} = {result.latex}"
 
 
 def gradient_lines(result: Result) -> list[str]:

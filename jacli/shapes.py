@@ -24,6 +24,9 @@ from .expr import Expr
 from .ops import REGISTRY
 
 
+UNKNOWN = "cannot infer"  # how a shape error that more information would settle begins
+
+
 class _Fail(Exception):
     pass
 
@@ -283,13 +286,13 @@ def _require_known(u: _Inference, source: str | None) -> None:
         others = "".join(f", {n} ({s})" for n, s in missing[1:])
         r, c = shown.split("×")
         example = f"{'3' if r == '?' else r}x{'1' if c == '?' else c}"
-        raise JacliError(f"cannot infer the shape of {name} ({shown}){others}: give it, as in {name}={example}",
+        raise JacliError(f"{UNKNOWN} the shape of {name} ({shown}){others}: give it, as in {name}={example}",
                          source=source)
     for node, v in u.builtins:
         if u.known(v) is None:
             what = "I" if node.op == "I" else "ones"
             hint = "I(n)" if node.op == "I" else "ones(m,n)"
-            raise _error(f"cannot infer the size of {what} from where it stands: write {hint}", node, source)
+            raise _error(f"{UNKNOWN} the size of {what} from where it stands: write {hint}", node, source)
 
 
 def _resolve(e: Expr, u: _Inference, shape_of: dict) -> Expr:

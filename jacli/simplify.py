@@ -21,13 +21,6 @@ from __future__ import annotations
 from .expr import Expr, T, eye, kron, matmul, neg, num, smul, vec, zeros, add
 from .shapes import Shapes
 
-_PRODUCTS = ("matmul",)
-
-
-def simplify(e: Expr, shapes: Shapes) -> Expr:
-    return Simplifier(shapes)(e)
-
-
 class Simplifier:
     def __init__(self, shapes: Shapes):
         self.shape = shapes
