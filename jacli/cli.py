@@ -71,6 +71,10 @@ def reporting():
     except JacliError as err:
         sys.stderr.write("\n".join(message_lines(err, _stderr_is_terminal())) + "\n")
         raise typer.Exit(ExitCode.BAD_INPUT) from None
+    except BrokenPipeError:  # the reader of a pipe stopped early (| head): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(ExitCode.OK) from None
     except RecursionError:
         sys.stderr.write("jacli: error: the expression is nested too deeply or is too long for jacli\n")
         raise typer.Exit(ExitCode.BAD_INPUT) from None

@@ -1,0 +1,104 @@
+"""Edge cases found by review and by trying the tool as a new user would."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import jacli
+from jacli.cli import app
+
+runner = CliRunner()
+
+
+def refused(args, *words):
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2, (r.exit_code, r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("jacli: error:"), r.stderr
+    for w in words:
+        assert w in lines[0], lines[0]
+    return lines[0]
+
+
+def test_det_at_a_singular_matrix_is_refused_not_zero():
+    refused(["derive", "det(X) wrt X", "X=[[1,2],[2,4]]"], "singular", "condition number")
+    # the value of det at a singular matrix is fine where it is not differentiated
+    r = runner.invoke(app, ["derive", "det(A) X wrt X", "A=[[1,2],[2,4]]", "X=2x2", "--format", "json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["formula"] == "det(A) I₄"
+
+
+@pytest.mark.parametrize("args,words", [
+    (["check", "log(X) wrt X", "X=[[1,-2],[3,4]]", "--against", "diag(vec(X))"], ["log(X)", "negative"]),
+    (["check", "logdet(X) wrt X", "X=[[1,0],[0,-1]]"], ["logdet(X)", "not positive"]),
+    (["check", "inv(X) wrt X", "X=[[1,2],[2,4]]"], ["singular"]),
+    (["check", "A X B wrt X", "A=2x3", "B=4x5", "--tol", "-1"], ["--tol"]),
+    (["check", "A X B wrt X", "A=2x3", "B=4x5", "--tol", "nan"], ["--tol"]),
+    (["derive", "A X B wrt X", "A=2x3", "B=4x5", "--symbolic", "-o", "J.npy"], ["--symbolic", "F.tex"]),
+    (["derive", "A wrt A", "A=2x2", "--formt", "json"], ["unknown option '--formt'"]),
+    (["derive", "x'Ax wrt x", "x=3", "A=3x3"], ["Ax is one name", "'A x'"]),
+    (["derive", "X^400 wrt X", "X=2x2", "--symbolic"], ["above 64"]),
+    (["derive", "(" * 400 + "X" + ")" * 400 + " wrt X", "X=2x2", "--symbolic"], ["nested too deeply"]),
+    (["derive", "A ./ X wrt A", "X=[[0,1],[1,1]]", "--random"], ["division by zero", "entry [0,0]"]),
+    (["parse", "A ∘ B wrt A", "A=2x3", "B=3x2"], ["'∘' needs equal shapes, got 2×3 and 3×2 at column 3"]),
+])
+def test_refusals(tmp_path, monkeypatch, args, words):
+    monkeypatch.chdir(tmp_path)
+    refused(args, *words)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_expression_may_start_with_a_minus_sign():
+    r = runner.invoke(app, ["derive", "-X wrt X", "X=2x2", "--symbolic"])
+    assert r.exit_code == 0 and r.stdout.strip() == "-I₄"
+
+
+def test_a_check_that_cannot_decide_says_so():
+    # central differences cannot reach a tolerance of 1e-15
+    refused(["check", "exp(X) wrt X", "X=2x2", "--method", "central", "--tol", "1e-15"], "not accurate enough")
+
+
+def test_latex_names_the_row_layout_and_the_gradient():
+    r = runner.invoke(app, ["derive", "A X B wrt X", "A=2x3", "B=4x5", "--vec", "row", "--format", "latex", "--symbolic"])
+    assert r.stdout.strip().endswith(r"= A \otimes B^{\top}") and r"\operatorname{vec}_{r}" in r.stdout
+    r = runner.invoke(app, ["derive", "tr(A X) wrt X", "A=3x3", "X=3x3", "--random", "--gradient", "--format", "latex"])
+    assert r.stdout.strip().endswith(r"= A^{\top}")
+
+
+def test_gradient_with_row_layout_keeps_its_closed_form():
+    A, X = np.arange(9.0).reshape(3, 3), np.eye(3)
+    r = jacli.derive("tr(A X) wrt X", A=A, X=X, vec="row")
+    assert r.gradient_formula == "Aᵀ"
+    np.testing.assert_array_equal(r.gradient, A.T)
+
+
+def test_random_fills_names_whose_shape_was_inferred():
+    r = runner.invoke(app, ["derive", "A X + C wrt X", "X=3x4", "C=2x4", "--random", "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    assert len(json.loads(r.stdout)["matrix"]) == 8
+
+
+def test_batch_lines_mean_what_they_mean_on_the_command_line(tmp_path):
+    lines = "\n".join([
+        f'derive "tr(A X) wrt X" A=3x3 X=3x3 --random --gradient -o {tmp_path}/g.npy',
+        f'derive "X\' X wrt X" X=3x3 --random --sparse -o {tmp_path}/s.npz',
+        'derive "A X B wrt X" A=2x3 B=4x5',
+        'check --help',
+    ])
+    r = runner.invoke(app, ["batch", "-", "--format", "json"], input=lines)
+    recs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert recs[0]["verdict"] == "ok" and recs[0]["gradient_formula"] == "Aᵀ"
+    assert np.load(tmp_path / "g.npy").shape == (3, 3)
+    assert recs[1]["verdict"] == "ok" and "stored entries" in recs[1]["output"]
+    import scipy.sparse
+    assert scipy.sparse.load_npz(tmp_path / "s.npz").shape == (9, 9)
+    assert recs[2]["verdict"] == "error" and "has no values" in recs[2]["error"]
+    assert recs[3]["verdict"] == "error" and "--help" in recs[3]["error"]
+    assert r.exit_code == 2
+
+
+def test_plain_output_has_no_negative_zeros():
+    r = runner.invoke(app, ["derive", "-X wrt X", "X=[[0,1],[2,3]]", "--format", "plain"])
+    assert "-0.0" not in r.stdout
