@@ -5,8 +5,6 @@ through the same ``do_*`` functions, so a line means what it means on the comman
 """
 from __future__ import annotations
 
-import json
-import shlex
 import sys
 import time
 from dataclasses import dataclass
@@ -147,6 +145,8 @@ def do_check(expr, bindings, *, against=None, tol=1e-8, seed=0, save_values=None
 
 
 def run_check(expr, bindings, *, fmt, **options) -> int:
+    import json
+
     from .checking import describe
 
     result = do_check(expr, bindings, **options)
@@ -217,6 +217,9 @@ def run_line(name: str, params: dict) -> dict:
 
 def run_batch(path: str, *, fmt: str, parse_line) -> int:
     """``parse_line(words) -> (command, params)`` is the command line's own parser."""
+    import json
+    import shlex
+
     text = sys.stdin.read() if path == "-" else _read_text(path)
     lines = [(i, line.strip()) for i, line in enumerate(text.splitlines(), 1)
              if line.strip() and not line.lstrip().startswith("#")]

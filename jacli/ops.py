@@ -14,7 +14,6 @@ entries, so the numerical oracle can push a whole batch of complex steps through
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -513,6 +512,8 @@ _ALIASES = {"trace": "tr", "Tr": "tr", "inverse": "inv", "determinant": "det", "
 
 
 def suggest_function(word: str) -> str | None:
+    import difflib
+
     if word in _ALIASES:
         return _ALIASES[word]
     close = difflib.get_close_matches(word, list(FUNCTIONS), n=1, cutoff=0.6)

@@ -4,7 +4,6 @@ Rich is imported only when a terminal rendering is asked for, so piped runs star
 """
 from __future__ import annotations
 
-import json
 import sys
 from typing import TextIO
 
@@ -84,6 +83,8 @@ def write_csv(matrix: np.ndarray, out: TextIO) -> None:
 
 
 def to_json(result: Result, matrix: np.ndarray | None, gradient: bool = False) -> str:
+    import json
+
     doc = {
         "expression": result.expression,
         "wrt": [b.var for b in result.blocks],

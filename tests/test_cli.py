@@ -17,27 +17,13 @@ import jacli
 import jacli.cli
 from jacli.cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "samples"
-A_NPY = str(SAMPLES / "A.npy")
-B_NPY = str(SAMPLES / "B.npy")
+from cli_support import A_NPY, AXB, B_NPY, ROOT, SAMPLES, isolated, run  # noqa: F401
+
 X_NPY = str(SAMPLES / "X.npy")
 A_CSV = str(SAMPLES / "a.csv")
 A = np.load(A_NPY)
 B = np.load(B_NPY)
 J_AXB = np.kron(B.T, A)
-AXB = ["derive", "A X B wrt X", f"A={A_NPY}", f"B={B_NPY}"]
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("JACLI_DEBUG", raising=False)
-    monkeypatch.setitem(jacli.cli._state, "debug", False)
-
-
-def run(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def ok(result):
