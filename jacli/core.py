@@ -6,9 +6,8 @@ Data flow: bindings (names to shapes or arrays) → parser (expression, wrt) →
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import os
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -397,7 +396,8 @@ def derive(source: str, bindings: dict | None = None, /, *, vec: str = "col", ra
         "col" stacks columns (Magnus & Neudecker); "row" stacks rows, as NumPy, JAX and
         PyTorch flatten.
     random : bool
-        Fill names bound by shape only with seeded random values (``seed``).
+        Fill every name that has no values with seeded random values (``seed``), valid
+        for the expression.
     symbolic : bool
         The closed form only; shapes suffice.
     max_bytes : float, optional
