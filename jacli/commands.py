@@ -26,9 +26,12 @@ def _warn(problem: Problem) -> None:
 
 
 def _console():
+    """Rich on stdout; with NO_COLOR set, no styling escapes at all (bold and dim too)."""
+    import os
+
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, color_system=None if os.environ.get("NO_COLOR") else "auto")
 
 
 # -- derive ------------------------------------------------------------------------------

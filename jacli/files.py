@@ -715,7 +715,7 @@ def save_matrix(path: str, J: numpy.ndarray, *, formula: str = '', latex: str = 
                 i = 0
                 step = max(1, (1 << 16) // max(c, 1))
                 for start in range(0, r, step):
-                    for row in J[start:start + step].tolist():
+                    for row in (J[start:start + step] + 0.0).tolist():  # -0.0 as 0.0
                         yield '  ' + json.dumps(row) + (',\n' if i < last else '\n')
                         i += 1
             _write_lines(f, lines())

@@ -97,7 +97,7 @@ def to_json(result: Result, matrix: np.ndarray | None, gradient: bool = False) -
     if gradient:
         doc["gradient_formula"] = result.gradient_formula
     if matrix is not None:
-        doc["gradient" if gradient else "matrix"] = matrix.tolist()
+        doc["gradient" if gradient else "matrix"] = (matrix + 0.0).tolist()  # -0.0 as 0.0
     return json.dumps(doc, ensure_ascii=False)
 
 
