@@ -166,6 +166,8 @@ def claimed(problem: Problem, against: str, block_shapes: list[tuple[int, int]])
             try:
                 resolved = infer(f, problem.names, source=against, result_shape=want)
             except JacliError as err2:
+                if err2.message.startswith(UNKNOWN):  # still undetermined: a bad formula, not a claim
+                    raise
                 return None, err2.message
         got = Shapes(resolved.names)(resolved.expr)
         if got != want:

@@ -108,7 +108,7 @@ def _print_version(value: bool) -> None:
 
 
 @app.callback()
-def main(debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")] = False,
+def root(debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")] = False,
          version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
                                                callback=_print_version, is_eager=True)] = False):
     """jacli: Jacobians d vec(F)/d vec(X) of matrix expressions, closed form and numbers."""
@@ -187,6 +187,19 @@ def batch(
     raise typer.Exit(code)
 
 
+def protect_expressions(args: list[str]) -> list[str]:
+    """An expression starting with '-' ("-cos(X) wrt X") would be read as short options (-c -o ...):
+    a word that starts with a single '-' and holds a space is an expression, given a leading space
+    (which the expression parser skips)."""
+    return [" " + a if a.startswith("-") and not a.startswith("--") and " " in a else a for a in args]
+
+
+def main() -> None:
+    """The console script: ``jacli ...``."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 4000))
+    app(args=protect_expressions(sys.argv[1:]), prog_name="jacli")
+
+
 @functools.lru_cache(maxsize=1)
 def _group():
     import typer.main
@@ -202,7 +215,7 @@ def parse_line(words: list[str]):
     if "--help" in words:
         raise JacliError("--help is not a batch line")
     try:
-        ctx = _group().commands[name].make_context(name, list(words[1:]))
+        ctx = _group().commands[name].make_context(name, protect_expressions(list(words[1:])))
     except Exception as err:  # the parser's usage errors
         message = getattr(err, "format_message", lambda: str(err))()
         raise JacliError(f"{name}: {message}") from None

@@ -15,6 +15,7 @@ Precedence, loosest first (all binary operators associate to the left)::
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -323,7 +324,10 @@ class _Parser:
         t = self.tok
         if t.kind == "num":
             self.advance()
-            return Expr("num", (), float(t.text), col=t.col)
+            value = float(t.text)
+            if not math.isfinite(value):
+                raise self.error(f"the number {t.text} is too large for a float", t.col)
+            return Expr("num", (), value, col=t.col)
         if t.kind == "op" and t.text == "(":
             self.advance()
             if self.at("op", ")"):

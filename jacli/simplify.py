@@ -18,6 +18,9 @@ unsimplified one numerically.
 """
 from __future__ import annotations
 
+import math
+
+from .errors import JacliError
 from .expr import Expr, T, eye, kron, matmul, neg, num, smul, vec, zeros, add
 from .shapes import Shapes
 
@@ -53,6 +56,8 @@ class Simplifier:
         return 1.0, [], e
 
     def build(self, c: float, scalars: list, body: Expr | None, shape=None) -> Expr:
+        if not math.isfinite(c):
+            raise JacliError("a number in the expression overflows (its product is not a finite float)")
         if c == 0:
             return zeros(*(shape or self.shape(body)))
         if body is None:
@@ -370,10 +375,14 @@ class Simplifier:
         out = []
         for t in terms:
             c, s, b = self.split(t)
-            if other.op == "kron":
-                if b.op != "kron" or (self.mixed_product(other, b) if left else self.mixed_product(b, other)) is None:
-                    return None
+            if b is None or b.op == "add":
+                return None
+            # only where the product really simplifies; otherwise taking the common factor
+            # out of the sum again would undo it, and the two would alternate forever
             prod = self(matmul(other, b) if left else matmul(b, other))
+            chain = _flatten(self.split(prod)[2] or prod, "matmul")
+            if len(chain) > 1 and (chain[0] == other if left else chain[-1] == other):
+                return None
             out.append(self.build(c, s, prod))
         acc = out[0]
         for t in out[1:]:

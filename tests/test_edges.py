@@ -102,3 +102,38 @@ def test_batch_lines_mean_what_they_mean_on_the_command_line(tmp_path):
 def test_plain_output_has_no_negative_zeros():
     r = runner.invoke(app, ["derive", "-X wrt X", "X=[[0,1],[2,3]]", "--format", "plain"])
     assert "-0.0" not in r.stdout
+
+
+@pytest.mark.parametrize("expr,shapes,formula", [
+    ("vec(A)' (x + z) s wrt s", dict(A=(2, 2), x=(4, 1), z=(4, 1), s=(1, 1)), "vec(A)ᵀ (x + z)"),
+    ("vec(V)' (exp(x) + sin(x)) wrt x", dict(V=(2, 2), x=(4, 1)), "vec(V)ᵀ (diag(exp(x)) + diag(cos(x)))"),
+])
+def test_a_product_with_a_sum_is_not_multiplied_out_when_nothing_simplifies(expr, shapes, formula):
+    assert jacli.derive(expr, symbolic=True, **shapes).formula == formula
+    assert jacli.check(expr, against=formula, **shapes).agree
+
+
+@pytest.mark.parametrize("expr,words", [
+    ("1e200 1e200 X wrt X", ["overflows"]),
+    ("1e99999 X wrt X", ["too large", "column 1"]),
+])
+def test_numbers_that_overflow_are_refused(expr, words):
+    refused(["derive", expr, "X=2x2", "--symbolic"], *words)
+
+
+def test_a_leading_minus_before_a_letter_o_is_still_an_expression(monkeypatch, capsys):
+    import sys
+
+    from jacli.cli import main, protect_expressions
+
+    assert protect_expressions(["-cos(X) wrt X", "-o", "J.npy", "--random"]) == [" -cos(X) wrt X", "-o", "J.npy", "--random"]
+    monkeypatch.setattr(sys, "argv", ["jacli", "derive", "-cos(X) wrt X", "X=2x2", "--symbolic"])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == "diag(vec(sin(X)))"
+    r = runner.invoke(app, ["batch", "-"], input='derive "-cos(X) wrt X" X=2x2 --symbolic\n')
+    assert r.exit_code == 0 and "J = diag(vec(sin(X)))" in r.stdout
+
+
+def test_a_claimed_formula_that_cannot_be_sized_is_bad_input():
+    refused(["check", "tr(S) wrt S", "S=3x3", "--against", "vec(I)'"], "cannot infer the size of I")
