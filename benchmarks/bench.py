@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -76,8 +75,8 @@ def _torch_fns(n, A, B):
 
 def dense_part(ns):
     print("## 1. Dense Jacobians (ms, median of %d rounds; ratio = median of per-round ratios)\n" % ROUNDS)
-    head = (f"| n | expression | jacli | one-pass | numpy.kron | write floor | jax.jacrev | jax.jacfwd | "
-            f"torch.jacrev | jacli/one-pass | jax.jacrev/jacli | torch/jacli |")
+    head = ("| n | expression | jacli | one-pass | numpy.kron | write floor | jax.jacrev | jax.jacfwd | "
+            "torch.jacrev | jacli/one-pass | jax.jacrev/jacli | torch/jacli |")
     print(head)
     print("|" + "---|" * 12)
     for n in ns:
@@ -183,7 +182,7 @@ def memory_parts(quick: bool):
         t, rss = peak_rss(jacli_cmd() + ["derive", "A X B wrt X", f"A={tmp}/A64.npy", f"B={tmp}/B64.npy",
                                          "-o", str(tmp / "J.npy")])
         jbytes = (64 * 64) ** 2 * 8
-        print(f"| Jacobian bytes | interpreter baseline | peak RSS | peak / (J + baseline) | time |")
+        print("| Jacobian bytes | interpreter baseline | peak RSS | peak / (J + baseline) | time |")
         print(f"|---|---|---|---|---|\n| {jbytes / 1e6:.0f} MB | {base / 1e6:.0f} MB | {rss / 1e6:.0f} MB | "
               f"{rss / (jbytes + base):.2f} | {t:.2f} s |\n")
         if quick:

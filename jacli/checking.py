@@ -16,7 +16,6 @@ from .core import (DEFAULT_SEED, Problem, _bindings, check_domains, derive_probl
 from .errors import JacliError
 from .evaluate import Evaluator
 from .parser import parse_formula
-from .printer import to_text
 from .shapes import UNKNOWN, Shapes, infer, show_shape
 
 COMPLEX_STEP = 1e-20
@@ -125,15 +124,10 @@ def to_row_vec(J: np.ndarray, problem: Problem) -> np.ndarray:
 
 
 def where_label(problem: Problem, r: int, c: int, vec: str) -> str:
-    from .render import entry_label
+    from .render import column_label, entry_label
 
-    p, q = problem.shape
-    for var in problem.wrt:
-        m, n = problem.names[var]
-        if c < m * n:
-            return f"d{entry_label('F', r, (p, q), vec)}/d{entry_label(var, c, (m, n), vec)}"
-        c -= m * n
-    return f"[{r},{c}]"
+    variables = [(v, problem.names[v]) for v in problem.wrt]
+    return f"d{entry_label('F', r, problem.shape, vec)}/d{column_label(variables, c, vec)}"
 
 
 def compare(label, formula, J, ref, threshold, problem, vec) -> Comparison:

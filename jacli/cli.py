@@ -69,7 +69,9 @@ def reporting():
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
     except JacliError as err:
-        sys.stderr.write("\n".join(message_lines(err, _stderr_is_terminal())) + "\n")
+        from .render import is_terminal
+
+        sys.stderr.write("\n".join(message_lines(err, is_terminal(sys.stderr))) + "\n")
         raise typer.Exit(ExitCode.BAD_INPUT) from None
     except BrokenPipeError:  # the reader of a pipe stopped early (| head): not an error of ours
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -89,13 +91,6 @@ def reporting():
             sys.stderr.write(f"jacli: internal error (a bug): {type(exc).__name__}: {exc}; {BUG_REPORT}; "
                              "`jacli --debug ...` shows the traceback\n")
         raise typer.Exit(ExitCode.INTERNAL) from None
-
-
-def _stderr_is_terminal() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -217,7 +212,7 @@ def parse_line(words: list[str]):
     try:
         ctx = _group().commands[name].make_context(name, protect_expressions(list(words[1:])))
     except Exception as err:  # the parser's usage errors
-        message = getattr(err, "format_message", lambda: str(err))()
+        message = err.format_message() if hasattr(err, "format_message") else str(err)
         raise JacliError(f"{name}: {message}") from None
     return name, ctx.params
 

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .bindings import parse_size, read_bindings
-from .core import (Problem, Result, check_domains, derive_problem, evaluate_blocks, needed_names, prepare,
-                   require_values)
+from .core import Problem, Result, derive_problem, evaluate_blocks, prepare, require_numbers
 from .errors import ExitCode, JacliError
 from .files import atomic_write, check_output_path, save_matrix
 from .printer import to_text
-from .render import latex_line, stdout_is_terminal, to_json, write_csv, write_plain, write_table
+from .render import is_terminal, latex_line, to_json, write_csv, write_plain, write_table
 
 
 def _warn(problem: Problem) -> None:
@@ -64,8 +63,7 @@ def do_derive(expr, bindings, *, random=False, seed=0, output=None, fmt="auto", 
     result = derive_problem(problem, vec=vec, symbolic=True)
     matrix, wrote = None, output
     if not (symbolic or suffix == ".tex"):
-        require_values(problem, needed_names(result.blocks))
-        check_domains(problem)
+        require_numbers(problem, result.blocks)
         if sparse:
             from .core import save_sparse
 
@@ -95,7 +93,7 @@ def run_derive(expr, bindings, *, fmt, output, symbolic, gradient, **options) ->
     if d.wrote:
         sys.stderr.write(f"jacli: wrote {d.wrote}\n")
     result = d.result
-    chosen = fmt if fmt != "auto" else ("table" if stdout_is_terminal() else "plain")
+    chosen = fmt if fmt != "auto" else ("table" if is_terminal(sys.stdout) else "plain")
     printed = d.shown if (output is None or fmt != "auto") else None
     if chosen == "table":
         write_table(result, _console(), matrix=printed, gradient=gradient, symbolic=symbolic)
@@ -155,7 +153,7 @@ def run_check(expr, bindings, *, fmt, **options) -> int:
     result = do_check(expr, bindings, **options)
     if fmt == "json":
         sys.stdout.write(json.dumps(check_record(result)) + "\n")
-    elif fmt == "table" or (fmt == "auto" and stdout_is_terminal()):
+    elif fmt == "table" or (fmt == "auto" and is_terminal(sys.stdout)):
         from rich.text import Text
 
         console = _console()
@@ -297,11 +295,7 @@ class _progress:
     """A Rich progress bar on stderr for long batches on a terminal; nothing otherwise."""
 
     def __new__(cls, total: int):
-        try:
-            terminal = sys.stderr.isatty()
-        except (AttributeError, ValueError):
-            terminal = False
-        if total < 20 or not terminal:
+        if total < 20 or not is_terminal(sys.stderr):
             return None
         return super().__new__(cls)
 

@@ -251,7 +251,13 @@ def needed_names(blocks: list[Block]) -> list[str]:
     return list(seen)
 
 
-def require_values(problem: Problem, names: list[str], bindings_hint: str = "") -> None:
+def require_numbers(problem: Problem, blocks: list[Block]) -> None:
+    """Before any number: every value the Jacobian needs is bound, and defined there."""
+    require_values(problem, needed_names(blocks))
+    check_domains(problem)
+
+
+def require_values(problem: Problem, names: list[str]) -> None:
     missing = [n for n in problem.names if n in names and n not in problem.values]
     if missing:
         n = missing[0]
@@ -273,9 +279,14 @@ def evaluate_blocks(problem: Problem, blocks: list[Block], *, max_bytes: float |
     parts = _structured(problem, blocks, max_bytes)
     with np.errstate(all="ignore"):
         J = jacobian_dense(parts, problem.shapes, None, out=out)  # structure compiled already
-    if any(p.may_overflow() for p in parts) and not np.all(np.isfinite(J)):
-        raise JacliError("the Jacobian has infinite or NaN entries for these values (overflow)")
+    if any(p.may_overflow() for p in parts):
+        _require_finite(J)
     return J
+
+
+def _require_finite(J: np.ndarray) -> None:
+    if not np.all(np.isfinite(J)):
+        raise JacliError("the Jacobian has infinite or NaN entries for these values (overflow)")
 
 
 def _structured(problem: Problem, blocks: list[Block], max_bytes: float | None = None):
@@ -307,8 +318,8 @@ def _rows(parts, max_block_bytes: float):
             for p in parts:
                 p.write_rows(out[:, c0:c0 + p.shape[1]], start, stop)
                 c0 += p.shape[1]
-        if check and not np.all(np.isfinite(out)):
-            raise JacliError("the Jacobian has infinite or NaN entries for these values (overflow)")
+        if check:
+            _require_finite(out)
         yield out
 
 
@@ -425,7 +436,7 @@ def derive(source: str, bindings: dict | None = None, /, *, vec: str = "col", ra
 
 
 def derive_problem(problem: Problem, *, vec: str = "col", symbolic: bool = False,
-                   max_bytes: float | None = None, evaluate: bool = True) -> Result:
+                   max_bytes: float | None = None) -> Result:
     if vec not in ("col", "row"):
         raise JacliError(f"--vec is col or row, not {vec!r}")
     blocks = jacobian_blocks(problem, vec)
@@ -433,9 +444,8 @@ def derive_problem(problem: Problem, *, vec: str = "col", symbolic: bool = False
     cols = sum(b.var_shape[0] * b.var_shape[1] for b in blocks)
     result = Result(formula_of(blocks), formula_of(blocks, latex=True), (p * q, cols), blocks,
                     to_text(problem.expr), (p, q), vec, problem=problem)
-    if not symbolic and evaluate:
-        require_values(problem, needed_names(blocks))
-        check_domains(problem)
+    if not symbolic:
+        require_numbers(problem, blocks)
         result.matrix = evaluate_blocks(problem, blocks, max_bytes=max_bytes)
     return result
 

@@ -56,9 +56,6 @@ class Expr:
                 seen.setdefault(node.attr, None)
         return list(seen)
 
-    def with_args(self, *args: "Expr") -> "Expr":
-        return Expr(self.op, args, self.attr, self.col)
-
 
 # Constructors used by the derivative rules and the simplifier. They build plain nodes;
 # simplification lives in jacli.simplify.

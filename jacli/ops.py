@@ -441,7 +441,7 @@ def _diag_shape(u, node, a):
         if r == c and u.inferring:
             return (a[0], 1)
         u.fail(f"diag needs a vector or a square matrix, got {u.show(a)}")
-    u.defer(f"cannot tell whether the argument of diag is a vector or a square matrix; give its shape")
+    u.defer("cannot tell whether the argument of diag is a vector or a square matrix; give its shape")
     return None
 
 

@@ -106,9 +106,6 @@ class _Parser:
     def tok(self) -> Token:
         return self.tokens[self.i]
 
-    def peek(self, k: int = 1) -> Token:
-        return self.tokens[min(self.i + k, len(self.tokens) - 1)]
-
     def advance(self) -> Token:
         t = self.tokens[self.i]
         self.i += 1

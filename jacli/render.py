@@ -4,7 +4,6 @@ Rich is imported only when a terminal rendering is asked for, so piped runs star
 """
 from __future__ import annotations
 
-import sys
 from typing import TextIO
 
 import numpy as np
@@ -23,11 +22,12 @@ def entry_label(name: str, k: int, shape: tuple[int, int], vec: str) -> str:
     return f"{name}[{i},{j}]"
 
 
-def column_label(result: Result, k: int) -> str:
-    for b in result.blocks:
-        size = b.var_shape[0] * b.var_shape[1]
+def column_label(variables: list[tuple[str, tuple[int, int]]], k: int, vec: str) -> str:
+    """The entry of the variables (side by side, in order) that column k of J stands for."""
+    for var, shape in variables:
+        size = shape[0] * shape[1]
         if k < size:
-            return entry_label(b.var, k, b.var_shape, result.vec)
+            return entry_label(var, k, shape, vec)
         k -= size
     raise IndexError(k)
 
@@ -120,7 +120,8 @@ def write_table(result: Result, console, *, matrix: np.ndarray | None, gradient:
         col_label = lambda j: f"[·,{j}]"  # noqa: E731
     else:
         row_label = lambda i: entry_label("F", i, result.f_shape, result.vec)  # noqa: E731
-        col_label = lambda j: column_label(result, j)  # noqa: E731
+        variables = [(b.var, b.var_shape) for b in result.blocks]
+        col_label = lambda j: column_label(variables, j, result.vec)  # noqa: E731
     rows, cols = matrix.shape
     width = max(console.width - 10, 40)
     fit = max(2, width // 10)
@@ -152,8 +153,8 @@ def _abridge(n: int, edge: int) -> list:
     return list(range(edge)) + [None] + list(range(n - edge, n))
 
 
-def stdout_is_terminal() -> bool:
+def is_terminal(stream) -> bool:
     try:
-        return sys.stdout.isatty()
+        return stream.isatty()
     except (AttributeError, ValueError):
         return False

@@ -83,6 +83,16 @@ class Simplifier:
             b, s = s[-1], s[:-1]
         return self.build(c, s, b, self.shape(e))
 
+    def pull_scalars(self, e: Expr, wrap):
+        """A linear operator commutes with scalars: op(c s B) = c s op(B). The rewritten e,
+        the argument itself when it is a pure number, or None when there is nothing to pull."""
+        c, s, b = self.split(e.args[0])
+        if b is None:
+            return e.args[0]
+        if c != 1 or s:
+            return self.build(c, s, self(wrap(b)), self.shape(e))
+        return None
+
     # -- transposes -------------------------------------------------------------------
     def _T(self, e):
         a = e.args[0]
@@ -102,10 +112,9 @@ class Simplifier:
         if op == "diag":
             return a
         if op in ("neg", "smul"):
-            c, s, b = self.split(a)
-            if b is None:
-                return a
-            return self.build(c, s, self(T(b)), self.shape(e))
+            got = self.pull_scalars(e, T)
+            if got is not None:
+                return got
         if op == "kron":
             return self(kron(self(T(a.args[0])), self(T(a.args[1]))))
         if op == "add":
@@ -120,12 +129,10 @@ class Simplifier:
 
     # -- vec, diag, inverse, powers ---------------------------------------------------
     def _vec(self, e):
+        got = self.pull_scalars(e, vec)
+        if got is not None:
+            return got
         a = e.args[0]
-        c, s, b = self.split(a)
-        if b is None:
-            return a
-        if c != 1 or s:
-            return self.build(c, s, self(vec(b)), self.shape(e))
         r, cols = self.shape(a)
         if cols == 1:
             return a
@@ -138,12 +145,10 @@ class Simplifier:
         return e
 
     def _diag(self, e):
+        got = self.pull_scalars(e, lambda b: Expr("diag", (b,)))
+        if got is not None:
+            return got
         a = e.args[0]
-        c, s, b = self.split(a)
-        if b is None:
-            return a
-        if c != 1 or s:
-            return self.build(c, s, self(Expr("diag", (b,))), self.shape(e))
         if a.op == "zeros":
             return zeros(*self.shape(e))
         if a.op == "vec" and a.args[0].op == "ones" or a.op == "ones":
@@ -291,7 +296,7 @@ class Simplifier:
 
     def pair(self, x: Expr, y: Expr):
         """A simpler equal of the product x y, as a list of factors, or None."""
-        sx, sy = self.shape(x), self.shape(y)
+        sx = self.shape(x)
         if x.op == "I":
             return [y]
         if y.op == "I":

@@ -4,18 +4,15 @@ from __future__ import annotations
 import os
 import re
 import stat
-from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 import jacli.cli
 import jacli.commands
 import jacli.core
-from jacli.cli import app
 
-from cli_support import A_NPY, AXB, B_NPY, ROOT, SAMPLES, isolated, run  # noqa: F401
+from cli_support import A_NPY, AXB, B_NPY, isolated, run  # noqa: F401 (isolated: autouse)
 
 
 

@@ -11,13 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 import jacli
 import jacli.cli
-from jacli.cli import app
 
-from cli_support import A_NPY, AXB, B_NPY, ROOT, SAMPLES, isolated, run  # noqa: F401
+from cli_support import A_NPY, AXB, B_NPY, ROOT, SAMPLES, isolated, run  # noqa: F401 (isolated: autouse)
 
 X_NPY = str(SAMPLES / "X.npy")
 A_CSV = str(SAMPLES / "a.csv")
