@@ -1,7 +1,7 @@
 """Expressions: plain frozen trees of operator name, arguments and an attribute.
 
 One node type serves the user's input and jacli's answers. ``op`` is a key of the
-operator registry (:mod:`jacli.ops`); ``attr`` carries what is not a sub-expression: a
+operator registry (:mod:`jacli.calculus.ops`); ``attr`` carries what is not a sub-expression: a
 name, a number, an integer power, the sizes of ``I(n)``, ``K(m,n)``, ``ones(m,n)``.
 ``col`` is the 1-based column in the source text, kept for messages and left out of
 equality, so that ``parse(print(e)) == e``.
@@ -12,7 +12,14 @@ from typing import Any, Iterator
 
 
 class Expr:
+    """One node: ``op`` applied to ``args``, with ``attr`` and the source column ``col``."""
+
     __slots__ = ("op", "args", "attr", "col", "_hash")
+    op: str
+    args: tuple[Expr, ...]
+    attr: Any
+    col: int | None
+    _hash: int
 
     def __init__(self, op: str, args: tuple["Expr", ...] = (), attr: Any = None, col: int | None = None):
         object.__setattr__(self, "op", op)
@@ -21,13 +28,13 @@ class Expr:
         object.__setattr__(self, "col", col)
         object.__setattr__(self, "_hash", hash((op, self.args, attr)))
 
-    def __setattr__(self, key, value):
+    def __setattr__(self, key: str, value: Any) -> None:
         raise AttributeError("Expr is immutable")
 
     def __hash__(self) -> int:
         return self._hash
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         if self is other:
             return True
         if not isinstance(other, Expr) or self._hash != other._hash:
@@ -35,12 +42,10 @@ class Expr:
         return self.op == other.op and self.attr == other.attr and self.args == other.args
 
     def __repr__(self) -> str:
-        from .printer import to_text
-
-        try:
-            return f"Expr({to_text(self)!r})"
-        except Exception:  # printing a malformed tree must not hide the tree
-            return f"Expr({self.op!r}, {self.args!r}, {self.attr!r})"
+        if self.op == "name":
+            return f"name({self.attr!r})"
+        inner = ", ".join([repr(a) for a in self.args] + ([] if self.attr is None else [repr(self.attr)]))
+        return f"{self.op}({inner})"
 
     def walk(self) -> Iterator["Expr"]:
         """Every node, children before parents."""
@@ -58,7 +63,7 @@ class Expr:
 
 
 # Constructors used by the derivative rules and the simplifier. They build plain nodes;
-# simplification lives in jacli.simplify.
+# simplification lives in jacli.calculus.simplify.
 def name(n: str) -> Expr:
     return Expr("name", (), n)
 

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import jacli.cli
 from jacli.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +20,6 @@ def isolated(tmp_path, monkeypatch):
     """Each test in its own folder, with --debug off."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("JACLI_DEBUG", raising=False)
-    monkeypatch.setitem(jacli.cli._state, "debug", False)
 
 
 def run(*args):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jacli.evaluate import Evaluator
+from jacli.numeric.evaluate import Evaluator
 
 H = 1e-20
 

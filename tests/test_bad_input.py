@@ -8,9 +8,7 @@ import stat
 import numpy as np
 import pytest
 
-import jacli.cli
-import jacli.commands
-import jacli.core
+import jacli.api.saving
 
 from cli_support import A_NPY, AXB, B_NPY, isolated, run  # noqa: F401 (isolated: autouse)
 
@@ -371,8 +369,7 @@ def _break_derive(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("boom from the test")
 
-    monkeypatch.setattr(jacli.commands, "derive_problem", boom, raising=False)
-    monkeypatch.setattr(jacli.core, "derive_problem", boom, raising=False)
+    monkeypatch.setattr(jacli.api.saving, "jacobian_blocks", boom)
 
 
 def test_internal_error_is_a_bug_report(monkeypatch):
@@ -418,9 +415,9 @@ def test_max_memory_advice_works(tmp_path):
 
 
 def test_terminal_messages_put_a_caret_under_the_column():
-    from jacli.cli import message_lines
+    from jacli.cli.app import message_lines
     from jacli.errors import JacliError
-    from jacli.parser import parse
+    from jacli.syntax import parse
 
     try:
         parse("A X + trce(X) wrt X")

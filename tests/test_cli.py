@@ -318,8 +318,7 @@ def test_seed_axb_formula():
 
 
 def test_python_m_jacli_help():
-    python = "/tmp/v/bin/python" if os.path.exists("/tmp/v/bin/python") else sys.executable
-    p = subprocess.run([python, "-m", "jacli", "--help"], cwd=str(ROOT), capture_output=True, text=True,
+    p = subprocess.run([sys.executable, "-m", "jacli", "--help"], cwd=str(ROOT), capture_output=True, text=True,
                        timeout=20)
     assert p.returncode == 0, p.stderr
     assert "derive" in p.stdout and "check" in p.stdout

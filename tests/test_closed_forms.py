@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import jacli
-from jacli.parser import parse_expr
+from jacli.syntax import parse_expr
 
 from oracle import complex_step
 
@@ -92,7 +92,7 @@ def test_seed_commutation_example():
 
 
 def test_seed_kronecker_example():
-    from jacli.evaluate import evaluate
+    from jacli.numeric.evaluate import evaluate
 
     got = evaluate(parse_expr("A ⊗ I(2)"), {"A": np.array([[3.0, 4], [5, 6]])})
     assert (got == np.array([[3, 0, 4, 0], [0, 3, 0, 4], [5, 0, 6, 0], [0, 5, 0, 6]])).all()
@@ -129,7 +129,7 @@ ROUND_TRIP = [(e, s) for e, s, _ in CASES] + [
 
 @pytest.mark.parametrize("expr,shapes", ROUND_TRIP, ids=[c[0] for c in ROUND_TRIP])
 def test_printed_jacobians_read_back_to_the_same_expression(expr, shapes):
-    from jacli.shapes import infer
+    from jacli.calculus.shapes import infer
 
     for vec in ("col", "row"):
         r = jacli.derive(expr, symbolic=True, vec=vec, **shapes)

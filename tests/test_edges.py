@@ -124,7 +124,7 @@ def test_numbers_that_overflow_are_refused(expr, words):
 def test_a_leading_minus_before_a_letter_o_is_still_an_expression(monkeypatch, capsys):
     import sys
 
-    from jacli.cli import main, protect_expressions
+    from jacli.cli.app import main, protect_expressions
 
     assert protect_expressions(["-cos(X) wrt X", "-o", "J.npy", "--random"]) == [" -cos(X) wrt X", "-o", "J.npy", "--random"]
     monkeypatch.setattr(sys, "argv", ["jacli", "derive", "-cos(X) wrt X", "X=2x2", "--symbolic"])

@@ -1,11 +1,10 @@
-"""Tests for jacli.files: reading bindings and writing outputs."""
+"""Tests for jacli.io: reading bindings and writing outputs."""
 from __future__ import annotations
 
 import io
 import json
 import os
 import stat
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -13,21 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-try:
-    import jacli.files  # noqa: F401
-except ImportError:  # running without the package installed
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from jacli.errors import JacliError
-from jacli.files import (
+from jacli.io.arrays import as_matrix
+from jacli.io.readers import load_values_file
+from jacli.io.specs import Binding, parse_spec
+from jacli.io.writers import (
     OUTPUT_SUFFIXES,
-    Binding,
-    as_matrix,
     atomic_write,
     check_output_path,
     format_rows,
-    load_values_file,
-    parse_spec,
     save_matrix,
     save_npy_blocks,
     save_sparse_npz,
@@ -282,7 +275,7 @@ def test_file_refusals():
 
 def test_unreadable_file(monkeypatch):
     import errno
-    import jacli.files as files
+    import jacli.io.readers as files
     np.save('x.npy', np.eye(2))
     if IS_ROOT or os.name != 'posix':  # root reads anything: simulate the refusal
         def fake_open(*a, **k):

@@ -57,7 +57,7 @@ def test_valid_expressions_with_random_shapes(expr, shapes):
 @SETTINGS
 @given(st.text(max_size=12), st.text(max_size=12))
 def test_random_specs(name, spec):
-    from jacli.cli import read_bindings
+    from jacli.io.specs import read_bindings
 
     try:
         read_bindings([f"{name}={spec}"], None, 1e8)

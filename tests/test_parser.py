@@ -6,8 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 from jacli.errors import JacliError
 from jacli.expr import Expr
-from jacli.parser import parse, parse_expr, parse_formula
-from jacli.printer import to_latex, to_text
+from jacli.syntax import parse, parse_expr, parse_formula, to_latex, to_text
 
 
 def read(s: str) -> str:

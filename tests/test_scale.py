@@ -71,8 +71,10 @@ def test_api_size_guard():
 ])
 def test_structured_evaluation_never_falls_back_to_dense_products(expr, shapes):
     """Kronecker, identity and commutation structure is written, never multiplied densely."""
-    from jacli.core import _structured, jacobian_blocks, prepare, to_binding
+    from jacli.api import prepare
+    from jacli.api.derivation import compiled, jacobian_blocks
+    from jacli.api.problem import to_binding
 
     problem = prepare(expr, {n: to_binding(n, s) for n, s in shapes.items()}, random=True)
-    for part in _structured(problem, jacobian_blocks(problem)):
+    for part in compiled(problem, jacobian_blocks(problem)):
         assert part.fallbacks == 0

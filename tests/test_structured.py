@@ -1,22 +1,14 @@
-"""Tests for jacli.structured: structured writing of Jacobians against plain evaluation."""
+"""Tests for jacli.numeric.structured: structured writing of Jacobians against plain evaluation."""
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-try:
-    import jacli.structured  # noqa: F401
-except ImportError:  # running without the package installed
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from jacli.calculus import jacobian_expr
-from jacli.evaluate import Evaluator
-from jacli.parser import parse, parse_expr
-from jacli.shapes import Shapes, infer
-from jacli.structured import Structured, jacobian_dense
+from jacli.calculus.chain import jacobian_expr
+from jacli.calculus.shapes import Shapes, infer
+from jacli.numeric.evaluate import Evaluator
+from jacli.numeric.structured import Structured, jacobian_dense
+from jacli.syntax import parse, parse_expr
 
 TOL = dict(rtol=1e-12, atol=1e-12)
 
@@ -217,9 +209,9 @@ def test_sparse_count_of_a_big_jacobian():
 
 def test_chunked_accumulation(monkeypatch):
     """A full-size accumulating term is added chunk by chunk."""
-    import jacli.structured as S
+    import jacli.numeric.writing as writing
 
-    monkeypatch.setattr(S, "CHUNK_BYTES", 8 * 7)
+    monkeypatch.setattr(writing, "CHUNK_BYTES", 8 * 7)
     r = infer(parse_expr("A ⊗ B + 2 (C ⊗ D) - 3 E"), {"A": (3, 2), "B": (4, 5), "C": (3, 2), "D": (4, 5),
                                                      "E": (12, 10)})
     sh = Shapes(r.names)

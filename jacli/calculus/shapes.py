@@ -1,6 +1,6 @@
 """Shapes: inference for the user's expression, and shapes of explicit expressions.
 
-Every operator's shape rule (in :mod:`jacli.ops`) is written once against a small
+Every operator's shape rule (in :mod:`jacli.calculus.ops`) is written once against a small
 "unifier" interface and serves two purposes:
 
 * :func:`infer` reads the user's expression, where some shapes are given, some follow from
@@ -19,8 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import JacliError
-from .expr import Expr
+from typing import Callable
+
+from ..errors import JacliError
+from ..expr import Expr
+from ..syntax.printer import to_text
 from .ops import REGISTRY
 
 
@@ -187,93 +190,109 @@ def infer(expr: Expr, given: dict[str, tuple[int, int]], *, source: str | None =
 def resolve_all(exprs: list[Expr], given: dict[str, tuple[int, int]], *, source: str | None = None,
                 result_shapes: list | None = None) -> list[Resolved]:
     """Infer shapes of several expressions that share their names' shapes."""
-    u = _Inference(given)
-    shape_of: dict[int, tuple] = {}
-    pending: list[Expr] = []
-    nodes = [n for e in exprs for n in e.walk()]
+    run = _Run(_Inference(given), source)
+    for node in (n for e in exprs for n in e.walk()):
+        run.first_attempt(node)
+    for e, want in zip(exprs, result_shapes or [None] * len(exprs)):
+        if want is not None:
+            run.require(e, want)
+    run.settle()
+    u = run.u
+    _require_known(u, source)
+    names = {n: (u.known(r), u.known(c)) for n, (r, c) in u.names.items()}
+    return [Resolved(_resolve(e, u, run.shape_of), names) for e in exprs]
 
-    def attempt(node: Expr) -> bool:
-        rule = REGISTRY[node.op].shape
-        args = [shape_of[id(a)] for a in node.args]
+
+class _Run:
+    """One inference: every node's shape (or a placeholder), and the nodes still waiting."""
+
+    def __init__(self, u: _Inference, source: str | None):
+        self.u = u
+        self.source = source
+        self.shape_of: dict[int, tuple] = {}
+        self.parents: dict[int, Expr] = {}
+        self.pending: list[Expr] = []
+
+    def first_attempt(self, node: Expr) -> None:
+        for a in node.args:
+            self.parents[id(a)] = node
+        if not self.attempt(node):
+            self.shape_of[id(node)] = (self.u.fresh(), self.u.fresh())
+            self.pending.append(node)
+
+    def attempt(self, node: Expr) -> bool:
+        u = self.u
+        args = [self.shape_of[id(a)] for a in node.args]
         try:
-            shape = rule(u, node, *args)
+            shape = REGISTRY[node.op].shape(u, node, *args)
         except _Deferred:
             return False
         except _Fail as e:
-            raise _error(str(e), node, source) from None
-        if id(node) in shape_of:
-            placeholder = shape_of[id(node)]
+            raise _error(str(e), node, self.source) from None
+        if id(node) not in self.shape_of:
+            self.shape_of[id(node)] = tuple(shape)
+            return True
+        placeholder = self.shape_of[id(node)]
 
-            def conflict():
-                from .printer import to_text
-                return (f"{to_text(node)} is {u.show(shape)}, but where it stands it must be "
-                        f"{u.show(placeholder)}")
-            try:
-                u.same(placeholder[0], shape[0], conflict)
-                u.same(placeholder[1], shape[1], conflict)
-            except _Fail as e:
-                raise _blame_parent(node, shape, e) from None
-        else:
-            shape_of[id(node)] = tuple(shape)
+        def conflict() -> str:
+            return f"{to_text(node)} is {u.show(shape)}, but where it stands it must be {u.show(placeholder)}"
+
+        try:
+            u.same(placeholder[0], shape[0], conflict)
+            u.same(placeholder[1], shape[1], conflict)
+        except _Fail as e:
+            raise self.blame_parent(node, shape, e) from None
         return True
 
-    parents = {id(a): n for n in nodes for a in n.args}
-
-    def _blame_parent(node, shape, err):
+    def blame_parent(self, node: Expr, shape: tuple, err: _Fail) -> JacliError:
         """A deferred product turned out to clash with where it stands: say so in the words
         of the operator it stands in (cannot add 2×3 and 4×5), where that one fails."""
-        parent = parents.get(id(node))
+        parent = self.parents.get(id(node))
         if parent is not None:
-            args = [shape if a is node else shape_of[id(a)] for a in parent.args]
-            u.forced = True
+            args = [shape if a is node else self.shape_of[id(a)] for a in parent.args]
+            self.u.forced = True
             try:
-                REGISTRY[parent.op].shape(u, parent, *args)
+                REGISTRY[parent.op].shape(self.u, parent, *args)
             except _Fail as e:
-                return _error(str(e), parent, source)
+                return _error(str(e), parent, self.source)
             finally:
-                u.forced = False
-        return _error(str(err), node, source)
+                self.u.forced = False
+        return _error(str(err), node, self.source)
 
-    for node in nodes:
-        if not attempt(node):
-            shape_of[id(node)] = (u.fresh(), u.fresh())
-            pending.append(node)
-    for e, want in zip(exprs, result_shapes or [None] * len(exprs)):
-        if want is not None:
-            got = shape_of[id(e)]
-            try:
-                u.same(got[0], want[0], lambda: f"the formula is {u.show(got)}, the Jacobian {show_shape(want)}")
-                u.same(got[1], want[1], lambda: f"the formula is {u.show(got)}, the Jacobian {show_shape(want)}")
-            except _Fail as err:
-                raise JacliError(str(err), source=source) from None
+    def require(self, e: Expr, want: tuple[int, int]) -> None:
+        u, got = self.u, self.shape_of[id(e)]
 
-    while True:
-        progress = u.propagate_products()
-        still = []
-        for node in pending:
-            if attempt(node):
-                progress = True
-            else:
-                still.append(node)
-        pending = still
-        if not pending and not u.products:
-            break
-        if not progress:
-            if pending:
-                u.forced = True
+        def message() -> str:
+            return f"the formula is {u.show(got)}, the Jacobian {show_shape(want)}"
+
+        try:
+            u.same(got[0], want[0], message)
+            u.same(got[1], want[1], message)
+        except _Fail as err:
+            raise JacliError(str(err), source=self.source) from None
+
+    def settle(self) -> None:
+        """Propagate products and retry waiting nodes until nothing changes; then force the
+        first one still waiting (a product whose factor may be 1×1 becomes a matrix product)."""
+        while True:
+            progress = self.u.propagate_products()
+            still = []
+            for node in self.pending:
+                if self.attempt(node):
+                    progress = True
+                else:
+                    still.append(node)
+            self.pending = still
+            if not self.pending and not self.u.products:
+                return
+            if not progress:
+                if not self.pending:
+                    return
+                self.u.forced = True
                 try:
-                    attempt(pending.pop(0))
+                    self.attempt(self.pending.pop(0))
                 finally:
-                    u.forced = False
-            else:
-                break
-
-    _require_known(u, source)
-    names = {n: (u.known(r), u.known(c)) for n, (r, c) in u.names.items()}
-    out = []
-    for e in exprs:
-        out.append(Resolved(_resolve(e, u, shape_of), names))
-    return out
+                    self.u.forced = False
 
 
 def _require_known(u: _Inference, source: str | None) -> None:
@@ -297,23 +316,36 @@ def _require_known(u: _Inference, source: str | None) -> None:
 
 def _resolve(e: Expr, u: _Inference, shape_of: dict) -> Expr:
     args = tuple(_resolve(a, u, shape_of) for a in e.args)
-    shape = tuple(u.known(d) for d in shape_of[id(e)])
-    if e.op == "mul":
-        a, b = (tuple(u.known(d) for d in shape_of[id(x)]) for x in e.args)
-        if a == (1, 1):
-            return Expr("smul", args, col=e.col)
-        if b == (1, 1):
-            return Expr("smul", (args[1], args[0]), col=e.col)
-        return Expr("matmul", args, col=e.col)
-    if e.op == "I" and e.attr is None:
-        return Expr("I", (), shape[0], col=e.col)
-    if e.op == "ones" and e.attr is None:
-        return Expr("ones", (), shape, col=e.col)
-    if e.op == "diag":
-        a = tuple(u.known(d) for d in shape_of[id(e.args[0])])
-        if a[0] == a[1] and a[0] != 1:
-            return Expr("diagonal", args, col=e.col)
+    rule = _RESOLVE.get(e.op)
+    if rule is not None:
+        known = [tuple(u.known(d) for d in shape_of[id(x)]) for x in (e, *e.args)]
+        got = rule(e, args, *known)
+        if got is not None:
+            return got
     return Expr(e.op, args, e.attr, col=e.col)
+
+
+def _resolve_mul(e: Expr, args: tuple, shape: tuple, a: tuple, b: tuple) -> Expr:
+    if a == (1, 1):
+        return Expr("smul", args, col=e.col)
+    if b == (1, 1):
+        return Expr("smul", (args[1], args[0]), col=e.col)
+    return Expr("matmul", args, col=e.col)
+
+
+def _resolve_diag(e: Expr, args: tuple, shape: tuple, a: tuple) -> Expr | None:
+    return Expr("diagonal", args, col=e.col) if a[0] == a[1] and a[0] != 1 else None
+
+
+# What inference makes of the parser's operators once shapes are known: a product becomes
+# a matrix product or a scalar multiple, bare I and ones get their sizes, diag of a square
+# matrix becomes its diagonal.
+_RESOLVE: dict[str, Callable[..., Expr | None]] = {
+    "mul": _resolve_mul,
+    "I": lambda e, args, shape: Expr("I", (), shape[0], col=e.col) if e.attr is None else None,
+    "ones": lambda e, args, shape: Expr("ones", (), shape, col=e.col) if e.attr is None else None,
+    "diag": _resolve_diag,
+}
 
 
 class _Concrete:

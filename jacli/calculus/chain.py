@@ -6,8 +6,8 @@ never taken as zero.
 """
 from __future__ import annotations
 
-from .errors import JacliError
-from .expr import Expr, add, eye, matmul, zeros
+from ..errors import JacliError
+from ..expr import Expr, add, eye, matmul, zeros
 from .ops import REGISTRY
 from .shapes import Shapes
 from .simplify import Simplifier
@@ -33,7 +33,7 @@ def jacobian_expr(expr: Expr, var: str, shapes: Shapes, simplifier: Simplifier |
                     continue
                 rule = op.partials[i] if i < len(op.partials) else None
                 if rule is None:
-                    raise JacliError(f"no derivative rule for {op.call or op.name} with respect to its argument {i + 1}")
+                    raise JacliError(f"no derivative rule for {op.notation.name or op.name} with respect to its argument {i + 1}")
                 partial = rule(e, shapes)
                 if partial is None:
                     continue

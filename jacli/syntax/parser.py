@@ -1,9 +1,9 @@
-"""Tokenizer and recursive-descent parser for jacli's expression language.
+"""The recursive-descent parser of jacli's expression language.
 
 Each ``_parse_<rule>`` method implements the grammar line in its docstring. Errors are
-:class:`JacliError` with a 1-based column and the user's words, never token names.
-
-Precedence, loosest first (all binary operators associate to the left)::
+:class:`JacliError` with a 1-based column and the user's words, never token names. The
+binary operators, function names and builtins come from the declared notations
+(:mod:`jacli.syntax.notation`), which also hold the precedence table::
 
     + -          sum and difference
     - (prefix)   negation of what follows up to the next + or -
@@ -13,62 +13,20 @@ Precedence, loosest first (all binary operators associate to the left)::
     - (prefix)   negation of one operand, after a binary operator (A ⊗ -B)
     ' ᵀ ^T ⁻¹ ^-1 ⁻ᵀ ^-T ^k ²   postfix: transpose, inverse, integer power
 """
+
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass
 
-from . import ops
-from .errors import JacliError
-from .expr import Expr
+from ..errors import JacliError
+from ..expr import Expr
+from .notation import Prec, suggest, vocabulary
+from .tokens import SUBSCRIPT, SUPERSCRIPT, Token, tokenize
 
-_SUPERSCRIPT = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7",
-                "⁸": "8", "⁹": "9", "⁻": "-", "ᵀ": "T"}
-_SUBSCRIPT = {"₀": "0", "₁": "1", "₂": "2", "₃": "3", "₄": "4", "₅": "5", "₆": "6", "₇": "7",
-              "₈": "8", "₉": "9"}
-
-_TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
-  | (?P<name>[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*)
-  | (?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ]+)
-  | (?P<sub>[₀₁₂₃₄₅₆₇₈₉]+)
-  | (?P<op>\.\*|\./|[-+*@·⊗∘⊙'(),^\[\]])
-    """,
-    re.VERBOSE,
-)
-
-# Spellings that mean the same operator.
-_OP_ALIASES = {"·": "*", "⊙": "∘", ".*": "∘"}
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # num, name, sup, sub, op, end
-    text: str
-    col: int  # 1-based
-
-    def shown(self) -> str:
-        return "the end" if self.kind == "end" else f"'{self.text}'"
-
-
-def tokenize(source: str) -> list[Token]:
-    tokens = []
-    pos = 0
-    while pos < len(source):
-        m = _TOKEN.match(source, pos)
-        if m is None:
-            raise JacliError(f"unexpected character '{source[pos]}' at column {pos + 1}",
-                             column=pos + 1, source=source)
-        kind = m.lastgroup
-        if kind != "space":
-            text = m.group()
-            tokens.append(Token(kind, _OP_ALIASES.get(text, text), pos + 1))
-        pos = m.end()
-    tokens.append(Token("end", "", len(source) + 1))
-    return tokens
+# The binary levels, loosest first; each reads its operators from the vocabulary.
+_LEVELS = (Prec.KRON, Prec.HADAMARD, Prec.PRODUCT)
 
 
 @dataclass(frozen=True)
@@ -100,6 +58,7 @@ class _Parser:
         self.source = source
         self.tokens = tokenize(source)
         self.i = 0
+        self.vocab = vocabulary()
 
     # -- helpers -------------------------------------------------------------------
     @property
@@ -143,7 +102,7 @@ class _Parser:
                 raise self.error("nothing after 'wrt': name the variable, as in 'wrt X',", kw.col)
             while True:
                 t = self.tok
-                if t.kind != "name" or t.text in ops.RESERVED:
+                if t.kind != "name" or t.text in self.vocab.reserved:
                     raise self.error(f"expected a name after 'wrt', found {t.shown()}")
                 self.advance()
                 if t.text in wrt:
@@ -217,48 +176,36 @@ class _Parser:
             if not (self.starts_operand() or self.at("op", "-")):
                 raise self._operand_error(op)
             return Expr("neg", (self._parse_neg(),), col=op.col)
-        return self._parse_kron()
+        return self._parse_level(0)
 
-    def _parse_kron(self) -> Expr:
-        """kron = had {"⊗" had}"""
-        left = self._parse_had()
-        while self.at("op", "⊗"):
-            op = self.advance()
-            left = Expr("kron", (left, self._parse_operand(op, self._parse_had)), col=op.col)
-        return left
-
-    def _parse_had(self) -> Expr:
-        """had = prod {("∘" | ".*" | "./") prod}"""
-        left = self._parse_prod()
-        while self.at("op", "∘") or self.at("op", "./"):
-            op = self.advance()
-            kind = "had" if op.text == "∘" else "ediv"
-            left = Expr(kind, (left, self._parse_operand(op, self._parse_prod)), col=op.col)
-        return left
-
-    def _parse_prod(self) -> Expr:
-        """prod = unary {("*" | "@" | "·") unary | unary}   (juxtaposition multiplies)"""
-        left = self._parse_unary()
+    def _parse_level(self, level: int) -> Expr:
+        """infix(k) = infix(k+1) {OP(k) infix(k+1)}, for k = ⊗, then ∘ ./, then * @ and
+        juxtaposition (prod = unary {("*" | "@") unary | unary}); infix(3) = unary"""
+        if level == len(_LEVELS):
+            return self._parse_unary()
+        prec = _LEVELS[level]
+        left = self._parse_level(level + 1)
         while True:
-            if self.at("op", "*") or self.at("op", "@"):
-                op = self.advance()
-                left = Expr("mul", (left, self._parse_operand(op, self._parse_unary)), col=op.col)
-            elif self.starts_operand():
-                col = self.tok.col
-                left = Expr("mul", (left, self._parse_unary()), col=col)
+            t = self.tok
+            entry = self.vocab.infix.get(t.text) if t.kind == "op" else None
+            if entry is not None and entry[1] == prec:
+                self.advance()
+                left = Expr(entry[0], (left, self._parse_operand(t, level + 1)), col=t.col)
+            elif prec == Prec.PRODUCT and self.starts_operand():  # juxtaposition multiplies
+                left = Expr(self.vocab.infix["*"][0], (left, self._parse_unary()), col=t.col)
             else:
                 return left
 
-    def _parse_operand(self, op: Token, rule):
+    def _parse_operand(self, op: Token, level: int) -> Expr:
         if not (self.starts_operand() or self.at("op", "-")):
             raise self._operand_error(op)
-        return rule()
+        return self._parse_level(level)
 
     def _parse_unary(self) -> Expr:
         """unary = "-" unary | postfix"""
         if self.at("op", "-"):
             op = self.advance()
-            return Expr("neg", (self._parse_operand(op, self._parse_unary),), col=op.col)
+            return Expr("neg", (self._parse_operand(op, len(_LEVELS)),), col=op.col)
         return self._parse_postfix()
 
     def _parse_postfix(self) -> Expr:
@@ -271,7 +218,7 @@ class _Parser:
                 e = Expr("T", (e,), col=t.col)
             elif t.kind == "sup":
                 self.advance()
-                text = "".join(_SUPERSCRIPT[c] for c in t.text)
+                text = "".join(SUPERSCRIPT[c] for c in t.text)
                 pieces = re.findall(r"-T|T|-?\d+|-", text)
                 for piece in pieces:
                     if piece == "-":
@@ -334,13 +281,13 @@ class _Parser:
             return e
         if t.kind == "name" and t.text != "wrt":
             self.advance()
-            if t.text in ops.BUILTINS:
+            if t.text in self.vocab.builtins:
                 return self._parse_builtin(t)
-            if t.text in ops.FUNCTIONS:
+            if t.text in self.vocab.functions:
                 return self._parse_call(t)
             nxt = self.tok
             if nxt.kind == "op" and nxt.text == "(" and nxt.col == t.col + len(t.text):
-                hint = ops.suggest_function(t.text)
+                hint = suggest(t.text, self.vocab.functions)
                 hint = f" (did you mean '{hint}'?)" if hint else f"; for a product write '{t.text} (...)' or '{t.text}*(...)'"
                 raise self.error(f"unknown function '{t.text}'{hint}", t.col)
             return Expr("name", (), t.text, col=t.col)
@@ -352,27 +299,27 @@ class _Parser:
 
     def _parse_call(self, fn: Token) -> Expr:
         """call = FUNCTION "(" expr {"," expr} ")" """
-        spec = ops.FUNCTIONS[fn.text]
+        op, arity = self.vocab.functions[fn.text]
         if not self.at("op", "("):
             raise self.error(f"expected '(' after '{fn.text}'")
         opener = self.advance()
         if self.at("op", ")"):
-            raise self.error(f"{fn.text} needs {_count(spec.arity, 'argument')}, got none")
+            raise self.error(f"{fn.text} needs {_count(arity, 'argument')}, got none")
         args = [self._parse_expr()]
         while self.at("op", ","):
             self.advance()
             args.append(self._parse_expr())
         self.expect_close(opener)
-        if len(args) != spec.arity:
-            raise self.error(f"{fn.text} needs {_count(spec.arity, 'argument')}, got {len(args)}", fn.col)
-        return Expr(spec.name, tuple(args), col=fn.col)
+        if len(args) != arity:
+            raise self.error(f"{fn.text} needs {_count(arity, 'argument')}, got {len(args)}", fn.col)
+        return Expr(op, tuple(args), col=fn.col)
 
     def _parse_builtin(self, t: Token) -> Expr:
         """builtin = "I" [SUBSCRIPT | "(" n ")"] | "K" "(" m "," n ")" | ("ones" | "zeros") ["(" m ["," n] ")"]"""
-        spec = ops.BUILTINS[t.text]
+        spec = self.vocab.builtins[t.text]
         if t.text == "I" and self.tok.kind == "sub":
             sub = self.advance()
-            n = int("".join(_SUBSCRIPT[c] for c in sub.text))
+            n = int("".join(SUBSCRIPT[c] for c in sub.text))
             if n < 1:
                 raise self.error("I needs a positive size", sub.col)
             return Expr("I", (), n, col=t.col)

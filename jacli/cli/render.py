@@ -4,32 +4,15 @@ Rich is imported only when a terminal rendering is asked for, so piped runs star
 """
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
-from .core import Result
-from .files import format_rows
-from .printer import to_latex
+from ..api.checking import CheckResult
+from ..api.derivation import Result, column_label, entry_label
+from ..io.writers import format_rows
 
 EDGE = 3  # entries shown at each end of an abridged axis, as NumPy does
-
-
-def entry_label(name: str, k: int, shape: tuple[int, int], vec: str) -> str:
-    """The entry of a matrix that position k of its vec stands for."""
-    r, c = shape
-    i, j = (k % r, k // r) if vec == "col" else (k // c, k % c)
-    return f"{name}[{i},{j}]"
-
-
-def column_label(variables: list[tuple[str, tuple[int, int]]], k: int, vec: str) -> str:
-    """The entry of the variables (side by side, in order) that column k of J stands for."""
-    for var, shape in variables:
-        size = shape[0] * shape[1]
-        if k < size:
-            return entry_label(var, k, shape, vec)
-        k -= size
-    raise IndexError(k)
 
 
 def lhs(result: Result) -> str:
@@ -44,17 +27,6 @@ def shape_line(result: Result) -> str:
     xs = ", ".join(f"{vec} {b.var}, {b.var} {b.var_shape[0]}×{b.var_shape[1]}" for b in result.blocks)
     rows, cols = result.shape
     return f"{rows}×{cols} (rows: {vec} F, F = {result.expression} is {f}; columns: {xs})"
-
-
-def latex_line(result: Result, gradient: bool = False) -> str:
-    """The formula as one LaTeX line, to paste between $$."""
-    f = to_latex(result.problem.expr) if result.problem else result.expression
-    if gradient and len(result.blocks) == 1 and result.blocks[0].gradient_expr is not None:
-        b = result.blocks[0]
-        return rf"\frac{{\partial\, {f}}}{{\partial {b.var}}} = {to_latex(b.gradient_expr)}"
-    vec = r"\operatorname{vec}" if result.vec == "col" else r"\operatorname{vec}_{r}"
-    vars_ = ", ".join(rf"{vec}({b.var})" for b in result.blocks)
-    return rf"\frac{{\partial {vec}\left({f}\right)}}{{\partial {vars_}}} = {result.latex}"
 
 
 def gradient_lines(result: Result) -> list[str]:
@@ -101,7 +73,7 @@ def to_json(result: Result, matrix: np.ndarray | None, gradient: bool = False) -
     return json.dumps(doc, ensure_ascii=False)
 
 
-def write_table(result: Result, console, *, matrix: np.ndarray | None, gradient: bool = False,
+def write_table(result: Result, console: Any, *, matrix: np.ndarray | None, gradient: bool = False,
                 symbolic: bool = False) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -120,7 +92,7 @@ def write_table(result: Result, console, *, matrix: np.ndarray | None, gradient:
         col_label = lambda j: f"[·,{j}]"  # noqa: E731
     else:
         row_label = lambda i: entry_label("F", i, result.f_shape, result.vec)  # noqa: E731
-        variables = [(b.var, b.var_shape) for b in result.blocks]
+        variables = {b.var: b.var_shape for b in result.blocks}
         col_label = lambda j: column_label(variables, j, result.vec)  # noqa: E731
     rows, cols = matrix.shape
     width = max(console.width - 10, 40)
@@ -153,8 +125,44 @@ def _abridge(n: int, edge: int) -> list:
     return list(range(edge)) + [None] + list(range(n - edge, n))
 
 
-def is_terminal(stream) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
+# -- check --------------------------------------------------------------------------------
+def describe(result: CheckResult) -> list[str]:
+    """The check's report as plain lines."""
+    verdict = "agree" if result.agree else "disagree"
+    lines = [f"{verdict}: {result.expression} wrt {', '.join(result.wrt)} (J {result.shape[0]}×{result.shape[1]})"]
+    for c in result.comparisons:
+        if c.note:
+            lines.append(f"  {c.label} {c.formula}: {c.note}")
+        else:
+            lines.append(f"  {c.label} {c.formula}: {'agrees' if c.agree else 'DISAGREES'}, "
+                         f"max abs diff {c.max_abs:.3g}, max rel diff {c.max_rel:.3g}, at {c.where}")  # fmt: skip
+    lines.append(f"  numerical: {result.method}, error estimate {result.error_estimate:.2g}; "
+                 f"tolerance {result.threshold:.3g} (--tol {result.tol:g} × max(1, max|J|))")  # fmt: skip
+    if result.randomized:
+        lines.append(f"  random values for {', '.join(result.randomized)}")
+    return lines
+
+
+def check_record(result: CheckResult) -> dict:
+    """The check as a JSON object."""
+    worst = max(result.comparisons, key=lambda c: (not c.agree, c.max_abs if c.max_abs == c.max_abs else 0))
+    return {
+        "verdict": "agree" if result.agree else "disagree",
+        "expression": result.expression,
+        "wrt": list(result.wrt),
+        "shape": list(result.shape),
+        "max_abs_diff": _num(worst.max_abs),
+        "max_rel_diff": _num(worst.max_rel),
+        "where": worst.where or None,
+        "tol": result.tol,
+        "threshold": result.threshold,
+        "method": result.method,
+        "error_estimate": result.error_estimate,
+        "comparisons": [{"label": c.label, "formula": c.formula, "agree": c.agree, "max_abs_diff": _num(c.max_abs),
+                         "max_rel_diff": _num(c.max_rel), "where": c.where or None, "note": c.note or None}
+                        for c in result.comparisons],
+    }  # fmt: skip
+
+
+def _num(x: float) -> float | None:
+    return None if x != x else x

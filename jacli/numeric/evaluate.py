@@ -5,11 +5,14 @@ leading batch axes and complex entries (the numerical oracle's complex steps).
 """
 from __future__ import annotations
 
+from typing import Any, Iterable
+
 import numpy as np
 
-from .errors import JacliError
-from .expr import Expr
-from .ops import REGISTRY
+from ..calculus.ops import REGISTRY
+from ..errors import JacliError
+from ..expr import Expr
+from ..syntax.printer import to_text
 
 
 class Evaluator:
@@ -21,8 +24,8 @@ class Evaluator:
     refuse a node whose array would be larger than allowed, before it is allocated.
     """
 
-    def __init__(self, values: dict[str, np.ndarray], *, check: bool = False, variables=(),
-                 shapes=None, max_bytes: float | None = None):
+    def __init__(self, values: dict[str, np.ndarray], *, check: bool = False, variables: Iterable[str] = (),
+                 shapes: Any = None, max_bytes: float | None = None):
         self.values = values
         self.check = check
         self.variables = frozenset(variables)
@@ -46,10 +49,11 @@ class Evaluator:
         if self.shapes is not None and self.max_bytes is not None:
             r, c = self.shapes(e)
             if r * c * 8 > self.max_bytes:
-                from .printer import to_text
                 raise JacliError(f"{to_text(e)} would need {r * c * 8:,} bytes ({r}×{c}), above the memory limit "
                                  f"of {int(self.max_bytes):,} bytes (--max-memory)")
         op = REGISTRY[e.op]
+        if op.value is None:
+            raise ValueError(f"{e.op} has no value rule: resolve the expression first")
         args = [self(a) for a in e.args]
         if self.check and op.domain is not None:
             needed = bool(self.variables) and not self.variables.isdisjoint(e.names())
@@ -58,10 +62,20 @@ class Evaluator:
             with np.errstate(all="ignore"):
                 return op.value(e, *args)
         except np.linalg.LinAlgError as err:
-            from .printer import to_text
             where = f" at column {e.col}" if e.col else ""
             raise JacliError(f"{to_text(e)}{where}: {err}", column=e.col) from None
 
 
-def evaluate(e: Expr, values: dict[str, np.ndarray], **options) -> np.ndarray:
+def evaluate(e: Expr, values: dict[str, np.ndarray], **options: Any) -> np.ndarray:
+    """The value of ``e`` over ``values`` (the options of :class:`Evaluator`)."""
     return Evaluator(values, **options)(e)
+
+
+def check_domains(expr: Expr, values: dict[str, np.ndarray], variables: Iterable[str] = ()) -> None:
+    """Refuse values where the expression or its derivative is undefined (singular inverse,
+    log of a non-positive entry, division by zero ...): domain-checked nodes whose names all
+    have values are evaluated with checks on."""
+    ev = Evaluator(values, check=True, variables=variables)
+    for node in expr.walk():
+        if REGISTRY[node.op].domain is not None and all(n in values for n in node.names()):
+            ev(node)

@@ -1,21 +1,37 @@
-"""The command line: parse arguments, call the library, render. Nothing else lives here."""
+"""The command line: parse arguments, call the library, render. Nothing else lives here.
+
+:func:`reporting` is the one place where jacli's error becomes a message and exit code 2.
+"""
+
 import functools
 import os
 import sys
 import traceback
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Iterator, Optional
 
 import typer
 
-from .bindings import parse_size, read_bindings
-from .errors import ExitCode, JacliError
+from ..errors import ExitCode, JacliError
+from ..io.specs import parse_size, read_bindings
+from .terminal import is_terminal
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Jacobians of matrix expressions: d vec(F) / d vec(X), closed form and numbers.")
 
-_state = {"debug": bool(os.environ.get("JACLI_DEBUG"))}
+
+@dataclass(frozen=True)
+class Settings:
+    """What the root options set for every command (``ctx.obj``)."""
+
+    debug: bool = False
+
+
+def settings(ctx: typer.Context) -> Settings:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Settings) else Settings(debug=bool(os.environ.get("JACLI_DEBUG")))
 
 BUG_REPORT = "please report it with the command that caused it"
 
@@ -62,15 +78,13 @@ def message_lines(err: JacliError, terminal: bool) -> list[str]:
 
 
 @contextmanager
-def reporting():
+def reporting(ctx: typer.Context) -> Iterator[None]:
     """Turn jacli's error into a short message and exit 2; anything else is a bug: exit 70."""
     try:
         yield
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
     except JacliError as err:
-        from .render import is_terminal
-
         sys.stderr.write("\n".join(message_lines(err, is_terminal(sys.stderr))) + "\n")
         raise typer.Exit(ExitCode.BAD_INPUT) from None
     except BrokenPipeError:  # the reader of a pipe stopped early (| head): not an error of ours
@@ -85,7 +99,7 @@ def reporting():
                          "(block by block) or --sparse\n")
         raise typer.Exit(ExitCode.BAD_INPUT) from None
     except Exception as exc:  # noqa: BLE001 - a bug: say so, exit 70
-        if _state["debug"]:
+        if settings(ctx).debug:
             traceback.print_exc()
         else:
             sys.stderr.write(f"jacli: internal error (a bug): {type(exc).__name__}: {exc}; {BUG_REPORT}; "
@@ -96,19 +110,19 @@ def reporting():
 # -- commands ---------------------------------------------------------------------------
 def _print_version(value: bool) -> None:
     if value:
-        from . import __version__
+        from .. import __version__
 
         print(f"jacli {__version__}")
         raise typer.Exit()
 
 
 @app.callback()
-def root(debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")] = False,
+def root(ctx: typer.Context,
+         debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")] = False,
          version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
-                                               callback=_print_version, is_eager=True)] = False):
+                                               callback=_print_version, is_eager=True)] = False) -> None:
     """jacli: Jacobians d vec(F)/d vec(X) of matrix expressions, closed form and numbers."""
-    if debug:
-        _state["debug"] = True
+    ctx.obj = Settings(debug=debug or bool(os.environ.get("JACLI_DEBUG")))
 
 
 SpecArgs = Annotated[Optional[list[str]], typer.Argument(help="Bindings NAME=SPEC: a shape 3x4, 5 (a column), "
@@ -122,6 +136,7 @@ _ARGS = {"ignore_unknown_options": True}
 
 @app.command(context_settings=_ARGS)
 def derive(
+    ctx: typer.Context,
     expr: Annotated[str, typer.Argument(help='The expression, as in "A X B wrt X".')],
     specs: SpecArgs = None,
     values: Annotated[Optional[str], typer.Option("--values", help="A .npz file whose arrays bind names.")] = None,
@@ -136,7 +151,7 @@ def derive(
     max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Largest dense Jacobian to build in memory (default: half the available memory).")] = None,
 ):
     """Differentiate: print the closed form, the Jacobian's shape and the matrix."""
-    with reporting():
+    with reporting(ctx):
         from .commands import run_derive
 
         run_derive(expr, read_bindings(specs, values, parse_size(max_memory)), random=random, seed=seed,
@@ -146,6 +161,7 @@ def derive(
 
 @app.command(context_settings=_ARGS)
 def check(
+    ctx: typer.Context,
     expr: Annotated[str, typer.Argument(help='The expression, as in "A X B wrt X".')],
     specs: SpecArgs = None,
     against: Annotated[Optional[str], typer.Option("--against", help="A claimed closed form, e.g. \"B' ⊗ A\".")] = None,
@@ -160,7 +176,7 @@ def check(
     max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Largest dense Jacobian to build in memory.")] = None,
 ):
     """Compare jacli's Jacobian with a numerical derivative, and with a claimed closed form."""
-    with reporting():
+    with reporting(ctx):
         from .commands import run_check
 
         code = run_check(expr, read_bindings(specs, values, parse_size(max_memory)), against=against, tol=tol,
@@ -171,12 +187,13 @@ def check(
 
 @app.command()
 def batch(
+    ctx: typer.Context,
     file: Annotated[str, typer.Argument(help="A file of lines, each what would follow `jacli` (derive or check); - for stdin.")],
     fmt: Annotated[BatchFormat, typer.Option("--format", help="auto (plain), plain, or json (JSON Lines).")] = BatchFormat.auto,
 ):
     """Run many derive/check lines in one process; exit 1 if any disagreed, 2 if any was bad input."""
-    with reporting():
-        from .commands import run_batch
+    with reporting(ctx):
+        from .batch import run_batch
 
         code = run_batch(file, fmt=fmt.value, parse_line=parse_line)
     raise typer.Exit(code)
@@ -196,13 +213,13 @@ def main() -> None:
 
 
 @functools.lru_cache(maxsize=1)
-def _group():
+def _group() -> Any:
     import typer.main
 
     return typer.main.get_command(app)
 
 
-def parse_line(words: list[str]):
+def parse_line(words: list[str]) -> tuple[str, dict[str, Any]]:
     """A batch line's words, parsed by the derive or check command's own parser: (name, params)."""
     name = words[0] if words else ""
     if name not in ("derive", "check"):
@@ -219,11 +236,12 @@ def parse_line(words: list[str]):
 
 @app.command("parse", context_settings=_ARGS)
 def parse_cmd(
+    ctx: typer.Context,
     expr: Annotated[str, typer.Argument(help="An expression, with or without wrt.")],
     specs: SpecArgs = None,
 ):
     """Show how jacli reads an expression: fully parenthesised, with shapes when they are known."""
-    with reporting():
+    with reporting(ctx):
         from .commands import run_parse
 
         run_parse(expr, read_bindings(specs, None, None))

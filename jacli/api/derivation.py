@@ -1,0 +1,211 @@
+"""From a problem to its Jacobian: the closed form of each block, and the numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from ..calculus.chain import jacobian_expr
+from ..calculus.simplify import Simplifier
+from ..errors import JacliError
+from ..expr import Expr, comm, matmul
+from ..numeric.evaluate import Evaluator
+from ..numeric.structured import Structured, assemble
+from ..syntax.printer import to_latex, to_text
+from .problem import Problem, require_numbers
+
+VECS = ("col", "row")
+
+
+@dataclass(frozen=True)
+class Block:
+    """The Jacobian with respect to one variable."""
+
+    var: str
+    var_shape: tuple[int, int]
+    expr: Expr
+    formula: str
+    latex: str
+    gradient_expr: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """What ``jacli derive`` computes. ``matrix`` is None when only the formula was asked."""
+
+    formula: str
+    latex: str
+    shape: tuple[int, int]
+    blocks: tuple[Block, ...]
+    expression: str
+    f_shape: tuple[int, int]
+    vec: str
+    matrix: np.ndarray | None = None
+    problem: Problem | None = None
+
+    @property
+    def gradient(self) -> np.ndarray | None:
+        """For a scalar F and one variable X: ∂f/∂X shaped like X (the Matrix Cookbook's layout)."""
+        if self.matrix is None or self.f_shape != (1, 1) or len(self.blocks) != 1:
+            return None
+        m, n = self.blocks[0].var_shape
+        return self.matrix.reshape((m, n), order="C" if self.vec == "row" else "F")
+
+    @property
+    def gradient_formula(self) -> str | None:
+        """The closed form of the gradient, when there is one."""
+        if self.f_shape != (1, 1) or len(self.blocks) != 1 or self.blocks[0].gradient_expr is None:
+            return None
+        return to_text(self.blocks[0].gradient_expr)
+
+
+def jacobian_blocks(problem: Problem, vec: str = "col") -> tuple[Block, ...]:
+    """The closed form of the Jacobian with respect to each variable, simplified."""
+    if vec not in VECS:
+        raise JacliError(f"--vec is col or row, not {vec!r}")
+    simp = Simplifier(problem.shapes)
+    p, q = problem.shape
+    blocks = []
+    for var in problem.wrt:
+        J = jacobian_expr(problem.expr, var, problem.shapes, simp)
+        m, n = problem.names[var]
+        grad = _gradient_expr(J, (m, n), simp) if (p, q) == (1, 1) else None
+        if vec == "row":
+            # vec of rows: vecᵣ(F) = vec(Fᵀ) = K(p,q) vec(F) and vec(X) = K(n,m) vecᵣ(X)
+            J = simp(matmul(matmul(comm(p, q), J), comm(n, m)))
+        blocks.append(Block(var, (m, n), J, to_text(J), to_latex(J), grad))
+    return tuple(blocks)
+
+
+def _gradient_expr(J: Expr, shape: tuple[int, int], simp: Simplifier) -> Expr | None:
+    """G with vec(G)ᵀ = J and G shaped like the variable, when J has that form."""
+    c, scalars, body = simp.split(J)
+    if body is None:
+        return None
+    g = simp.unvec_t(body, shape)
+    if g is None and body.op == "ones" and body.attr[0] == 1:
+        g = Expr("ones", (), shape)
+    if g is None:
+        return None
+    return simp.build(c, scalars, g, shape)
+
+
+def formula_of(blocks: tuple[Block, ...], latex: bool = False) -> str:
+    """One formula for the blocks side by side: ``[J_X, J_Y]``."""
+    parts = [b.latex if latex else b.formula for b in blocks]
+    if len(parts) == 1:
+        return parts[0]
+    if latex:
+        return r"\begin{bmatrix} " + " & ".join(parts) + r" \end{bmatrix}"
+    return "[" + ", ".join(parts) + "]"
+
+
+def needed_names(blocks: tuple[Block, ...]) -> list[str]:
+    """The names whose values the blocks' numbers need."""
+    seen: dict[str, None] = {}
+    for b in blocks:
+        for n in b.expr.names():
+            seen.setdefault(n, None)
+    return list(seen)
+
+
+def derive_problem(problem: Problem, *, vec: str = "col", symbolic: bool = False,
+                   max_bytes: float | None = None) -> Result:  # fmt: skip
+    """The closed form of ``problem``'s Jacobian and, unless ``symbolic``, its numbers."""
+    blocks = jacobian_blocks(problem, vec)
+    matrix = None
+    if not symbolic:
+        require_numbers(problem, needed_names(blocks))
+        matrix = evaluate_blocks(problem, blocks, max_bytes=max_bytes)
+    return result_of(problem, blocks, vec, matrix)
+
+
+def result_of(problem: Problem, blocks: tuple[Block, ...], vec: str, matrix: np.ndarray | None) -> Result:
+    p, q = problem.shape
+    cols = sum(b.var_shape[0] * b.var_shape[1] for b in blocks)
+    return Result(formula_of(blocks), formula_of(blocks, latex=True), (p * q, cols), blocks, to_text(problem.expr),
+                  (p, q), vec, matrix, problem)  # fmt: skip
+
+
+def entry_label(name: str, k: int, shape: tuple[int, int], vec: str) -> str:
+    """The entry of a matrix that position k of its vec stands for."""
+    r, c = shape
+    i, j = (k % r, k // r) if vec == "col" else (k // c, k % c)
+    return f"{name}[{i},{j}]"
+
+
+def column_label(variables: dict[str, tuple[int, int]], k: int, vec: str) -> str:
+    """The entry of the variables (side by side, in order) that column k of J stands for."""
+    for var, shape in variables.items():
+        size = shape[0] * shape[1]
+        if k < size:
+            return entry_label(var, k, shape, vec)
+        k -= size
+    raise IndexError(k)
+
+
+# -- numbers ---------------------------------------------------------------------------
+def jacobian_size(problem: Problem, blocks: tuple[Block, ...]) -> tuple[int, int]:
+    rows = problem.shape[0] * problem.shape[1]
+    return rows, sum(b.var_shape[0] * b.var_shape[1] for b in blocks)
+
+
+def size_error(rows: int, cols: int, max_bytes: float, hint: str = "") -> JacliError:
+    need = rows * cols * 8
+    return JacliError(f"the Jacobian is {rows:,}×{cols:,}: {need:,} bytes of float64, above the limit of "
+                      f"{int(max_bytes):,} bytes; save it with -o J.npy (written block by block) or "
+                      f"--sparse -o J.npz, or raise --max-memory{hint}")  # fmt: skip
+
+
+def compiled(problem: Problem, blocks: tuple[Block, ...], max_bytes: float | None = None) -> list[Structured]:
+    """Each block compiled for the structured evaluator, over the problem's values."""
+    ev = Evaluator(problem.values, shapes=problem.shapes, max_bytes=max_bytes)
+
+    def dense(e: Expr) -> np.ndarray:
+        a = ev(e)
+        if not np.all(np.isfinite(a)):
+            raise JacliError(f"{to_text(e)} has infinite or NaN entries for these values")
+        return a
+
+    with np.errstate(all="ignore"):
+        return [Structured(b.expr, problem.shapes, dense, max_bytes) for b in blocks]
+
+
+def evaluate_blocks(problem: Problem, blocks: tuple[Block, ...], *, max_bytes: float | None = None,
+                    hint: str = "") -> np.ndarray:  # fmt: skip
+    """The numeric Jacobian, refused before allocation when it would exceed ``max_bytes``."""
+    rows, cols = jacobian_size(problem, blocks)
+    if max_bytes is not None and rows * cols * 8 > max_bytes:
+        raise size_error(rows, cols, max_bytes, hint)
+    parts = compiled(problem, blocks, max_bytes)
+    with np.errstate(all="ignore"):
+        J = assemble(parts)
+    if any(p.may_overflow() for p in parts):
+        require_finite(J)
+    return J
+
+
+def require_finite(J: np.ndarray) -> None:
+    if not np.all(np.isfinite(J)):
+        raise JacliError("the Jacobian has infinite or NaN entries for these values (overflow)")
+
+
+def row_blocks(parts: list[Structured], max_block_bytes: float) -> Iterator[np.ndarray]:
+    """Row blocks of the Jacobian, written into one reused buffer, in order."""
+    C = sum(p.shape[1] for p in parts)
+    buf = None
+    check = any(p.may_overflow() for p in parts)
+    for start, stop in parts[0].row_blocks(int(max_block_bytes)):
+        if buf is None:
+            buf = np.empty((stop - start, C))
+        out = buf[: stop - start]
+        c0 = 0
+        with np.errstate(all="ignore"):
+            for p in parts:
+                p.write_rows(out[:, c0 : c0 + p.shape[1]], start, stop)
+                c0 += p.shape[1]
+        if check:
+            require_finite(out)
+        yield out

@@ -1,0 +1,155 @@
+"""``derive`` with an output: what is evaluated, what is saved, and how.
+
+``-o J.npy`` is written block by block (memory stays at one block), ``--sparse -o J.npz``
+as SciPy CSR from the structure, ``.tex`` holds the formula; anything else is evaluated
+in memory and saved by suffix.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import JacliError
+from ..io.writers import atomic_write, check_output_path, save_matrix, save_npy_blocks, save_sparse_npz
+from ..syntax.printer import to_latex, to_text
+from .derivation import (Block, Result, compiled, evaluate_blocks, jacobian_blocks, jacobian_size, needed_names,
+                         result_of, row_blocks)  # fmt: skip
+from .problem import Problem, require_numbers
+
+BLOCK_BYTES = 64 * 2**20
+
+
+@dataclass(frozen=True)
+class Request:
+    """What ``jacli derive`` is asked for, checked before any work."""
+
+    vec: str = "col"
+    symbolic: bool = False
+    gradient: bool = False
+    output: str | None = None
+    suffix: str | None = None
+    sparse: bool = False
+    in_memory: bool = False  # the matrix is printed too: build it in memory
+    max_bytes: float | None = None
+
+    @classmethod
+    def checked(cls, *, output: str | None = None, sparse: bool = False, gradient: bool = False,
+                symbolic: bool = False, **options: object) -> Request:  # fmt: skip
+        """A request whose output can be written and whose options go together."""
+        suffix = check_output_path(output) if output else None
+        if sparse and suffix != ".npz":
+            raise JacliError("--sparse saves a SciPy sparse matrix: give -o J.npz")
+        if sparse and gradient:
+            raise JacliError("--sparse and --gradient do not go together")
+        if symbolic and suffix not in (None, ".tex"):
+            raise JacliError(f"--symbolic gives the formula only: -o {output} would save numbers "
+                             f"(save the formula with -o F.tex, or drop --symbolic)")  # fmt: skip
+        return cls(output=output, suffix=suffix, sparse=sparse, gradient=gradient, symbolic=symbolic, **options)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Derived:
+    result: Result
+    shown: np.ndarray | None  # the matrix (or gradient) computed in memory, if any
+    wrote: str | None  # what was saved, as told to the user
+
+
+def derive_request(problem: Problem, request: Request) -> Derived:
+    """Differentiate, evaluate what is needed, save the output; print nothing."""
+    if request.gradient:
+        if problem.shape != (1, 1):
+            raise JacliError(f"--gradient needs a scalar (1×1) expression; {to_text(problem.expr)} is "
+                             f"{problem.shape[0]}×{problem.shape[1]}")  # fmt: skip
+        if len(problem.wrt) != 1:
+            raise JacliError("--gradient takes one variable after wrt")
+    blocks = jacobian_blocks(problem, request.vec)
+    output, suffix = request.output, request.suffix
+    matrix, wrote = None, output
+    if not (request.symbolic or suffix == ".tex"):
+        require_numbers(problem, needed_names(blocks))
+        if request.sparse and output:
+            stored = save_sparse(problem, blocks, output)
+            rows, cols = jacobian_size(problem, blocks)
+            wrote = f"{output} ({stored:,} stored entries of {rows:,}×{cols:,}, SciPy CSR)"
+        elif output and suffix == ".npy" and not request.in_memory and not request.gradient:
+            save_streamed(problem, blocks, output, max_bytes=request.max_bytes)
+        else:
+            hint = "; drop --format to have -o J.npy written block by block" if suffix == ".npy" else ""
+            matrix = evaluate_blocks(problem, blocks, max_bytes=request.max_bytes, hint=hint)
+    result = result_of(problem, blocks, request.vec, matrix)
+    shown = result.gradient if request.gradient and matrix is not None else matrix
+    if output and suffix == ".tex":
+        atomic_write(output, lambda f: f.write((latex_line(result, request.gradient) + "\n").encode()))
+    elif output and shown is not None:
+        save_matrix(output, shown, formula=result.formula, latex=result.latex,
+                    comments=[f"J = {result.formula}", f"shape {shown.shape[0]}x{shown.shape[1]}"])  # fmt: skip
+    return Derived(result, shown, wrote)
+
+
+def latex_line(result: Result, gradient: bool = False) -> str:
+    """The formula as one LaTeX line, to paste between $$."""
+    f = to_latex(result.problem.expr) if result.problem else result.expression
+    if gradient and len(result.blocks) == 1 and result.blocks[0].gradient_expr is not None:
+        b = result.blocks[0]
+        return rf"\frac{{\partial\, {f}}}{{\partial {b.var}}} = {to_latex(b.gradient_expr)}"
+    vec = r"\operatorname{vec}" if result.vec == "col" else r"\operatorname{vec}_{r}"
+    vars_ = ", ".join(rf"{vec}({b.var})" for b in result.blocks)
+    return rf"\frac{{\partial {vec}\left({f}\right)}}{{\partial {vars_}}} = {result.latex}"
+
+
+def save_streamed(problem: Problem, blocks: tuple[Block, ...], path: str, *, max_bytes: float | None = None) -> None:
+    """A dense Jacobian written to ``path`` (.npy) block by block: memory stays at one block."""
+    rows, cols = jacobian_size(problem, blocks)
+    folder = os.path.dirname(os.path.abspath(path))
+    free = shutil.disk_usage(folder).free
+    if rows * cols * 8 > free:
+        raise JacliError(f"the Jacobian is {rows:,}×{cols:,}: {rows * cols * 8:,} bytes, more than the "
+                         f"{free:,} bytes free in {folder}")  # fmt: skip
+    parts = compiled(problem, blocks, max_bytes)
+    block = min(BLOCK_BYTES, max_bytes / 4) if max_bytes else BLOCK_BYTES
+    save_npy_blocks(path, (rows, cols), row_blocks(parts, block))
+
+
+def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str) -> int:
+    """A SciPy CSR .npz of the Jacobian, built row block by row block from its structure.
+    Returns the number of stored entries."""
+    try:
+        import scipy.sparse
+    except ImportError:
+        raise JacliError("--sparse needs SciPy: pip install 'jacli[sparse]' (or pip install scipy)") from None
+
+    parts = compiled(problem, blocks)
+    R = parts[0].shape[0]
+    C = sum(p.shape[1] for p in parts)
+    per_row = max(1, sum(p.nnz_upper() for p in parts) // max(R, 1))
+    block_rows = max(1, int(4e6 // per_row))
+    stored = [0]
+
+    def gen() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        for start, stop in parts[0].row_blocks(block_rows * C * 8):
+            rs, cs, vs = [], [], []
+            c0 = 0
+            for p in parts:
+                r, c, v = p.coo_rows(start, stop)
+                rs.append(r)
+                cs.append(c + c0)
+                vs.append(v)
+                c0 += p.shape[1]
+            v = np.concatenate(vs)
+            if not np.all(np.isfinite(v)):
+                raise JacliError("the Jacobian has infinite or NaN entries for these values (overflow)")
+            coo = scipy.sparse.coo_matrix((v, (np.concatenate(rs), np.concatenate(cs))), shape=(stop - start, C))
+            m = coo.tocsr()
+            m.sum_duplicates()
+            m.eliminate_zeros()
+            m.sort_indices()
+            stored[0] += m.nnz
+            yield np.diff(m.indptr).astype(np.int64), m.indices, m.data
+
+    save_sparse_npz(path, (R, C), gen())
+    return stored[0]

@@ -1,0 +1,1 @@
+"""The calculus: the operator registry, shapes, the chain rule and simplification."""

@@ -1,0 +1,17 @@
+"""The operator registry: one record per operator, by family.
+
+``leaves`` (names, numbers, I, K, ones, zeros), ``linear`` (sum, transpose, vec, diag,
+trace, sum of entries), ``products`` (matrix, scalar and Kronecker products),
+``elementwise`` (Hadamard product, division, functions entry by entry) and ``matrix``
+(inverse, powers, determinants). References: J. R. Magnus and H. Neudecker, *Matrix
+Differential Calculus with Applications in Statistics and Econometrics*, 3rd ed., Wiley
+2019 ("M&N"); K. B. Petersen and M. S. Pedersen, *The Matrix Cookbook*, 2012 ("Cookbook").
+
+Value rules take arrays with optional leading batch axes (``(..., r, c)``) and complex
+entries, so the numerical oracle can push a whole batch of complex steps through once.
+"""
+
+from . import elementwise, leaves, linear, matrix, products  # noqa: F401  (each registers its family)
+from .registry import REGISTRY, Op, register
+
+__all__ = ["REGISTRY", "Op", "register"]

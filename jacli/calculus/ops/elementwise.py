@@ -1,0 +1,116 @@
+"""Hadamard product, elementwise division and functions: diagonal Jacobians.
+
+d vec(A ∘ B) = diag(vec B) d vec(A) + diag(vec A) d vec(B); an elementwise f has
+d vec f(A) = diag(vec f'(A)) d vec(A)   (M&N ch. 3 and 9, the Hadamard product).
+
+Adding an elementwise function is one :func:`elementwise` call below.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ...errors import JacliError
+from ...expr import Expr, add, diag, neg, num, ones, smul, vec
+from ...syntax.notation import Infix, Notation, Prec
+from .registry import DomainRule, Op, Shape, describe, register, where
+
+
+def _ediv_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+    def message() -> str:
+        hint = " (for 1 ./ X write ones ./ X)" if u.is_one(a) or u.is_one(b) else ""
+        return f"'./' needs equal shapes, got {u.show(a)} and {u.show(b)}{hint}"
+
+    u.same(a[0], b[0], message)
+    u.same(a[1], b[1], message)
+    return a
+
+
+def _had_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+    def message() -> str:
+        return f"'∘' needs equal shapes, got {u.show(a)} and {u.show(b)}"
+
+    u.same(a[0], b[0], message)
+    u.same(a[1], b[1], message)
+    return a
+
+
+def _ones_like(sh: Any, e: Expr) -> Expr:
+    return ones(*sh(e))
+
+
+def _d(e: Expr) -> Expr:
+    return diag(vec(e))
+
+
+def _had(a: Expr, b: Expr) -> Expr:
+    return Expr("had", (a, b))
+
+
+def _ediv(a: Expr, b: Expr) -> Expr:
+    return Expr("ediv", (a, b))
+
+
+def _check_denominator(node: Expr, args: list, derivative_needed: bool) -> None:
+    b = args[1]
+    if np.any(b == 0):
+        raise JacliError(f"{describe(node)}: division by zero (entry {where(b == 0)} of the denominator)",
+                         column=node.col)  # fmt: skip
+
+
+register(Op("had", 2, _had_shape, value=lambda node, a, b: a * b,
+            partials=(lambda node, sh: _d(node.args[1]), lambda node, sh: _d(node.args[0])),
+            notation=Notation(Prec.HADAMARD, infix=Infix(" ∘ ", " .* ", r" \circ ", ("∘",)))))  # fmt: skip
+# d(A ./ B) = dA ./ B - (A ./ (B ∘ B)) ∘ dB   (the quotient rule, entry by entry; M&N ch. 9)
+register(Op("ediv", 2, _ediv_shape, value=lambda node, a, b: a / b, domain=_check_denominator,
+            random_hints=(None, "positive"),
+            partials=(lambda node, sh: _d(_ediv(_ones_like(sh, node), node.args[1])),
+                      lambda node, sh: neg(_d(_ediv(node.args[0], _had(node.args[1], node.args[1]))))),
+            notation=Notation(Prec.HADAMARD, infix=Infix(" ./ ", " ./ ", r" \oslash ", ("./",)))))  # fmt: skip
+
+
+def _check_positive(fn: str) -> DomainRule:
+    """log needs positive entries; sqrt non-negative ones, and positive where differentiated."""
+
+    def check(node: Expr, args: list, derivative_needed: bool) -> None:
+        a = args[0]
+        strict = fn == "log" or derivative_needed
+        bad = (a <= 0) if strict else (a < 0)
+        if np.any(bad):
+            val = a[tuple(np.argwhere(bad)[0])]
+            reason = (
+                "negative" if val < 0 else ("zero, where the derivative of sqrt is infinite" if fn == "sqrt" else "zero")
+            )
+            raise JacliError(f"{describe(node)}: entry {where(bad)} of the argument is {val:.6g}, {reason}",
+                             column=node.col)  # fmt: skip
+
+    return check
+
+
+def _sqrt_text(p: Any, e: Expr) -> str:
+    return rf"\sqrt{{{p.show(e.args[0], 0)}}}" if p.latex else p.call(e)
+
+
+def elementwise(fn: str, value: Callable[[np.ndarray], np.ndarray], derivative: Callable[[Expr, Expr, Any], Expr],
+                *, domain: DomainRule | None = None, hint: str | None = None, latex: str | None = None,
+                render: Any = None) -> Op:  # fmt: skip
+    """Register ``fn`` applied entry by entry, d vec f(A) = diag(vec f'(A)) d vec(A).
+
+    ``derivative(node, argument, shapes)`` is f'(A) as an expression; ``hint`` what random
+    values of the argument must be (``"positive"``).
+    """
+    return register(Op(fn, 1, lambda u, node, a: a, value=lambda node, a: value(a), domain=domain,
+                       random_hints=(hint,), partials=(lambda node, sh: _d(derivative(node, node.args[0], sh)),),
+                       notation=Notation(call=fn, latex=latex or "\\" + fn, render=render)))  # fmt: skip
+
+
+elementwise("exp", np.exp, lambda node, a, sh: node)
+elementwise("log", np.log, lambda node, a, sh: _ediv(_ones_like(sh, a), a), domain=_check_positive("log"),
+            hint="positive")  # fmt: skip
+elementwise("sin", np.sin, lambda node, a, sh: Expr("cos", (a,)))
+elementwise("cos", np.cos, lambda node, a, sh: neg(Expr("sin", (a,))))
+elementwise("tanh", np.tanh, lambda node, a, sh: add(_ones_like(sh, a), neg(_had(node, node))))
+elementwise("sqrt", np.sqrt, lambda node, a, sh: smul(num(0.5), _ediv(_ones_like(sh, a), node)),
+            domain=_check_positive("sqrt"), hint="positive", latex=r"\operatorname{sqrt}", render=_sqrt_text)  # fmt: skip

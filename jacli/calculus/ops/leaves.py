@@ -1,0 +1,88 @@
+"""Leaves: names, numbers, and the builtins I(n), K(m,n), ones(m,n), zeros(m,n)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...expr import Expr
+from ...syntax.notation import Builtin, Notation
+from .registry import Op, Shape, register
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _name_shape(u: Any, node: Expr) -> Shape:
+    return u.name_shape(node.attr, node)
+
+
+register(Op("name", 0, _name_shape, notation=Notation(render=lambda p, e: p.name(e.attr))))
+register(Op("num", 0, lambda u, node: (1, 1), value=lambda node: np.array([[node.attr]]),
+            notation=Notation(render=lambda p, e: p.number(e.attr))))  # fmt: skip
+
+
+def _sized_shape(u: Any, node: Expr) -> Shape:
+    if node.attr is None:
+        return (u.fresh(node), u.fresh(node))
+    return node.attr
+
+
+def _eye_shape(u: Any, node: Expr) -> Shape:
+    if node.attr is None:
+        n = u.fresh(node)
+        return (n, n)
+    return (node.attr, node.attr)
+
+
+def _eye_text(p: Any, e: Expr) -> str:
+    if e.attr is None:
+        return "I"
+    if p.latex:
+        return f"I_{{{e.attr}}}"
+    return f"I({e.attr})" if p.ascii else "I" + str(e.attr).translate(_SUB)
+
+
+register(Op("I", 0, _eye_shape, value=lambda node: np.eye(node.attr), transpose=lambda e: e,
+            notation=Notation(builtin=Builtin(True, (1,), "I(3)"), render=_eye_text),
+            structure=lambda c, e: c.identity(e.attr)))  # fmt: skip
+
+
+def _comm_value(node: Expr) -> np.ndarray:
+    m, n = node.attr
+    p = np.zeros((m * n, m * n))
+    i, j = np.meshgrid(np.arange(m), np.arange(n), indexing="ij")
+    p[(j + n * i).ravel(), (i + m * j).ravel()] = 1.0  # K vec(A) = vec(A') for A m×n
+    return p
+
+
+def _sized_text(latex: str):
+    def render(p: Any, e: Expr) -> str:
+        if e.attr is None:
+            return r"\mathbf{1}" if p.latex and e.op == "ones" else e.op
+        m, n = e.attr
+        return latex.format(m=m, n=n) if p.latex else f"{e.op}({m},{n})"
+
+    return render
+
+
+# K(m,n) vec(A) = vec(Aᵀ) for A m×n (M&N ch. 3, the commutation matrix); Kᵀ = K(n,m)
+register(Op("K", 0, lambda u, node: (node.attr[0] * node.attr[1],) * 2, value=_comm_value,
+            transpose=lambda e: Expr("K", (), (e.attr[1], e.attr[0])),
+            notation=Notation(builtin=Builtin(False, (2,), "K(2,3)"), render=_sized_text("K_{{{m},{n}}}")),
+            structure=lambda c, e: c.commutation(*e.attr)))  # fmt: skip
+
+
+def _swapped(e: Expr) -> Expr:
+    r, c = e.attr
+    return Expr(e.op, (), (c, r))
+
+
+register(Op("ones", 0, _sized_shape, value=lambda node: np.ones(node.attr), transpose=_swapped,
+            notation=Notation(builtin=Builtin(True, (1, 2), "ones(2,3)"),
+                              render=_sized_text(r"\mathbf{{1}}_{{{m}\times {n}}}")),
+            structure=lambda c, e: c.constant(*e.attr)))  # fmt: skip
+register(Op("zeros", 0, _sized_shape, value=lambda node: np.zeros(node.attr), transpose=_swapped,
+            notation=Notation(builtin=Builtin(False, (1, 2), "zeros(2,3)"),
+                              render=_sized_text(r"0_{{{m}\times {n}}}")),
+            structure=lambda c, e: []))  # fmt: skip

@@ -1,0 +1,131 @@
+"""Linear operators: d vec(f) is a fixed matrix times d vec(argument). M&N ch. 2, 3 and 9.
+
+Sum, negation, transpose, vec, diag (both ways), trace and sum of entries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...expr import Expr, T, add, comm, diag, eye, kron, matmul, neg, ones, vec
+from ...syntax.notation import Notation, Prec
+from .registry import Op, Shape, register, same_shape, scalar, size, square, unary_same
+
+
+def _sum_text(p: Any, e: Expr) -> str:
+    a, b = e.args
+    left = p.show(a, Prec.SUM)
+    if b.op == "neg":
+        return f"{left} - {p.show(b.args[0], Prec.NEG)}"
+    return f"{left} + {p.show(b, Prec.NEG)}"
+
+
+def _neg_text(p: Any, e: Expr) -> str:
+    inner = e.args[0]
+    if inner.op in ("kron", "had", "ediv") and not p.parens:  # -(X⁻ᵀ ⊗ X⁻¹), for the reader
+        return "-" + p.wrap(p.render(inner))
+    return "-" + p.show(inner, Prec.NEG)
+
+
+register(Op("add", 2, same_shape("cannot add"), value=lambda node, a, b: a + b,
+            partials=(lambda node, sh: eye(size(sh, node)), lambda node, sh: eye(size(sh, node))),
+            notation=Notation(Prec.SUM, render=_sum_text),
+            transpose=lambda e: add(T(e.args[0]), T(e.args[1])),
+            structure=lambda c, e: c.compile(e.args[0]) + c.compile(e.args[1])))  # fmt: skip
+register(Op("neg", 1, unary_same, value=lambda node, a: -a, partials=(lambda node, sh: neg(eye(size(sh, node))),),
+            notation=Notation(Prec.NEG, render=_neg_text),
+            structure=lambda c, e: c.scaled(c.compile(e.args[0]), -1.0)))  # fmt: skip
+
+
+def _transpose_shape(u: Any, node: Expr, a: Shape) -> Shape:
+    return (a[1], a[0])
+
+
+def _transpose_text(p: Any, e: Expr) -> str:
+    a = e.args[0]
+    if a.op == "inv":
+        return p.postfix(a.args[0], "-T")
+    return p.postfix(a, "T")
+
+
+# vec(Aᵀ) = K(r,c) vec(A) for A r×c (M&N ch. 3, the commutation matrix).
+register(Op("T", 1, _transpose_shape, value=lambda node, a: np.swapaxes(a, -1, -2),
+            partials=(lambda node, sh: comm(*sh(node.args[0])),),
+            notation=Notation(Prec.POSTFIX, render=_transpose_text), transpose=lambda e: e.args[0],
+            structure=lambda c, e: c.transposed(c.compile(e.args[0]))))  # fmt: skip
+
+
+def _vec_shape(u: Any, node: Expr, a: Shape) -> Shape:
+    return (u.mul(a[0], a[1], node), 1)
+
+
+def _vec_value(node: Expr, a: np.ndarray) -> np.ndarray:
+    r, c = a.shape[-2:]
+    return np.swapaxes(a, -1, -2).reshape(a.shape[:-2] + (r * c, 1))
+
+
+register(Op("vec", 1, _vec_shape, value=_vec_value, partials=(lambda node, sh: eye(size(sh, node)),),
+            notation=Notation(call="vec", latex=r"\operatorname{vec}"),
+            structure=lambda c, e: c.vec(c.compile(e.args[0]))))  # fmt: skip
+
+
+def _diag_shape(u: Any, node: Expr, a: Shape) -> Shape | None:
+    """diag of a vector is the diagonal matrix; diag of a square matrix its diagonal, a column."""
+    if u.is_one(a):
+        return (1, 1)
+    r, c = u.known(a[0]), u.known(a[1])
+    if c == 1:
+        return (a[0], a[0])
+    if r == 1:
+        return (a[1], a[1])
+    if r is not None and c is not None:
+        if r == c and u.inferring:
+            return (a[0], 1)
+        u.fail(f"diag needs a vector or a square matrix, got {u.show(a)}")
+    u.defer("cannot tell whether the argument of diag is a vector or a square matrix; give its shape")
+    return None
+
+
+def _diag_value(node: Expr, a: np.ndarray) -> np.ndarray:
+    n = max(a.shape[-2:])
+    v = a.reshape(a.shape[:-2] + (n,))
+    return v[..., :, None] * np.eye(n)
+
+
+def _diag_partial(node: Expr, sh: Any) -> Expr:
+    # vec(diag(v)) = diag(vec(Iₙ)) (1ₙ ⊗ Iₙ) v : n copies of v, masked to the diagonal;
+    # linear in v, so this is its Jacobian (M&N ch. 9, identification of linear maps).
+    n = sh(node)[0]
+    return matmul(diag(vec(eye(n))), kron(ones(n, 1), eye(n)))
+
+
+def _diagonal_partial(node: Expr, sh: Any) -> Expr:
+    # diag(X) = (X ∘ I) 1ₙ, so d diag(X) = (1ₙᵀ ⊗ Iₙ) diag(vec(Iₙ)) d vec(X)   (linear; M&N ch. 9)
+    n = sh(node)[0]
+    return matmul(kron(ones(1, n), eye(n)), diag(vec(eye(n))))
+
+
+def _diagonal_shape(u: Any, node: Expr, a: Shape) -> Shape:
+    u.same(a[0], a[1], lambda: f"diag needs a vector or a square matrix, got {u.show(a)}")
+    return (a[0], 1)
+
+
+_DIAG = Notation(call="diag", latex=r"\operatorname{diag}")
+register(Op("diag", 1, _diag_shape, value=_diag_value, partials=(_diag_partial,), notation=_DIAG,
+            transpose=lambda e: e, structure=lambda c, e: c.diag(c.compile(e.args[0]))))  # fmt: skip
+# diag of a square matrix: what inference makes of diag(X) for X n×n, n > 1
+register(Op("diagonal", 1, _diagonal_shape, partials=(_diagonal_partial,),
+            value=lambda node, a: np.diagonal(a, axis1=-2, axis2=-1)[..., :, None].copy(),
+            notation=Notation(text="diag", latex=r"\operatorname{diag}"),
+            structure=lambda c, e: c.diagonal(c.compile(e.args[0]))))  # fmt: skip
+
+# d tr(X) = tr(dX) = vec(I)ᵀ d vec(X)   (M&N ch. 9; Cookbook sec. 2.5)
+register(Op("tr", 1, square("tr", "scalar"), value=lambda node, a: np.trace(a, axis1=-2, axis2=-1)[..., None, None],
+            partials=(lambda node, sh: T(vec(eye(sh(node.args[0])[0]))),),
+            notation=Notation(call="tr", latex=r"\operatorname{tr}")))  # fmt: skip
+# d sum(X) = 1ᵀ d vec(X), sum(X) being 1ᵀ vec(X)   (M&N ch. 9, linear forms)
+register(Op("sum", 1, scalar, value=lambda node, a: a.sum(axis=(-2, -1), keepdims=True),
+            partials=(lambda node, sh: T(vec(ones(*sh(node.args[0])))),),
+            notation=Notation(call="sum", latex=r"\operatorname{sum}")))  # fmt: skip

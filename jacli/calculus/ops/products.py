@@ -1,0 +1,89 @@
+"""Products: the matrix product, the scalar multiple and the Kronecker product.
+
+The parser reads every product as ``mul``; shape inference makes it a matrix product
+(``matmul``) or, where a factor is 1×1, a scalar multiple (``smul``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...expr import Expr, T, comm, eye, kron, matmul, smul, vec
+from ...syntax.notation import Infix, Notation, Prec
+from .registry import Op, Shape, register, size
+
+_JUXTAPOSED = Notation(Prec.PRODUCT, infix=Infix(" ", " ", " ", ()))
+
+
+def _mul_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+    if u.is_one(a):
+        return b
+    if u.is_one(b):
+        return a
+    if u.maybe_one(a) or u.maybe_one(b):
+        u.defer()
+    return _matmul_shape(u, node, a, b)
+
+
+def _matmul_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+    u.same(a[1], b[0], lambda: f"cannot multiply {u.show(a)} by {u.show(b)}")
+    return (a[0], b[1])
+
+
+register(Op("mul", 2, _mul_shape, notation=Notation(Prec.PRODUCT, infix=Infix(" ", " ", " ", ("*", "@")))))
+
+# vec(A B) = (Bᵀ ⊗ I) vec(A) = (I ⊗ A) vec(B)   (M&N ch. 2, vec(ABC) = (Cᵀ ⊗ A) vec(B))
+register(Op("matmul", 2, _matmul_shape, value=lambda node, a, b: a @ b, notation=_JUXTAPOSED,
+            partials=(lambda node, sh: kron(T(node.args[1]), eye(sh(node.args[0])[0])),
+                      lambda node, sh: kron(eye(sh(node.args[1])[1]), node.args[0])),
+            transpose=lambda e: matmul(T(e.args[1]), T(e.args[0])),
+            structure=lambda c, e: c.product(c.compile(e.args[0]), c.compile(e.args[1]))))  # fmt: skip
+
+
+def _smul_shape(u: Any, node: Expr, s: Shape, a: Shape) -> Shape:
+    u.same(s[0], 1, lambda: f"a scalar multiple needs a 1×1 factor, got {u.show(s)}")
+    u.same(s[1], 1, lambda: f"a scalar multiple needs a 1×1 factor, got {u.show(s)}")
+    return a
+
+
+# d vec(s M) = vec(M) ds + s d vec(M)
+register(Op("smul", 2, _smul_shape, value=lambda node, s, a: s * a, notation=_JUXTAPOSED,
+            partials=(lambda node, sh: vec(node.args[1]), lambda node, sh: smul(node.args[0], eye(size(sh, node)))),
+            structure=lambda c, e: c.scalar_multiple(e.args[0], c.compile(e.args[1]))))  # fmt: skip
+
+
+def _kron_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+    return (u.mul(a[0], b[0], node), u.mul(a[1], b[1], node))
+
+
+def _kron_value(node: Expr, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    (r1, c1), (r2, c2) = a.shape[-2:], b.shape[-2:]
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    out = a[..., :, None, :, None] * b[..., None, :, None, :]
+    return out.reshape(batch + (r1 * r2, c1 * c2))
+
+
+def _kron_common(node: Expr, sh: Any) -> tuple[Expr, tuple[int, int, int, int]]:
+    (m, n), (p, q) = sh(node.args[0]), sh(node.args[1])
+    return kron(kron(eye(n), comm(q, m)), eye(p)), (m, n, p, q)
+
+
+def _kron_wrt_left(node: Expr, sh: Any) -> Expr:
+    # vec(A ⊗ B) = (I_n ⊗ K(q,m) ⊗ I_p)(vec A ⊗ vec B) for A m×n, B p×q  (M&N ch. 3,
+    # the theorem on vec of a Kronecker product), and vec A ⊗ vec B = (I_mn ⊗ vec B) vec A.
+    perm, (m, n, p, q) = _kron_common(node, sh)
+    return matmul(perm, kron(eye(m * n), vec(node.args[1])))
+
+
+def _kron_wrt_right(node: Expr, sh: Any) -> Expr:
+    # ... and vec A ⊗ vec B = (vec A ⊗ I_pq) vec B.
+    perm, (m, n, p, q) = _kron_common(node, sh)
+    return matmul(perm, kron(vec(node.args[0]), eye(p * q)))
+
+
+register(Op("kron", 2, _kron_shape, value=_kron_value, partials=(_kron_wrt_left, _kron_wrt_right),
+            notation=Notation(Prec.KRON, call="kron", infix=Infix(" ⊗ ", None, r" \otimes ", ("⊗",))),
+            transpose=lambda e: kron(T(e.args[0]), T(e.args[1])),
+            structure=lambda c, e: c.kron(c.compile(e.args[0]), c.compile(e.args[1]))))  # fmt: skip

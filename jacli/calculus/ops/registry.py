@@ -1,0 +1,117 @@
+"""The operator record and the registry that holds one record per operator.
+
+An operator's record holds everything about it: its shape rule, its value rule, one
+derivative rule per argument, its domain check, the random values it needs, how it is
+written (:class:`jacli.syntax.notation.Notation`), how the simplifier transposes it, and
+how the structured evaluator writes it where it has a structural path. Registering a
+record makes the parser read it, the printer print it and the tests test it.
+
+A derivative rule returns d vec(f) / d vec(argument) as an *expression in jacli's own
+language* (Kronecker products, transposes, ``I(n)``, ``K(m,n)``, ``vec``, ``diag``), so the
+chain rule, the simplifier, the printer and the evaluators all work on one kind of object.
+``vec`` stacks columns; ``K(m,n) vec(A) = vec(Aᵀ)`` for A m×n.
+
+The rules receive the machinery they work with as their first argument (a unifier for
+shape rules, the shapes of explicit expressions for derivative rules, the structured
+compiler for structure rules), so this package imports none of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ...expr import Expr
+from ...syntax.notation import Notation, declare
+from ...syntax.printer import to_text
+
+Shape = tuple  # (rows, cols): ints, or dimension variables during inference
+
+ShapeRule = Callable[..., Any]  # (unifier, node, *argument shapes) -> shape
+ValueRule = Callable[..., np.ndarray]  # (node, *argument values) -> value, batched over leading axes
+PartialRule = Callable[[Expr, Any], "Expr | None"]  # (node, shapes) -> d vec(node) / d vec(argument)
+DomainRule = Callable[[Expr, list, bool], None]  # (node, argument values, derivative needed); raises
+TransposeRule = Callable[[Expr], Expr]  # node -> an equal of its transpose
+StructureRule = Callable[[Any, Expr], Any]  # (structured compiler, node) -> the node's terms
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operator of the language, or of jacli's answers.
+
+    ``random_hints`` say, per argument, what random values must allow: ``"invertible"`` or
+    ``"positive"``. ``transpose`` writes the node's
+    transpose (``(A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ``); ``structure`` is the node's rule in the structured
+    evaluator, which evaluates every other operator densely.
+    """
+
+    name: str
+    arity: int
+    shape: ShapeRule
+    value: ValueRule | None = None
+    partials: tuple[PartialRule | None, ...] = ()
+    domain: DomainRule | None = None
+    random_hints: tuple[str | None, ...] = ()
+    notation: Notation = field(default_factory=Notation)
+    transpose: TransposeRule | None = None
+    structure: StructureRule | None = None
+
+
+REGISTRY: dict[str, Op] = {}
+
+
+def register(op: Op) -> Op:
+    """Add ``op`` to the registry and its notation to the language."""
+    REGISTRY[op.name] = op
+    declare(op.name, op.notation, op.arity)
+    return op
+
+
+# -- helpers the families share ---------------------------------------------------------
+def same_shape(verb: str) -> ShapeRule:
+    """A binary shape rule: both arguments of one shape, the result of that shape."""
+
+    def rule(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+        u.same(a[0], b[0], lambda: f"{verb} {u.show(a)} and {u.show(b)}")
+        u.same(a[1], b[1], lambda: f"{verb} {u.show(a)} and {u.show(b)}")
+        return a
+
+    return rule
+
+
+def square(fn: str, result: str) -> ShapeRule:
+    """A unary shape rule for a square argument; the result is 1×1 (``scalar``) or alike."""
+
+    def rule(u: Any, node: Expr, a: Shape) -> Shape:
+        u.same(a[0], a[1], lambda: f"{fn} needs a square matrix, got {u.show(a)}")
+        return (1, 1) if result == "scalar" else a
+
+    return rule
+
+
+def unary_same(u: Any, node: Expr, a: Shape) -> Shape:
+    return a
+
+
+def scalar(u: Any, node: Expr, a: Shape) -> Shape:
+    return (1, 1)
+
+
+def size(shapes: Any, e: Expr) -> int:
+    """The number of entries of ``e``."""
+    r, c = shapes(e)
+    return r * c
+
+
+def where(mask: np.ndarray) -> str:
+    """The first entry of ``mask`` that is set, as ``[i,j]``."""
+    idx = np.argwhere(mask)[0]
+    return f"[{idx[-2]},{idx[-1]}]"
+
+
+def describe(node: Expr) -> str:
+    """The node as the user wrote it, with its column: how a domain error names it."""
+    text = to_text(node)
+    return f"{text} at column {node.col}" if node.col else text

@@ -1,0 +1,43 @@
+"""Simplification of Jacobian expressions, so closed forms read as in the textbooks.
+
+Bottom-up rewriting to a normal form: scalars are pulled to the front of products and
+folded (``2 (3 A)`` → ``6 A``), a sign becomes one ``-`` in front; transposes move to the
+leaves (``(A ⊗ B)ᵀ`` → ``Aᵀ ⊗ Bᵀ``); products and sums are simplified by the rules of
+:mod:`.products` and :mod:`.sums`. The rewrites are a table keyed by operator
+(:data:`REWRITES`); an operator with none is left as it is.
+"""
+
+from __future__ import annotations
+
+from ...expr import Expr
+from . import local, products, sums
+from .base import Base, Rewrite
+
+REWRITES: dict[str, Rewrite] = {
+    "neg": local.scalar_multiple,
+    "smul": local.scalar_multiple,
+    "T": local.transpose,
+    "K": local.commutation,
+    "vec": local.vectorise,
+    "diag": local.diagonal_matrix,
+    "inv": local.inverse,
+    "pow": local.power,
+    "had": local.hadamard,
+    "ediv": local.division,
+    "kron": local.kronecker,
+    "matmul": products.product,
+    "add": sums.total,
+}
+
+
+class Simplifier(Base):
+    """``Simplifier(shapes)(e)``: an equal of ``e`` in normal form."""
+
+    rewrites = REWRITES
+
+    def unvec_t(self, e: Expr, shape: tuple | None) -> Expr | None:
+        """M with vec(M)ᵀ = e (of ``shape``), or None."""
+        return products.unvec_t(self, e, shape)
+
+
+__all__ = ["REWRITES", "Simplifier"]

@@ -1,0 +1,155 @@
+"""Rewrites of one node: scalars, transposes, vec, diag, inverses, powers, Hadamard and
+Kronecker products.
+
+Every rewrite is an identity; the tests check each simplified form against the
+unsimplified one numerically.
+"""
+
+from __future__ import annotations
+
+from ...expr import Expr, T, eye, vec, zeros
+from ..ops import REGISTRY
+from .base import Base
+
+
+def scalar_multiple(s: Base, e: Expr) -> Expr:
+    """neg and smul: one coefficient, the scalar factors, one body; 1×1 identities dropped."""
+    c, scalars, b = s.split(e)
+    if e.op == "smul":
+        scalars = [x for x in scalars if not (x.op == "I" or (x.op == "ones" and x.attr == (1, 1)))]
+        if b is not None and b.op in ("I", "ones") and s.shape(b) == (1, 1) and scalars:
+            b, scalars = scalars[-1], scalars[:-1]
+    return s.build(c, scalars, b, s.shape(e))
+
+
+def transpose(s: Base, e: Expr) -> Expr:
+    """(A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ, (A B)ᵀ = Bᵀ Aᵀ, ...: each operator's record says how it transposes."""
+    a = e.args[0]
+    if s.shape(a) == (1, 1) and a.op != "T":
+        return a
+    rule = REGISTRY[a.op].transpose
+    if rule is not None:
+        return s(rule(a))
+    if a.op in ("neg", "smul"):
+        got = s.pull_scalars(e, T)
+        if got is not None:
+            return got
+    return e
+
+
+def commutation(s: Base, e: Expr) -> Expr:
+    m, n = e.attr
+    return eye(m * n) if m == 1 or n == 1 else e
+
+
+def vectorise(s: Base, e: Expr) -> Expr:
+    got = s.pull_scalars(e, vec)
+    if got is not None:
+        return got
+    a = e.args[0]
+    r, cols = s.shape(a)
+    if cols == 1:
+        return a
+    if r == 1 and a.op == "T":
+        return a.args[0]
+    if r == 1:
+        return s(T(a))
+    if a.op == "zeros":
+        return zeros(r * cols, 1)
+    return e
+
+
+def diagonal_matrix(s: Base, e: Expr) -> Expr:
+    got = s.pull_scalars(e, lambda b: Expr("diag", (b,)))
+    if got is not None:
+        return got
+    a = e.args[0]
+    if a.op == "zeros":
+        return zeros(*s.shape(e))
+    if a.op == "vec" and a.args[0].op == "ones" or a.op == "ones":
+        return eye(s.shape(e)[0])
+    if s.shape(a) == (1, 1):
+        return a
+    return e
+
+
+def inverse(s: Base, e: Expr) -> Expr:
+    a = e.args[0]
+    if a.op == "inv":
+        return a.args[0]
+    if a.op == "I":
+        return a
+    if a.op == "T":
+        return s(T(s(Expr("inv", (a.args[0],)))))
+    return e
+
+
+def power(s: Base, e: Expr) -> Expr:
+    k = e.attr
+    if k == 1:
+        return e.args[0]
+    if k == 0:
+        return eye(s.shape(e)[0])
+    if k == -1:
+        return s(Expr("inv", e.args))
+    return e
+
+
+def hadamard(s: Base, e: Expr) -> Expr:
+    a, b = e.args
+    if a.op == "zeros" or b.op == "zeros":
+        return zeros(*s.shape(e))
+    if a.op == "ones":
+        return b
+    if b.op == "ones":
+        return a
+    return e
+
+
+def division(s: Base, e: Expr) -> Expr:
+    a, b = e.args
+    if a.op == "zeros":
+        return a
+    if b.op == "ones":
+        return a
+    return e
+
+
+def kronecker(s: Base, e: Expr) -> Expr:
+    """Scalars out, factors flattened, I ⊗ I merged, 1×1 factors made scalars."""
+    c1, s1, b1 = s.split(e.args[0])
+    c2, s2, b2 = s.split(e.args[1])
+    coef, scalars = c1 * c2, s1 + s2
+    factors: list[Expr] = []
+    for b in (b1, b2):
+        if b is not None:
+            factors.extend(flatten(b, "kron"))
+    if any(f.op == "zeros" for f in factors) or coef == 0:
+        return zeros(*s.shape(e))
+    merged: list[Expr] = []
+    for f in factors:
+        if s.shape(f) == (1, 1):
+            if f.op not in ("I", "ones"):
+                scalars.append(f)
+            continue
+        if merged and merged[-1].op == "I" and f.op == "I":
+            merged[-1] = eye(merged[-1].attr * f.attr)
+            continue
+        merged.append(f)
+    body = chain(merged, "kron") if merged else None
+    return s.build(coef, scalars, body, s.shape(e))
+
+
+def flatten(e: Expr, op: str) -> list[Expr]:
+    """The operands of a run of one associative operator."""
+    if e.op != op:
+        return [e]
+    return flatten(e.args[0], op) + flatten(e.args[1], op)
+
+
+def chain(parts: list[Expr], op: str) -> Expr:
+    """parts joined by one associative operator, left to right."""
+    out = parts[0]
+    for p in parts[1:]:
+        out = Expr(op, (out, p))
+    return out

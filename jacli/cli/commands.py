@@ -1,0 +1,117 @@
+"""What each command does, between the argument parsing of :mod:`jacli.cli.app` and the
+library: call the library, print the result. Nothing is computed here."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import numpy as np
+
+from ..api import Problem, prepare
+from ..api.checking import CheckResult, check_problem
+from ..api.saving import Derived, Request, derive_request, latex_line
+from ..calculus.shapes import UNKNOWN
+from ..errors import ExitCode, JacliError
+from ..io.specs import Binding
+from ..io.writers import atomic_write, check_output_path
+from ..syntax.parser import parse
+from ..syntax.printer import to_text
+from .render import check_record, describe, to_json, write_csv, write_plain, write_table
+from .terminal import is_terminal
+
+
+def warn(problem: Problem) -> None:
+    for w in problem.warnings:
+        sys.stderr.write(f"jacli: warning: {w}\n")
+
+
+def console() -> Any:
+    """Rich on stdout; with NO_COLOR set, no styling escapes at all (bold and dim too)."""
+    from rich.console import Console
+
+    return Console(highlight=False, color_system=None if os.environ.get("NO_COLOR") else "auto")
+
+
+# -- derive ------------------------------------------------------------------------------
+def do_derive(expr: str, bindings: dict[str, Binding], *, random: bool = False, seed: int = 0,
+              fmt: str = "auto", **options: Any) -> Derived:  # fmt: skip
+    """The library's derive for the command line: the request checked first, warnings told."""
+    request = Request.checked(in_memory=fmt != "auto", **options)
+    problem = prepare(expr, bindings, random=random, seed=seed)
+    warn(problem)
+    return derive_request(problem, request)
+
+
+def run_derive(expr: str, bindings: dict[str, Binding], *, fmt: str, output: str | None, symbolic: bool,
+               gradient: bool, **options: Any) -> None:  # fmt: skip
+    d = do_derive(expr, bindings, fmt=fmt, output=output, symbolic=symbolic, gradient=gradient, **options)
+    if d.wrote:
+        sys.stderr.write(f"jacli: wrote {d.wrote}\n")
+    result = d.result
+    chosen = fmt if fmt != "auto" else ("table" if is_terminal(sys.stdout) else "plain")
+    printed = d.shown if (output is None or fmt != "auto") else None
+    if chosen == "table":
+        write_table(result, console(), matrix=printed, gradient=gradient, symbolic=symbolic)
+    elif chosen == "plain":
+        write_plain(result, sys.stdout, matrix=printed, gradient=gradient,
+                    symbolic=symbolic or (printed is None and output is None))  # fmt: skip
+    elif chosen == "csv":
+        if printed is None:
+            raise JacliError("--format csv prints the matrix: it needs values (not --symbolic)")
+        write_csv(printed, sys.stdout)
+    elif chosen == "json":
+        sys.stdout.write(to_json(result, printed, gradient) + "\n")
+    elif chosen == "latex":
+        sys.stdout.write(latex_line(result, gradient) + "\n")
+
+
+# -- parse -------------------------------------------------------------------------------
+def run_parse(expr: str, bindings: dict[str, Binding]) -> None:
+    parsed = parse(expr, require_wrt=False)
+    print(to_text(parsed.expr, "parens") + (f" wrt {', '.join(parsed.wrt)}" if parsed.wrt else ""))
+    try:
+        problem = prepare(expr, bindings, require_wrt=False)
+    except JacliError as err:
+        if not err.message.startswith(UNKNOWN):
+            raise
+        print(f"shapes: not all known ({err.message})")
+        return
+    p, q = problem.shape
+    names = ", ".join(f"{n} {r}×{c}" for n, (r, c) in problem.names.items())
+    print(f"shape: {p}×{q}; {names}")
+
+
+# -- check -------------------------------------------------------------------------------
+def do_check(expr: str, bindings: dict[str, Binding], *, against: str | None = None, tol: float = 1e-8,
+             seed: int = 0, save_values: str | None = None, vec: str = "col", method: str = "complex",
+             max_bytes: float | None = None) -> CheckResult:  # fmt: skip
+    """Check, save the values used if asked; print nothing but warnings."""
+    if save_values and check_output_path(save_values) != ".npz":
+        raise JacliError("--save-values writes a .npz file")
+    problem = prepare(expr, bindings, random=True, seed=seed)
+    warn(problem)
+    result = check_problem(problem, against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes)
+    if save_values:
+        atomic_write(save_values, lambda f: np.savez(f, **result.values))
+    return result
+
+
+def run_check(expr: str, bindings: dict[str, Binding], *, fmt: str, **options: Any) -> int:
+    import json
+
+    result = do_check(expr, bindings, **options)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(check_record(result)) + "\n")
+    elif fmt == "table" or (fmt == "auto" and is_terminal(sys.stdout)):
+        from rich.text import Text
+
+        out = console()
+        lines = describe(result)
+        out.print(Text(lines[0], style="bold green" if result.agree else "bold red"))
+        for line in lines[1:]:
+            out.print(Text(line, style="red" if "DISAGREES" in line or ": the claimed" in line else ""))
+    else:
+        sys.stdout.write("\n".join(describe(result)) + "\n")
+    return ExitCode.OK if result.agree else ExitCode.DISAGREE

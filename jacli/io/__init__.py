@@ -1,0 +1,1 @@
+"""Files and bindings: NAME=SPEC, readers, writers."""

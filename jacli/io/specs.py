@@ -1,0 +1,216 @@
+"""NAME=SPEC: a shape, a JSON literal or a file; --values files; --max-memory sizes."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+import numpy
+
+from ..errors import JacliError
+from .arrays import error, finish, label_of
+from .readers import INPUT_SUFFIXES, load_values_file, read_npy_file, read_npz_file, read_text_file
+
+_INPUT_HELP = 'use .npy, .npz, .csv, .txt, a shape like 3x4, or a JSON literal'
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What ``NAME=SPEC`` on the command line gave: a shape, and a value unless only a shape."""
+
+    shape: tuple[int, int]
+    value: numpy.ndarray | None
+    source: str
+
+
+_DIGITS = re.compile(r'[0-9]+')
+_SHAPE_LIKE = re.compile(r'[0-9\s.+\-]*(?:[xX×,][0-9\s.+\-]*)+')
+_SHAPE_SEP = re.compile(r'[xX×,]')
+_JSON_START = tuple('[-+.{"0123456789')
+
+
+def _parse_shape(name: str, text: str) -> tuple[int, int] | None:
+    """A shape like 3x4 / 3,4 / 3×4, or a bare integer (column); None if it is not shape-like."""
+    label = label_of(name, text)
+    if _DIGITS.fullmatch(text):
+        n = int(text)
+        if n <= 0:
+            raise error(label, f'dimensions must be positive integers, as in {name}=3x4 '
+                              f'(for the number 0 write {name}=0.0)')
+        return (n, 1)
+    if not _SHAPE_LIKE.fullmatch(text):
+        return None
+    parts = [p.strip() for p in _SHAPE_SEP.split(text)]
+    if len(parts) != 2:
+        raise error(label, f'a shape has two dimensions, as in {name}=3x4 (or {name}=5 for a column)')
+    if not all(_DIGITS.fullmatch(p) and int(p) > 0 for p in parts):
+        raise error(label, f'dimensions must be positive integers, as in {name}=3x4')
+    return (int(parts[0]), int(parts[1]))
+
+
+def _json_kind(x) -> str:
+    if isinstance(x, bool):
+        return 'a boolean'
+    if x is None:
+        return 'null'
+    if isinstance(x, str):
+        return 'a string'
+    if isinstance(x, dict):
+        return 'an object'
+    if isinstance(x, list):
+        return 'a list'
+    return 'a number'
+
+
+def _is_num(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _json_value(label: str, v) -> numpy.ndarray:
+    bad = 'not a rectangular array of numbers'
+    if _is_num(v):
+        rows = v
+    elif isinstance(v, list):
+        if not v:
+            raise error(label, 'empty array; jacli needs at least one value')
+        if isinstance(v[0], list):
+            width = len(v[0])
+            for i, row in enumerate(v):
+                if not isinstance(row, list):
+                    raise error(label, f'{bad} (row {i} is {_json_kind(row)}, not a list)')
+                if len(row) != width:
+                    raise error(label, f'{bad} (row {i} has {len(row)} entries, row 0 has {width})')
+                for j, x in enumerate(row):
+                    if not _is_num(x):
+                        raise error(label, f'{bad} (entry [{i}, {j}] is {_json_kind(x)})')
+            if width == 0:
+                raise error(label, f'empty array ({len(v)}×0); jacli needs at least one value')
+        else:
+            for i, x in enumerate(v):
+                if not _is_num(x):
+                    raise error(label, f'{bad} (entry [{i}] is {_json_kind(x)})')
+        rows = v
+    else:
+        raise error(label, f'not a number or an array of numbers (it is {_json_kind(v)})')
+    try:
+        arr = numpy.array(rows, dtype=numpy.float64)
+    except OverflowError:
+        raise error(label, 'a number is too large for float64') from None
+    return arr
+
+
+def _parse_json(name: str, text: str, max_bytes: int | None) -> numpy.ndarray:
+    import json
+
+    label = label_of(name, text)
+    try:
+        v = json.loads(text)
+    except ValueError as e:
+        # Plain Python number syntax that JSON lacks (.5, 1., +2, -inf) is accepted too.
+        try:
+            v = float(text)
+        except ValueError:
+            msg = getattr(e, 'msg', str(e))
+            col = getattr(e, 'colno', None)
+            where = f' at column {col}' if col else ''
+            raise error(label, f'not a valid JSON literal ({msg}{where}); '
+                              f"write a number, [1, 2] or [[1, 2], [3, 4]]",
+                       column=col, source=text) from None
+    return finish(label, _json_value(label, v), max_bytes)
+
+
+def _looks_like_path(text: str) -> bool:
+    lower = text.lower()
+    if '/' in text or '\\' in text:
+        return True
+    if os.path.splitext(lower)[1] in INPUT_SUFFIXES:
+        return True
+    before, sep, _ = lower.rpartition(':')
+    return bool(sep) and before.endswith('.npz')
+
+
+def parse_spec(name: str, spec: str, *, max_bytes: int | None = None) -> Binding:
+    """Read the text after ``NAME=``: a shape, a JSON literal, or a .npy/.npz/.csv/.txt file."""
+    text = spec.strip()
+    if not text:
+        raise error(f'{name}=', f'empty value ({_INPUT_HELP})')
+    shape = _parse_shape(name, text)
+    if shape is not None:
+        return Binding(shape=shape, value=None, source=text)
+    if not _looks_like_path(spec) and text.startswith(_JSON_START):
+        m = _parse_json(name, text, max_bytes)
+        return Binding(shape=(m.shape[0], m.shape[1]), value=m, source=text)
+
+    label = label_of(name, spec)
+    path, key = spec, name
+    before, sep, after = spec.rpartition(':')
+    if sep and before.lower().endswith('.npz'):
+        path, key = before, after
+        if not key:
+            raise error(label, f'no array name after ":"; write {name}={path}:KEY')
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix == '.npy':
+        m = read_npy_file(label, path, max_bytes)
+    elif suffix == '.npz':
+        m = read_npz_file(label, name, path, key, max_bytes)
+    elif suffix in ('.csv', '.txt'):
+        m = read_text_file(label, path, max_bytes)
+    elif suffix:
+        raise error(label, f'unknown file type {suffix!r} ({_INPUT_HELP})')
+    else:
+        raise error(label, f'not a shape, a number or a file name ({_INPUT_HELP})')
+    return Binding(shape=(m.shape[0], m.shape[1]), value=m, source=spec)
+
+
+# --------------------------------------------------------------------------- NAME=SPEC words
+_NAME = re.compile(r"[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*")
+
+
+def read_bindings(specs: list[str] | None, values_file: str | None, max_bytes: float | None) -> dict[str, Binding]:
+    """NAME=SPEC words (and a --values file, which they override) to bindings."""
+    bindings: dict[str, Binding] = {}
+    if values_file:
+        for n, arr in load_values_file(values_file).items():
+            bindings[n] = Binding(arr.shape, arr, f"--values {values_file}")
+    seen = set()
+    for spec in specs or []:
+        name, eq, text = spec.partition("=")
+        name = name.strip()
+        if spec.startswith("-"):
+            raise JacliError(f"unknown option {spec.split('=')[0]!r} (see --help)")
+        if not eq or not _NAME.fullmatch(name):
+            raise JacliError(f"expected NAME=SPEC (as in A=A.npy or X=3x4), got {spec!r}")
+        if name in seen:
+            raise JacliError(f"{name} is bound twice")
+        seen.add(name)
+        bindings[name] = parse_spec(name, text, max_bytes=int(max_bytes) if max_bytes else None)
+    return bindings
+
+
+def parse_size(text: str | None) -> float:
+    """--max-memory: bytes, or a number with kB/MB/GB/TB (powers of 1000) or KiB/MiB/GiB/TiB."""
+    if text is None:
+        return default_max_memory()
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kKMGT]i?B?|B)?\s*", text)
+    if not m:
+        raise JacliError(f"--max-memory {text!r}: give bytes or a size such as 2GB or 512MiB")
+    unit = (m.group(2) or "B").upper().rstrip("B").replace("I", "i")
+    factor = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
+              "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}[unit]
+    return float(m.group(1)) * factor
+
+
+def default_max_memory() -> float:
+    """Half the memory available now."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024 * 0.5
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * 0.5
+    except (ValueError, OSError, AttributeError):
+        return 4e9

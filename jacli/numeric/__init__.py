@@ -1,0 +1,1 @@
+"""Numbers: the reference evaluator, the structured evaluator, random draws, the oracle."""

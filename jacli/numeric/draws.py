@@ -1,0 +1,64 @@
+"""Seeded random values, valid for the expression they go into.
+
+Each operator's record says what its arguments' values must allow (``random_hints``):
+invertible where inverted, positive where logged, square-rooted or divided by.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..calculus.ops import REGISTRY
+from ..errors import JacliError
+from ..expr import Expr
+from .evaluate import check_domains
+
+ATTEMPTS = 20  # seeds tried, in order, before giving up
+
+
+def random_hints(expr: Expr) -> dict[str, set[str]]:
+    """For each name, what its random values must allow: 'invertible', 'positive'."""
+    hints: dict[str, set[str]] = {}
+    for node in expr.walk():
+        for arg, hint in zip(node.args, REGISTRY[node.op].random_hints):
+            if hint:
+                for n in arg.names():
+                    hints.setdefault(n, set()).add(hint)
+    return hints
+
+
+def draw(rng: np.random.Generator, shape: tuple[int, int], hints: set[str]) -> np.ndarray:
+    """One value of ``shape`` that allows ``hints``."""
+    r, c = shape
+    square = r == c
+    if "positive" in hints:
+        a = rng.uniform(0.5, 1.5, shape)
+        if "invertible" in hints and square:
+            a += r * np.eye(r)  # diagonally dominant, positive: invertible with det > 0
+        return a
+    if "invertible" in hints and square:
+        return rng.standard_normal(shape) / np.sqrt(r) + 2.0 * np.eye(r)
+    return rng.standard_normal(shape)
+
+
+def fill(expr: Expr, values: dict[str, np.ndarray], shapes: dict[str, tuple[int, int]], names: list[str],
+         seed: int, variables: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """``values`` with seeded values added for ``names``, valid for ``expr`` where a few
+    draws allow it. The values given come first: their domain errors are theirs."""
+    check_domains(expr, values, variables)
+    hints = random_hints(expr)
+    last, messages = None, set()
+    for attempt in range(ATTEMPTS):
+        rng = np.random.default_rng(seed + attempt)
+        drawn = dict(values)
+        for n in names:
+            drawn[n] = draw(rng, shapes[n], hints.get(n, set()))
+        try:
+            check_domains(expr, drawn, variables)
+            return drawn
+        except JacliError as err:
+            last = err
+            messages.add(err.message)
+    if len(messages) == 1 and last is not None:  # the same whatever was drawn: not the draws' fault
+        raise last
+    raise JacliError(f"no valid random values found for this expression: {last}")

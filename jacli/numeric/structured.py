@@ -1,0 +1,178 @@
+"""Structured evaluation of Jacobian expressions into a preallocated dense output.
+
+:class:`Structured` compiles a Jacobian expression to index networks
+(:mod:`jacli.numeric.networks`) and writes them, whole, by row blocks, or as COO entries
+(:mod:`jacli.numeric.writing`). No dense identity or commutation matrix is ever built.
+"""
+
+from __future__ import annotations
+
+from math import prod
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from ..expr import Expr
+from .networks import Compiler
+from .writing import Term, box_layout, boxes, broadcast_factors, emit, suffix, term_dtype, write_term
+
+
+class Structured:
+    """A compiled Jacobian expression that writes itself into a preallocated array.
+
+    ``dense`` evaluates the non-structured parts (the plain :class:`jacli.numeric.evaluate.Evaluator`).
+    """
+
+    def __init__(self, expr: Expr, shapes, dense: Callable[[Expr], np.ndarray], max_bytes: float | None = None):
+        self.expr = expr
+        self.shape: tuple[int, int] = tuple(int(d) for d in shapes(expr))
+        comp = Compiler(shapes, dense, max_bytes)
+        self.terms: list[Term] = [t for t in comp.compile(expr) if t.scale != 0]
+        self.size = comp.size
+        self.fallbacks = comp.fallbacks
+        for t in self.terms:
+            if (comp.dims(t.rows), comp.dims(t.cols)) != self.shape:
+                raise RuntimeError(f"compiled term of shape {(comp.dims(t.rows), comp.dims(t.cols))}, "
+                                   f"expected {self.shape}")
+        self.dtype = term_dtype(self.terms)
+        # the covering term to assign first: the one with most factors (no temporary)
+        covering = [i for i, t in enumerate(self.terms) if t.covering()]
+        self._first = max(covering, key=lambda i: len(self.terms[i].factors)) if covering else None
+
+    def may_overflow(self, limit: float = 1e300) -> bool:
+        """False when no entry can be infinite or NaN: the factors are finite and every entry
+        is a sum over terms of |scale| · Π max|factor| at most, which stays below ``limit``."""
+        bound = 0.0
+        for t in self.terms:
+            b = abs(t.scale)
+            for f, _ in t.factors:
+                m = float(np.max(np.abs(f), initial=0.0))
+                if not np.isfinite(m):
+                    return True
+                b *= m
+            bound += b
+        return not bound < limit
+
+    @property
+    def needs_zeros(self) -> bool:
+        """True when no term covers every entry: the output must start from zeros."""
+        return self._first is None
+
+    # -- dense writing -----------------------------------------------------------------
+    def write(self, out: np.ndarray, *, zeroed: bool = False) -> None:
+        """Overwrite ``out`` (2-D, ``self.shape``, maybe a column slice of a larger array).
+
+        ``zeroed``: out is known to hold zeros already (a fresh numpy.zeros)."""
+        self.write_rows(out, 0, self.shape[0], zeroed=zeroed)
+
+    def write_rows(self, out: np.ndarray, start: int, stop: int, *, zeroed: bool = False) -> None:
+        """Overwrite ``out`` (stop-start rows) with the rows start:stop of the matrix."""
+        R, C = self.shape
+        if not (0 <= start <= stop <= R):
+            raise ValueError(f"row range {start}:{stop} outside 0:{R}")
+        if out.shape != (stop - start, C):
+            raise ValueError(f"output of shape {out.shape}, expected {(stop - start, C)}")
+        if stop == start or C == 0:
+            return
+        if self._first is None:
+            if not zeroed:
+                out.fill(0)
+        else:
+            write_term(self.terms[self._first], out, start, stop, self.size, assign=True)
+        for i, t in enumerate(self.terms):
+            if i != self._first:
+                write_term(t, out, start, stop, self.size, assign=False)
+
+    def row_blocks(self, max_bytes: int) -> Iterator[tuple[int, int]]:
+        """Row ranges covering 0:rows whose blocks take at most ~max_bytes each (one row at
+        least). Block boundaries are aligned, where the block size allows, on a unit common
+        to the row legs of every term, so each block is few strided boxes per term."""
+        R, C = self.shape
+        per = max(1, int(max_bytes) // max(1, C * self.dtype.itemsize))
+        if per >= R:
+            if R:
+                yield 0, R
+            return
+        units = None
+        for t in self.terms:
+            w = set(suffix([self.size[x] for x in t.rows]))
+            units = w if units is None else units & w
+        units = (units or set()) | {1}
+        unit = max(u for u in units if u <= per)
+        per = per // unit * unit
+        for s in range(0, R, per):
+            yield s, min(s + per, R)
+
+    # -- sparse structure ----------------------------------------------------------------
+    def nnz_upper(self) -> int:
+        """An upper bound of the stored entries: per term, the product of its label sizes."""
+        return sum(prod(self.size[x] for x in t.labels()) for t in self.terms)
+
+    def coo_rows(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows - start, cols, values) of the entries of rows start:stop, term by term;
+        duplicates are allowed (a sparse constructor sums them)."""
+        rows_l, cols_l, vals_l = [], [], []
+        for t in self.terms:
+            for box in boxes(start, stop, [self.size[x] for x in t.rows]):
+                lay = box_layout(t, self.size, box, 0, 0, start)
+                if lay is None:
+                    continue
+                labels, lo, hi, _, _, _, rw, cw = lay
+                shape = tuple(hi[x] - lo[x] for x in labels)
+                n = prod(shape)
+                r = np.zeros((), dtype=np.int64)
+                c = np.zeros((), dtype=np.int64)
+                for i, x in enumerate(labels):
+                    ax = np.arange(lo[x], hi[x], dtype=np.int64).reshape(
+                        (1,) * i + (-1,) + (1,) * (len(labels) - i - 1))
+                    if rw[x]:
+                        r = r + ax * rw[x]
+                    if cw[x]:
+                        c = c + ax * cw[x]
+                r = np.broadcast_to(r - start, shape).reshape(-1)
+                c = np.broadcast_to(c, shape).reshape(-1)
+                v = np.empty(shape, dtype=self.dtype)
+                emit(v, broadcast_factors(t, labels, lo, hi), t.scale, assign=True)
+                rows_l.append(r)
+                cols_l.append(c)
+                vals_l.append(v.reshape(n))
+        if not rows_l:
+            return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, self.dtype))
+        return np.concatenate(rows_l), np.concatenate(cols_l), np.concatenate(vals_l)
+
+
+def jacobian_dense(J_exprs: list[Expr], shapes: Any, dense: Callable[[Expr], np.ndarray],
+                   out: np.ndarray | None = None) -> np.ndarray:
+    """The Jacobians ``J_exprs`` (one block of columns per variable) side by side, dense;
+    ``dense`` evaluates their non-structured parts. See :func:`assemble`."""
+    return assemble([Structured(J, shapes, dense) for J in J_exprs], out)
+
+
+def assemble(parts: list[Structured], out: np.ndarray | None = None) -> np.ndarray:
+    """The compiled Jacobians ``parts`` side by side, dense.
+
+    ``out``, when given, is overwritten; otherwise it is allocated with numpy.empty, or
+    numpy.zeros when some block has no term covering all of it (fresh zeros cost nothing
+    until touched).
+    """
+    if not parts:
+        raise ValueError("no Jacobian to evaluate")
+    R = parts[0].shape[0]
+    if any(p.shape[0] != R for p in parts):
+        raise ValueError("the Jacobians have different numbers of rows")
+    C = sum(p.shape[1] for p in parts)
+    zeroed = False
+    if out is None:
+        dtype = np.result_type(*[p.dtype for p in parts])
+        if any(p.needs_zeros for p in parts):
+            out, zeroed = np.zeros((R, C), dtype=dtype), True
+        else:
+            out = np.empty((R, C), dtype=dtype)
+    elif out.shape != (R, C):
+        raise ValueError(f"output of shape {out.shape}, expected {(R, C)}")
+    c0 = 0
+    for p in parts:
+        c1 = c0 + p.shape[1]
+        p.write(out[:, c0:c1], zeroed=zeroed)
+        c0 = c1
+    return out

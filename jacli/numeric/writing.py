@@ -1,0 +1,215 @@
+"""Writing index-network terms into a dense output through strided views.
+
+A term (see :mod:`jacli.numeric.networks`) is written box by box: the flat row range is
+decomposed over the term's row legs, and each box is one strided view of the output with
+an axis per distinct label, into which the factors are multiplied with broadcasting.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+CHUNK_BYTES = 16 * 2**20  # largest temporary of an accumulation
+
+
+class Term:
+    """One term of a sum: an index network (see the module docstring)."""
+
+    __slots__ = ("rows", "cols", "factors", "scale")
+
+    def __init__(self, rows, cols, factors, scale):
+        self.rows: tuple = tuple(rows)
+        self.cols: tuple = tuple(cols)
+        self.factors: list = list(factors)  # [(ndarray, labels)]
+        self.scale = scale
+
+    def labels(self) -> tuple:
+        """The distinct labels of rows + cols, in order of first appearance."""
+        return tuple(dict.fromkeys(self.rows + self.cols))
+
+    def covering(self) -> bool:
+        """True when the term has a value at every entry (no Kronecker delta)."""
+        legs = self.rows + self.cols
+        return len(set(legs)) == len(legs)
+
+    def __repr__(self):
+        fs = ", ".join(f"{a.shape}{l}" for a, l in self.factors)
+        return f"Term(rows={self.rows}, cols={self.cols}, factors=[{fs}], scale={self.scale})"
+
+
+# ======================================================================================
+# Compilation
+# ======================================================================================
+
+def term_dtype(terms: list[Term]) -> np.dtype:
+    dt = np.dtype(np.float64)
+    for t in terms:
+        dt = np.result_type(dt, t.scale)
+        for arr, _ in t.factors:
+            dt = np.result_type(dt, arr.dtype)
+    return dt
+
+
+def suffix(sizes) -> list[int]:
+    """W[q] = product of the sizes after leg q (the weight of leg q in the flat index)."""
+    w, acc = [0] * len(sizes), 1
+    for q in range(len(sizes) - 1, -1, -1):
+        w[q] = acc
+        acc *= sizes[q]
+    return w
+
+
+def boxes(start: int, stop: int, sizes) -> Iterator[tuple]:
+    """Decompose the flat row range [start, stop) over C-order legs ``sizes`` into boxes
+    (fixed values of legs < p, the range [u0, u1) of leg p, legs > p whole).
+
+    Yields (fixed values, p, u0, u1); p is None when every leg is fixed."""
+    W = suffix(sizes)
+    k = len(sizes)
+
+    def rec(q, prefix, lo, hi):
+        if q == k:
+            yield prefix, None, 0, 0
+            return
+        span = sizes[q] * W[q]
+        if lo == 0 and hi == span:
+            yield prefix, q, 0, sizes[q]
+            return
+        a0, r0 = divmod(lo, W[q])
+        a1, r1 = divmod(hi, W[q])
+        if a0 == a1:
+            yield from rec(q + 1, prefix + (a0,), r0, r1)
+            return
+        if r0:
+            yield from rec(q + 1, prefix + (a0,), r0, W[q])
+            a0 += 1
+        if a1 > a0:
+            yield prefix, q, a0, a1
+        if r1:
+            yield from rec(q + 1, prefix + (a1,), 0, r1)
+
+    if stop > start:
+        yield from rec(0, (), start, stop)
+
+
+def box_layout(t: Term, size, box, sr: int, sc: int, row_start: int):
+    """For one box of one term: (labels, lo, hi, row0, col0, strides, row weights, col weights),
+    or None when the box is empty for this term (a repeated label fixed to two values)."""
+    prefix, p, u0, u1 = box
+    labels = t.labels()
+    lo = {x: 0 for x in labels}
+    hi = {x: size[x] for x in labels}
+    for q, v in enumerate(prefix):
+        x = t.rows[q]
+        lo[x], hi[x] = max(lo[x], v), min(hi[x], v + 1)
+    if p is not None:
+        x = t.rows[p]
+        lo[x], hi[x] = max(lo[x], u0), min(hi[x], u1)
+    if any(lo[x] >= hi[x] for x in labels):
+        return None
+    rw = dict.fromkeys(labels, 0)
+    cw = dict.fromkeys(labels, 0)
+    for x, w in zip(t.rows, suffix([size[x] for x in t.rows])):
+        rw[x] += w
+    for x, w in zip(t.cols, suffix([size[x] for x in t.cols])):
+        cw[x] += w
+    row0 = sum(lo[x] * rw[x] for x in labels) - row_start
+    col0 = sum(lo[x] * cw[x] for x in labels)
+    strides = tuple(rw[x] * sr + cw[x] * sc for x in labels)
+    return labels, lo, hi, row0, col0, strides, rw, cw
+
+
+def broadcast_factors(t: Term, labels, lo, hi) -> list[np.ndarray]:
+    """Each factor sliced to the box and laid out along the view's axes (size 1 elsewhere)."""
+    pos = {x: i for i, x in enumerate(labels)}
+    out = []
+    for arr, ls in t.factors:
+        sl = tuple(slice(None) if (lo[x] == 0 and hi[x] == arr.shape[i]) else slice(lo[x], hi[x])
+                   for i, x in enumerate(ls))
+        a = arr[sl]
+        order = sorted(range(len(ls)), key=lambda i: pos[ls[i]])
+        if order != list(range(len(ls))):
+            a = a.transpose(order)
+        shape = [1] * len(labels)
+        for i in order:
+            shape[pos[ls[i]]] = a.shape[order.index(i)]
+        out.append(a.reshape(shape))
+    return out
+
+
+def chunks(shape, max_elems: int) -> Iterator[tuple]:
+    """Index tuples splitting an array of ``shape`` into pieces of at most ~max_elems."""
+    n = len(shape)
+    tail = [1] * (n + 1)
+    for k in range(n - 1, -1, -1):
+        tail[k] = tail[k + 1] * shape[k]
+    k = 0
+    while k < n and tail[k] > max_elems:
+        k += 1
+    if k == 0:
+        yield (Ellipsis,)
+        return
+    ax = k - 1
+    step = max(1, max_elems // tail[k])
+    for lead in np.ndindex(*shape[:ax]):
+        for s in range(0, shape[ax], step):
+            yield lead + (slice(s, min(s + step, shape[ax])),)
+
+
+def emit(view: np.ndarray, fbs: list, scale, assign: bool) -> None:
+    """view (=|+=) scale · Π fbs, the fbs broadcast along the view's axes."""
+    if not fbs:
+        if assign:
+            view.fill(scale)
+        else:
+            view += scale
+        return
+    fbs = sorted(fbs, key=lambda a: a.size)
+    if scale != 1 and len(fbs) > 1:  # fold the scale into the smallest factor
+        fbs[0] = fbs[0] * scale
+        scale = 1
+    while len(fbs) > 2:  # multiply the small ones first
+        fbs = sorted([np.multiply(fbs[0], fbs[1])] + fbs[2:], key=lambda a: a.size)
+    if assign:
+        if len(fbs) == 2:
+            np.multiply(fbs[0], fbs[1], out=view)
+        elif scale != 1:
+            np.multiply(fbs[0], scale, out=view)
+        else:
+            np.copyto(view, fbs[0])
+        return
+    if len(fbs) == 1 and scale == 1:  # no temporary: a broadcast add
+        np.add(view, fbs[0], out=view)
+        return
+    limit = max(1, CHUNK_BYTES // max(view.itemsize, 1))
+    if len(fbs) == 1:
+        fbs = fbs + [np.asarray(scale)]
+    if view.size <= limit:
+        view += fbs[0] * fbs[1]
+        return
+    b0, b1 = (np.broadcast_to(f, view.shape) for f in fbs)
+    for idx in chunks(view.shape, limit):
+        v = view[idx]
+        np.add(v, b0[idx] * b1[idx], out=v)
+
+
+def write_term(t: Term, out: np.ndarray, row_start: int, row_stop: int, size, assign: bool) -> None:
+    """Write (assign) or add term t into ``out``, the rows row_start:row_stop of the matrix."""
+    sr, sc = out.strides
+    for box in boxes(row_start, row_stop, [size[x] for x in t.rows]):
+        lay = box_layout(t, size, box, sr, sc, row_start)
+        if lay is None:
+            continue
+        labels, lo, hi, row0, col0, strides, _, _ = lay
+        shape = tuple(hi[x] - lo[x] for x in labels)
+        base = out[row0:, col0:]
+        view = as_strided(base, shape=shape, strides=strides, writeable=True)
+        emit(view, broadcast_factors(t, labels, lo, hi), t.scale, assign)
+
+
+# ======================================================================================
+# The public class
+# ======================================================================================

@@ -1,0 +1,127 @@
+"""How operators are written: the one precedence table, and each operator's notation.
+
+The parser and the printer both read this module. Each operator's record in the registry
+(:mod:`jacli.calculus.ops`) declares its :class:`Notation` here when it is registered, so
+the parser learns a function name, an infix symbol or a builtin from the record that
+defines the operator, and the printer prints it from the same record.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:  # the printer's type, for the render hooks' signature (no import at run time)
+    from ..expr import Expr
+
+
+class Prec(enum.IntEnum):
+    """How tightly an operator binds, loosest first. All binary operators associate left."""
+
+    SUM = 1  # + -
+    NEG = 2  # prefix -, up to the next + or -
+    KRON = 3  # ⊗
+    HADAMARD = 4  # ∘ .* ./
+    PRODUCT = 5  # * @ · juxtaposition
+    OPERAND_NEG = 6  # prefix - of one operand, after a binary operator (A ⊗ -B)
+    POSTFIX = 7  # ' ᵀ ^T ⁻¹ ^-1 ⁻ᵀ ^k
+    ATOM = 8  # names, numbers, calls, builtins, parentheses
+
+
+@dataclass(frozen=True)
+class Infix:
+    """A binary operator: its symbol in Unicode, ASCII (None: printed as a call in ASCII)
+    and LaTeX, and every spelling the parser reads as it."""
+
+    unicode: str
+    ascii: str | None
+    latex: str
+    spellings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """A name of the language that takes sizes: ``I(3)``, ``K(2,3)``, ``ones(2,3)``."""
+
+    bare: bool  # may stand without sizes, sized by where it stands
+    sizes: tuple[int, ...]  # how many sizes it takes
+    example: str
+
+
+#: A custom printing rule: (printer, node) -> text. The printer is
+#: :class:`jacli.syntax.printer.Printer`; see its methods ``show``, ``wrap``, ``postfix``.
+Render = Callable[[object, "Expr"], str]
+
+
+@dataclass(frozen=True)
+class Notation:
+    """How one operator is written.
+
+    ``call`` is its spelling as a function (``tr``), ``text`` the name printed when it
+    is not called by that spelling (``diagonal`` prints as ``diag``), ``latex`` the LaTeX of
+    the function name; ``infix`` makes it a binary operator, ``builtin`` a sized name;
+    ``render`` prints what none of these forms describe (postfix operators, leaves).
+    """
+
+    prec: Prec = Prec.ATOM
+    call: str | None = None
+    text: str | None = None
+    latex: str | None = None
+    infix: Infix | None = None
+    builtin: Builtin | None = None
+    render: Render | None = None
+
+    @property
+    def name(self) -> str | None:
+        return self.call or self.text
+
+
+NOTATIONS: dict[str, Notation] = {}  # operator name -> notation, filled by the registry
+ARITY: dict[str, int] = {}  # operator name -> number of arguments
+
+
+def declare(op: str, notation: Notation, arity: int) -> None:
+    """Make the operator ``op`` (with ``arity`` arguments) readable and printable."""
+    NOTATIONS[op] = notation
+    ARITY[op] = arity
+    vocabulary.cache_clear()
+
+
+def notation(op: str) -> Notation:
+    return NOTATIONS[op]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the parser reads, derived from the declared notations."""
+
+    functions: dict[str, tuple[str, int]]  # spelling -> (operator, arity)
+    builtins: dict[str, Builtin]  # spelling -> builtin (the operator has the same name)
+    infix: dict[str, tuple[str, Prec]]  # spelling -> (operator, precedence)
+    reserved: frozenset[str]
+
+
+@functools.lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    functions = {n.call: (op, ARITY[op]) for op, n in NOTATIONS.items() if n.call}
+    builtins = {op: n.builtin for op, n in NOTATIONS.items() if n.builtin}
+    infix = {s: (op, n.prec) for op, n in NOTATIONS.items() if n.infix for s in n.infix.spellings}
+    return Vocabulary(functions, builtins, infix, frozenset(functions) | frozenset(builtins) | {"wrt"})
+
+
+# Words users type for functions that jacli spells otherwise.
+_ALIASES = {"trace": "tr", "Tr": "tr", "inverse": "inv", "determinant": "det", "ln": "log",
+            "logabsdet": "logdet", "log_det": "logdet", "kronecker": "kron", "Diag": "diag",
+            "eye": "I", "transpose": None}  # fmt: skip
+
+
+def suggest(word: str, known: dict[str, object]) -> str | None:
+    """The function a user probably meant by ``word``, or None."""
+    import difflib
+
+    if word in _ALIASES:
+        return _ALIASES[word]
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return close[0] if close else None

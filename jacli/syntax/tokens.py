@@ -1,0 +1,54 @@
+"""The tokenizer: source text to tokens with 1-based columns."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import JacliError
+
+SUPERSCRIPT = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7",
+               "⁸": "8", "⁹": "9", "⁻": "-", "ᵀ": "T"}  # fmt: skip
+SUBSCRIPT = {"₀": "0", "₁": "1", "₂": "2", "₃": "3", "₄": "4", "₅": "5", "₆": "6", "₇": "7", "₈": "8", "₉": "9"}
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<name>[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*)
+  | (?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ]+)
+  | (?P<sub>[₀₁₂₃₄₅₆₇₈₉]+)
+  | (?P<op>\.\*|\./|[-+*@·⊗∘⊙'(),^\[\]])
+    """,
+    re.VERBOSE,
+)
+
+# Spellings that mean the same operator: the token carries the first form.
+ALIASES = {"·": "*", "⊙": "∘", ".*": "∘"}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # num, name, sup, sub, op, end
+    text: str
+    col: int  # 1-based
+
+    def shown(self) -> str:
+        return "the end" if self.kind == "end" else f"'{self.text}'"
+
+
+def tokenize(source: str) -> list[Token]:
+    """The tokens of ``source``, ending with an ``end`` token."""
+    tokens = []
+    pos = 0
+    while pos < len(source):
+        m = _TOKEN.match(source, pos)
+        if m is None:
+            raise JacliError(f"unexpected character '{source[pos]}' at column {pos + 1}", column=pos + 1, source=source)
+        kind = m.lastgroup
+        if kind != "space":
+            text = m.group()
+            tokens.append(Token(str(kind), ALIASES.get(text, text), pos + 1))
+        pos = m.end()
+    tokens.append(Token("end", "", len(source) + 1))
+    return tokens
