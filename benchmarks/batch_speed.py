@@ -1,7 +1,8 @@
 """Lines per second of `jacli batch`: 1,000 small checks (3×3 to 5×5) in one process.
 
-    python benchmarks/batch_speed.py [count]
+python benchmarks/batch_speed.py [count]
 """
+
 from __future__ import annotations
 
 import random
@@ -38,8 +39,10 @@ def main(count: int = 1000) -> None:
     seconds = time.perf_counter() - t0
     Path(f.name).unlink()
     print(out.stdout.strip().splitlines()[-1])
-    print(f"{count} lines in {seconds:.2f} s (whole command, start-up included): {count / seconds:.0f} lines/s, "
-          f"exit {out.returncode}")
+    print(
+        f"{count} lines in {seconds:.2f} s (whole command, start-up included): {count / seconds:.0f} lines/s, "
+        f"exit {out.returncode}"
+    )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ Parts:
 4. X' X wrt X at n=300 saved sparse (--sparse -o J.npz): time, peak RSS, stored entries.
 5. A X B wrt X at n=128 (2.1 GB) written block by block (-o J.npy): time, peak RSS.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-import jacli  # noqa: E402
 from structured_speed import HAND, KRON, values  # noqa: E402
+
+import jacli  # noqa: E402
 
 EXPRS = ["A X B", "X' X", "inv(X)", "(A X) ∘ (X B)"]
 ROUNDS = 7
@@ -51,8 +53,12 @@ def _jax_fns(n, A, B):
         return {}
     jax.config.update("jax_enable_x64", True)
     A_, B_ = jnp.asarray(A), jnp.asarray(B)
-    fs = {"A X B": lambda X: A_ @ X @ B_, "X' X": lambda X: X.T @ X, "inv(X)": lambda X: jnp.linalg.inv(X),
-          "(A X) ∘ (X B)": lambda X: (A_ @ X) * (X @ B_)}
+    fs = {
+        "A X B": lambda X: A_ @ X @ B_,
+        "X' X": lambda X: X.T @ X,
+        "inv(X)": lambda X: jnp.linalg.inv(X),
+        "(A X) ∘ (X B)": lambda X: (A_ @ X) * (X @ B_),
+    }
     out = {}
     for src, f in fs.items():
         rev, fwd = jax.jit(jax.jacrev(f)), jax.jit(jax.jacfwd(f))
@@ -68,15 +74,21 @@ def _torch_fns(n, A, B):
         return {}
     torch.set_num_threads(os.cpu_count() or 1)
     A_, B_ = torch.from_numpy(A), torch.from_numpy(B)
-    fs = {"A X B": lambda X: A_ @ X @ B_, "X' X": lambda X: X.T @ X, "inv(X)": lambda X: torch.linalg.inv(X),
-          "(A X) ∘ (X B)": lambda X: (A_ @ X) * (X @ B_)}
+    fs = {
+        "A X B": lambda X: A_ @ X @ B_,
+        "X' X": lambda X: X.T @ X,
+        "inv(X)": lambda X: torch.linalg.inv(X),
+        "(A X) ∘ (X B)": lambda X: (A_ @ X) * (X @ B_),
+    }
     return {src: {"torch.jacrev": jacrev(f)} for src, f in fs.items()}
 
 
 def dense_part(ns):
-    print("## 1. Dense Jacobians (ms, median of %d rounds; ratio = median of per-round ratios)\n" % ROUNDS)
-    head = ("| n | expression | jacli | one-pass | numpy.kron | write floor | jax.jacrev | jax.jacfwd | "
-            "torch.jacrev | jacli/one-pass | jax.jacrev/jacli | torch/jacli |")
+    print(f"## 1. Dense Jacobians (ms, median of {ROUNDS} rounds; ratio = median of per-round ratios)\n")
+    head = (
+        "| n | expression | jacli | one-pass | numpy.kron | write floor | jax.jacrev | jax.jacfwd | "
+        "torch.jacrev | jacli/one-pass | jax.jacrev/jacli | torch/jacli |"
+    )
     print(head)
     print("|" + "---|" * 12)
     for n in ns:
@@ -92,15 +104,17 @@ def dense_part(ns):
             }
             if src in jx:
                 import jax.numpy as jnp
+
                 Xj = jnp.asarray(X)
                 for name, f in jx[src].items():
                     f(Xj).block_until_ready()  # compile outside the timing
-                    methods[name] = (lambda f=f: f(Xj).block_until_ready())
+                    methods[name] = lambda f=f: f(Xj).block_until_ready()
             if src in th:
                 import torch
+
                 Xt = torch.from_numpy(X)
                 for name, f in th[src].items():
-                    methods[name] = (lambda f=f: f(Xt))
+                    methods[name] = lambda f=f: f(Xt)
             ref = HAND[src](A, X, B)
             np.testing.assert_allclose(methods["jacli"](), ref, rtol=1e-10, atol=1e-10)
             times = {k: [] for k in methods}
@@ -118,10 +132,16 @@ def dense_part(ns):
                 if a not in times or b not in times:
                     return "-"
                 return f"{statistics.median([x / y for x, y in zip(times[a], times[b])]):.2f}"
-            cells = [f"{med[k]:.1f}" if k in med else "-" for k in
-                     ("jacli", "one-pass", "numpy.kron", "write floor", "jax.jacrev", "jax.jacfwd", "torch.jacrev")]
-            print(f"| {n} | `{src}` | " + " | ".join(cells) + f" | {ratio('jacli', 'one-pass')} | "
-                  f"{ratio('jax.jacrev', 'jacli')} | {ratio('torch.jacrev', 'jacli')} |", flush=True)
+
+            cells = [
+                f"{med[k]:.1f}" if k in med else "-"
+                for k in ("jacli", "one-pass", "numpy.kron", "write floor", "jax.jacrev", "jax.jacfwd", "torch.jacrev")
+            ]
+            print(
+                f"| {n} | `{src}` | " + " | ".join(cells) + f" | {ratio('jacli', 'one-pass')} | "
+                f"{ratio('jax.jacrev', 'jacli')} | {ratio('torch.jacrev', 'jacli')} |",
+                flush=True,
+            )
     print()
 
 
@@ -135,11 +155,12 @@ def _run(cmd, **kw):
 
 def peak_rss(cmd) -> tuple[float, int]:
     """Wall time and peak RSS (bytes) of a command, run in a fresh wrapper process."""
-    code = ("import resource, subprocess, sys, time; t=time.perf_counter(); "
-            "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
-            "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", code, *cmd], check=True, capture_output=True, text=True,
-                         env=ENV).stdout
+    code = (
+        "import resource, subprocess, sys, time; t=time.perf_counter(); "
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+        "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, *cmd], check=True, capture_output=True, text=True, env=ENV).stdout
     t, kb = out.split()
     return float(t), int(kb) * 1024
 
@@ -152,7 +173,9 @@ def jacli_cmd():
 def cold_start():
     print("## 2. Cold start (s, median of 15 runs, interleaved)\n")
     import compileall
+
     import typer
+
     compileall.compile_dir(str(ROOT / "jacli"), quiet=1)
     for mod in (np, typer):
         compileall.compile_dir(str(Path(mod.__file__).parent), quiet=1)
@@ -166,8 +189,11 @@ def cold_start():
             _run(cmd)
             ts.append(time.perf_counter() - t0)
     mc, mb = statistics.median(t_cli), statistics.median(t_base)
-    print(f"| command | median |\n|---|---|\n| `jacli derive \"A X B wrt X\" A=samples/A.npy B=samples/B.npy` (piped) | {mc:.3f} |")
-    print(f"| `python -c \"import numpy, typer, rich\"` | {mb:.3f} |\n\nratio {mc / mb:.2f}\n")
+    print(
+        "| command | median |\n|---|---|\n"
+        f'| `jacli derive "A X B wrt X" A=samples/A.npy B=samples/B.npy` (piped) | {mc:.3f} |'
+    )
+    print(f'| `python -c "import numpy, typer, rich"` | {mb:.3f} |\n\nratio {mc / mb:.2f}\n')
 
 
 def memory_parts(quick: bool):
@@ -179,40 +205,53 @@ def memory_parts(quick: bool):
             np.save(tmp / f"B{n}.npy", rng.standard_normal((n, n)))
         _, base = peak_rss([sys.executable, "-c", "import numpy, typer, rich"])
         print("## 3. Peak RSS of a dense derive, n=64, -o J.npy\n")
-        t, rss = peak_rss(jacli_cmd() + ["derive", "A X B wrt X", f"A={tmp}/A64.npy", f"B={tmp}/B64.npy",
-                                         "-o", str(tmp / "J.npy")])
+        t, rss = peak_rss(
+            jacli_cmd() + ["derive", "A X B wrt X", f"A={tmp}/A64.npy", f"B={tmp}/B64.npy", "-o", str(tmp / "J.npy")]
+        )
         jbytes = (64 * 64) ** 2 * 8
         print("| Jacobian bytes | interpreter baseline | peak RSS | peak / (J + baseline) | time |")
-        print(f"|---|---|---|---|---|\n| {jbytes / 1e6:.0f} MB | {base / 1e6:.0f} MB | {rss / 1e6:.0f} MB | "
-              f"{rss / (jbytes + base):.2f} | {t:.2f} s |\n")
+        print(
+            f"|---|---|---|---|---|\n| {jbytes / 1e6:.0f} MB | {base / 1e6:.0f} MB | {rss / 1e6:.0f} MB | "
+            f"{rss / (jbytes + base):.2f} | {t:.2f} s |\n"
+        )
         if quick:
             return
         print("## 4. Sparse: X' X wrt X at n=300 (90,000 × 90,000; 65 GB dense), --sparse -o J.npz\n")
-        t, rss = peak_rss(jacli_cmd() + ["derive", "X' X wrt X", "X=300x300", "--random", "--sparse",
-                                         "-o", str(tmp / "S.npz")])
+        t, rss = peak_rss(
+            jacli_cmd() + ["derive", "X' X wrt X", "X=300x300", "--random", "--sparse", "-o", str(tmp / "S.npz")]
+        )
         import scipy.sparse
+
         S = scipy.sparse.load_npz(tmp / "S.npz")
         size = (tmp / "S.npz").stat().st_size
-        print(f"| time | peak RSS | stored entries | file |\n|---|---|---|---|\n"
-              f"| {t:.1f} s | {rss / 1e6:.0f} MB | {S.nnz:,} | {size / 1e6:.0f} MB |\n")
+        print(
+            f"| time | peak RSS | stored entries | file |\n|---|---|---|---|\n"
+            f"| {t:.1f} s | {rss / 1e6:.0f} MB | {S.nnz:,} | {size / 1e6:.0f} MB |\n"
+        )
         del S
         (tmp / "S.npz").unlink()
         print("## 5. Block by block: A X B wrt X at n=128 (16,384 × 16,384; 2.1 GB), -o J.npy\n")
-        t, rss = peak_rss(jacli_cmd() + ["derive", "A X B wrt X", f"A={tmp}/A128.npy", f"B={tmp}/B128.npy",
-                                         "-o", str(tmp / "J128.npy")])
+        t, rss = peak_rss(
+            jacli_cmd()
+            + ["derive", "A X B wrt X", f"A={tmp}/A128.npy", f"B={tmp}/B128.npy", "-o", str(tmp / "J128.npy")]
+        )
         J = np.load(tmp / "J128.npy", mmap_mode="r")
         A, B = np.load(tmp / "A128.npy"), np.load(tmp / "B128.npy")
-        ok = all(np.allclose(J[r:r + 128], np.kron(B.T, A)[r:r + 128]) for r in (0, 8192, 16384 - 128))
-        print(f"| time | peak RSS | file | spot check against numpy.kron |\n|---|---|---|---|\n"
-              f"| {t:.1f} s | {rss / 1e6:.0f} MB | {(tmp / 'J128.npy').stat().st_size / 1e9:.2f} GB | "
-              f"{'equal' if ok else 'DIFFERENT'} |\n")
+        ok = all(np.allclose(J[r : r + 128], np.kron(B.T, A)[r : r + 128]) for r in (0, 8192, 16384 - 128))
+        print(
+            f"| time | peak RSS | file | spot check against numpy.kron |\n|---|---|---|---|\n"
+            f"| {t:.1f} s | {rss / 1e6:.0f} MB | {(tmp / 'J128.npy').stat().st_size / 1e9:.2f} GB | "
+            f"{'equal' if ok else 'DIFFERENT'} |\n"
+        )
 
 
 def main():
     quick = "--quick" in sys.argv
-    print(f"# jacli benchmark\n\nmachine: {platform.machine()}, {os.cpu_count()} cores, "
-          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python "
-          f"{platform.python_version()}, NumPy {np.__version__}\n")
+    print(
+        f"# jacli benchmark\n\nmachine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python "
+        f"{platform.python_version()}, NumPy {np.__version__}\n"
+    )
     dense_part([64] if quick else [64, 96])
     cold_start()
     memory_parts(quick)

@@ -17,6 +17,7 @@ output except 'jacli out='):
 Every construction is checked against the plain evaluation (at the smallest n, where the
 plain Evaluator is affordable) and against each other.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -29,11 +30,12 @@ from numpy.lib.stride_tricks import as_strided
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jacli.calculus import jacobian_expr  # noqa: E402
-from jacli.evaluate import Evaluator  # noqa: E402
-from jacli.parser import parse  # noqa: E402
-from jacli.shapes import Shapes, infer  # noqa: E402
-from jacli.structured import Structured, jacobian_dense  # noqa: E402
+from jacli.evaluate import Evaluator
+from jacli.parser import parse
+from jacli.shapes import Shapes, infer
+from jacli.structured import Structured, jacobian_dense
+
+from jacli.calculus import jacobian_expr
 
 EXPRS = ["A X B", "X' X", "inv(X)", "(A X) ∘ (X B)"]
 
@@ -183,19 +185,26 @@ def main(ns):
                 t_plain = None
             del got, want, k
             t_setup, t_j, t_jo, t_h, t_k = median_times(
-                [setup, jacli, jacli_out, lambda: hand(A, X, B), lambda: kron(A, X, B)])
+                [setup, jacli, jacli_out, lambda: hand(A, X, B), lambda: kron(A, X, B)]
+            )
             rows.append((n, src, t_j, t_jo, t_h, t_k, t_setup, t_plain))
             print(f"  done n={n} {src}", file=sys.stderr)
-    head = (f"{'n':>3}  {'expression':<14} {'jacli':>9} {'jacli out=':>10} {'hand':>9} {'np.kron':>9} "
-            f"{'jacli/hand':>10} {'setup':>9} {'plain eval':>10}")
+    head = (
+        f"{'n':>3}  {'expression':<14} {'jacli':>9} {'jacli out=':>10} {'hand':>9} {'np.kron':>9} "
+        f"{'jacli/hand':>10} {'setup':>9} {'plain eval':>10}"
+    )
     print(head)
     print("-" * len(head))
     for n, src, tj, tjo, th, tk, ts, tp in rows:
         plain = f"{tp * 1e3:8.0f}ms" if tp is not None else f"{'-':>10}"
-        print(f"{n:>3}  {src:<14} {tj * 1e3:7.1f}ms {tjo * 1e3:8.1f}ms {th * 1e3:7.1f}ms {tk * 1e3:7.1f}ms "
-              f"{tj / th:10.2f} {ts * 1e3:7.2f}ms {plain}")
-    print("times: median of 7 after one warm-up; jacli = jacobian_dense with a fresh output; "
-          "setup = parse+infer+derive+compile; plain eval = one run of the reference Evaluator")
+        print(
+            f"{n:>3}  {src:<14} {tj * 1e3:7.1f}ms {tjo * 1e3:8.1f}ms {th * 1e3:7.1f}ms {tk * 1e3:7.1f}ms "
+            f"{tj / th:10.2f} {ts * 1e3:7.2f}ms {plain}"
+        )
+    print(
+        "times: median of 7 after one warm-up; jacli = jacobian_dense with a fresh output; "
+        "setup = parse+infer+derive+compile; plain eval = one run of the reference Evaluator"
+    )
 
 
 if __name__ == "__main__":

@@ -10,4 +10,4 @@ __version__ = "0.1.0"
 from .api import CheckResult, Result, check, derive, jacobian
 from .errors import ExitCode, JacliError
 
-__all__ = ["jacobian", "derive", "check", "Result", "CheckResult", "JacliError", "ExitCode", "__version__"]
+__all__ = ["CheckResult", "ExitCode", "JacliError", "Result", "__version__", "check", "derive", "jacobian"]

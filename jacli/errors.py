@@ -1,4 +1,5 @@
 """The one error type jacli raises, and the exit codes it maps to."""
+
 from __future__ import annotations
 
 import enum

@@ -6,22 +6,24 @@ name, a number, an integer power, the sizes of ``I(n)``, ``K(m,n)``, ``ones(m,n)
 ``col`` is the 1-based column in the source text, kept for messages and left out of
 equality, so that ``parse(print(e)) == e``.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 class Expr:
     """One node: ``op`` applied to ``args``, with ``attr`` and the source column ``col``."""
 
-    __slots__ = ("op", "args", "attr", "col", "_hash")
+    __slots__ = ("_hash", "args", "attr", "col", "op")
     op: str
     args: tuple[Expr, ...]
     attr: Any
     col: int | None
     _hash: int
 
-    def __init__(self, op: str, args: tuple["Expr", ...] = (), attr: Any = None, col: int | None = None):
+    def __init__(self, op: str, args: tuple[Expr, ...] = (), attr: Any = None, col: int | None = None):
         object.__setattr__(self, "op", op)
         object.__setattr__(self, "args", tuple(args))
         object.__setattr__(self, "attr", attr)
@@ -47,7 +49,7 @@ class Expr:
         inner = ", ".join([repr(a) for a in self.args] + ([] if self.attr is None else [repr(self.attr)]))
         return f"{self.op}({inner})"
 
-    def walk(self) -> Iterator["Expr"]:
+    def walk(self) -> Iterator[Expr]:
         """Every node, children before parents."""
         for a in self.args:
             yield from a.walk()

@@ -1,4 +1,5 @@
 """What the command-line test files share: sample paths, an isolated folder, a runner."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@
 It perturbs one entry of the variable at a time and evaluates the expression with the
 registry's value rules only; it never looks at a derivative rule.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Bad input is refused cleanly: exit 2, one line `jacli: error: ...`, no traceback, nothing lost."""
+
 from __future__ import annotations
 
 import os
@@ -7,11 +8,9 @@ import stat
 
 import numpy as np
 import pytest
-
-import jacli.api.saving
-
 from cli_support import A_NPY, AXB, B_NPY, isolated, run  # noqa: F401 (isolated: autouse)
 
+import jacli.api.saving
 
 
 def refused(result, *words, code=2) -> str:
@@ -47,20 +46,23 @@ def no_bad_numbers(result) -> None:
 # --------------------------------------------------------------------------- parse errors
 
 
-@pytest.mark.parametrize("expr, words, column", [
-    ("(A X wrt X", ["')'"], 1),
-    ("(A X", ["')'"], None),
-    ("A X) wrt X", ["')'"], 4),
-    ("A + wrt A", ["'+'"], 5),
-    ("A +", ["'+'"], None),
-    ("wrt X", ["wrt"], 1),
-    ("A X B", ["wrt"], None),
-    ("A X wrt", ["wrt"], 5),
-    ("A X wrt Y", ["Y", "wrt"], 9),
-    ("I(0) X wrt X", ["I"], None),
-    ("K(2) X wrt X", ["K"], None),
-    ("A $ X wrt X", ["'$'"], 3),
-])
+@pytest.mark.parametrize(
+    "expr, words, column",
+    [
+        ("(A X wrt X", ["')'"], 1),
+        ("(A X", ["')'"], None),
+        ("A X) wrt X", ["')'"], 4),
+        ("A + wrt A", ["'+'"], 5),
+        ("A +", ["'+'"], None),
+        ("wrt X", ["wrt"], 1),
+        ("A X B", ["wrt"], None),
+        ("A X wrt", ["wrt"], 5),
+        ("A X wrt Y", ["Y", "wrt"], 9),
+        ("I(0) X wrt X", ["I"], None),
+        ("K(2) X wrt X", ["K"], None),
+        ("A $ X wrt X", ["'$'"], 3),
+    ],
+)
 def test_parse_errors(expr, words, column):
     r = run("derive", expr, "--symbolic")
     line = refused(r, *words)
@@ -101,10 +103,13 @@ def test_product_shapes():
     has_column(line, 3)
 
 
-@pytest.mark.parametrize("expr, words", [
-    ("A + B wrt A", ["2x3", "3x2"]),
-    ("A ∘ B wrt A", ["2x3", "3x2"]),
-])
+@pytest.mark.parametrize(
+    "expr, words",
+    [
+        ("A + B wrt A", ["2x3", "3x2"]),
+        ("A ∘ B wrt A", ["2x3", "3x2"]),
+    ],
+)
 def test_elementwise_shapes(expr, words):
     line = xs(refused(run("derive", expr, "A=2x3", "B=3x2", "--symbolic")))
     for w in words:
@@ -423,9 +428,11 @@ def test_terminal_messages_put_a_caret_under_the_column():
         parse("A X + trce(X) wrt X")
     except JacliError as err:
         lines = message_lines(err, terminal=True)
-        assert lines == ["jacli: error: unknown function 'trce' (did you mean 'tr'?) at column 7",
-                         "  A X + trce(X) wrt X",
-                         "        ^"]
+        assert lines == [
+            "jacli: error: unknown function 'trce' (did you mean 'tr'?) at column 7",
+            "  A X + trce(X) wrt X",
+            "        ^",
+        ]
         assert message_lines(err, terminal=False) == lines[:1]
     else:
         raise AssertionError("no error")

@@ -1,4 +1,5 @@
 """check and batch: agreement for true identities, disagreement found for wrong ones."""
+
 from __future__ import annotations
 
 import json
@@ -18,26 +19,32 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("expr,shapes,claim", [
-    ("W a wrt W", dict(W=(3, 4), a=(4, 1)), "a' ⊗ I"),
-    ("A X B wrt X", dict(A=(2, 3), X=(3, 4), B=(4, 5)), "B' ⊗ A"),
-    ("X Y wrt X", dict(X=(3, 4), Y=(4, 5)), "Y' ⊗ I"),
-    ("X Y wrt Y", dict(X=(3, 4), Y=(4, 5)), "I ⊗ X"),
-    ("X' wrt X", dict(X=(3, 4)), "K(3,4)"),
-])
+@pytest.mark.parametrize(
+    "expr,shapes,claim",
+    [
+        ("W a wrt W", dict(W=(3, 4), a=(4, 1)), "a' ⊗ I"),
+        ("A X B wrt X", dict(A=(2, 3), X=(3, 4), B=(4, 5)), "B' ⊗ A"),
+        ("X Y wrt X", dict(X=(3, 4), Y=(4, 5)), "Y' ⊗ I"),
+        ("X Y wrt Y", dict(X=(3, 4), Y=(4, 5)), "I ⊗ X"),
+        ("X' wrt X", dict(X=(3, 4)), "K(3,4)"),
+    ],
+)
 def test_seeds_agree(expr, shapes, claim):
     result = jacli.check(expr, against=claim, **shapes)
     assert result.agree
     assert all(c.max_abs < 1e-12 for c in result.comparisons)
 
 
-@pytest.mark.parametrize("expr,shapes,wrong,where", [
-    ("A X B wrt X", dict(A=(2, 3), X=(3, 4), B=(4, 5)), "A ⊗ B'", None),  # Kronecker factors swapped
-    ("A X B wrt X", dict(A=(3, 3), X=(3, 3), B=(3, 3)), "B ⊗ A", None),  # missing transpose
-    ("X' X wrt X", dict(X=(4, 3)), "X' ⊗ I + I ⊗ X'", None),  # missing commutation matrix
-    ("inv(X) wrt X", dict(X=(3, 3)), "X^-T ⊗ X^-1", None),  # sign
-    ("det(X) wrt X", dict(X=(3, 3)), "det(X) vec(X^-1)'", None),  # transpose on the inverse
-])
+@pytest.mark.parametrize(
+    "expr,shapes,wrong,where",
+    [
+        ("A X B wrt X", dict(A=(2, 3), X=(3, 4), B=(4, 5)), "A ⊗ B'", None),  # Kronecker factors swapped
+        ("A X B wrt X", dict(A=(3, 3), X=(3, 3), B=(3, 3)), "B ⊗ A", None),  # missing transpose
+        ("X' X wrt X", dict(X=(4, 3)), "X' ⊗ I + I ⊗ X'", None),  # missing commutation matrix
+        ("inv(X) wrt X", dict(X=(3, 3)), "X^-T ⊗ X^-1", None),  # sign
+        ("det(X) wrt X", dict(X=(3, 3)), "det(X) vec(X^-1)'", None),  # transpose on the inverse
+    ],
+)
 def test_wrong_identities_disagree(expr, shapes, wrong, where):
     result = jacli.check(expr, against=wrong, **shapes)
     assert not result.agree
@@ -81,8 +88,22 @@ def test_check_cli_exit_codes_and_report():
 
 def test_seed_and_saved_values_reproduce(tmp_path):
     out = tmp_path / "v.npz"
-    r1 = runner.invoke(app, ["check", "A X B wrt X", "A=2x3", "X=3x4", "B=4x5", "--seed", "5",
-                             "--save-values", str(out), "--format", "json"])
+    r1 = runner.invoke(
+        app,
+        [
+            "check",
+            "A X B wrt X",
+            "A=2x3",
+            "X=3x4",
+            "B=4x5",
+            "--seed",
+            "5",
+            "--save-values",
+            str(out),
+            "--format",
+            "json",
+        ],
+    )
     assert r1.exit_code == 0
     saved = np.load(out)
     assert sorted(saved.files) == ["A", "B", "X"]
@@ -100,12 +121,15 @@ def test_batch_samples_all_agree():
 
 
 def test_batch_json_lines_from_stdin_and_exit_codes():
-    lines = "\n".join([
-        "# a comment", "",
-        "check \"A X B wrt X\" A=2x3 X=3x4 B=4x5 --against \"B' ⊗ A\"",
-        "check \"A X B wrt X\" A=2x3 X=3x4 B=4x5 --against \"A ⊗ B'\"",
-        "derive \"A X B wrt X\" A=2x3 B=4x5 --symbolic",
-    ])
+    lines = "\n".join(
+        [
+            "# a comment",
+            "",
+            'check "A X B wrt X" A=2x3 X=3x4 B=4x5 --against "B\' ⊗ A"',
+            'check "A X B wrt X" A=2x3 X=3x4 B=4x5 --against "A ⊗ B\'"',
+            'derive "A X B wrt X" A=2x3 B=4x5 --symbolic',
+        ]
+    )
     r = runner.invoke(app, ["batch", "-", "--format", "json"], input=lines)
     assert r.exit_code == 1
     records = [json.loads(line) for line in r.stdout.splitlines()]
@@ -113,7 +137,7 @@ def test_batch_json_lines_from_stdin_and_exit_codes():
     assert [rec["line"] for rec in records[:-1]] == [3, 4, 5]
     assert records[1]["max_abs_diff"] > 1e-3 and records[1]["where"].startswith("dF[")
     assert records[-1]["summary"]["agree"] == 1 and records[-1]["summary"]["disagree"] == 1
-    bad = runner.invoke(app, ["batch", "-", "--format", "json"], input=lines + "\ncheck \"A X wrt\"\nfrobnicate\n")
+    bad = runner.invoke(app, ["batch", "-", "--format", "json"], input=lines + '\ncheck "A X wrt"\nfrobnicate\n')
     assert bad.exit_code == 2
     recs = [json.loads(line) for line in bad.stdout.splitlines()]
     assert recs[3]["verdict"] == "error" and "nothing after 'wrt'" in recs[3]["error"]
@@ -122,6 +146,6 @@ def test_batch_json_lines_from_stdin_and_exit_codes():
 
 
 def test_batch_bad_option_is_a_bad_line_not_a_crash():
-    r = runner.invoke(app, ["batch", "-"], input="check \"X' wrt X\" X=2x2 --nope\ncheck \"X' wrt X\" X=2x2\n")
+    r = runner.invoke(app, ["batch", "-"], input='check "X\' wrt X" X=2x2 --nope\ncheck "X\' wrt X" X=2x2\n')
     assert r.exit_code == 2
     assert "--nope" in r.stdout and "1 agree" in r.stdout

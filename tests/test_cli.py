@@ -1,4 +1,5 @@
 """The core command line, through Typer's CliRunner (not a terminal: the default format is plain)."""
+
 from __future__ import annotations
 
 import io
@@ -11,11 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_support import A_NPY, AXB, B_NPY, ROOT, SAMPLES, isolated, run  # noqa: F401 (isolated: autouse)
 
 import jacli
 import jacli.cli
-
-from cli_support import A_NPY, AXB, B_NPY, ROOT, SAMPLES, isolated, run  # noqa: F401 (isolated: autouse)
 
 X_NPY = str(SAMPLES / "X.npy")
 A_CSV = str(SAMPLES / "a.csv")
@@ -148,7 +148,7 @@ def test_missing_values_without_symbolic():
     err = r.stderr
     assert err.startswith("jacli: error:")
     assert len(err.splitlines()) == 1
-    names = re.findall(r"\b[AB]\b", err[len("jacli: error:"):])
+    names = re.findall(r"\b[AB]\b", err[len("jacli: error:") :])
     assert names and names[0] == "A"  # the first missing name
     assert "--random" in err
     assert "--symbolic" in err
@@ -204,8 +204,7 @@ def test_gradient_of_trace():
 
 def test_gradient_saved_shaped_like_x(tmp_path):
     X = np.load(X_NPY)
-    r = ok(run("derive", "tr(X' A X) wrt X", f"X={X_NPY}", f"A={save('GA.npy', GA)}", "--gradient",
-               "-o", "g.npy"))
+    r = ok(run("derive", "tr(X' A X) wrt X", f"X={X_NPY}", f"A={save('GA.npy', GA)}", "--gradient", "-o", "g.npy"))
     assert r.stderr == "jacli: wrote g.npy\n"
     g = np.load("g.npy")
     assert g.shape == X.shape
@@ -318,8 +317,9 @@ def test_seed_axb_formula():
 
 
 def test_python_m_jacli_help():
-    p = subprocess.run([sys.executable, "-m", "jacli", "--help"], cwd=str(ROOT), capture_output=True, text=True,
-                       timeout=20)
+    p = subprocess.run(
+        [sys.executable, "-m", "jacli", "--help"], cwd=str(ROOT), capture_output=True, text=True, timeout=20
+    )
     assert p.returncode == 0, p.stderr
     assert "derive" in p.stdout and "check" in p.stdout
     assert "Traceback" not in p.stderr

@@ -1,13 +1,13 @@
 """Closed forms as the seeds and textbooks write them: the printed text and the numbers."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from oracle import complex_step
 
 import jacli
 from jacli.syntax import parse_expr
-
-from oracle import complex_step
 
 rng = np.random.default_rng(0)
 
@@ -37,8 +37,11 @@ CASES = [
     ("X^-2 wrt X", {"X": (3, 3)}, "-((X⁻²)ᵀ ⊗ X⁻¹ + X⁻ᵀ ⊗ X⁻²)"),
     ("A X + B X wrt X", {"A": (2, 3), "B": (2, 3), "X": (3, 4)}, "I₄ ⊗ (A + B)"),
     ("X' X wrt X", {"X": (3, 4)}, "(Xᵀ ⊗ I₄) K(3,4) + I₄ ⊗ Xᵀ"),
-    ("(A X) ∘ (X B) wrt X", {"A": (3, 3), "X": (3, 3), "B": (3, 3)},
-     "diag(vec(X B)) (I₃ ⊗ A) + diag(vec(A X)) (Bᵀ ⊗ I₃)"),
+    (
+        "(A X) ∘ (X B) wrt X",
+        {"A": (3, 3), "X": (3, 3), "B": (3, 3)},
+        "diag(vec(X B)) (I₃ ⊗ A) + diag(vec(A X)) (Bᵀ ⊗ I₃)",
+    ),
     ("sum(X) wrt X", {"X": (3, 4)}, "vec(ones(3,4))ᵀ"),
     ("sum(X ∘ A) wrt X", {"X": (3, 4), "A": (3, 4)}, "vec(A)ᵀ"),
     ("log(X) wrt X", {"X": (2, 3)}, "diag(vec(ones(2,3) ./ X))"),

@@ -1,4 +1,5 @@
 """Edge cases found by review and by trying the tool as a new user would."""
+
 from __future__ import annotations
 
 import json
@@ -30,20 +31,23 @@ def test_det_at_a_singular_matrix_is_refused_not_zero():
     assert r.exit_code == 0 and json.loads(r.stdout)["formula"] == "det(A) I₄"
 
 
-@pytest.mark.parametrize("args,words", [
-    (["check", "log(X) wrt X", "X=[[1,-2],[3,4]]", "--against", "diag(vec(X))"], ["log(X)", "negative"]),
-    (["check", "logdet(X) wrt X", "X=[[1,0],[0,-1]]"], ["logdet(X)", "not positive"]),
-    (["check", "inv(X) wrt X", "X=[[1,2],[2,4]]"], ["singular"]),
-    (["check", "A X B wrt X", "A=2x3", "B=4x5", "--tol", "-1"], ["--tol"]),
-    (["check", "A X B wrt X", "A=2x3", "B=4x5", "--tol", "nan"], ["--tol"]),
-    (["derive", "A X B wrt X", "A=2x3", "B=4x5", "--symbolic", "-o", "J.npy"], ["--symbolic", "F.tex"]),
-    (["derive", "A wrt A", "A=2x2", "--formt", "json"], ["unknown option '--formt'"]),
-    (["derive", "x'Ax wrt x", "x=3", "A=3x3"], ["Ax is one name", "'A x'"]),
-    (["derive", "X^400 wrt X", "X=2x2", "--symbolic"], ["above 64"]),
-    (["derive", "(" * 400 + "X" + ")" * 400 + " wrt X", "X=2x2", "--symbolic"], ["nested too deeply"]),
-    (["derive", "A ./ X wrt A", "X=[[0,1],[1,1]]", "--random"], ["division by zero", "entry [0,0]"]),
-    (["parse", "A ∘ B wrt A", "A=2x3", "B=3x2"], ["'∘' needs equal shapes, got 2×3 and 3×2 at column 3"]),
-])
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        (["check", "log(X) wrt X", "X=[[1,-2],[3,4]]", "--against", "diag(vec(X))"], ["log(X)", "negative"]),
+        (["check", "logdet(X) wrt X", "X=[[1,0],[0,-1]]"], ["logdet(X)", "not positive"]),
+        (["check", "inv(X) wrt X", "X=[[1,2],[2,4]]"], ["singular"]),
+        (["check", "A X B wrt X", "A=2x3", "B=4x5", "--tol", "-1"], ["--tol"]),
+        (["check", "A X B wrt X", "A=2x3", "B=4x5", "--tol", "nan"], ["--tol"]),
+        (["derive", "A X B wrt X", "A=2x3", "B=4x5", "--symbolic", "-o", "J.npy"], ["--symbolic", "F.tex"]),
+        (["derive", "A wrt A", "A=2x2", "--formt", "json"], ["unknown option '--formt'"]),
+        (["derive", "x'Ax wrt x", "x=3", "A=3x3"], ["Ax is one name", "'A x'"]),
+        (["derive", "X^400 wrt X", "X=2x2", "--symbolic"], ["above 64"]),
+        (["derive", "(" * 400 + "X" + ")" * 400 + " wrt X", "X=2x2", "--symbolic"], ["nested too deeply"]),
+        (["derive", "A ./ X wrt A", "X=[[0,1],[1,1]]", "--random"], ["division by zero", "entry [0,0]"]),
+        (["parse", "A ∘ B wrt A", "A=2x3", "B=3x2"], ["'∘' needs equal shapes, got 2×3 and 3×2 at column 3"]),
+    ],
+)
 def test_refusals(tmp_path, monkeypatch, args, words):
     monkeypatch.chdir(tmp_path)
     refused(args, *words)
@@ -61,7 +65,9 @@ def test_a_check_that_cannot_decide_says_so():
 
 
 def test_latex_names_the_row_layout_and_the_gradient():
-    r = runner.invoke(app, ["derive", "A X B wrt X", "A=2x3", "B=4x5", "--vec", "row", "--format", "latex", "--symbolic"])
+    r = runner.invoke(
+        app, ["derive", "A X B wrt X", "A=2x3", "B=4x5", "--vec", "row", "--format", "latex", "--symbolic"]
+    )
     assert r.stdout.strip().endswith(r"= A \otimes B^{\top}") and r"\operatorname{vec}_{r}" in r.stdout
     r = runner.invoke(app, ["derive", "tr(A X) wrt X", "A=3x3", "X=3x3", "--random", "--gradient", "--format", "latex"])
     assert r.stdout.strip().endswith(r"= A^{\top}")
@@ -81,18 +87,21 @@ def test_random_fills_names_whose_shape_was_inferred():
 
 
 def test_batch_lines_mean_what_they_mean_on_the_command_line(tmp_path):
-    lines = "\n".join([
-        f'derive "tr(A X) wrt X" A=3x3 X=3x3 --random --gradient -o {tmp_path}/g.npy',
-        f'derive "X\' X wrt X" X=3x3 --random --sparse -o {tmp_path}/s.npz',
-        'derive "A X B wrt X" A=2x3 B=4x5',
-        'check --help',
-    ])
+    lines = "\n".join(
+        [
+            f'derive "tr(A X) wrt X" A=3x3 X=3x3 --random --gradient -o {tmp_path}/g.npy',
+            f'derive "X\' X wrt X" X=3x3 --random --sparse -o {tmp_path}/s.npz',
+            'derive "A X B wrt X" A=2x3 B=4x5',
+            "check --help",
+        ]
+    )
     r = runner.invoke(app, ["batch", "-", "--format", "json"], input=lines)
     recs = [json.loads(x) for x in r.stdout.splitlines()]
     assert recs[0]["verdict"] == "ok" and recs[0]["gradient_formula"] == "Aᵀ"
     assert np.load(tmp_path / "g.npy").shape == (3, 3)
     assert recs[1]["verdict"] == "ok" and "stored entries" in recs[1]["output"]
     import scipy.sparse
+
     assert scipy.sparse.load_npz(tmp_path / "s.npz").shape == (9, 9)
     assert recs[2]["verdict"] == "error" and "has no values" in recs[2]["error"]
     assert recs[3]["verdict"] == "error" and "--help" in recs[3]["error"]
@@ -104,19 +113,25 @@ def test_plain_output_has_no_negative_zeros():
     assert "-0.0" not in r.stdout
 
 
-@pytest.mark.parametrize("expr,shapes,formula", [
-    ("vec(A)' (x + z) s wrt s", dict(A=(2, 2), x=(4, 1), z=(4, 1), s=(1, 1)), "vec(A)ᵀ (x + z)"),
-    ("vec(V)' (exp(x) + sin(x)) wrt x", dict(V=(2, 2), x=(4, 1)), "vec(V)ᵀ (diag(exp(x)) + diag(cos(x)))"),
-])
+@pytest.mark.parametrize(
+    "expr,shapes,formula",
+    [
+        ("vec(A)' (x + z) s wrt s", dict(A=(2, 2), x=(4, 1), z=(4, 1), s=(1, 1)), "vec(A)ᵀ (x + z)"),
+        ("vec(V)' (exp(x) + sin(x)) wrt x", dict(V=(2, 2), x=(4, 1)), "vec(V)ᵀ (diag(exp(x)) + diag(cos(x)))"),
+    ],
+)
 def test_a_product_with_a_sum_is_not_multiplied_out_when_nothing_simplifies(expr, shapes, formula):
     assert jacli.derive(expr, symbolic=True, **shapes).formula == formula
     assert jacli.check(expr, against=formula, **shapes).agree
 
 
-@pytest.mark.parametrize("expr,words", [
-    ("1e200 1e200 X wrt X", ["overflows"]),
-    ("1e99999 X wrt X", ["too large", "column 1"]),
-])
+@pytest.mark.parametrize(
+    "expr,words",
+    [
+        ("1e200 1e200 X wrt X", ["overflows"]),
+        ("1e99999 X wrt X", ["too large", "column 1"]),
+    ],
+)
 def test_numbers_that_overflow_are_refused(expr, words):
     refused(["derive", expr, "X=2x2", "--symbolic"], *words)
 
@@ -126,7 +141,12 @@ def test_a_leading_minus_before_a_letter_o_is_still_an_expression(monkeypatch, c
 
     from jacli.cli.app import main, protect_expressions
 
-    assert protect_expressions(["-cos(X) wrt X", "-o", "J.npy", "--random"]) == [" -cos(X) wrt X", "-o", "J.npy", "--random"]
+    assert protect_expressions(["-cos(X) wrt X", "-o", "J.npy", "--random"]) == [
+        " -cos(X) wrt X",
+        "-o",
+        "J.npy",
+        "--random",
+    ]
     monkeypatch.setattr(sys, "argv", ["jacli", "derive", "-cos(X) wrt X", "X=2x2", "--symbolic"])
     with pytest.raises(SystemExit) as exit_:
         main()

@@ -4,12 +4,14 @@ The cases are generated from the registry itself: for each operator with derivat
 every combination of argument shapes from a menu (non-square, column and row vectors, 1×1)
 that the operator's own shape rule accepts. Registering a rule is enough to have it tested.
 """
+
 from __future__ import annotations
 
 import itertools
 
 import numpy as np
 import pytest
+from oracle import complex_step, draw
 
 from jacli.api import Problem
 from jacli.api.derivation import Block, evaluate_blocks
@@ -19,8 +21,6 @@ from jacli.calculus.shapes import Shapes
 from jacli.errors import JacliError
 from jacli.expr import Expr, name
 from jacli.numeric.evaluate import Evaluator
-
-from oracle import complex_step, draw
 
 SHAPES = [(2, 3), (3, 2), (3, 3), (3, 1), (1, 3), (1, 1), (2, 2), (4, 2)]
 ATTRS = {"pow": [2, 3, 0, -1, -2]}
@@ -43,8 +43,13 @@ def _cases():
             combos = [c for c in itertools.product(SHAPES, repeat=op.arity) if _accepts(op, c, attr)]
             for shapes in combos[:6]:
                 for i in range(op.arity):
-                    yield pytest.param(op.name, attr, shapes, i, id=f"{op.name}{'' if attr is None else attr}-"
-                                       f"{'-'.join(f'{r}x{c}' for r, c in shapes)}-d{i}")
+                    yield pytest.param(
+                        op.name,
+                        attr,
+                        shapes,
+                        i,
+                        id=f"{op.name}{'' if attr is None else attr}-{'-'.join(f'{r}x{c}' for r, c in shapes)}-d{i}",
+                    )
 
 
 def _values(op, shapes, seed):
@@ -92,8 +97,9 @@ def test_rule_through_the_chain_rule(opname, attr, shapes, i):
     for n, (a, b) in (("P", (r, k)), ("Y", (k, m)), ("Q", (m, c))):
         # positive, and diagonally dominant when square: P Y Q then has positive entries
         # and a positive determinant, as log, sqrt, ./, inv and logdet need
-        vals[n] = rng.uniform(0.5, 1.5, (a, b)) + (a * np.eye(a) if a == b else 0) if guarded \
-            else rng.standard_normal((a, b))
+        vals[n] = (
+            rng.uniform(0.5, 1.5, (a, b)) + (a * np.eye(a) if a == b else 0) if guarded else rng.standard_normal((a, b))
+        )
     _check(expr, names, vals, "Y")
 
 

@@ -1,4 +1,5 @@
 """Big Jacobians: sparse output and block-by-block .npy, checked against the in-memory matrix."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,11 +13,14 @@ from jacli.cli import app
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("expr,specs", [
-    ("X' X wrt X", ["X=[[1,2,0],[3,-1,2]]"]),
-    ("(A X) ∘ (X B) wrt X", ["A=[[1,2],[0,1]]", "X=[[2,1],[1,3]]", "B=[[1,0],[2,1]]"]),
-    ("X Y wrt X, Y", ["X=[[1,2],[3,4],[5,6]]", "Y=[[1,0,2],[0,1,1]]"]),
-])
+@pytest.mark.parametrize(
+    "expr,specs",
+    [
+        ("X' X wrt X", ["X=[[1,2,0],[3,-1,2]]"]),
+        ("(A X) ∘ (X B) wrt X", ["A=[[1,2],[0,1]]", "X=[[2,1],[1,3]]", "B=[[1,0],[2,1]]"]),
+        ("X Y wrt X, Y", ["X=[[1,2],[3,4],[5,6]]", "Y=[[1,0,2],[0,1,1]]"]),
+    ],
+)
 def test_sparse_npz_equals_the_dense_jacobian(tmp_path, expr, specs):
     out = tmp_path / "J.npz"
     r = runner.invoke(app, ["derive", expr, *specs, "--sparse", "-o", str(out)])
@@ -25,6 +29,7 @@ def test_sparse_npz_equals_the_dense_jacobian(tmp_path, expr, specs):
     S = scipy.sparse.load_npz(out)
     dense = runner.invoke(app, ["derive", expr, *specs, "--format", "json"])
     import json
+
     J = np.array(json.loads(dense.stdout)["matrix"])
     np.testing.assert_array_equal(S.toarray(), J)
     assert S.nnz == np.count_nonzero(J)
@@ -37,12 +42,25 @@ def test_block_by_block_npy_under_a_small_memory_limit(tmp_path):
     np.save(tmp_path / "B.npy", B)
     out = tmp_path / "J.npy"
     # 30×56 float64 = 13,440 bytes: far above the limit in memory, fine block by block
-    r = runner.invoke(app, ["derive", "A X B wrt X", f"A={tmp_path}/A.npy", f"B={tmp_path}/B.npy",
-                            "-o", str(out), "--max-memory", "4000"])
+    r = runner.invoke(
+        app,
+        ["derive", "A X B wrt X", f"A={tmp_path}/A.npy", f"B={tmp_path}/B.npy", "-o", str(out), "--max-memory", "4000"],
+    )
     assert r.exit_code == 0, r.stderr
     np.testing.assert_array_equal(np.load(out), np.kron(B.T, A))
-    refused = runner.invoke(app, ["derive", "A X B wrt X", f"A={tmp_path}/A.npy", f"B={tmp_path}/B.npy",
-                                  "--max-memory", "4000", "--format", "plain"])
+    refused = runner.invoke(
+        app,
+        [
+            "derive",
+            "A X B wrt X",
+            f"A={tmp_path}/A.npy",
+            f"B={tmp_path}/B.npy",
+            "--max-memory",
+            "4000",
+            "--format",
+            "plain",
+        ],
+    )
     assert refused.exit_code == 2
     assert "13,440 bytes" in refused.stderr and "-o J.npy" in refused.stderr
 
@@ -57,18 +75,21 @@ def test_api_size_guard():
         jacli.jacobian("A X B wrt X", A=np.ones((20, 20)), B=np.ones((20, 20)), max_bytes=1e5)
 
 
-@pytest.mark.parametrize("expr,shapes", [
-    ("kron(X, Y) wrt X", dict(X=(3, 4), Y=(2, 5))),
-    ("kron(X, Y) wrt Y", dict(X=(3, 4), Y=(2, 5))),
-    ("kron(X, X) wrt X", dict(X=(3, 2))),
-    ("A X B wrt X", dict(A=(2, 3), X=(3, 4), B=(4, 5))),
-    ("X' X wrt X", dict(X=(4, 3))),
-    ("(A X) ∘ (X B) wrt X", dict(A=(3, 3), X=(3, 3), B=(3, 3))),
-    ("diag(x) wrt x", dict(x=(4, 1))),
-    ("diag(X) wrt X", dict(X=(4, 4))),
-    ("tr(X' A X) wrt X", dict(A=(3, 3), X=(3, 4))),
-    ("X^3 wrt X", dict(X=(3, 3))),
-])
+@pytest.mark.parametrize(
+    "expr,shapes",
+    [
+        ("kron(X, Y) wrt X", dict(X=(3, 4), Y=(2, 5))),
+        ("kron(X, Y) wrt Y", dict(X=(3, 4), Y=(2, 5))),
+        ("kron(X, X) wrt X", dict(X=(3, 2))),
+        ("A X B wrt X", dict(A=(2, 3), X=(3, 4), B=(4, 5))),
+        ("X' X wrt X", dict(X=(4, 3))),
+        ("(A X) ∘ (X B) wrt X", dict(A=(3, 3), X=(3, 3), B=(3, 3))),
+        ("diag(x) wrt x", dict(x=(4, 1))),
+        ("diag(X) wrt X", dict(X=(4, 4))),
+        ("tr(X' A X) wrt X", dict(A=(3, 3), X=(3, 4))),
+        ("X^3 wrt X", dict(X=(3, 3))),
+    ],
+)
 def test_structured_evaluation_never_falls_back_to_dense_products(expr, shapes):
     """Kronecker, identity and commutation structure is written, never multiplied densely."""
     from jacli.api import prepare

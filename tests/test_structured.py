@@ -1,5 +1,8 @@
 """Tests for jacli.numeric.structured: structured writing of Jacobians against plain evaluation."""
+
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pytest
@@ -45,14 +48,14 @@ def _check(J, shapes: Shapes, ev: Evaluator, seed: int = 0) -> np.ndarray:
     np.testing.assert_allclose(rev[::-1, ::-1], ref, **TOL)
 
     big = np.full((R, C + 5), np.nan)  # a column slice of a bigger array
-    st.write(big[:, 2:2 + C])
-    np.testing.assert_allclose(big[:, 2:2 + C], ref, **TOL)
-    assert np.isnan(big[:, :2]).all() and np.isnan(big[:, 2 + C:]).all()
+    st.write(big[:, 2 : 2 + C])
+    np.testing.assert_allclose(big[:, 2 : 2 + C], ref, **TOL)
+    assert np.isnan(big[:, :2]).all() and np.isnan(big[:, 2 + C :]).all()
 
     tiny = max(1, C * 8 * 2 + 1)  # forces many blocks
     blocks = list(st.row_blocks(tiny))
     assert blocks[0][0] == 0 and blocks[-1][1] == R
-    assert all(a[1] == b[0] for a, b in zip(blocks, blocks[1:]))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(blocks))
     assembled = np.full(st.shape, np.nan)
     for a, b in blocks:
         assert b > a
@@ -83,16 +86,37 @@ def _check(J, shapes: Shapes, ev: Evaluator, seed: int = 0) -> np.ndarray:
 
 # -- Jacobians derived from user expressions ------------------------------------------------
 CASES = [
-    ("A X B wrt X", [{"X": (3, 4), "A": (2, 3), "B": (4, 5)}, {"X": (3, 1), "A": (2, 3), "B": (1, 2)},
-                     {"X": (1, 4), "A": (2, 1), "B": (4, 3)}, {"X": (1, 1), "A": (2, 1), "B": (1, 3)}]),
+    (
+        "A X B wrt X",
+        [
+            {"X": (3, 4), "A": (2, 3), "B": (4, 5)},
+            {"X": (3, 1), "A": (2, 3), "B": (1, 2)},
+            {"X": (1, 4), "A": (2, 1), "B": (4, 3)},
+            {"X": (1, 1), "A": (2, 1), "B": (1, 3)},
+        ],
+    ),
     ("X' X wrt X", [{"X": (4, 3)}, {"X": (3, 3)}, {"X": (4, 1)}, {"X": (1, 4)}, {"X": (1, 1)}]),
     ("inv(X) wrt X", [{"X": (3, 3)}, {"X": (4, 4)}, {"X": (1, 1)}]),
-    ("(A X) ∘ (X B) wrt X", [{"X": (3, 4), "A": (3, 3), "B": (4, 4)}, {"X": (3, 3), "A": (3, 3), "B": (3, 3)},
-                             {"X": (3, 1), "A": (3, 3), "B": (1, 1)}, {"X": (1, 1), "A": (1, 1), "B": (1, 1)}]),
+    (
+        "(A X) ∘ (X B) wrt X",
+        [
+            {"X": (3, 4), "A": (3, 3), "B": (4, 4)},
+            {"X": (3, 3), "A": (3, 3), "B": (3, 3)},
+            {"X": (3, 1), "A": (3, 3), "B": (1, 1)},
+            {"X": (1, 1), "A": (1, 1), "B": (1, 1)},
+        ],
+    ),
     ("W a wrt W", [{"W": (2, 3), "a": (3, 1)}, {"W": (1, 3), "a": (3, 1)}, {"W": (2, 1), "a": (1, 1)}]),
     ("X' wrt X", [{"X": (2, 3)}, {"X": (3, 1)}, {"X": (1, 3)}, {"X": (1, 1)}]),
-    ("kron(A, X) wrt X", [{"A": (2, 3), "X": (4, 5)}, {"A": (2, 3), "X": (4, 1)}, {"A": (1, 3), "X": (1, 2)},
-                          {"A": (2, 2), "X": (1, 1)}]),
+    (
+        "kron(A, X) wrt X",
+        [
+            {"A": (2, 3), "X": (4, 5)},
+            {"A": (2, 3), "X": (4, 1)},
+            {"A": (1, 3), "X": (1, 2)},
+            {"A": (2, 2), "X": (1, 1)},
+        ],
+    ),
     ("kron(X, B) wrt X", [{"B": (2, 3), "X": (4, 5)}, {"B": (3, 1), "X": (2, 3)}, {"B": (1, 1), "X": (2, 3)}]),
     ("tr(X' A X) wrt X", [{"A": (3, 3), "X": (3, 2)}, {"A": (3, 3), "X": (3, 1)}, {"A": (1, 1), "X": (1, 1)}]),
     ("det(X) wrt X", [{"X": (3, 3)}, {"X": (1, 1)}]),
@@ -110,8 +134,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("source,given", [(s, g) for s, gs in CASES for g in gs],
-                         ids=[f"{s} {g}" for s, gs in CASES for g in gs])
+@pytest.mark.parametrize(
+    "source,given", [(s, g) for s, gs in CASES for g in gs], ids=[f"{s} {g}" for s, gs in CASES for g in gs]
+)
 def test_derived_jacobians(source, given):
     p = parse(source)
     r = infer(p.expr, given)
@@ -203,8 +228,9 @@ def test_sparse_count_of_a_big_jacobian():
     assert len(vals) == 2 * n**3
     from scipy.sparse import coo_matrix
 
-    np.testing.assert_allclose(coo_matrix((vals, (rows, cols)), shape=st.shape).toarray(),
-                               ev(jacobian_expr(r.expr, "X", sh)), **TOL)
+    np.testing.assert_allclose(
+        coo_matrix((vals, (rows, cols)), shape=st.shape).toarray(), ev(jacobian_expr(r.expr, "X", sh)), **TOL
+    )
 
 
 def test_chunked_accumulation(monkeypatch):
@@ -212,8 +238,9 @@ def test_chunked_accumulation(monkeypatch):
     import jacli.numeric.writing as writing
 
     monkeypatch.setattr(writing, "CHUNK_BYTES", 8 * 7)
-    r = infer(parse_expr("A ⊗ B + 2 (C ⊗ D) - 3 E"), {"A": (3, 2), "B": (4, 5), "C": (3, 2), "D": (4, 5),
-                                                     "E": (12, 10)})
+    r = infer(
+        parse_expr("A ⊗ B + 2 (C ⊗ D) - 3 E"), {"A": (3, 2), "B": (4, 5), "C": (3, 2), "D": (4, 5), "E": (12, 10)}
+    )
     sh = Shapes(r.names)
     ev = Evaluator(_values(r.names))
     _check(r.expr, sh, ev)

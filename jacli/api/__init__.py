@@ -19,9 +19,18 @@ from .problem import DEFAULT_SEED, Problem, bindings_of, prepare
 __all__ = ["Block", "CheckResult", "Comparison", "Problem", "Result", "check", "derive", "jacobian", "prepare"]
 
 
-def derive(source: str, bindings: dict[str, Any] | None = None, /, *, vec: str = "col", random: bool = False,
-           seed: int = DEFAULT_SEED, symbolic: bool = False, max_bytes: float | None = None,
-           **names: Any) -> Result:  # fmt: skip
+def derive(
+    source: str,
+    bindings: dict[str, Any] | None = None,
+    /,
+    *,
+    vec: str = "col",
+    random: bool = False,
+    seed: int = DEFAULT_SEED,
+    symbolic: bool = False,
+    max_bytes: float | None = None,
+    **names: Any,
+) -> Result:
     """Differentiate ``source`` (``"EXPR wrt X"``) and, unless ``symbolic``, evaluate.
 
     Parameters
@@ -100,8 +109,18 @@ def jacobian(source: str, bindings: dict[str, Any] | None = None, /, **kw: Any) 
     return matrix
 
 
-def check(source: str, bindings: dict[str, Any] | None = None, /, *, against: str | None = None, tol: float = 1e-8,
-          seed: int = DEFAULT_SEED, vec: str = "col", method: str = "complex", **names: Any) -> CheckResult:  # fmt: skip
+def check(
+    source: str,
+    bindings: dict[str, Any] | None = None,
+    /,
+    *,
+    against: str | None = None,
+    tol: float = 1e-8,
+    seed: int = DEFAULT_SEED,
+    vec: str = "col",
+    method: str = "complex",
+    **names: Any,
+) -> CheckResult:
     """Compare jacli's Jacobian of ``source`` with a numerical derivative (and ``against``).
 
     Names bound by shape only, or not bound, get seeded random values valid for the

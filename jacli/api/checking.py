@@ -60,8 +60,9 @@ def where_label(problem: Problem, r: int, c: int, vec: str) -> str:
     return f"d{entry_label('F', r, problem.shape, vec)}/d{column_label(problem.variables(), c, vec)}"
 
 
-def compare(label: str, formula: str, J: np.ndarray, ref: np.ndarray, threshold: float, problem: Problem,
-            vec: str) -> Comparison:  # fmt: skip
+def compare(
+    label: str, formula: str, J: np.ndarray, ref: np.ndarray, threshold: float, problem: Problem, vec: str
+) -> Comparison:
     diff = np.abs(J - ref)
     k = int(np.argmax(diff))
     r, c = divmod(k, diff.shape[1])
@@ -75,8 +76,10 @@ def claimed(problem: Problem, against: str, block_shapes: list[tuple[int, int]])
     """Evaluate the claimed formula(s); a note instead when its shape cannot fit."""
     formulas = parse_formula(against)
     if len(formulas) != len(block_shapes):
-        raise JacliError(f"--against gives {len(formulas)} block(s) but there are {len(block_shapes)} "
-                         f"variable(s) after wrt: write [J_{problem.wrt[0]}, ...] with one formula each")  # fmt: skip
+        raise JacliError(
+            f"--against gives {len(formulas)} block(s) but there are {len(block_shapes)} "
+            f"variable(s) after wrt: write [J_{problem.wrt[0]}, ...] with one formula each"
+        )
     unknown = [n for f in formulas for n in f.names() if n not in problem.names]
     if unknown:
         raise JacliError(f"--against uses {unknown[0]}, which does not occur in the expression", source=against)
@@ -100,8 +103,15 @@ def claimed(problem: Problem, against: str, block_shapes: list[tuple[int, int]])
     return np.concatenate(parts, axis=1), ""
 
 
-def check_problem(problem: Problem, *, against: str | None = None, tol: float = 1e-8, vec: str = "col",
-                  method: str = "complex", max_bytes: float | None = None) -> CheckResult:  # fmt: skip
+def check_problem(
+    problem: Problem,
+    *,
+    against: str | None = None,
+    tol: float = 1e-8,
+    vec: str = "col",
+    method: str = "complex",
+    max_bytes: float | None = None,
+) -> CheckResult:
     """Compare ``problem``'s Jacobian with the numerical oracle (and ``against``)."""
     if not (np.isfinite(tol) and tol > 0):
         raise JacliError(f"--tol must be a positive number, not {tol}")
@@ -112,16 +122,19 @@ def check_problem(problem: Problem, *, against: str | None = None, tol: float = 
     result = result_of(problem, blocks, vec, None)
     J = evaluate_blocks(problem, blocks, max_bytes=max_bytes)
     variables = problem.variables()
-    J_num, estimate = numerical_jacobian(problem.expr, problem.values, variables, problem.shape, problem.largest(),
-                                         method)  # fmt: skip
+    J_num, estimate = numerical_jacobian(
+        problem.expr, problem.values, variables, problem.shape, problem.largest(), method
+    )
     if vec == "row":
         J_num = to_row_vec(J_num, problem.shape, variables)
     scale = max(1.0, float(np.max(np.abs(J_num), initial=0.0)))
     threshold = tol * scale
     if not np.isfinite(estimate) or estimate > threshold / 10:
-        raise JacliError(f"the numerical derivative ({method}) is not accurate enough to decide: its error "
-                         f"estimate {estimate:.2g} is not well below the tolerance {threshold:.2g}; "
-                         f"raise --tol or try other values (--seed)")  # fmt: skip
+        raise JacliError(
+            f"the numerical derivative ({method}) is not accurate enough to decide: its error "
+            f"estimate {estimate:.2g} is not well below the tolerance {threshold:.2g}; "
+            f"raise --tol or try other values (--seed)"
+        )
     comparisons = [compare("jacli", result.formula, J, J_num, threshold, problem, vec)]
     if against is not None:
         shapes = [(result.shape[0], b.var_shape[0] * b.var_shape[1]) for b in blocks]
@@ -130,6 +143,15 @@ def check_problem(problem: Problem, *, against: str | None = None, tol: float = 
             comparisons.append(Comparison("claim", against, False, note=note))
         else:
             comparisons.append(compare("claim", against, C, J_num, threshold, problem, vec))
-    return CheckResult(result.expression, problem.wrt, result.shape, tol, threshold,
-                       "complex step" if method == "complex" else "central differences", estimate,
-                       tuple(comparisons), problem, vec)  # fmt: skip
+    return CheckResult(
+        result.expression,
+        problem.wrt,
+        result.shape,
+        tol,
+        threshold,
+        "complex step" if method == "complex" else "central differences",
+        estimate,
+        tuple(comparisons),
+        problem,
+        vec,
+    )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
@@ -111,8 +111,9 @@ def needed_names(blocks: tuple[Block, ...]) -> list[str]:
     return list(seen)
 
 
-def derive_problem(problem: Problem, *, vec: str = "col", symbolic: bool = False,
-                   max_bytes: float | None = None) -> Result:  # fmt: skip
+def derive_problem(
+    problem: Problem, *, vec: str = "col", symbolic: bool = False, max_bytes: float | None = None
+) -> Result:
     """The closed form of ``problem``'s Jacobian and, unless ``symbolic``, its numbers."""
     blocks = jacobian_blocks(problem, vec)
     matrix = None
@@ -125,8 +126,17 @@ def derive_problem(problem: Problem, *, vec: str = "col", symbolic: bool = False
 def result_of(problem: Problem, blocks: tuple[Block, ...], vec: str, matrix: np.ndarray | None) -> Result:
     p, q = problem.shape
     cols = sum(b.var_shape[0] * b.var_shape[1] for b in blocks)
-    return Result(formula_of(blocks), formula_of(blocks, latex=True), (p * q, cols), blocks, to_text(problem.expr),
-                  (p, q), vec, matrix, problem)  # fmt: skip
+    return Result(
+        formula_of(blocks),
+        formula_of(blocks, latex=True),
+        (p * q, cols),
+        blocks,
+        to_text(problem.expr),
+        (p, q),
+        vec,
+        matrix,
+        problem,
+    )
 
 
 def entry_label(name: str, k: int, shape: tuple[int, int], vec: str) -> str:
@@ -154,9 +164,11 @@ def jacobian_size(problem: Problem, blocks: tuple[Block, ...]) -> tuple[int, int
 
 def size_error(rows: int, cols: int, max_bytes: float, hint: str = "") -> JacliError:
     need = rows * cols * 8
-    return JacliError(f"the Jacobian is {rows:,}×{cols:,}: {need:,} bytes of float64, above the limit of "
-                      f"{int(max_bytes):,} bytes; save it with -o J.npy (written block by block) or "
-                      f"--sparse -o J.npz, or raise --max-memory{hint}")  # fmt: skip
+    return JacliError(
+        f"the Jacobian is {rows:,}×{cols:,}: {need:,} bytes of float64, above the limit of "
+        f"{int(max_bytes):,} bytes; save it with -o J.npy (written block by block) or "
+        f"--sparse -o J.npz, or raise --max-memory{hint}"
+    )
 
 
 def compiled(problem: Problem, blocks: tuple[Block, ...], max_bytes: float | None = None) -> list[Structured]:
@@ -173,8 +185,9 @@ def compiled(problem: Problem, blocks: tuple[Block, ...], max_bytes: float | Non
         return [Structured(b.expr, problem.shapes, dense, max_bytes) for b in blocks]
 
 
-def evaluate_blocks(problem: Problem, blocks: tuple[Block, ...], *, max_bytes: float | None = None,
-                    hint: str = "") -> np.ndarray:  # fmt: skip
+def evaluate_blocks(
+    problem: Problem, blocks: tuple[Block, ...], *, max_bytes: float | None = None, hint: str = ""
+) -> np.ndarray:
     """The numeric Jacobian, refused before allocation when it would exceed ``max_bytes``."""
     rows, cols = jacobian_size(problem, blocks)
     if max_bytes is not None and rows * cols * 8 > max_bytes:

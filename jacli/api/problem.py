@@ -68,8 +68,14 @@ def bindings_of(bindings: dict | None, names: dict) -> dict[str, Binding]:
     return {n: to_binding(n, v) for n, v in merged.items()}
 
 
-def prepare(source: str, bindings: dict[str, Binding], *, random: bool = False, seed: int = DEFAULT_SEED,
-            require_wrt: bool = True) -> Problem:  # fmt: skip
+def prepare(
+    source: str,
+    bindings: dict[str, Binding],
+    *,
+    random: bool = False,
+    seed: int = DEFAULT_SEED,
+    require_wrt: bool = True,
+) -> Problem:
     """Parse ``source``, check the bindings against it and infer every shape.
 
     ``random`` fills seeded random values for every name that has none: bound by shape only,
@@ -96,8 +102,9 @@ def prepare(source: str, bindings: dict[str, Binding], *, random: bool = False, 
     if random and fill:
         values = draws.fill(resolved.expr, values, resolved.names, fill, seed, parsed.wrt)
         randomized = tuple(fill)
-    return Problem(source, resolved.expr, parsed.wrt, resolved.names, values, Shapes(resolved.names), randomized,
-                   tuple(warnings))  # fmt: skip
+    return Problem(
+        source, resolved.expr, parsed.wrt, resolved.names, values, Shapes(resolved.names), randomized, tuple(warnings)
+    )
 
 
 def _with_hints(err: JacliError, names: list[str], bindings: dict) -> JacliError:
@@ -123,8 +130,10 @@ def require_values(problem: Problem, names: list[str]) -> None:
         n = missing[0]
         r, c = problem.names[n]
         more = f" (also {', '.join(missing[1:])})" if len(missing) > 1 else ""
-        raise JacliError(f"{n} ({r}×{c}) has no values{more}: give them (e.g. {n}={n}.npy), "
-                         f"or use --random, or --symbolic for the formula alone")  # fmt: skip
+        raise JacliError(
+            f"{n} ({r}×{c}) has no values{more}: give them (e.g. {n}={n}.npy), "
+            f"or use --random, or --symbolic for the formula alone"
+        )
 
 
 def require_numbers(problem: Problem, names: list[str]) -> None:

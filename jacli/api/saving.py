@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
 from ..errors import JacliError
-from ..io.writers import atomic_write, check_output_path, save_matrix, save_npy_blocks, save_sparse_npz
+from ..io.sparse import save_sparse_npz
+from ..io.writers import atomic_write, check_output_path, save_matrix, save_npy_blocks
 from ..syntax.printer import to_latex, to_text
-from .derivation import (Block, Result, compiled, evaluate_blocks, jacobian_blocks, jacobian_size, needed_names,
-                         result_of, row_blocks)  # fmt: skip
+from .derivation import (
+    Block,
+    Result,
+    compiled,
+    evaluate_blocks,
+    jacobian_blocks,
+    jacobian_size,
+    needed_names,
+    result_of,
+    row_blocks,
+)
 from .problem import Problem, require_numbers
 
 BLOCK_BYTES = 64 * 2**20
@@ -38,8 +48,15 @@ class Request:
     max_bytes: float | None = None
 
     @classmethod
-    def checked(cls, *, output: str | None = None, sparse: bool = False, gradient: bool = False,
-                symbolic: bool = False, **options: object) -> Request:  # fmt: skip
+    def checked(
+        cls,
+        *,
+        output: str | None = None,
+        sparse: bool = False,
+        gradient: bool = False,
+        symbolic: bool = False,
+        **options: object,
+    ) -> Request:
         """A request whose output can be written and whose options go together."""
         suffix = check_output_path(output) if output else None
         if sparse and suffix != ".npz":
@@ -47,8 +64,10 @@ class Request:
         if sparse and gradient:
             raise JacliError("--sparse and --gradient do not go together")
         if symbolic and suffix not in (None, ".tex"):
-            raise JacliError(f"--symbolic gives the formula only: -o {output} would save numbers "
-                             f"(save the formula with -o F.tex, or drop --symbolic)")  # fmt: skip
+            raise JacliError(
+                f"--symbolic gives the formula only: -o {output} would save numbers "
+                f"(save the formula with -o F.tex, or drop --symbolic)"
+            )
         return cls(output=output, suffix=suffix, sparse=sparse, gradient=gradient, symbolic=symbolic, **options)  # type: ignore[arg-type]
 
 
@@ -63,8 +82,10 @@ def derive_request(problem: Problem, request: Request) -> Derived:
     """Differentiate, evaluate what is needed, save the output; print nothing."""
     if request.gradient:
         if problem.shape != (1, 1):
-            raise JacliError(f"--gradient needs a scalar (1×1) expression; {to_text(problem.expr)} is "
-                             f"{problem.shape[0]}×{problem.shape[1]}")  # fmt: skip
+            raise JacliError(
+                f"--gradient needs a scalar (1×1) expression; {to_text(problem.expr)} is "
+                f"{problem.shape[0]}×{problem.shape[1]}"
+            )
         if len(problem.wrt) != 1:
             raise JacliError("--gradient takes one variable after wrt")
     blocks = jacobian_blocks(problem, request.vec)
@@ -86,8 +107,13 @@ def derive_request(problem: Problem, request: Request) -> Derived:
     if output and suffix == ".tex":
         atomic_write(output, lambda f: f.write((latex_line(result, request.gradient) + "\n").encode()))
     elif output and shown is not None:
-        save_matrix(output, shown, formula=result.formula, latex=result.latex,
-                    comments=[f"J = {result.formula}", f"shape {shown.shape[0]}x{shown.shape[1]}"])  # fmt: skip
+        save_matrix(
+            output,
+            shown,
+            formula=result.formula,
+            latex=result.latex,
+            comments=[f"J = {result.formula}", f"shape {shown.shape[0]}x{shown.shape[1]}"],
+        )
     return Derived(result, shown, wrote)
 
 
@@ -108,8 +134,10 @@ def save_streamed(problem: Problem, blocks: tuple[Block, ...], path: str, *, max
     folder = os.path.dirname(os.path.abspath(path))
     free = shutil.disk_usage(folder).free
     if rows * cols * 8 > free:
-        raise JacliError(f"the Jacobian is {rows:,}×{cols:,}: {rows * cols * 8:,} bytes, more than the "
-                         f"{free:,} bytes free in {folder}")  # fmt: skip
+        raise JacliError(
+            f"the Jacobian is {rows:,}×{cols:,}: {rows * cols * 8:,} bytes, more than the "
+            f"{free:,} bytes free in {folder}"
+        )
     parts = compiled(problem, blocks, max_bytes)
     block = min(BLOCK_BYTES, max_bytes / 4) if max_bytes else BLOCK_BYTES
     save_npy_blocks(path, (rows, cols), row_blocks(parts, block))

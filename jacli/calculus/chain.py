@@ -4,6 +4,7 @@ For a node f(a₁, …, aₖ), J_f = Σᵢ (∂ vec f / ∂ vec aᵢ) J_aᵢ; a 
 is the variable and does not depend on it otherwise. A rule that is missing is refused,
 never taken as zero.
 """
+
 from __future__ import annotations
 
 from ..errors import JacliError
@@ -33,7 +34,9 @@ def jacobian_expr(expr: Expr, var: str, shapes: Shapes, simplifier: Simplifier |
                     continue
                 rule = op.partials[i] if i < len(op.partials) else None
                 if rule is None:
-                    raise JacliError(f"no derivative rule for {op.notation.name or op.name} with respect to its argument {i + 1}")
+                    raise JacliError(
+                        f"no derivative rule for {op.notation.name or op.name} with respect to its argument {i + 1}"
+                    )
                 partial = rule(e, shapes)
                 if partial is None:
                     continue

@@ -15,158 +15,19 @@ Every operator's shape rule (in :mod:`jacli.calculus.ops`) is written once again
 multiple, bare ``I`` and ``ones`` get their sizes, ``diag`` of a square matrix becomes
 ``diagonal``. After that every node's shape follows from the names' shapes alone.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-
-from typing import Callable
 
 from ..errors import JacliError
 from ..expr import Expr
 from ..syntax.printer import to_text
 from .ops import REGISTRY
+from .unify import UNKNOWN, Concrete, Deferred, Fail, Inference, error, show_shape
 
-
-UNKNOWN = "cannot infer"  # how a shape error that more information would settle begins
-
-
-class _Fail(Exception):
-    pass
-
-
-class _Deferred(Exception):
-    pass
-
-
-class _Var:
-    __slots__ = ("parent", "value", "node")
-
-    def __init__(self, value=None, node=None):
-        self.parent = self
-        self.value = value
-        self.node = node
-
-
-def show_shape(shape) -> str:
-    return f"{shape[0]}×{shape[1]}"
-
-
-class _Inference:
-    """The unifier for :func:`infer`."""
-
-    inferring = True
-
-    def __init__(self, given: dict[str, tuple[int, int]]):
-        self.names: dict[str, tuple[_Var, _Var]] = {}
-        self.name_nodes: dict[str, Expr] = {}
-        self.given = given
-        self.products: list[tuple] = []
-        self.builtins: list[tuple[Expr, _Var]] = []
-        self.forced = False
-
-    # union-find
-    def find(self, d):
-        if isinstance(d, int):
-            return d
-        while d.parent is not d:
-            d.parent = d.parent.parent
-            d = d.parent
-        return d
-
-    def known(self, d) -> int | None:
-        d = self.find(d)
-        return d if isinstance(d, int) else d.value
-
-    def same(self, a, b, message) -> None:
-        a, b = self.find(a), self.find(b)
-        if a is b:
-            return
-        va = a if isinstance(a, int) else a.value
-        vb = b if isinstance(b, int) else b.value
-        if va is not None and vb is not None and va != vb:
-            raise _Fail(message())
-        if isinstance(a, int):
-            if isinstance(b, _Var):
-                b.value = a
-        elif isinstance(b, int):
-            a.value = b
-        else:
-            a.parent = b
-            if b.value is None:
-                b.value = va
-
-    def fresh(self, node=None):
-        v = _Var(node=node)
-        if node is not None and node.op in ("I", "ones"):
-            self.builtins.append((node, v))
-        return v
-
-    def mul(self, a, b, node):
-        ka, kb = self.known(a), self.known(b)
-        if ka is not None and kb is not None:
-            return ka * kb
-        d = _Var()
-        self.products.append((d, a, b, node))
-        return d
-
-    def is_one(self, shape) -> bool:
-        return self.known(shape[0]) == 1 and self.known(shape[1]) == 1
-
-    def maybe_one(self, shape) -> bool:
-        return all(self.known(d) in (None, 1) for d in shape) and not self.is_one(shape)
-
-    def defer(self, message: str | None = None):
-        if not self.forced:
-            raise _Deferred()
-        if message:
-            raise _Fail(message)
-
-    def fail(self, message: str):
-        raise _Fail(message)
-
-    def show(self, shape) -> str:
-        return "×".join("?" if self.known(d) is None else str(self.known(d)) for d in shape)
-
-    def name_shape(self, name: str, node: Expr):
-        if name not in self.names:
-            shape = self.given.get(name)
-            if shape is None:
-                self.names[name] = (_Var(node=node), _Var(node=node))
-            else:
-                self.names[name] = (shape[0], shape[1])
-            self.name_nodes[name] = node
-        return self.names[name]
-
-    def propagate_products(self) -> bool:
-        progress = False
-        remaining = []
-        for d, a, b, node in self.products:
-            kd, ka, kb = self.known(d), self.known(a), self.known(b)
-            try:
-                if ka is not None and kb is not None:
-                    self.same(d, ka * kb, lambda: f"sizes do not fit: {kd} is not {ka}×{kb}")
-                elif kd is not None and ka is not None:
-                    if kd % ka:
-                        raise _Fail(f"sizes do not fit: {kd} is not a multiple of {ka}")
-                    self.same(b, kd // ka, lambda: "sizes do not fit")
-                elif kd is not None and kb is not None:
-                    if kd % kb:
-                        raise _Fail(f"sizes do not fit: {kd} is not a multiple of {kb}")
-                    self.same(a, kd // kb, lambda: "sizes do not fit")
-                else:
-                    remaining.append((d, a, b, node))
-                    continue
-            except _Fail as e:
-                raise _error(str(e), node) from None
-            progress = True
-        self.products = remaining
-        return progress
-
-
-def _error(message: str, node: Expr | None, source: str | None = None) -> JacliError:
-    col = node.col if node is not None else None
-    where = f" at column {col}" if col else ""
-    return JacliError(f"{message}{where}", column=col, source=source)
+__all__ = ["UNKNOWN", "Resolved", "Shapes", "infer", "resolve_all", "show_shape"]
 
 
 @dataclass(frozen=True)
@@ -177,8 +38,13 @@ class Resolved:
     names: dict[str, tuple[int, int]]
 
 
-def infer(expr: Expr, given: dict[str, tuple[int, int]], *, source: str | None = None,
-          result_shape: tuple[int, int] | None = None) -> Resolved:
+def infer(
+    expr: Expr,
+    given: dict[str, tuple[int, int]],
+    *,
+    source: str | None = None,
+    result_shape: tuple[int, int] | None = None,
+) -> Resolved:
     """Infer every shape in ``expr`` from the ``given`` name shapes; resolve the expression.
 
     ``result_shape``, when given, is what the whole expression must come to (used for a
@@ -187,10 +53,15 @@ def infer(expr: Expr, given: dict[str, tuple[int, int]], *, source: str | None =
     return resolve_all([expr], given, source=source, result_shapes=[result_shape])[0]
 
 
-def resolve_all(exprs: list[Expr], given: dict[str, tuple[int, int]], *, source: str | None = None,
-                result_shapes: list | None = None) -> list[Resolved]:
+def resolve_all(
+    exprs: list[Expr],
+    given: dict[str, tuple[int, int]],
+    *,
+    source: str | None = None,
+    result_shapes: list | None = None,
+) -> list[Resolved]:
     """Infer shapes of several expressions that share their names' shapes."""
-    run = _Run(_Inference(given), source)
+    run = _Run(Inference(given), source)
     for node in (n for e in exprs for n in e.walk()):
         run.first_attempt(node)
     for e, want in zip(exprs, result_shapes or [None] * len(exprs)):
@@ -206,7 +77,7 @@ def resolve_all(exprs: list[Expr], given: dict[str, tuple[int, int]], *, source:
 class _Run:
     """One inference: every node's shape (or a placeholder), and the nodes still waiting."""
 
-    def __init__(self, u: _Inference, source: str | None):
+    def __init__(self, u: Inference, source: str | None):
         self.u = u
         self.source = source
         self.shape_of: dict[int, tuple] = {}
@@ -225,10 +96,10 @@ class _Run:
         args = [self.shape_of[id(a)] for a in node.args]
         try:
             shape = REGISTRY[node.op].shape(u, node, *args)
-        except _Deferred:
+        except Deferred:
             return False
-        except _Fail as e:
-            raise _error(str(e), node, self.source) from None
+        except Fail as e:
+            raise error(str(e), node, self.source) from None
         if id(node) not in self.shape_of:
             self.shape_of[id(node)] = tuple(shape)
             return True
@@ -240,11 +111,11 @@ class _Run:
         try:
             u.same(placeholder[0], shape[0], conflict)
             u.same(placeholder[1], shape[1], conflict)
-        except _Fail as e:
+        except Fail as e:
             raise self.blame_parent(node, shape, e) from None
         return True
 
-    def blame_parent(self, node: Expr, shape: tuple, err: _Fail) -> JacliError:
+    def blame_parent(self, node: Expr, shape: tuple, err: Fail) -> JacliError:
         """A deferred product turned out to clash with where it stands: say so in the words
         of the operator it stands in (cannot add 2×3 and 4×5), where that one fails."""
         parent = self.parents.get(id(node))
@@ -253,11 +124,11 @@ class _Run:
             self.u.forced = True
             try:
                 REGISTRY[parent.op].shape(self.u, parent, *args)
-            except _Fail as e:
-                return _error(str(e), parent, self.source)
+            except Fail as e:
+                return error(str(e), parent, self.source)
             finally:
                 self.u.forced = False
-        return _error(str(err), node, self.source)
+        return error(str(err), node, self.source)
 
     def require(self, e: Expr, want: tuple[int, int]) -> None:
         u, got = self.u, self.shape_of[id(e)]
@@ -268,7 +139,7 @@ class _Run:
         try:
             u.same(got[0], want[0], message)
             u.same(got[1], want[1], message)
-        except _Fail as err:
+        except Fail as err:
             raise JacliError(str(err), source=self.source) from None
 
     def settle(self) -> None:
@@ -295,7 +166,7 @@ class _Run:
                     self.u.forced = False
 
 
-def _require_known(u: _Inference, source: str | None) -> None:
+def _require_known(u: Inference, source: str | None) -> None:
     missing = []
     for name, (r, c) in u.names.items():
         if u.known(r) is None or u.known(c) is None:
@@ -305,16 +176,17 @@ def _require_known(u: _Inference, source: str | None) -> None:
         others = "".join(f", {n} ({s})" for n, s in missing[1:])
         r, c = shown.split("×")
         example = f"{'3' if r == '?' else r}x{'1' if c == '?' else c}"
-        raise JacliError(f"{UNKNOWN} the shape of {name} ({shown}){others}: give it, as in {name}={example}",
-                         source=source)
+        raise JacliError(
+            f"{UNKNOWN} the shape of {name} ({shown}){others}: give it, as in {name}={example}", source=source
+        )
     for node, v in u.builtins:
         if u.known(v) is None:
             what = "I" if node.op == "I" else "ones"
             hint = "I(n)" if node.op == "I" else "ones(m,n)"
-            raise _error(f"{UNKNOWN} the size of {what} from where it stands: write {hint}", node, source)
+            raise error(f"{UNKNOWN} the size of {what} from where it stands: write {hint}", node, source)
 
 
-def _resolve(e: Expr, u: _Inference, shape_of: dict) -> Expr:
+def _resolve(e: Expr, u: Inference, shape_of: dict) -> Expr:
     args = tuple(_resolve(a, u, shape_of) for a in e.args)
     rule = _RESOLVE.get(e.op)
     if rule is not None:
@@ -348,55 +220,12 @@ _RESOLVE: dict[str, Callable[..., Expr | None]] = {
 }
 
 
-class _Concrete:
-    """The unifier for explicit expressions: every dimension is an integer."""
-
-    inferring = False
-
-    def __init__(self, names: dict[str, tuple[int, int]]):
-        self.names = names
-
-    def known(self, d):
-        return d
-
-    def same(self, a, b, message):
-        if a != b:
-            raise _Fail(message())
-
-    def mul(self, a, b, node):
-        return a * b
-
-    def is_one(self, shape):
-        return tuple(shape) == (1, 1)
-
-    def maybe_one(self, shape):
-        return False
-
-    def defer(self, message=None):
-        raise _Fail(message or "ambiguous shape")
-
-    def fail(self, message):
-        raise _Fail(message)
-
-    def show(self, shape):
-        return show_shape(shape)
-
-    def fresh(self, node=None):
-        raise _Fail("a bare I or ones needs its size here")
-
-    def name_shape(self, name, node):
-        try:
-            return self.names[name]
-        except KeyError:
-            raise _Fail(f"unknown name '{name}'") from None
-
-
 class Shapes:
     """Shapes of explicit expressions over known name shapes, memoised."""
 
     def __init__(self, names: dict[str, tuple[int, int]]):
         self.names = names
-        self._u = _Concrete(names)
+        self._u = Concrete(names)
         self._memo: dict[Expr, tuple[int, int]] = {}
 
     def __call__(self, e: Expr) -> tuple[int, int]:
@@ -405,8 +234,8 @@ class Shapes:
             args = [self(a) for a in e.args]
             try:
                 got = tuple(REGISTRY[e.op].shape(self._u, e, *args))
-            except _Fail as err:
-                raise _error(str(err), e) from None
+            except Fail as err:
+                raise error(str(err), e) from None
             self._memo[e] = got
         return got
 

@@ -7,10 +7,11 @@ import functools
 import os
 import sys
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any, Iterator, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -18,8 +19,12 @@ from ..errors import ExitCode, JacliError
 from ..io.specs import parse_size, read_bindings
 from .terminal import is_terminal
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="Jacobians of matrix expressions: d vec(F) / d vec(X), closed form and numbers.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Jacobians of matrix expressions: d vec(F) / d vec(X), closed form and numbers.",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class Settings:
 def settings(ctx: typer.Context) -> Settings:
     obj = ctx.find_root().obj
     return obj if isinstance(obj, Settings) else Settings(debug=bool(os.environ.get("JACLI_DEBUG")))
+
 
 BUG_REPORT = "please report it with the command that caused it"
 
@@ -95,15 +101,18 @@ def reporting(ctx: typer.Context) -> Iterator[None]:
         sys.stderr.write("jacli: error: the expression is nested too deeply or is too long for jacli\n")
         raise typer.Exit(ExitCode.BAD_INPUT) from None
     except MemoryError:
-        sys.stderr.write("jacli: error: out of memory; lower --max-memory, or save with -o J.npy "
-                         "(block by block) or --sparse\n")
+        sys.stderr.write(
+            "jacli: error: out of memory; lower --max-memory, or save with -o J.npy (block by block) or --sparse\n"
+        )
         raise typer.Exit(ExitCode.BAD_INPUT) from None
-    except Exception as exc:  # noqa: BLE001 - a bug: say so, exit 70
+    except Exception as exc:
         if settings(ctx).debug:
             traceback.print_exc()
         else:
-            sys.stderr.write(f"jacli: internal error (a bug): {type(exc).__name__}: {exc}; {BUG_REPORT}; "
-                             "`jacli --debug ...` shows the traceback\n")
+            sys.stderr.write(
+                f"jacli: internal error (a bug): {type(exc).__name__}: {exc}; {BUG_REPORT}; "
+                "`jacli --debug ...` shows the traceback\n"
+            )
         raise typer.Exit(ExitCode.INTERNAL) from None
 
 
@@ -117,16 +126,24 @@ def _print_version(value: bool) -> None:
 
 
 @app.callback()
-def root(ctx: typer.Context,
-         debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")] = False,
-         version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
-                                               callback=_print_version, is_eager=True)] = False) -> None:
+def root(
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True)
+    ] = False,
+) -> None:
     """jacli: Jacobians d vec(F)/d vec(X) of matrix expressions, closed form and numbers."""
     ctx.obj = Settings(debug=debug or bool(os.environ.get("JACLI_DEBUG")))
 
 
-SpecArgs = Annotated[Optional[list[str]], typer.Argument(help="Bindings NAME=SPEC: a shape 3x4, 5 (a column), "
-                                                         "file.npy, file.npz[:key], file.csv, file.txt, or a JSON literal.")]
+SpecArgs = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Bindings NAME=SPEC: a shape 3x4, 5 (a column), "
+        "file.npy, file.npz[:key], file.csv, file.txt, or a JSON literal."
+    ),
+]
 
 
 # An expression may start with '-' ("-X wrt X"): unknown options are left to the arguments,
@@ -139,24 +156,48 @@ def derive(
     ctx: typer.Context,
     expr: Annotated[str, typer.Argument(help='The expression, as in "A X B wrt X".')],
     specs: SpecArgs = None,
-    values: Annotated[Optional[str], typer.Option("--values", help="A .npz file whose arrays bind names.")] = None,
-    random: Annotated[bool, typer.Option("--random", help="Seeded random values for names bound by shape only.")] = False,
+    values: Annotated[str | None, typer.Option("--values", help="A .npz file whose arrays bind names.")] = None,
+    random: Annotated[
+        bool, typer.Option("--random", help="Seeded random values for names bound by shape only.")
+    ] = False,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for --random.")] = 0,
-    output: Annotated[Optional[str], typer.Option("-o", "--output", help="Save the matrix: .npy .npz .csv .txt .json, or .tex for the formula.")] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="How to print: auto is a table on a terminal, plain when piped.")] = Format.auto,
+    output: Annotated[
+        str | None,
+        typer.Option("-o", "--output", help="Save the matrix: .npy .npz .csv .txt .json, or .tex for the formula."),
+    ] = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", help="How to print: auto is a table on a terminal, plain when piped.")
+    ] = Format.auto,
     symbolic: Annotated[bool, typer.Option("--symbolic", help="The closed form only; shapes suffice.")] = False,
-    vec: Annotated[Vec, typer.Option("--vec", help="col: vec stacks columns (default); row: stacks rows, as NumPy flattens.")] = Vec.col,
+    vec: Annotated[
+        Vec, typer.Option("--vec", help="col: vec stacks columns (default); row: stacks rows, as NumPy flattens.")
+    ] = Vec.col,
     gradient: Annotated[bool, typer.Option("--gradient", help="For a scalar F: ∂f/∂X shaped like X.")] = False,
     sparse: Annotated[bool, typer.Option("--sparse", help="Save a SciPy sparse .npz (-o J.npz).")] = False,
-    max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Largest dense Jacobian to build in memory (default: half the available memory).")] = None,
+    max_memory: Annotated[
+        str | None,
+        typer.Option(
+            "--max-memory", help="Largest dense Jacobian to build in memory (default: half the available memory)."
+        ),
+    ] = None,
 ):
     """Differentiate: print the closed form, the Jacobian's shape and the matrix."""
     with reporting(ctx):
         from .commands import run_derive
 
-        run_derive(expr, read_bindings(specs, values, parse_size(max_memory)), random=random, seed=seed,
-                   output=output, fmt=fmt.value, symbolic=symbolic, vec=vec.value, gradient=gradient,
-                   sparse=sparse, max_bytes=parse_size(max_memory))
+        run_derive(
+            expr,
+            read_bindings(specs, values, parse_size(max_memory)),
+            random=random,
+            seed=seed,
+            output=output,
+            fmt=fmt.value,
+            symbolic=symbolic,
+            vec=vec.value,
+            gradient=gradient,
+            sparse=sparse,
+            max_bytes=parse_size(max_memory),
+        )
 
 
 @app.command(context_settings=_ARGS)
@@ -164,32 +205,65 @@ def check(
     ctx: typer.Context,
     expr: Annotated[str, typer.Argument(help='The expression, as in "A X B wrt X".')],
     specs: SpecArgs = None,
-    against: Annotated[Optional[str], typer.Option("--against", help="A claimed closed form, e.g. \"B' ⊗ A\".")] = None,
-    tol: Annotated[float, typer.Option("--tol", help="Largest accepted difference, relative to the Jacobian's largest entry (at least 1).")] = 1e-8,
-    values: Annotated[Optional[str], typer.Option("--values", help="A .npz file whose arrays bind names.")] = None,
-    random: Annotated[bool, typer.Option("--random", help="Accepted for symmetry with derive: names bound by shape only always get random values.")] = False,
+    against: Annotated[str | None, typer.Option("--against", help='A claimed closed form, e.g. "B\' ⊗ A".')] = None,
+    tol: Annotated[
+        float,
+        typer.Option(
+            "--tol", help="Largest accepted difference, relative to the Jacobian's largest entry (at least 1)."
+        ),
+    ] = 1e-8,
+    values: Annotated[str | None, typer.Option("--values", help="A .npz file whose arrays bind names.")] = None,
+    random: Annotated[
+        bool,
+        typer.Option(
+            "--random", help="Accepted for symmetry with derive: names bound by shape only always get random values."
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for the random values.")] = 0,
-    save_values: Annotated[Optional[str], typer.Option("--save-values", help="Save the values used to a .npz (to reproduce a disagreement).")] = None,
+    save_values: Annotated[
+        str | None,
+        typer.Option("--save-values", help="Save the values used to a .npz (to reproduce a disagreement)."),
+    ] = None,
     vec: Annotated[Vec, typer.Option("--vec", help="col (default) or row.")] = Vec.col,
-    method: Annotated[Method, typer.Option("--method", help="The numerical derivative: complex step (default), or central differences.")] = Method.complex,
-    fmt: Annotated[CheckFormat, typer.Option("--format", help="auto is a report on a terminal, plain when piped; json.")] = CheckFormat.auto,
-    max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Largest dense Jacobian to build in memory.")] = None,
+    method: Annotated[
+        Method,
+        typer.Option("--method", help="The numerical derivative: complex step (default), or central differences."),
+    ] = Method.complex,
+    fmt: Annotated[
+        CheckFormat, typer.Option("--format", help="auto is a report on a terminal, plain when piped; json.")
+    ] = CheckFormat.auto,
+    max_memory: Annotated[
+        str | None, typer.Option("--max-memory", help="Largest dense Jacobian to build in memory.")
+    ] = None,
 ):
     """Compare jacli's Jacobian with a numerical derivative, and with a claimed closed form."""
     with reporting(ctx):
         from .commands import run_check
 
-        code = run_check(expr, read_bindings(specs, values, parse_size(max_memory)), against=against, tol=tol,
-                         seed=seed, save_values=save_values, vec=vec.value, method=method.value, fmt=fmt.value,
-                         max_bytes=parse_size(max_memory))
+        code = run_check(
+            expr,
+            read_bindings(specs, values, parse_size(max_memory)),
+            against=against,
+            tol=tol,
+            seed=seed,
+            save_values=save_values,
+            vec=vec.value,
+            method=method.value,
+            fmt=fmt.value,
+            max_bytes=parse_size(max_memory),
+        )
     raise typer.Exit(code)
 
 
 @app.command()
 def batch(
     ctx: typer.Context,
-    file: Annotated[str, typer.Argument(help="A file of lines, each what would follow `jacli` (derive or check); - for stdin.")],
-    fmt: Annotated[BatchFormat, typer.Option("--format", help="auto (plain), plain, or json (JSON Lines).")] = BatchFormat.auto,
+    file: Annotated[
+        str, typer.Argument(help="A file of lines, each what would follow `jacli` (derive or check); - for stdin.")
+    ],
+    fmt: Annotated[
+        BatchFormat, typer.Option("--format", help="auto (plain), plain, or json (JSON Lines).")
+    ] = BatchFormat.auto,
 ):
     """Run many derive/check lines in one process; exit 1 if any disagreed, 2 if any was bad input."""
     with reporting(ctx):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import ExitCode, JacliError
 from ..io.specs import parse_size, read_bindings
@@ -26,16 +27,40 @@ def run_line(name: str, params: dict) -> dict:
     max_bytes = parse_size(params.get("max_memory"))
     bindings = read_bindings(params.get("specs"), params.get("values"), max_bytes)
     if name == "check":
-        result = do_check(params["expr"], bindings, against=params["against"], tol=params["tol"],
-                          seed=params["seed"], save_values=params.get("save_values"), vec=_plain(params["vec"]),
-                          method=_plain(params["method"]), max_bytes=max_bytes)  # fmt: skip
+        result = do_check(
+            params["expr"],
+            bindings,
+            against=params["against"],
+            tol=params["tol"],
+            seed=params["seed"],
+            save_values=params.get("save_values"),
+            vec=_plain(params["vec"]),
+            method=_plain(params["method"]),
+            max_bytes=max_bytes,
+        )
         return check_record(result)
-    d = do_derive(params["expr"], bindings, random=params["random"], seed=params["seed"], output=params["output"],
-                  fmt=_plain(params["fmt"]), symbolic=params["symbolic"], vec=_plain(params["vec"]),
-                  gradient=params["gradient"], sparse=params["sparse"], max_bytes=max_bytes)  # fmt: skip
+    d = do_derive(
+        params["expr"],
+        bindings,
+        random=params["random"],
+        seed=params["seed"],
+        output=params["output"],
+        fmt=_plain(params["fmt"]),
+        symbolic=params["symbolic"],
+        vec=_plain(params["vec"]),
+        gradient=params["gradient"],
+        sparse=params["sparse"],
+        max_bytes=max_bytes,
+    )
     r = d.result
-    record = {"verdict": "ok", "expression": r.expression, "wrt": [b.var for b in r.blocks],
-              "formula": r.formula, "shape": list(r.shape), "output": d.wrote}  # fmt: skip
+    record = {
+        "verdict": "ok",
+        "expression": r.expression,
+        "wrt": [b.var for b in r.blocks],
+        "formula": r.formula,
+        "shape": list(r.shape),
+        "output": d.wrote,
+    }
     if params["gradient"]:
         record["gradient_formula"] = r.gradient_formula
     return record
@@ -54,7 +79,7 @@ def _record(number: int, line: str, parse_line: LineParser) -> tuple[dict, bool]
         bug = False
     except JacliError as err:
         record, bug = {"verdict": "error", "error": err.message}, False
-    except Exception as err:  # noqa: BLE001 - a bug in one line must not stop the rest
+    except Exception as err:
         record, bug = {"verdict": "error", "error": f"internal error (a bug): {type(err).__name__}: {err}"}, True
     return {"line": number, "command": line, **record}, bug
 
@@ -64,8 +89,11 @@ def run_batch(path: str, *, fmt: str, parse_line: LineParser) -> int:
     import json
 
     text = sys.stdin.read() if path == "-" else _read_text(path)
-    lines = [(i, line.strip()) for i, line in enumerate(text.splitlines(), 1)
-             if line.strip() and not line.lstrip().startswith("#")]  # fmt: skip
+    lines = [
+        (i, line.strip())
+        for i, line in enumerate(text.splitlines(), 1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     as_json = fmt == "json"
     counts = {"agree": 0, "disagree": 0, "ok": 0, "error": 0}
     bugs = 0

@@ -35,8 +35,9 @@ def console() -> Any:
 
 
 # -- derive ------------------------------------------------------------------------------
-def do_derive(expr: str, bindings: dict[str, Binding], *, random: bool = False, seed: int = 0,
-              fmt: str = "auto", **options: Any) -> Derived:  # fmt: skip
+def do_derive(
+    expr: str, bindings: dict[str, Binding], *, random: bool = False, seed: int = 0, fmt: str = "auto", **options: Any
+) -> Derived:
     """The library's derive for the command line: the request checked first, warnings told."""
     request = Request.checked(in_memory=fmt != "auto", **options)
     problem = prepare(expr, bindings, random=random, seed=seed)
@@ -44,8 +45,16 @@ def do_derive(expr: str, bindings: dict[str, Binding], *, random: bool = False, 
     return derive_request(problem, request)
 
 
-def run_derive(expr: str, bindings: dict[str, Binding], *, fmt: str, output: str | None, symbolic: bool,
-               gradient: bool, **options: Any) -> None:  # fmt: skip
+def run_derive(
+    expr: str,
+    bindings: dict[str, Binding],
+    *,
+    fmt: str,
+    output: str | None,
+    symbolic: bool,
+    gradient: bool,
+    **options: Any,
+) -> None:
     d = do_derive(expr, bindings, fmt=fmt, output=output, symbolic=symbolic, gradient=gradient, **options)
     if d.wrote:
         sys.stderr.write(f"jacli: wrote {d.wrote}\n")
@@ -55,8 +64,13 @@ def run_derive(expr: str, bindings: dict[str, Binding], *, fmt: str, output: str
     if chosen == "table":
         write_table(result, console(), matrix=printed, gradient=gradient, symbolic=symbolic)
     elif chosen == "plain":
-        write_plain(result, sys.stdout, matrix=printed, gradient=gradient,
-                    symbolic=symbolic or (printed is None and output is None))  # fmt: skip
+        write_plain(
+            result,
+            sys.stdout,
+            matrix=printed,
+            gradient=gradient,
+            symbolic=symbolic or (printed is None and output is None),
+        )
     elif chosen == "csv":
         if printed is None:
             raise JacliError("--format csv prints the matrix: it needs values (not --symbolic)")
@@ -84,9 +98,18 @@ def run_parse(expr: str, bindings: dict[str, Binding]) -> None:
 
 
 # -- check -------------------------------------------------------------------------------
-def do_check(expr: str, bindings: dict[str, Binding], *, against: str | None = None, tol: float = 1e-8,
-             seed: int = 0, save_values: str | None = None, vec: str = "col", method: str = "complex",
-             max_bytes: float | None = None) -> CheckResult:  # fmt: skip
+def do_check(
+    expr: str,
+    bindings: dict[str, Binding],
+    *,
+    against: str | None = None,
+    tol: float = 1e-8,
+    seed: int = 0,
+    save_values: str | None = None,
+    vec: str = "col",
+    method: str = "complex",
+    max_bytes: float | None = None,
+) -> CheckResult:
     """Check, save the values used if asked; print nothing but warnings."""
     if save_values and check_output_path(save_values) != ".npz":
         raise JacliError("--save-values writes a .npz file")

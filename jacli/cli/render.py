@@ -2,6 +2,7 @@
 
 Rich is imported only when a terminal rendering is asked for, so piped runs start fast.
 """
+
 from __future__ import annotations
 
 from typing import Any, TextIO
@@ -32,11 +33,16 @@ def shape_line(result: Result) -> str:
 def gradient_lines(result: Result) -> list[str]:
     b = result.blocks[0]
     g = result.gradient_formula
-    return [f"∂f/∂{b.var} = {g}" if g else f"∂f/∂{b.var}: no closed form found; the numbers are the row of J shaped like {b.var}"]
+    return [
+        f"∂f/∂{b.var} = {g}"
+        if g
+        else f"∂f/∂{b.var}: no closed form found; the numbers are the row of J shaped like {b.var}"
+    ]
 
 
-def write_plain(result: Result, out: TextIO, *, matrix: np.ndarray | None, gradient: bool = False,
-                symbolic: bool = False) -> None:
+def write_plain(
+    result: Result, out: TextIO, *, matrix: np.ndarray | None, gradient: bool = False, symbolic: bool = False
+) -> None:
     if symbolic:
         out.write((gradient_lines(result)[0] if gradient else result.formula) + "\n")
         return
@@ -73,8 +79,9 @@ def to_json(result: Result, matrix: np.ndarray | None, gradient: bool = False) -
     return json.dumps(doc, ensure_ascii=False)
 
 
-def write_table(result: Result, console: Any, *, matrix: np.ndarray | None, gradient: bool = False,
-                symbolic: bool = False) -> None:
+def write_table(
+    result: Result, console: Any, *, matrix: np.ndarray | None, gradient: bool = False, symbolic: bool = False
+) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -134,10 +141,14 @@ def describe(result: CheckResult) -> list[str]:
         if c.note:
             lines.append(f"  {c.label} {c.formula}: {c.note}")
         else:
-            lines.append(f"  {c.label} {c.formula}: {'agrees' if c.agree else 'DISAGREES'}, "
-                         f"max abs diff {c.max_abs:.3g}, max rel diff {c.max_rel:.3g}, at {c.where}")  # fmt: skip
-    lines.append(f"  numerical: {result.method}, error estimate {result.error_estimate:.2g}; "
-                 f"tolerance {result.threshold:.3g} (--tol {result.tol:g} × max(1, max|J|))")  # fmt: skip
+            lines.append(
+                f"  {c.label} {c.formula}: {'agrees' if c.agree else 'DISAGREES'}, "
+                f"max abs diff {c.max_abs:.3g}, max rel diff {c.max_rel:.3g}, at {c.where}"
+            )
+    lines.append(
+        f"  numerical: {result.method}, error estimate {result.error_estimate:.2g}; "
+        f"tolerance {result.threshold:.3g} (--tol {result.tol:g} × max(1, max|J|))"
+    )
     if result.randomized:
         lines.append(f"  random values for {', '.join(result.randomized)}")
     return lines
@@ -158,10 +169,19 @@ def check_record(result: CheckResult) -> dict:
         "threshold": result.threshold,
         "method": result.method,
         "error_estimate": result.error_estimate,
-        "comparisons": [{"label": c.label, "formula": c.formula, "agree": c.agree, "max_abs_diff": _num(c.max_abs),
-                         "max_rel_diff": _num(c.max_rel), "where": c.where or None, "note": c.note or None}
-                        for c in result.comparisons],
-    }  # fmt: skip
+        "comparisons": [
+            {
+                "label": c.label,
+                "formula": c.formula,
+                "agree": c.agree,
+                "max_abs_diff": _num(c.max_abs),
+                "max_rel_diff": _num(c.max_rel),
+                "where": c.where or None,
+                "note": c.note or None,
+            }
+            for c in result.comparisons
+        ],
+    }
 
 
 def _num(x: float) -> float | None:

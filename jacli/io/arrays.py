@@ -6,7 +6,8 @@ Every problem is reported as a one-line :class:`JacliError` that names the bindi
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy
 
@@ -15,57 +16,56 @@ from ..errors import JacliError
 
 def shape_text(shape: Sequence[int]) -> str:
     if len(shape) == 0:
-        return 'scalar'
-    return '×'.join(str(int(d)) for d in shape)
+        return "scalar"
+    return "×".join(str(int(d)) for d in shape)
 
 
 def size_text(nbytes: int) -> str:
     if nbytes < 1000:
-        return f'{nbytes} bytes'
+        return f"{nbytes} bytes"
     value = float(nbytes)
-    for unit in ('kB', 'MB', 'GB', 'TB', 'PB', 'EB'):
+    for unit in ("kB", "MB", "GB", "TB", "PB", "EB"):
         value /= 1000.0
         if value < 1000.0:
-            return f'{value:.1f} {unit}'
-    return f'{nbytes:.3g} bytes'
+            return f"{value:.1f} {unit}"
+    return f"{nbytes:.3g} bytes"
 
 
 def short(text: str, limit: int = 40) -> str:
-    text = text.replace('\n', ' ').replace('\r', ' ')
-    return text if len(text) <= limit else text[: limit - 1] + '…'
+    text = text.replace("\n", " ").replace("\r", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def label_of(name: str, spec: str) -> str:
-    return f'{name}={short(spec)}'
+    return f"{name}={short(spec)}"
 
 
 def error(label: str, problem: str, **kw: Any) -> JacliError:
-    return JacliError(f'{label}: {problem}', **kw)
+    return JacliError(f"{label}: {problem}", **kw)
 
 
 def check_dtype(label: str, dtype: numpy.dtype) -> None:
     """Refuse anything but real numbers (bool, int, uint, float)."""
     if dtype.hasobject:
-        raise error(label, 'refused: object arrays would need unpickling; jacli never unpickles files')
+        raise error(label, "refused: object arrays would need unpickling; jacli never unpickles files")
     if dtype.fields is not None or dtype.subdtype is not None:
-        raise error(label, 'refused: structured dtype; jacli needs a plain numeric array')
+        raise error(label, "refused: structured dtype; jacli needs a plain numeric array")
     kind = dtype.kind
-    if kind == 'c':
-        raise error(label, 'complex values are not supported; give the real and imaginary parts separately')
-    if kind in 'SUa':
-        raise error(label, f'refused: string dtype ({dtype.str}); jacli needs a numeric array')
-    if kind in 'Mm':
-        raise error(label, f'refused: {dtype.name} values are not numbers; jacli needs a numeric array')
-    if kind not in 'biuf':
-        raise error(label, f'refused: unsupported dtype {dtype.str}; jacli needs a numeric array')
+    if kind == "c":
+        raise error(label, "complex values are not supported; give the real and imaginary parts separately")
+    if kind in "SUa":
+        raise error(label, f"refused: string dtype ({dtype.str}); jacli needs a numeric array")
+    if kind in "Mm":
+        raise error(label, f"refused: {dtype.name} values are not numbers; jacli needs a numeric array")
+    if kind not in "biuf":
+        raise error(label, f"refused: unsupported dtype {dtype.str}; jacli needs a numeric array")
 
 
 def check_ndim_and_size(label: str, shape: tuple[int, ...]) -> None:
     if len(shape) > 2:
-        raise error(label, f'{len(shape)}-D array ({shape_text(shape)}); '
-                          'jacli needs a matrix, a vector or a scalar')
+        raise error(label, f"{len(shape)}-D array ({shape_text(shape)}); jacli needs a matrix, a vector or a scalar")
     if any(d == 0 for d in shape):
-        raise error(label, f'empty array ({shape_text(shape)}); jacli needs at least one value')
+        raise error(label, f"empty array ({shape_text(shape)}); jacli needs at least one value")
 
 
 def finish(label: str, arr: numpy.ndarray, max_bytes: int | None = None) -> numpy.ndarray:
@@ -78,12 +78,12 @@ def finish(label: str, arr: numpy.ndarray, max_bytes: int | None = None) -> nump
         arr = arr.reshape(-1, 1)
     if max_bytes is not None:
         check_max_bytes(label, arr.shape, max_bytes)
-    with numpy.errstate(over='ignore', invalid='ignore'):
+    with numpy.errstate(over="ignore", invalid="ignore"):
         m = arr.astype(numpy.float64, copy=False)  # also makes big-endian data native
     finite = numpy.isfinite(m)
     if not finite.all():
         i, j = numpy.argwhere(~finite)[0]
-        raise error(label, f'has NaN or infinite entries (first at [{int(i)}, {int(j)}])')
+        raise error(label, f"has NaN or infinite entries (first at [{int(i)}, {int(j)}])")
     return m
 
 
@@ -93,8 +93,11 @@ def check_max_bytes(label: str, shape: Sequence[int], max_bytes: int) -> None:
         count *= int(d)
     need = count * 8
     if need > max_bytes:
-        raise error(label, f'{shape_text(shape)} array needs {size_text(need)} as float64, '
-                          f'more than the limit of {size_text(max_bytes)}')
+        raise error(
+            label,
+            f"{shape_text(shape)} array needs {size_text(need)} as float64, "
+            f"more than the limit of {size_text(max_bytes)}",
+        )
 
 
 def as_matrix(name: str, array: Any) -> numpy.ndarray:
@@ -105,20 +108,20 @@ def as_matrix(name: str, array: Any) -> numpy.ndarray:
     """
     label = str(name)
     if isinstance(array, (str, bytes)):
-        raise error(label, 'not a number or an array of numbers')
+        raise error(label, "not a number or an array of numbers")
     try:
         arr = numpy.asarray(array)
     except (ValueError, TypeError, OverflowError):
-        raise error(label, 'not a rectangular array of numbers') from None
+        raise error(label, "not a rectangular array of numbers") from None
     if arr.dtype == object:
         # In-memory objects (e.g. Fractions) need no unpickling: try to convert them.
         try:
-            with numpy.errstate(over='ignore', invalid='ignore'):
+            with numpy.errstate(over="ignore", invalid="ignore"):
                 arr = arr.astype(numpy.float64)
         except (ValueError, TypeError, OverflowError):
-            raise error(label, 'not a rectangular array of real numbers') from None
-    elif arr.dtype.kind == 'c':
-        raise error(label, 'complex values are not supported; give the real and imaginary parts separately')
-    elif arr.dtype.kind in 'SUa':
-        raise error(label, 'not a number or an array of numbers')
+            raise error(label, "not a rectangular array of real numbers") from None
+    elif arr.dtype.kind == "c":
+        raise error(label, "complex values are not supported; give the real and imaginary parts separately")
+    elif arr.dtype.kind in "SUa":
+        raise error(label, "not a number or an array of numbers")
     return finish(label, arr)

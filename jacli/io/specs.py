@@ -12,7 +12,7 @@ from ..errors import JacliError
 from .arrays import error, finish, label_of
 from .readers import INPUT_SUFFIXES, load_values_file, read_npy_file, read_npz_file, read_text_file
 
-_INPUT_HELP = 'use .npy, .npz, .csv, .txt, a shape like 3x4, or a JSON literal'
+_INPUT_HELP = "use .npy, .npz, .csv, .txt, a shape like 3x4, or a JSON literal"
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,9 @@ class Binding:
     source: str
 
 
-_DIGITS = re.compile(r'[0-9]+')
-_SHAPE_LIKE = re.compile(r'[0-9\s.+\-]*(?:[xX×,][0-9\s.+\-]*)+')
-_SHAPE_SEP = re.compile(r'[xX×,]')
+_DIGITS = re.compile(r"[0-9]+")
+_SHAPE_LIKE = re.compile(r"[0-9\s.+\-]*(?:[xX×,][0-9\s.+\-]*)+")
+_SHAPE_SEP = re.compile(r"[xX×,]")
 _JSON_START = tuple('[-+.{"0123456789')
 
 
@@ -36,31 +36,32 @@ def _parse_shape(name: str, text: str) -> tuple[int, int] | None:
     if _DIGITS.fullmatch(text):
         n = int(text)
         if n <= 0:
-            raise error(label, f'dimensions must be positive integers, as in {name}=3x4 '
-                              f'(for the number 0 write {name}=0.0)')
+            raise error(
+                label, f"dimensions must be positive integers, as in {name}=3x4 (for the number 0 write {name}=0.0)"
+            )
         return (n, 1)
     if not _SHAPE_LIKE.fullmatch(text):
         return None
     parts = [p.strip() for p in _SHAPE_SEP.split(text)]
     if len(parts) != 2:
-        raise error(label, f'a shape has two dimensions, as in {name}=3x4 (or {name}=5 for a column)')
+        raise error(label, f"a shape has two dimensions, as in {name}=3x4 (or {name}=5 for a column)")
     if not all(_DIGITS.fullmatch(p) and int(p) > 0 for p in parts):
-        raise error(label, f'dimensions must be positive integers, as in {name}=3x4')
+        raise error(label, f"dimensions must be positive integers, as in {name}=3x4")
     return (int(parts[0]), int(parts[1]))
 
 
 def _json_kind(x) -> str:
     if isinstance(x, bool):
-        return 'a boolean'
+        return "a boolean"
     if x is None:
-        return 'null'
+        return "null"
     if isinstance(x, str):
-        return 'a string'
+        return "a string"
     if isinstance(x, dict):
-        return 'an object'
+        return "an object"
     if isinstance(x, list):
-        return 'a list'
-    return 'a number'
+        return "a list"
+    return "a number"
 
 
 def _is_num(x) -> bool:
@@ -68,35 +69,35 @@ def _is_num(x) -> bool:
 
 
 def _json_value(label: str, v) -> numpy.ndarray:
-    bad = 'not a rectangular array of numbers'
+    bad = "not a rectangular array of numbers"
     if _is_num(v):
         rows = v
     elif isinstance(v, list):
         if not v:
-            raise error(label, 'empty array; jacli needs at least one value')
+            raise error(label, "empty array; jacli needs at least one value")
         if isinstance(v[0], list):
             width = len(v[0])
             for i, row in enumerate(v):
                 if not isinstance(row, list):
-                    raise error(label, f'{bad} (row {i} is {_json_kind(row)}, not a list)')
+                    raise error(label, f"{bad} (row {i} is {_json_kind(row)}, not a list)")
                 if len(row) != width:
-                    raise error(label, f'{bad} (row {i} has {len(row)} entries, row 0 has {width})')
+                    raise error(label, f"{bad} (row {i} has {len(row)} entries, row 0 has {width})")
                 for j, x in enumerate(row):
                     if not _is_num(x):
-                        raise error(label, f'{bad} (entry [{i}, {j}] is {_json_kind(x)})')
+                        raise error(label, f"{bad} (entry [{i}, {j}] is {_json_kind(x)})")
             if width == 0:
-                raise error(label, f'empty array ({len(v)}×0); jacli needs at least one value')
+                raise error(label, f"empty array ({len(v)}×0); jacli needs at least one value")
         else:
             for i, x in enumerate(v):
                 if not _is_num(x):
-                    raise error(label, f'{bad} (entry [{i}] is {_json_kind(x)})')
+                    raise error(label, f"{bad} (entry [{i}] is {_json_kind(x)})")
         rows = v
     else:
-        raise error(label, f'not a number or an array of numbers (it is {_json_kind(v)})')
+        raise error(label, f"not a number or an array of numbers (it is {_json_kind(v)})")
     try:
         arr = numpy.array(rows, dtype=numpy.float64)
     except OverflowError:
-        raise error(label, 'a number is too large for float64') from None
+        raise error(label, "a number is too large for float64") from None
     return arr
 
 
@@ -111,30 +112,33 @@ def _parse_json(name: str, text: str, max_bytes: int | None) -> numpy.ndarray:
         try:
             v = float(text)
         except ValueError:
-            msg = getattr(e, 'msg', str(e))
-            col = getattr(e, 'colno', None)
-            where = f' at column {col}' if col else ''
-            raise error(label, f'not a valid JSON literal ({msg}{where}); '
-                              f"write a number, [1, 2] or [[1, 2], [3, 4]]",
-                       column=col, source=text) from None
+            msg = getattr(e, "msg", str(e))
+            col = getattr(e, "colno", None)
+            where = f" at column {col}" if col else ""
+            raise error(
+                label,
+                f"not a valid JSON literal ({msg}{where}); write a number, [1, 2] or [[1, 2], [3, 4]]",
+                column=col,
+                source=text,
+            ) from None
     return finish(label, _json_value(label, v), max_bytes)
 
 
 def _looks_like_path(text: str) -> bool:
     lower = text.lower()
-    if '/' in text or '\\' in text:
+    if "/" in text or "\\" in text:
         return True
     if os.path.splitext(lower)[1] in INPUT_SUFFIXES:
         return True
-    before, sep, _ = lower.rpartition(':')
-    return bool(sep) and before.endswith('.npz')
+    before, sep, _ = lower.rpartition(":")
+    return bool(sep) and before.endswith(".npz")
 
 
 def parse_spec(name: str, spec: str, *, max_bytes: int | None = None) -> Binding:
     """Read the text after ``NAME=``: a shape, a JSON literal, or a .npy/.npz/.csv/.txt file."""
     text = spec.strip()
     if not text:
-        raise error(f'{name}=', f'empty value ({_INPUT_HELP})')
+        raise error(f"{name}=", f"empty value ({_INPUT_HELP})")
     shape = _parse_shape(name, text)
     if shape is not None:
         return Binding(shape=shape, value=None, source=text)
@@ -144,22 +148,22 @@ def parse_spec(name: str, spec: str, *, max_bytes: int | None = None) -> Binding
 
     label = label_of(name, spec)
     path, key = spec, name
-    before, sep, after = spec.rpartition(':')
-    if sep and before.lower().endswith('.npz'):
+    before, sep, after = spec.rpartition(":")
+    if sep and before.lower().endswith(".npz"):
         path, key = before, after
         if not key:
             raise error(label, f'no array name after ":"; write {name}={path}:KEY')
     suffix = os.path.splitext(path)[1].lower()
-    if suffix == '.npy':
+    if suffix == ".npy":
         m = read_npy_file(label, path, max_bytes)
-    elif suffix == '.npz':
+    elif suffix == ".npz":
         m = read_npz_file(label, name, path, key, max_bytes)
-    elif suffix in ('.csv', '.txt'):
+    elif suffix in (".csv", ".txt"):
         m = read_text_file(label, path, max_bytes)
     elif suffix:
-        raise error(label, f'unknown file type {suffix!r} ({_INPUT_HELP})')
+        raise error(label, f"unknown file type {suffix!r} ({_INPUT_HELP})")
     else:
-        raise error(label, f'not a shape, a number or a file name ({_INPUT_HELP})')
+        raise error(label, f"not a shape, a number or a file name ({_INPUT_HELP})")
     return Binding(shape=(m.shape[0], m.shape[1]), value=m, source=spec)
 
 
@@ -196,8 +200,7 @@ def parse_size(text: str | None) -> float:
     if not m:
         raise JacliError(f"--max-memory {text!r}: give bytes or a size such as 2GB or 512MiB")
     unit = (m.group(2) or "B").upper().rstrip("B").replace("I", "i")
-    factor = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
-              "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}[unit]
+    factor = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}[unit]
     return float(m.group(1)) * factor
 
 

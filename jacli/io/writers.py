@@ -6,9 +6,11 @@ written to a temporary file in the target's folder and renamed over it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
-from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import BinaryIO
 
 import numpy
 from numpy.lib import format as _npformat
@@ -16,10 +18,8 @@ from numpy.lib import format as _npformat
 from ..errors import JacliError
 from .arrays import short
 
-OUTPUT_SUFFIXES = ('.npy', '.npz', '.csv', '.txt', '.json', '.tex')
-_OUTPUT_HELP = 'use .npy, .npz, .csv, .txt, .json or .tex'
-_INT32_MAX = 2**31 - 1
-_COPY_CHUNK = 1 << 22  # bytes copied at a time when streaming spooled data
+OUTPUT_SUFFIXES = (".npy", ".npz", ".csv", ".txt", ".json", ".tex")
+_OUTPUT_HELP = "use .npy, .npz, .csv, .txt, .json or .tex"
 
 
 def _suffix_of(path: str) -> str:
@@ -28,8 +28,8 @@ def _suffix_of(path: str) -> str:
 
 def _unknown_output(path: str, suffix: str) -> JacliError:
     if not suffix:
-        return JacliError(f'cannot write {short(path, 60)}: no file suffix ({_OUTPUT_HELP})')
-    return JacliError(f'cannot write {short(path, 60)}: unknown output type {suffix!r} ({_OUTPUT_HELP})')
+        return JacliError(f"cannot write {short(path, 60)}: no file suffix ({_OUTPUT_HELP})")
+    return JacliError(f"cannot write {short(path, 60)}: unknown output type {suffix!r} ({_OUTPUT_HELP})")
 
 
 def check_output_path(path: str) -> str:
@@ -37,10 +37,10 @@ def check_output_path(path: str) -> str:
     shown = short(path, 60)
     suffix = _suffix_of(path)
     if os.path.isdir(path):
-        raise JacliError(f'cannot write {shown}: it is a directory')
+        raise JacliError(f"cannot write {shown}: it is a directory")
     if suffix not in OUTPUT_SUFFIXES:
         raise _unknown_output(path, suffix)
-    folder = os.path.dirname(path) or '.'
+    folder = os.path.dirname(path) or "."
     if not os.path.exists(folder):
         raise JacliError(f"cannot write {shown}: folder '{short(folder, 60)}' does not exist")
     if not os.path.isdir(folder):
@@ -50,17 +50,17 @@ def check_output_path(path: str) -> str:
     if os.path.lexists(path):
         real = os.path.realpath(path)
         if os.path.exists(real) and not os.path.isfile(real):
-            raise JacliError(f'cannot write {shown}: it exists and is not a regular file')
+            raise JacliError(f"cannot write {shown}: it exists and is not a regular file")
         if os.path.isfile(real) and not os.access(real, os.W_OK):
-            raise JacliError(f'cannot write {shown}: the file is read-only')
+            raise JacliError(f"cannot write {shown}: the file is read-only")
     return suffix
 
 
 def _umask() -> int:
     try:
-        with open('/proc/self/status') as f:
+        with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith('Umask:'):
+                if line.startswith("Umask:"):
                     return int(line.split()[1], 8)
     except (OSError, ValueError, IndexError):
         pass
@@ -79,13 +79,13 @@ def atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
 
     shown = short(path, 60)
     target = os.path.realpath(path) if os.path.islink(path) else path
-    folder = os.path.dirname(target) or '.'
+    folder = os.path.dirname(target) or "."
     try:
-        fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(target), suffix='.tmp', dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target), suffix=".tmp", dir=folder)
     except OSError as e:
-        raise JacliError(f'cannot write {shown}: {e.strerror or e}') from None
+        raise JacliError(f"cannot write {shown}: {e.strerror or e}") from None
     try:
-        with os.fdopen(fd, 'wb') as f:
+        with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
@@ -96,12 +96,10 @@ def atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException as e:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         if isinstance(e, OSError):
-            raise JacliError(f'cannot write {shown}: {e.strerror or e}') from None
+            raise JacliError(f"cannot write {shown}: {e.strerror or e}") from None
         raise
     try:  # make the rename durable; best effort
         dfd = os.open(folder, os.O_RDONLY)
@@ -122,14 +120,14 @@ def _as_2d(J) -> numpy.ndarray:
     return J
 
 
-def format_rows(J: numpy.ndarray, sep: str = ' ') -> Iterator[str]:
+def format_rows(J: numpy.ndarray, sep: str = " ") -> Iterator[str]:
     """Each row of J as one line of shortest round-trip floats, e.g. ``1.0 0.5 -2.25e-10\\n``."""
     J = _as_2d(J)
     n, c = J.shape
     step = max(1, (1 << 16) // max(c, 1))
     for start in range(0, n, step):
-        for row in (J[start:start + step] + 0.0).tolist():  # + 0.0: -0.0 prints as 0.0
-            yield sep.join(map(repr, row)) + '\n'
+        for row in (J[start : start + step] + 0.0).tolist():  # + 0.0: -0.0 prints as 0.0
+            yield sep.join(map(repr, row)) + "\n"
 
 
 def _write_lines(f: BinaryIO, lines: Iterable[str]) -> None:
@@ -139,23 +137,24 @@ def _write_lines(f: BinaryIO, lines: Iterable[str]) -> None:
         batch.append(line)
         size += len(line)
         if size >= 1 << 20:
-            f.write(''.join(batch).encode('utf-8'))
+            f.write("".join(batch).encode("utf-8"))
             batch, size = [], 0
     if batch:
-        f.write(''.join(batch).encode('utf-8'))
+        f.write("".join(batch).encode("utf-8"))
 
 
 def _write_npz(f: BinaryIO, arrays: dict[str, numpy.ndarray]) -> None:
     import zipfile
 
-    with zipfile.ZipFile(f, mode='w', compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+    with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         for key, val in arrays.items():
-            with zf.open(key + '.npy', 'w', force_zip64=True) as fid:
+            with zf.open(key + ".npy", "w", force_zip64=True) as fid:
                 _npformat.write_array(fid, numpy.asanyarray(val), allow_pickle=False)
 
 
-def save_matrix(path: str, J: numpy.ndarray, *, formula: str = '', latex: str = '',
-                comments: Sequence[str] = ()) -> None:
+def save_matrix(
+    path: str, J: numpy.ndarray, *, formula: str = "", latex: str = "", comments: Sequence[str] = ()
+) -> None:
     """Save J by the suffix of ``path`` (.npy .npz .csv .txt .json .tex), atomically."""
     import json
 
@@ -165,55 +164,58 @@ def save_matrix(path: str, J: numpy.ndarray, *, formula: str = '', latex: str = 
     J = _as_2d(J)
 
     def write(f: BinaryIO) -> None:
-        if suffix == '.npy':
+        if suffix == ".npy":
             _npformat.write_array(f, J, allow_pickle=False)
-        elif suffix == '.npz':
-            arrays = {'J': J}
+        elif suffix == ".npz":
+            arrays = {"J": J}
             if formula:
-                arrays['formula'] = numpy.array(formula)
+                arrays["formula"] = numpy.array(formula)
             _write_npz(f, arrays)
-        elif suffix == '.csv':
-            _write_lines(f, format_rows(J, ','))
-        elif suffix == '.txt':
+        elif suffix == ".csv":
+            _write_lines(f, format_rows(J, ","))
+        elif suffix == ".txt":
             head = []
             for c in comments:
-                for line in (str(c).splitlines() or ['']):
-                    head.append(f'# {line}\n')
-            f.write(''.join(head).encode('utf-8'))
-            _write_lines(f, format_rows(J, ' '))
-        elif suffix == '.json':
+                for line in str(c).splitlines() or [""]:
+                    head.append(f"# {line}\n")
+            f.write("".join(head).encode("utf-8"))
+            _write_lines(f, format_rows(J, " "))
+        elif suffix == ".json":
             r, c = J.shape
-            f.write(('{"formula": %s, "shape": [%d, %d], "matrix": [\n'
-                     % (json.dumps(formula), r, c)).encode('utf-8'))
+            f.write(f'{{"formula": {json.dumps(formula)}, "shape": [{r}, {c}], "matrix": [\n'.encode())
             last = r - 1
 
             def lines() -> Iterator[str]:
                 i = 0
                 step = max(1, (1 << 16) // max(c, 1))
                 for start in range(0, r, step):
-                    for row in (J[start:start + step] + 0.0).tolist():  # -0.0 as 0.0
-                        yield '  ' + json.dumps(row) + (',\n' if i < last else '\n')
+                    for row in (J[start : start + step] + 0.0).tolist():  # -0.0 as 0.0
+                        yield "  " + json.dumps(row) + (",\n" if i < last else "\n")
                         i += 1
+
             _write_lines(f, lines())
-            f.write(b']}\n')
+            f.write(b"]}\n")
         else:  # .tex
-            f.write((latex + '\n').encode('utf-8'))
+            f.write((latex + "\n").encode("utf-8"))
 
     atomic_write(path, write)
 
 
-def _npy_header(fp: BinaryIO, shape: tuple[int, ...], dtype) -> None:
-    d = {'descr': _npformat.dtype_to_descr(numpy.dtype(dtype)), 'fortran_order': False,
-         'shape': tuple(int(s) for s in shape)}
+def npy_header(fp: BinaryIO, shape: tuple[int, ...], dtype) -> None:
+    d = {
+        "descr": _npformat.dtype_to_descr(numpy.dtype(dtype)),
+        "fortran_order": False,
+        "shape": tuple(int(s) for s in shape),
+    }
     try:
         _npformat.write_array_header_1_0(fp, d)
     except ValueError:  # header too long for format 1.0 (cannot happen for 1-D or 2-D)
         _npformat.write_array_header_2_0(fp, d)
 
 
-def _write_array_bytes(f: BinaryIO, arr: numpy.ndarray) -> None:
+def write_array_bytes(f: BinaryIO, arr: numpy.ndarray) -> None:
     if arr.size:
-        f.write(memoryview(arr).cast('B'))
+        f.write(memoryview(arr).cast("B"))
 
 
 def save_npy_blocks(path: str, shape: tuple[int, int], blocks: Iterable[numpy.ndarray]) -> None:
@@ -225,102 +227,17 @@ def save_npy_blocks(path: str, shape: tuple[int, int], blocks: Iterable[numpy.nd
     rows_total, cols = int(shape[0]), int(shape[1])
 
     def write(f: BinaryIO) -> None:
-        _npy_header(f, (rows_total, cols), numpy.float64)
+        npy_header(f, (rows_total, cols), numpy.float64)
         done = 0
         for block in blocks:
             b = numpy.ascontiguousarray(block, dtype=numpy.float64)
             if b.ndim != 2 or b.shape[1] != cols:
-                raise RuntimeError(f'save_npy_blocks: block of shape {b.shape}, expected (k, {cols})')
+                raise RuntimeError(f"save_npy_blocks: block of shape {b.shape}, expected (k, {cols})")
             done += b.shape[0]
             if done > rows_total:
-                raise RuntimeError(f'save_npy_blocks: blocks exceed {rows_total} rows')
-            _write_array_bytes(f, b)
+                raise RuntimeError(f"save_npy_blocks: blocks exceed {rows_total} rows")
+            write_array_bytes(f, b)
         if done != rows_total:
-            raise RuntimeError(f'save_npy_blocks: blocks gave {done} rows, expected {rows_total}')
+            raise RuntimeError(f"save_npy_blocks: blocks gave {done} rows, expected {rows_total}")
 
     atomic_write(path, write)
-
-
-def _copy_spool(src: BinaryIO, dst: BinaryIO, nbytes: int, src_dtype, dst_dtype) -> None:
-    src.seek(0)
-    src_dtype, dst_dtype = numpy.dtype(src_dtype), numpy.dtype(dst_dtype)
-    left = nbytes
-    if src_dtype == dst_dtype:
-        while left:
-            chunk = src.read(min(left, _COPY_CHUNK))
-            if not chunk:
-                raise RuntimeError('save_sparse_npz: spool file shorter than expected')
-            dst.write(chunk)
-            left -= len(chunk)
-        return
-    step = (_COPY_CHUNK // src_dtype.itemsize) * src_dtype.itemsize
-    while left:
-        chunk = src.read(min(left, step))
-        if not chunk or len(chunk) % src_dtype.itemsize:
-            raise RuntimeError('save_sparse_npz: spool file shorter than expected')
-        dst.write(memoryview(numpy.frombuffer(chunk, dtype=src_dtype).astype(dst_dtype)).cast('B'))
-        left -= len(chunk)
-
-
-def save_sparse_npz(path: str, shape: tuple[int, int],
-                    row_blocks: Iterable[tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]]) -> None:
-    """Write a CSR matrix as a SciPy ``save_npz``-compatible .npz, from successive row blocks.
-
-    Each block is ``(row_counts, indices, data)``: stored entries per row, their column indices
-    (sorted within each row) and values.  Indices and data are spooled to unnamed temporary
-    files in the target folder, so memory holds one block plus ``indptr``.  Index dtypes follow
-    SciPy: int32 when the shape and the number of entries fit, else int64.
-    """
-    import tempfile
-
-    import zipfile
-
-    nrows, ncols = int(shape[0]), int(shape[1])
-    folder = os.path.dirname(os.path.realpath(path)) or '.'
-
-    def write(f: BinaryIO) -> None:
-        spool_idx_dtype = numpy.int32 if ncols - 1 <= _INT32_MAX else numpy.int64
-        indptr = numpy.zeros(nrows + 1, dtype=numpy.int64)
-        with tempfile.TemporaryFile(dir=folder, prefix='.jacli-indices', suffix='.tmp') as ispool, \
-                tempfile.TemporaryFile(dir=folder, prefix='.jacli-data', suffix='.tmp') as dspool:
-            nnz = 0
-            row = 0
-            for counts, indices, data in row_blocks:
-                counts = numpy.asarray(counts, dtype=numpy.int64).reshape(-1)
-                indices = numpy.asarray(indices).reshape(-1)
-                data = numpy.ascontiguousarray(data, dtype=numpy.float64).reshape(-1)
-                k = counts.shape[0]
-                if row + k > nrows:
-                    raise RuntimeError(f'save_sparse_npz: blocks exceed {nrows} rows')
-                if indices.shape[0] != data.shape[0] or int(counts.sum()) != data.shape[0] \
-                        or (k and counts.min() < 0):
-                    raise RuntimeError('save_sparse_npz: row counts, indices and data disagree')
-                if indices.size and (indices.dtype.kind not in 'iu' or indices.min() < 0
-                                     or indices.max() >= ncols):
-                    raise RuntimeError('save_sparse_npz: column index out of range')
-                numpy.cumsum(counts, out=indptr[row + 1:row + k + 1])
-                indptr[row + 1:row + k + 1] += nnz
-                row += k
-                nnz += data.shape[0]
-                _write_array_bytes(ispool, numpy.ascontiguousarray(indices, dtype=spool_idx_dtype))
-                _write_array_bytes(dspool, data)
-            if row != nrows:
-                raise RuntimeError(f'save_sparse_npz: blocks gave {row} rows, expected {nrows}')
-            # scipy's CSR constructor picks int32 for both index arrays when everything fits.
-            idx_dtype = numpy.int32 if max(nrows, ncols, nnz) <= _INT32_MAX else numpy.int64
-            with zipfile.ZipFile(f, mode='w', compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-                with zf.open('indices.npy', 'w', force_zip64=True) as fid:
-                    _npy_header(fid, (nnz,), idx_dtype)
-                    _copy_spool(ispool, fid, nnz * numpy.dtype(spool_idx_dtype).itemsize,
-                                spool_idx_dtype, idx_dtype)
-                for key, val in (('indptr', indptr.astype(idx_dtype, copy=False)),
-                                 ('format', numpy.array(b'csr')),
-                                 ('shape', numpy.array((nrows, ncols), dtype=numpy.int64))):
-                    with zf.open(key + '.npy', 'w', force_zip64=True) as fid:
-                        _npformat.write_array(fid, val, allow_pickle=False)
-                with zf.open('data.npy', 'w', force_zip64=True) as fid:
-                    _npy_header(fid, (nnz,), numpy.float64)
-                    _copy_spool(dspool, fid, nnz * 8, numpy.float64, numpy.float64)
-
-    atomic_write(path, write)
-

@@ -41,8 +41,14 @@ def draw(rng: np.random.Generator, shape: tuple[int, int], hints: set[str]) -> n
     return rng.standard_normal(shape)
 
 
-def fill(expr: Expr, values: dict[str, np.ndarray], shapes: dict[str, tuple[int, int]], names: list[str],
-         seed: int, variables: tuple[str, ...]) -> dict[str, np.ndarray]:
+def fill(
+    expr: Expr,
+    values: dict[str, np.ndarray],
+    shapes: dict[str, tuple[int, int]],
+    names: list[str],
+    seed: int,
+    variables: tuple[str, ...],
+) -> dict[str, np.ndarray]:
     """``values`` with seeded values added for ``names``, valid for ``expr`` where a few
     draws allow it. The values given come first: their domain errors are theirs."""
     check_domains(expr, values, variables)

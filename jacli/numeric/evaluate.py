@@ -3,9 +3,11 @@
 This is the reference: every structured fast path is tested against it. Values may carry
 leading batch axes and complex entries (the numerical oracle's complex steps).
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +26,15 @@ class Evaluator:
     refuse a node whose array would be larger than allowed, before it is allocated.
     """
 
-    def __init__(self, values: dict[str, np.ndarray], *, check: bool = False, variables: Iterable[str] = (),
-                 shapes: Any = None, max_bytes: float | None = None):
+    def __init__(
+        self,
+        values: dict[str, np.ndarray],
+        *,
+        check: bool = False,
+        variables: Iterable[str] = (),
+        shapes: Any = None,
+        max_bytes: float | None = None,
+    ):
         self.values = values
         self.check = check
         self.variables = frozenset(variables)
@@ -45,12 +54,16 @@ class Evaluator:
             try:
                 return self.values[e.attr]
             except KeyError:
-                raise JacliError(f"{e.attr} has no values: bind it to values (e.g. {e.attr}=file.npy) or use --random") from None
+                raise JacliError(
+                    f"{e.attr} has no values: bind it to values (e.g. {e.attr}=file.npy) or use --random"
+                ) from None
         if self.shapes is not None and self.max_bytes is not None:
             r, c = self.shapes(e)
             if r * c * 8 > self.max_bytes:
-                raise JacliError(f"{to_text(e)} would need {r * c * 8:,} bytes ({r}×{c}), above the memory limit "
-                                 f"of {int(self.max_bytes):,} bytes (--max-memory)")
+                raise JacliError(
+                    f"{to_text(e)} would need {r * c * 8:,} bytes ({r}×{c}), above the memory limit "
+                    f"of {int(self.max_bytes):,} bytes (--max-memory)"
+                )
         op = REGISTRY[e.op]
         if op.value is None:
             raise ValueError(f"{e.op} has no value rule: resolve the expression first")

@@ -37,12 +37,13 @@ primitives; fresh labels for every node, nothing memoised by expression):
 Anything else (``inv``, ``det``, ``exp``, ``had``, names, numbers, ...) is evaluated by
 the plain evaluator passed in, to a small array.
 """
+
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from itertools import accumulate
 from math import prod
-from typing import Callable
 
 import numpy as np
 
@@ -92,8 +93,10 @@ class Compiler:
         self.fallbacks += 1
         r, c = self.dims(t.rows), self.dims(t.cols)
         if self.max_bytes is not None and r * c * 8 > self.max_bytes:
-            raise JacliError(f"a {r:,}×{c:,} intermediate ({r * c * 8:,} bytes) would exceed the memory "
-                             f"limit of {int(self.max_bytes):,} bytes (--max-memory)")
+            raise JacliError(
+                f"a {r:,}×{c:,} intermediate ({r * c * 8:,} bytes) would exceed the memory "
+                f"limit of {int(self.max_bytes):,} bytes (--max-memory)"
+            )
         out = np.zeros((self.dims(t.rows), self.dims(t.cols)), dtype=term_dtype([t]))
         write_term(t, out, 0, out.shape[0], self.size, assign=False)
         return out
@@ -214,8 +217,8 @@ class Compiler:
             for i, (arr, ls) in enumerate(factors):
                 if x in ls:
                     ax = ls.index(x)
-                    arr = arr.reshape(arr.shape[:ax] + (s1, s2) + arr.shape[ax + 1:])
-                    factors[i] = (arr, ls[:ax] + (x1, x2) + ls[ax + 1:])
+                    arr = arr.reshape(arr.shape[:ax] + (s1, s2) + arr.shape[ax + 1 :])
+                    factors[i] = (arr, ls[:ax] + (x1, x2) + ls[ax + 1 :])
 
     def merge(self, A, B):
         """Union-find over the pairs (A[k], B[k]): the renaming and the class representatives."""

@@ -33,8 +33,14 @@ def _vec_batch(F: np.ndarray, count: int, p: int, q: int) -> np.ndarray:
     return np.swapaxes(F, -1, -2).reshape(count, p * q)  # rows are vec(F_k)
 
 
-def numerical_jacobian(expr: Expr, values: dict[str, np.ndarray], variables: dict[str, tuple[int, int]],
-                       f_shape: tuple[int, int], largest: int, method: str = "complex") -> tuple[np.ndarray, float]:
+def numerical_jacobian(
+    expr: Expr,
+    values: dict[str, np.ndarray],
+    variables: dict[str, tuple[int, int]],
+    f_shape: tuple[int, int],
+    largest: int,
+    method: str = "complex",
+) -> tuple[np.ndarray, float]:
     """d vec(F)/d vec(X) by perturbation, side by side for the ``variables`` (names and
     shapes, in order), and an estimate of its error. ``largest`` is the number of entries
     of the largest node of ``expr``, which sets how many perturbations go in one batch."""

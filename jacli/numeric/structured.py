@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from math import prod
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -32,8 +33,9 @@ class Structured:
         self.fallbacks = comp.fallbacks
         for t in self.terms:
             if (comp.dims(t.rows), comp.dims(t.cols)) != self.shape:
-                raise RuntimeError(f"compiled term of shape {(comp.dims(t.rows), comp.dims(t.cols))}, "
-                                   f"expected {self.shape}")
+                raise RuntimeError(
+                    f"compiled term of shape {(comp.dims(t.rows), comp.dims(t.cols))}, expected {self.shape}"
+                )
         self.dtype = term_dtype(self.terms)
         # the covering term to assign first: the one with most factors (no temporary)
         covering = [i for i, t in enumerate(self.terms) if t.covering()]
@@ -124,7 +126,8 @@ class Structured:
                 c = np.zeros((), dtype=np.int64)
                 for i, x in enumerate(labels):
                     ax = np.arange(lo[x], hi[x], dtype=np.int64).reshape(
-                        (1,) * i + (-1,) + (1,) * (len(labels) - i - 1))
+                        (1,) * i + (-1,) + (1,) * (len(labels) - i - 1)
+                    )
                     if rw[x]:
                         r = r + ax * rw[x]
                     if cw[x]:
@@ -141,8 +144,9 @@ class Structured:
         return np.concatenate(rows_l), np.concatenate(cols_l), np.concatenate(vals_l)
 
 
-def jacobian_dense(J_exprs: list[Expr], shapes: Any, dense: Callable[[Expr], np.ndarray],
-                   out: np.ndarray | None = None) -> np.ndarray:
+def jacobian_dense(
+    J_exprs: list[Expr], shapes: Any, dense: Callable[[Expr], np.ndarray], out: np.ndarray | None = None
+) -> np.ndarray:
     """The Jacobians ``J_exprs`` (one block of columns per variable) side by side, dense;
     ``dense`` evaluates their non-structured parts. See :func:`assemble`."""
     return assemble([Structured(J, shapes, dense) for J in J_exprs], out)

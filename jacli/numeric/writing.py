@@ -7,7 +7,7 @@ an axis per distinct label, into which the factors are multiplied with broadcast
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -18,7 +18,7 @@ CHUNK_BYTES = 16 * 2**20  # largest temporary of an accumulation
 class Term:
     """One term of a sum: an index network (see the module docstring)."""
 
-    __slots__ = ("rows", "cols", "factors", "scale")
+    __slots__ = ("cols", "factors", "rows", "scale")
 
     def __init__(self, rows, cols, factors, scale):
         self.rows: tuple = tuple(rows)
@@ -43,6 +43,7 @@ class Term:
 # ======================================================================================
 # Compilation
 # ======================================================================================
+
 
 def term_dtype(terms: list[Term]) -> np.dtype:
     dt = np.dtype(np.float64)
@@ -127,8 +128,9 @@ def broadcast_factors(t: Term, labels, lo, hi) -> list[np.ndarray]:
     pos = {x: i for i, x in enumerate(labels)}
     out = []
     for arr, ls in t.factors:
-        sl = tuple(slice(None) if (lo[x] == 0 and hi[x] == arr.shape[i]) else slice(lo[x], hi[x])
-                   for i, x in enumerate(ls))
+        sl = tuple(
+            slice(None) if (lo[x] == 0 and hi[x] == arr.shape[i]) else slice(lo[x], hi[x]) for i, x in enumerate(ls)
+        )
         a = arr[sl]
         order = sorted(range(len(ls)), key=lambda i: pos[ls[i]])
         if order != list(range(len(ls))):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import enum
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the printer's type, for the render hooks' signature (no import at run time)
     from ..expr import Expr
@@ -112,9 +113,19 @@ def vocabulary() -> Vocabulary:
 
 
 # Words users type for functions that jacli spells otherwise.
-_ALIASES = {"trace": "tr", "Tr": "tr", "inverse": "inv", "determinant": "det", "ln": "log",
-            "logabsdet": "logdet", "log_det": "logdet", "kronecker": "kron", "Diag": "diag",
-            "eye": "I", "transpose": None}  # fmt: skip
+_ALIASES = {
+    "trace": "tr",
+    "Tr": "tr",
+    "inverse": "inv",
+    "determinant": "det",
+    "ln": "log",
+    "logabsdet": "logdet",
+    "log_det": "logdet",
+    "kronecker": "kron",
+    "Diag": "diag",
+    "eye": "I",
+    "transpose": None,
+}
 
 
 def suggest(word: str, known: dict[str, object]) -> str | None:

@@ -288,7 +288,11 @@ class _Parser:
             nxt = self.tok
             if nxt.kind == "op" and nxt.text == "(" and nxt.col == t.col + len(t.text):
                 hint = suggest(t.text, self.vocab.functions)
-                hint = f" (did you mean '{hint}'?)" if hint else f"; for a product write '{t.text} (...)' or '{t.text}*(...)'"
+                hint = (
+                    f" (did you mean '{hint}'?)"
+                    if hint
+                    else f"; for a product write '{t.text} (...)' or '{t.text}*(...)'"
+                )
                 raise self.error(f"unknown function '{t.text}'{hint}", t.col)
             return Expr("name", (), t.text, col=t.col)
         if t.kind == "end":
@@ -342,7 +346,10 @@ class _Parser:
             self.advance()
         self.expect_close(opener)
         if len(sizes) not in spec.sizes:
-            raise self.error(f"{t.text} takes {' or '.join(map(str, spec.sizes))} sizes, as in {spec.example}; got {len(sizes)}", t.col)
+            raise self.error(
+                f"{t.text} takes {' or '.join(map(str, spec.sizes))} sizes, as in {spec.example}; got {len(sizes)}",
+                t.col,
+            )
         if t.text == "I":
             return Expr("I", (), sizes[0], col=t.col)
         if len(sizes) == 1:

@@ -8,7 +8,8 @@ Adding an elementwise function is one :func:`elementwise` call below.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -56,19 +57,37 @@ def _ediv(a: Expr, b: Expr) -> Expr:
 def _check_denominator(node: Expr, args: list, derivative_needed: bool) -> None:
     b = args[1]
     if np.any(b == 0):
-        raise JacliError(f"{describe(node)}: division by zero (entry {where(b == 0)} of the denominator)",
-                         column=node.col)  # fmt: skip
+        raise JacliError(
+            f"{describe(node)}: division by zero (entry {where(b == 0)} of the denominator)", column=node.col
+        )
 
 
-register(Op("had", 2, _had_shape, value=lambda node, a, b: a * b,
-            partials=(lambda node, sh: _d(node.args[1]), lambda node, sh: _d(node.args[0])),
-            notation=Notation(Prec.HADAMARD, infix=Infix(" ∘ ", " .* ", r" \circ ", ("∘",)))))  # fmt: skip
+register(
+    Op(
+        "had",
+        2,
+        _had_shape,
+        value=lambda node, a, b: a * b,
+        partials=(lambda node, sh: _d(node.args[1]), lambda node, sh: _d(node.args[0])),
+        notation=Notation(Prec.HADAMARD, infix=Infix(" ∘ ", " .* ", r" \circ ", ("∘",))),
+    )
+)
 # d(A ./ B) = dA ./ B - (A ./ (B ∘ B)) ∘ dB   (the quotient rule, entry by entry; M&N ch. 9)
-register(Op("ediv", 2, _ediv_shape, value=lambda node, a, b: a / b, domain=_check_denominator,
-            random_hints=(None, "positive"),
-            partials=(lambda node, sh: _d(_ediv(_ones_like(sh, node), node.args[1])),
-                      lambda node, sh: neg(_d(_ediv(node.args[0], _had(node.args[1], node.args[1]))))),
-            notation=Notation(Prec.HADAMARD, infix=Infix(" ./ ", " ./ ", r" \oslash ", ("./",)))))  # fmt: skip
+register(
+    Op(
+        "ediv",
+        2,
+        _ediv_shape,
+        value=lambda node, a, b: a / b,
+        domain=_check_denominator,
+        random_hints=(None, "positive"),
+        partials=(
+            lambda node, sh: _d(_ediv(_ones_like(sh, node), node.args[1])),
+            lambda node, sh: neg(_d(_ediv(node.args[0], _had(node.args[1], node.args[1])))),
+        ),
+        notation=Notation(Prec.HADAMARD, infix=Infix(" ./ ", " ./ ", r" \oslash ", ("./",))),
+    )
+)
 
 
 def _check_positive(fn: str) -> DomainRule:
@@ -81,10 +100,13 @@ def _check_positive(fn: str) -> DomainRule:
         if np.any(bad):
             val = a[tuple(np.argwhere(bad)[0])]
             reason = (
-                "negative" if val < 0 else ("zero, where the derivative of sqrt is infinite" if fn == "sqrt" else "zero")
+                "negative"
+                if val < 0
+                else ("zero, where the derivative of sqrt is infinite" if fn == "sqrt" else "zero")
             )
-            raise JacliError(f"{describe(node)}: entry {where(bad)} of the argument is {val:.6g}, {reason}",
-                             column=node.col)  # fmt: skip
+            raise JacliError(
+                f"{describe(node)}: entry {where(bad)} of the argument is {val:.6g}, {reason}", column=node.col
+            )
 
     return check
 
@@ -93,24 +115,48 @@ def _sqrt_text(p: Any, e: Expr) -> str:
     return rf"\sqrt{{{p.show(e.args[0], 0)}}}" if p.latex else p.call(e)
 
 
-def elementwise(fn: str, value: Callable[[np.ndarray], np.ndarray], derivative: Callable[[Expr, Expr, Any], Expr],
-                *, domain: DomainRule | None = None, hint: str | None = None, latex: str | None = None,
-                render: Any = None) -> Op:  # fmt: skip
+def elementwise(
+    fn: str,
+    value: Callable[[np.ndarray], np.ndarray],
+    derivative: Callable[[Expr, Expr, Any], Expr],
+    *,
+    domain: DomainRule | None = None,
+    hint: str | None = None,
+    latex: str | None = None,
+    render: Any = None,
+) -> Op:
     """Register ``fn`` applied entry by entry, d vec f(A) = diag(vec f'(A)) d vec(A).
 
     ``derivative(node, argument, shapes)`` is f'(A) as an expression; ``hint`` what random
     values of the argument must be (``"positive"``).
     """
-    return register(Op(fn, 1, lambda u, node, a: a, value=lambda node, a: value(a), domain=domain,
-                       random_hints=(hint,), partials=(lambda node, sh: _d(derivative(node, node.args[0], sh)),),
-                       notation=Notation(call=fn, latex=latex or "\\" + fn, render=render)))  # fmt: skip
+    return register(
+        Op(
+            fn,
+            1,
+            lambda u, node, a: a,
+            value=lambda node, a: value(a),
+            domain=domain,
+            random_hints=(hint,),
+            partials=(lambda node, sh: _d(derivative(node, node.args[0], sh)),),
+            notation=Notation(call=fn, latex=latex or "\\" + fn, render=render),
+        )
+    )
 
 
 elementwise("exp", np.exp, lambda node, a, sh: node)
-elementwise("log", np.log, lambda node, a, sh: _ediv(_ones_like(sh, a), a), domain=_check_positive("log"),
-            hint="positive")  # fmt: skip
+elementwise(
+    "log", np.log, lambda node, a, sh: _ediv(_ones_like(sh, a), a), domain=_check_positive("log"), hint="positive"
+)
 elementwise("sin", np.sin, lambda node, a, sh: Expr("cos", (a,)))
 elementwise("cos", np.cos, lambda node, a, sh: neg(Expr("sin", (a,))))
 elementwise("tanh", np.tanh, lambda node, a, sh: add(_ones_like(sh, a), neg(_had(node, node))))
-elementwise("sqrt", np.sqrt, lambda node, a, sh: smul(num(0.5), _ediv(_ones_like(sh, a), node)),
-            domain=_check_positive("sqrt"), hint="positive", latex=r"\operatorname{sqrt}", render=_sqrt_text)  # fmt: skip
+elementwise(
+    "sqrt",
+    np.sqrt,
+    lambda node, a, sh: smul(num(0.5), _ediv(_ones_like(sh, a), node)),
+    domain=_check_positive("sqrt"),
+    hint="positive",
+    latex=r"\operatorname{sqrt}",
+    render=_sqrt_text,
+)

@@ -18,8 +18,15 @@ def _name_shape(u: Any, node: Expr) -> Shape:
 
 
 register(Op("name", 0, _name_shape, notation=Notation(render=lambda p, e: p.name(e.attr))))
-register(Op("num", 0, lambda u, node: (1, 1), value=lambda node: np.array([[node.attr]]),
-            notation=Notation(render=lambda p, e: p.number(e.attr))))  # fmt: skip
+register(
+    Op(
+        "num",
+        0,
+        lambda u, node: (1, 1),
+        value=lambda node: np.array([[node.attr]]),
+        notation=Notation(render=lambda p, e: p.number(e.attr)),
+    )
+)
 
 
 def _sized_shape(u: Any, node: Expr) -> Shape:
@@ -43,9 +50,17 @@ def _eye_text(p: Any, e: Expr) -> str:
     return f"I({e.attr})" if p.ascii else "I" + str(e.attr).translate(_SUB)
 
 
-register(Op("I", 0, _eye_shape, value=lambda node: np.eye(node.attr), transpose=lambda e: e,
-            notation=Notation(builtin=Builtin(True, (1,), "I(3)"), render=_eye_text),
-            structure=lambda c, e: c.identity(e.attr)))  # fmt: skip
+register(
+    Op(
+        "I",
+        0,
+        _eye_shape,
+        value=lambda node: np.eye(node.attr),
+        transpose=lambda e: e,
+        notation=Notation(builtin=Builtin(True, (1,), "I(3)"), render=_eye_text),
+        structure=lambda c, e: c.identity(e.attr),
+    )
+)
 
 
 def _comm_value(node: Expr) -> np.ndarray:
@@ -67,10 +82,17 @@ def _sized_text(latex: str):
 
 
 # K(m,n) vec(A) = vec(Aᵀ) for A m×n (M&N ch. 3, the commutation matrix); Kᵀ = K(n,m)
-register(Op("K", 0, lambda u, node: (node.attr[0] * node.attr[1],) * 2, value=_comm_value,
-            transpose=lambda e: Expr("K", (), (e.attr[1], e.attr[0])),
-            notation=Notation(builtin=Builtin(False, (2,), "K(2,3)"), render=_sized_text("K_{{{m},{n}}}")),
-            structure=lambda c, e: c.commutation(*e.attr)))  # fmt: skip
+register(
+    Op(
+        "K",
+        0,
+        lambda u, node: (node.attr[0] * node.attr[1],) * 2,
+        value=_comm_value,
+        transpose=lambda e: Expr("K", (), (e.attr[1], e.attr[0])),
+        notation=Notation(builtin=Builtin(False, (2,), "K(2,3)"), render=_sized_text("K_{{{m},{n}}}")),
+        structure=lambda c, e: c.commutation(*e.attr),
+    )
+)
 
 
 def _swapped(e: Expr) -> Expr:
@@ -78,11 +100,27 @@ def _swapped(e: Expr) -> Expr:
     return Expr(e.op, (), (c, r))
 
 
-register(Op("ones", 0, _sized_shape, value=lambda node: np.ones(node.attr), transpose=_swapped,
-            notation=Notation(builtin=Builtin(True, (1, 2), "ones(2,3)"),
-                              render=_sized_text(r"\mathbf{{1}}_{{{m}\times {n}}}")),
-            structure=lambda c, e: c.constant(*e.attr)))  # fmt: skip
-register(Op("zeros", 0, _sized_shape, value=lambda node: np.zeros(node.attr), transpose=_swapped,
-            notation=Notation(builtin=Builtin(False, (1, 2), "zeros(2,3)"),
-                              render=_sized_text(r"0_{{{m}\times {n}}}")),
-            structure=lambda c, e: []))  # fmt: skip
+register(
+    Op(
+        "ones",
+        0,
+        _sized_shape,
+        value=lambda node: np.ones(node.attr),
+        transpose=_swapped,
+        notation=Notation(
+            builtin=Builtin(True, (1, 2), "ones(2,3)"), render=_sized_text(r"\mathbf{{1}}_{{{m}\times {n}}}")
+        ),
+        structure=lambda c, e: c.constant(*e.attr),
+    )
+)
+register(
+    Op(
+        "zeros",
+        0,
+        _sized_shape,
+        value=lambda node: np.zeros(node.attr),
+        transpose=_swapped,
+        notation=Notation(builtin=Builtin(False, (1, 2), "zeros(2,3)"), render=_sized_text(r"0_{{{m}\times {n}}}")),
+        structure=lambda c, e: [],
+    )
+)

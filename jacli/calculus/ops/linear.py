@@ -29,14 +29,29 @@ def _neg_text(p: Any, e: Expr) -> str:
     return "-" + p.show(inner, Prec.NEG)
 
 
-register(Op("add", 2, same_shape("cannot add"), value=lambda node, a, b: a + b,
-            partials=(lambda node, sh: eye(size(sh, node)), lambda node, sh: eye(size(sh, node))),
-            notation=Notation(Prec.SUM, render=_sum_text),
-            transpose=lambda e: add(T(e.args[0]), T(e.args[1])),
-            structure=lambda c, e: c.compile(e.args[0]) + c.compile(e.args[1])))  # fmt: skip
-register(Op("neg", 1, unary_same, value=lambda node, a: -a, partials=(lambda node, sh: neg(eye(size(sh, node))),),
-            notation=Notation(Prec.NEG, render=_neg_text),
-            structure=lambda c, e: c.scaled(c.compile(e.args[0]), -1.0)))  # fmt: skip
+register(
+    Op(
+        "add",
+        2,
+        same_shape("cannot add"),
+        value=lambda node, a, b: a + b,
+        partials=(lambda node, sh: eye(size(sh, node)), lambda node, sh: eye(size(sh, node))),
+        notation=Notation(Prec.SUM, render=_sum_text),
+        transpose=lambda e: add(T(e.args[0]), T(e.args[1])),
+        structure=lambda c, e: c.compile(e.args[0]) + c.compile(e.args[1]),
+    )
+)
+register(
+    Op(
+        "neg",
+        1,
+        unary_same,
+        value=lambda node, a: -a,
+        partials=(lambda node, sh: neg(eye(size(sh, node))),),
+        notation=Notation(Prec.NEG, render=_neg_text),
+        structure=lambda c, e: c.scaled(c.compile(e.args[0]), -1.0),
+    )
+)
 
 
 def _transpose_shape(u: Any, node: Expr, a: Shape) -> Shape:
@@ -51,10 +66,18 @@ def _transpose_text(p: Any, e: Expr) -> str:
 
 
 # vec(Aᵀ) = K(r,c) vec(A) for A r×c (M&N ch. 3, the commutation matrix).
-register(Op("T", 1, _transpose_shape, value=lambda node, a: np.swapaxes(a, -1, -2),
-            partials=(lambda node, sh: comm(*sh(node.args[0])),),
-            notation=Notation(Prec.POSTFIX, render=_transpose_text), transpose=lambda e: e.args[0],
-            structure=lambda c, e: c.transposed(c.compile(e.args[0]))))  # fmt: skip
+register(
+    Op(
+        "T",
+        1,
+        _transpose_shape,
+        value=lambda node, a: np.swapaxes(a, -1, -2),
+        partials=(lambda node, sh: comm(*sh(node.args[0])),),
+        notation=Notation(Prec.POSTFIX, render=_transpose_text),
+        transpose=lambda e: e.args[0],
+        structure=lambda c, e: c.transposed(c.compile(e.args[0])),
+    )
+)
 
 
 def _vec_shape(u: Any, node: Expr, a: Shape) -> Shape:
@@ -66,9 +89,17 @@ def _vec_value(node: Expr, a: np.ndarray) -> np.ndarray:
     return np.swapaxes(a, -1, -2).reshape(a.shape[:-2] + (r * c, 1))
 
 
-register(Op("vec", 1, _vec_shape, value=_vec_value, partials=(lambda node, sh: eye(size(sh, node)),),
-            notation=Notation(call="vec", latex=r"\operatorname{vec}"),
-            structure=lambda c, e: c.vec(c.compile(e.args[0]))))  # fmt: skip
+register(
+    Op(
+        "vec",
+        1,
+        _vec_shape,
+        value=_vec_value,
+        partials=(lambda node, sh: eye(size(sh, node)),),
+        notation=Notation(call="vec", latex=r"\operatorname{vec}"),
+        structure=lambda c, e: c.vec(c.compile(e.args[0])),
+    )
+)
 
 
 def _diag_shape(u: Any, node: Expr, a: Shape) -> Shape | None:
@@ -113,19 +144,50 @@ def _diagonal_shape(u: Any, node: Expr, a: Shape) -> Shape:
 
 
 _DIAG = Notation(call="diag", latex=r"\operatorname{diag}")
-register(Op("diag", 1, _diag_shape, value=_diag_value, partials=(_diag_partial,), notation=_DIAG,
-            transpose=lambda e: e, structure=lambda c, e: c.diag(c.compile(e.args[0]))))  # fmt: skip
+register(
+    Op(
+        "diag",
+        1,
+        _diag_shape,
+        value=_diag_value,
+        partials=(_diag_partial,),
+        notation=_DIAG,
+        transpose=lambda e: e,
+        structure=lambda c, e: c.diag(c.compile(e.args[0])),
+    )
+)
 # diag of a square matrix: what inference makes of diag(X) for X n×n, n > 1
-register(Op("diagonal", 1, _diagonal_shape, partials=(_diagonal_partial,),
-            value=lambda node, a: np.diagonal(a, axis1=-2, axis2=-1)[..., :, None].copy(),
-            notation=Notation(text="diag", latex=r"\operatorname{diag}"),
-            structure=lambda c, e: c.diagonal(c.compile(e.args[0]))))  # fmt: skip
+register(
+    Op(
+        "diagonal",
+        1,
+        _diagonal_shape,
+        partials=(_diagonal_partial,),
+        value=lambda node, a: np.diagonal(a, axis1=-2, axis2=-1)[..., :, None].copy(),
+        notation=Notation(text="diag", latex=r"\operatorname{diag}"),
+        structure=lambda c, e: c.diagonal(c.compile(e.args[0])),
+    )
+)
 
 # d tr(X) = tr(dX) = vec(I)ᵀ d vec(X)   (M&N ch. 9; Cookbook sec. 2.5)
-register(Op("tr", 1, square("tr", "scalar"), value=lambda node, a: np.trace(a, axis1=-2, axis2=-1)[..., None, None],
-            partials=(lambda node, sh: T(vec(eye(sh(node.args[0])[0]))),),
-            notation=Notation(call="tr", latex=r"\operatorname{tr}")))  # fmt: skip
+register(
+    Op(
+        "tr",
+        1,
+        square("tr", "scalar"),
+        value=lambda node, a: np.trace(a, axis1=-2, axis2=-1)[..., None, None],
+        partials=(lambda node, sh: T(vec(eye(sh(node.args[0])[0]))),),
+        notation=Notation(call="tr", latex=r"\operatorname{tr}"),
+    )
+)
 # d sum(X) = 1ᵀ d vec(X), sum(X) being 1ᵀ vec(X)   (M&N ch. 9, linear forms)
-register(Op("sum", 1, scalar, value=lambda node, a: a.sum(axis=(-2, -1), keepdims=True),
-            partials=(lambda node, sh: T(vec(ones(*sh(node.args[0])))),),
-            notation=Notation(call="sum", latex=r"\operatorname{sum}")))  # fmt: skip
+register(
+    Op(
+        "sum",
+        1,
+        scalar,
+        value=lambda node, a: a.sum(axis=(-2, -1), keepdims=True),
+        partials=(lambda node, sh: T(vec(ones(*sh(node.args[0])))),),
+        notation=Notation(call="sum", latex=r"\operatorname{sum}"),
+    )
+)

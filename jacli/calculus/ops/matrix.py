@@ -24,8 +24,11 @@ def check_invertible(node: Expr, args: list, derivative_needed: bool) -> None:
     cond = np.linalg.cond(a)
     if not np.isfinite(cond) or cond > COND_LIMIT:
         shown = "inf" if not np.isfinite(cond) else f"{cond:.3g}"
-        raise JacliError(f"{describe(node)}: {to_text(node.args[0])} is singular or badly conditioned "
-                         f"(condition number {shown}, limit {COND_LIMIT:.0e})", column=node.col)  # fmt: skip
+        raise JacliError(
+            f"{describe(node)}: {to_text(node.args[0])} is singular or badly conditioned "
+            f"(condition number {shown}, limit {COND_LIMIT:.0e})",
+            column=node.col,
+        )
 
 
 def _inv(a: Expr) -> Expr:
@@ -33,10 +36,20 @@ def _inv(a: Expr) -> Expr:
 
 
 # d(X⁻¹) = -X⁻¹ (dX) X⁻¹, so d vec(X⁻¹) = -(X⁻ᵀ ⊗ X⁻¹) d vec(X)   (M&N ch. 8; Cookbook sec. 2.2)
-register(Op("inv", 1, square("inv", "matrix"), value=lambda node, a: np.linalg.inv(a), domain=check_invertible,
-            random_hints=("invertible",), partials=(lambda node, sh: neg(kron(T(node), node)),),
-            notation=Notation(Prec.POSTFIX, call="inv", latex=r"\operatorname{inv}",
-                              render=lambda p, e: p.postfix(e.args[0], "-1"))))  # fmt: skip
+register(
+    Op(
+        "inv",
+        1,
+        square("inv", "matrix"),
+        value=lambda node, a: np.linalg.inv(a),
+        domain=check_invertible,
+        random_hints=("invertible",),
+        partials=(lambda node, sh: neg(kron(T(node), node)),),
+        notation=Notation(
+            Prec.POSTFIX, call="inv", latex=r"\operatorname{inv}", render=lambda p, e: p.postfix(e.args[0], "-1")
+        ),
+    )
+)
 
 
 def _power(base: Expr, k: int, n: int) -> Expr:
@@ -55,8 +68,10 @@ def _pow_partial(node: Expr, sh: Any) -> Expr | None:
     x, k = node.args[0], node.attr
     n = sh(x)[0]
     if abs(k) > MAX_POWER:
-        raise JacliError(f"the derivative of a power above {MAX_POWER} is not supported (X^{k}); "
-                         f"write it as a product of powers", column=node.col)  # fmt: skip
+        raise JacliError(
+            f"the derivative of a power above {MAX_POWER} is not supported (X^{k}); write it as a product of powers",
+            column=node.col,
+        )
     if k == 0:
         return None  # constant: no dependence
     sign, m = (1, k) if k > 0 else (-1, -k)
@@ -74,9 +89,18 @@ def _pow_domain(node: Expr, args: list, derivative_needed: bool) -> None:
         check_invertible(node, args, derivative_needed)
 
 
-register(Op("pow", 1, square("a matrix power", "matrix"), value=lambda node, a: np.linalg.matrix_power(a, node.attr),
-            domain=_pow_domain, random_hints=("invertible",), partials=(_pow_partial,),
-            notation=Notation(Prec.POSTFIX, render=lambda p, e: p.postfix(e.args[0], str(e.attr)))))  # fmt: skip
+register(
+    Op(
+        "pow",
+        1,
+        square("a matrix power", "matrix"),
+        value=lambda node, a: np.linalg.matrix_power(a, node.attr),
+        domain=_pow_domain,
+        random_hints=("invertible",),
+        partials=(_pow_partial,),
+        notation=Notation(Prec.POSTFIX, render=lambda p, e: p.postfix(e.args[0], str(e.attr))),
+    )
+)
 
 
 def _det_value(node: Expr, a: np.ndarray) -> np.ndarray:
@@ -104,10 +128,28 @@ def _check_logdet(node: Expr, args: list, derivative_needed: bool) -> None:
 
 
 # d det(X) = det(X) tr(X⁻¹ dX) = det(X) vec(X⁻ᵀ)ᵀ d vec(X)   (M&N ch. 8; Cookbook sec. 2.1)
-register(Op("det", 1, square("det", "scalar"), value=_det_value, domain=_check_det, random_hints=("invertible",),
-            partials=(lambda node, sh: smul(node, T(vec(T(_inv(node.args[0]))))),),
-            notation=Notation(call="det", latex=r"\det")))  # fmt: skip
+register(
+    Op(
+        "det",
+        1,
+        square("det", "scalar"),
+        value=_det_value,
+        domain=_check_det,
+        random_hints=("invertible",),
+        partials=(lambda node, sh: smul(node, T(vec(T(_inv(node.args[0]))))),),
+        notation=Notation(call="det", latex=r"\det"),
+    )
+)
 # d log det(X) = tr(X⁻¹ dX) = vec(X⁻ᵀ)ᵀ d vec(X)   (M&N ch. 8; Cookbook sec. 2.1)
-register(Op("logdet", 1, square("logdet", "scalar"), value=_logdet_value, domain=_check_logdet,
-            random_hints=("invertible",), partials=(lambda node, sh: T(vec(T(_inv(node.args[0])))),),
-            notation=Notation(call="logdet", latex=r"\log\det")))  # fmt: skip
+register(
+    Op(
+        "logdet",
+        1,
+        square("logdet", "scalar"),
+        value=_logdet_value,
+        domain=_check_logdet,
+        random_hints=("invertible",),
+        partials=(lambda node, sh: T(vec(T(_inv(node.args[0])))),),
+        notation=Notation(call="logdet", latex=r"\log\det"),
+    )
+)

@@ -35,11 +35,21 @@ def _matmul_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
 register(Op("mul", 2, _mul_shape, notation=Notation(Prec.PRODUCT, infix=Infix(" ", " ", " ", ("*", "@")))))
 
 # vec(A B) = (Bᵀ ⊗ I) vec(A) = (I ⊗ A) vec(B)   (M&N ch. 2, vec(ABC) = (Cᵀ ⊗ A) vec(B))
-register(Op("matmul", 2, _matmul_shape, value=lambda node, a, b: a @ b, notation=_JUXTAPOSED,
-            partials=(lambda node, sh: kron(T(node.args[1]), eye(sh(node.args[0])[0])),
-                      lambda node, sh: kron(eye(sh(node.args[1])[1]), node.args[0])),
-            transpose=lambda e: matmul(T(e.args[1]), T(e.args[0])),
-            structure=lambda c, e: c.product(c.compile(e.args[0]), c.compile(e.args[1]))))  # fmt: skip
+register(
+    Op(
+        "matmul",
+        2,
+        _matmul_shape,
+        value=lambda node, a, b: a @ b,
+        notation=_JUXTAPOSED,
+        partials=(
+            lambda node, sh: kron(T(node.args[1]), eye(sh(node.args[0])[0])),
+            lambda node, sh: kron(eye(sh(node.args[1])[1]), node.args[0]),
+        ),
+        transpose=lambda e: matmul(T(e.args[1]), T(e.args[0])),
+        structure=lambda c, e: c.product(c.compile(e.args[0]), c.compile(e.args[1])),
+    )
+)
 
 
 def _smul_shape(u: Any, node: Expr, s: Shape, a: Shape) -> Shape:
@@ -49,9 +59,17 @@ def _smul_shape(u: Any, node: Expr, s: Shape, a: Shape) -> Shape:
 
 
 # d vec(s M) = vec(M) ds + s d vec(M)
-register(Op("smul", 2, _smul_shape, value=lambda node, s, a: s * a, notation=_JUXTAPOSED,
-            partials=(lambda node, sh: vec(node.args[1]), lambda node, sh: smul(node.args[0], eye(size(sh, node)))),
-            structure=lambda c, e: c.scalar_multiple(e.args[0], c.compile(e.args[1]))))  # fmt: skip
+register(
+    Op(
+        "smul",
+        2,
+        _smul_shape,
+        value=lambda node, s, a: s * a,
+        notation=_JUXTAPOSED,
+        partials=(lambda node, sh: vec(node.args[1]), lambda node, sh: smul(node.args[0], eye(size(sh, node)))),
+        structure=lambda c, e: c.scalar_multiple(e.args[0], c.compile(e.args[1])),
+    )
+)
 
 
 def _kron_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
@@ -73,17 +91,25 @@ def _kron_common(node: Expr, sh: Any) -> tuple[Expr, tuple[int, int, int, int]]:
 def _kron_wrt_left(node: Expr, sh: Any) -> Expr:
     # vec(A ⊗ B) = (I_n ⊗ K(q,m) ⊗ I_p)(vec A ⊗ vec B) for A m×n, B p×q  (M&N ch. 3,
     # the theorem on vec of a Kronecker product), and vec A ⊗ vec B = (I_mn ⊗ vec B) vec A.
-    perm, (m, n, p, q) = _kron_common(node, sh)
+    perm, (m, n, _p, _q) = _kron_common(node, sh)
     return matmul(perm, kron(eye(m * n), vec(node.args[1])))
 
 
 def _kron_wrt_right(node: Expr, sh: Any) -> Expr:
     # ... and vec A ⊗ vec B = (vec A ⊗ I_pq) vec B.
-    perm, (m, n, p, q) = _kron_common(node, sh)
+    perm, (_m, _n, p, q) = _kron_common(node, sh)
     return matmul(perm, kron(vec(node.args[0]), eye(p * q)))
 
 
-register(Op("kron", 2, _kron_shape, value=_kron_value, partials=(_kron_wrt_left, _kron_wrt_right),
-            notation=Notation(Prec.KRON, call="kron", infix=Infix(" ⊗ ", None, r" \otimes ", ("⊗",))),
-            transpose=lambda e: kron(T(e.args[0]), T(e.args[1])),
-            structure=lambda c, e: c.kron(c.compile(e.args[0]), c.compile(e.args[1]))))  # fmt: skip
+register(
+    Op(
+        "kron",
+        2,
+        _kron_shape,
+        value=_kron_value,
+        partials=(_kron_wrt_left, _kron_wrt_right),
+        notation=Notation(Prec.KRON, call="kron", infix=Infix(" ⊗ ", None, r" \otimes ", ("⊗",))),
+        transpose=lambda e: kron(T(e.args[0]), T(e.args[1])),
+        structure=lambda c, e: c.kron(c.compile(e.args[0]), c.compile(e.args[1])),
+    )
+)

@@ -8,7 +8,8 @@ arguments are already simplified.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
+from typing import ClassVar
 
 from ...errors import JacliError
 from ...expr import Expr, neg, num, smul, zeros
@@ -20,7 +21,7 @@ Rewrite = Callable[["Base", Expr], Expr]
 class Base:
     """Simplifies expressions over the shapes ``shapes``; ``rewrites`` maps operators to rules."""
 
-    rewrites: dict[str, Rewrite] = {}
+    rewrites: ClassVar[dict[str, Rewrite]] = {}
 
     def __init__(self, shapes: Shapes):
         self.shape = shapes

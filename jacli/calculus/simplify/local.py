@@ -66,7 +66,7 @@ def diagonal_matrix(s: Base, e: Expr) -> Expr:
     a = e.args[0]
     if a.op == "zeros":
         return zeros(*s.shape(e))
-    if a.op == "vec" and a.args[0].op == "ones" or a.op == "ones":
+    if (a.op == "vec" and a.args[0].op == "ones") or a.op == "ones":
         return eye(s.shape(e)[0])
     if s.shape(a) == (1, 1):
         return a

@@ -9,8 +9,8 @@ the two factors (:data:`PAIRS`), tried in order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import prod
-from typing import Callable
 
 from ...expr import Expr, T, add, eye, kron, matmul, vec, zeros
 from .base import Base

@@ -3,7 +3,7 @@ Kronecker and product factors are taken out (``A X + Aáµ€ X`` becomes ``(A + Aáµ
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ...expr import Expr, T, add, neg, vec, zeros
 from .base import Base
@@ -56,9 +56,12 @@ def sum_of(s: Base, terms: list[Term], shape: tuple) -> Expr:
 _WRAPPED: list[tuple[Callable[[Expr], bool], Callable[[Expr], Expr], Callable[[Expr], Expr]]] = [
     (lambda b: b.op == "T" and b.args[0].op == "vec", lambda b: b.args[0].args[0], lambda x: T(vec(x))),
     (lambda b: b.op == "vec", lambda b: b.args[0], vec),
-    (lambda b: b.op == "diag" and b.args[0].op == "vec", lambda b: b.args[0].args[0],
-     lambda x: Expr("diag", (vec(x),))),
-]  # fmt: skip
+    (
+        lambda b: b.op == "diag" and b.args[0].op == "vec",
+        lambda b: b.args[0].args[0],
+        lambda x: Expr("diag", (vec(x),)),
+    ),
+]
 
 
 def _merge(s: Base, terms: list[Term], shape: tuple) -> Expr | None:
