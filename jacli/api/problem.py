@@ -91,7 +91,7 @@ def prepare(
             raise JacliError(f"{n} is a built-in name of jacli's language and cannot be bound")
         if n not in names:
             warnings.append(f"{n} is bound but does not occur in the expression")
-    given = {n: tuple(b.shape) for n, b in bindings.items() if n in names}
+    given = {n: (b.shape[0], b.shape[1]) for n, b in bindings.items() if n in names}
     try:
         resolved = infer(parsed.expr, given, source=source)
     except JacliError as err:

@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 
@@ -105,7 +106,12 @@ def derive_request(problem: Problem, request: Request) -> Derived:
     result = result_of(problem, blocks, request.vec, matrix)
     shown = result.gradient if request.gradient and matrix is not None else matrix
     if output and suffix == ".tex":
-        atomic_write(output, lambda f: f.write((latex_line(result, request.gradient) + "\n").encode()))
+        text = (latex_line(result, request.gradient) + "\n").encode()
+
+        def write_tex(f: BinaryIO) -> None:
+            f.write(text)
+
+        atomic_write(output, write_tex)
     elif output and shown is not None:
         save_matrix(
             output,
@@ -120,9 +126,9 @@ def derive_request(problem: Problem, request: Request) -> Derived:
 def latex_line(result: Result, gradient: bool = False) -> str:
     """The formula as one LaTeX line, to paste between $$."""
     f = to_latex(result.problem.expr) if result.problem else result.expression
-    if gradient and len(result.blocks) == 1 and result.blocks[0].gradient_expr is not None:
-        b = result.blocks[0]
-        return rf"\frac{{\partial\, {f}}}{{\partial {b.var}}} = {to_latex(b.gradient_expr)}"
+    g = result.blocks[0].gradient_expr if len(result.blocks) == 1 else None
+    if gradient and g is not None:
+        return rf"\frac{{\partial\, {f}}}{{\partial {result.blocks[0].var}}} = {to_latex(g)}"
     vec = r"\operatorname{vec}" if result.vec == "col" else r"\operatorname{vec}_{r}"
     vars_ = ", ".join(rf"{vec}({b.var})" for b in result.blocks)
     return rf"\frac{{\partial {vec}\left({f}\right)}}{{\partial {vars_}}} = {result.latex}"

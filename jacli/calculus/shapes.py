@@ -70,7 +70,7 @@ def resolve_all(
     run.settle()
     u = run.u
     _require_known(u, source)
-    names = {n: (u.known(r), u.known(c)) for n, (r, c) in u.names.items()}
+    names = {n: (_size(u.known(r)), _size(u.known(c))) for n, (r, c) in u.names.items()}
     return [Resolved(_resolve(e, u, run.shape_of), names) for e in exprs]
 
 
@@ -166,6 +166,12 @@ class _Run:
                     self.u.forced = False
 
 
+def _size(d: int | None) -> int:
+    if d is None:
+        raise RuntimeError("a size is still unknown after inference")
+    return d
+
+
 def _require_known(u: Inference, source: str | None) -> None:
     missing = []
     for name, (r, c) in u.names.items():
@@ -174,8 +180,8 @@ def _require_known(u: Inference, source: str | None) -> None:
     if missing:
         name, shown = missing[0]
         others = "".join(f", {n} ({s})" for n, s in missing[1:])
-        r, c = shown.split("×")
-        example = f"{'3' if r == '?' else r}x{'1' if c == '?' else c}"
+        rows, cols = shown.split("×")
+        example = f"{'3' if rows == '?' else rows}x{'1' if cols == '?' else cols}"
         raise JacliError(
             f"{UNKNOWN} the shape of {name} ({shown}){others}: give it, as in {name}={example}", source=source
         )

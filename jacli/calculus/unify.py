@@ -8,6 +8,8 @@ user's expression; :class:`Concrete` on integers, for explicit expressions.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import JacliError
 from ..expr import Expr
 
@@ -41,7 +43,7 @@ class Inference:
     inferring = True
 
     def __init__(self, given: dict[str, tuple[int, int]]):
-        self.names: dict[str, tuple[_Var, _Var]] = {}
+        self.names: dict[str, tuple[Any, Any]] = {}  # dimensions: ints or variables
         self.name_nodes: dict[str, Expr] = {}
         self.given = given
         self.products: list[tuple] = []

@@ -117,7 +117,7 @@ def do_check(
     warn(problem)
     result = check_problem(problem, against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes)
     if save_values:
-        atomic_write(save_values, lambda f: np.savez(f, **result.values))
+        atomic_write(save_values, lambda f: np.savez(f, **result.values))  # type: ignore[arg-type]
     return result
 
 

@@ -63,7 +63,7 @@ def write_csv(matrix: np.ndarray, out: TextIO) -> None:
 def to_json(result: Result, matrix: np.ndarray | None, gradient: bool = False) -> str:
     import json
 
-    doc = {
+    doc: dict[str, Any] = {
         "expression": result.expression,
         "wrt": [b.var for b in result.blocks],
         "formula": result.formula,
@@ -115,7 +115,7 @@ def write_table(
         if i is None:
             table.add_row("⋮", *["⋮" if j is not None else "⋱" for j in col_idx])
             continue
-        cells = []
+        cells: list[Any] = []
         for j in col_idx:
             if j is None:
                 cells.append("…")

@@ -90,7 +90,7 @@ def _read_npy_stream(
         buf = numpy.empty(count, dtype=dtype)
     except MemoryError:
         raise error(label, f"{shape_text(shape)} array ({size_text(nbytes)}) does not fit in memory") from None
-    view = memoryview(buf).cast("B")
+    view = buf.data.cast("B")
     got = 0
     while got < nbytes:
         k = fp.readinto(view[got:])

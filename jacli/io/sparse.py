@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO
 
 import numpy
 from numpy.lib import format as _npformat
@@ -16,7 +16,7 @@ _INT32_MAX = 2**31 - 1
 _COPY_CHUNK = 1 << 22  # bytes copied at a time when streaming spooled data
 
 
-def _copy_spool(src: BinaryIO, dst: BinaryIO, nbytes: int, src_dtype, dst_dtype) -> None:
+def _copy_spool(src: IO[bytes], dst: IO[bytes], nbytes: int, src_dtype: Any, dst_dtype: Any) -> None:
     src.seek(0)
     src_dtype, dst_dtype = numpy.dtype(src_dtype), numpy.dtype(dst_dtype)
     left = nbytes
@@ -33,7 +33,7 @@ def _copy_spool(src: BinaryIO, dst: BinaryIO, nbytes: int, src_dtype, dst_dtype)
         chunk = src.read(min(left, step))
         if not chunk or len(chunk) % src_dtype.itemsize:
             raise RuntimeError("save_sparse_npz: spool file shorter than expected")
-        dst.write(memoryview(numpy.frombuffer(chunk, dtype=src_dtype).astype(dst_dtype)).cast("B"))
+        dst.write(numpy.frombuffer(chunk, dtype=src_dtype).astype(dst_dtype).data.cast("B"))
         left -= len(chunk)
 
 

@@ -10,7 +10,7 @@ import contextlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO
 
 import numpy
 from numpy.lib import format as _npformat
@@ -201,7 +201,7 @@ def save_matrix(
     atomic_write(path, write)
 
 
-def npy_header(fp: BinaryIO, shape: tuple[int, ...], dtype) -> None:
+def npy_header(fp: IO[bytes], shape: tuple[int, ...], dtype: Any) -> None:
     d = {
         "descr": _npformat.dtype_to_descr(numpy.dtype(dtype)),
         "fortran_order": False,
@@ -213,9 +213,9 @@ def npy_header(fp: BinaryIO, shape: tuple[int, ...], dtype) -> None:
         _npformat.write_array_header_2_0(fp, d)
 
 
-def write_array_bytes(f: BinaryIO, arr: numpy.ndarray) -> None:
+def write_array_bytes(f: IO[bytes], arr: numpy.ndarray) -> None:
     if arr.size:
-        f.write(memoryview(arr).cast("B"))
+        f.write(arr.data.cast("B"))
 
 
 def save_npy_blocks(path: str, shape: tuple[int, int], blocks: Iterable[numpy.ndarray]) -> None:

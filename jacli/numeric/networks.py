@@ -44,6 +44,7 @@ import operator
 from collections.abc import Callable
 from itertools import accumulate
 from math import prod
+from typing import Any
 
 import numpy as np
 
@@ -220,11 +221,11 @@ class Compiler:
                     arr = arr.reshape(arr.shape[:ax] + (s1, s2) + arr.shape[ax + 1 :])
                     factors[i] = (arr, ls[:ax] + (x1, x2) + ls[ax + 1 :])
 
-    def merge(self, A, B):
+    def merge(self, A: tuple, B: tuple) -> tuple[dict, set]:
         """Union-find over the pairs (A[k], B[k]): the renaming and the class representatives."""
         parent: dict = {}
 
-        def find(x):
+        def find(x: Any) -> Any:
             parent.setdefault(x, x)
             while parent[x] != x:
                 parent[x] = parent[parent[x]]

@@ -24,9 +24,10 @@ class Structured:
     ``dense`` evaluates the non-structured parts (the plain :class:`jacli.numeric.evaluate.Evaluator`).
     """
 
-    def __init__(self, expr: Expr, shapes, dense: Callable[[Expr], np.ndarray], max_bytes: float | None = None):
+    def __init__(self, expr: Expr, shapes: Any, dense: Callable[[Expr], np.ndarray], max_bytes: float | None = None):
         self.expr = expr
-        self.shape: tuple[int, int] = tuple(int(d) for d in shapes(expr))
+        rows, cols = shapes(expr)
+        self.shape: tuple[int, int] = (int(rows), int(cols))
         comp = Compiler(shapes, dense, max_bytes)
         self.terms: list[Term] = [t for t in comp.compile(expr) if t.scale != 0]
         self.size = comp.size
@@ -122,8 +123,8 @@ class Structured:
                 labels, lo, hi, _, _, _, rw, cw = lay
                 shape = tuple(hi[x] - lo[x] for x in labels)
                 n = prod(shape)
-                r = np.zeros((), dtype=np.int64)
-                c = np.zeros((), dtype=np.int64)
+                r: np.ndarray = np.zeros((), dtype=np.int64)
+                c: np.ndarray = np.zeros((), dtype=np.int64)
                 for i, x in enumerate(labels):
                     ax = np.arange(lo[x], hi[x], dtype=np.int64).reshape(
                         (1,) * i + (-1,) + (1,) * (len(labels) - i - 1)

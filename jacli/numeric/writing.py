@@ -7,7 +7,8 @@ an axis per distinct label, into which the factors are multiplied with broadcast
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -20,7 +21,7 @@ class Term:
 
     __slots__ = ("cols", "factors", "rows", "scale")
 
-    def __init__(self, rows, cols, factors, scale):
+    def __init__(self, rows: Iterable, cols: Iterable, factors: Iterable, scale: Any):
         self.rows: tuple = tuple(rows)
         self.cols: tuple = tuple(cols)
         self.factors: list = list(factors)  # [(ndarray, labels)]

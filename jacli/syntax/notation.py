@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the printer's type, for the render hooks' signature (no import at run time)
     from ..expr import Expr
@@ -53,7 +53,7 @@ class Builtin:
 
 #: A custom printing rule: (printer, node) -> text. The printer is
 #: :class:`jacli.syntax.printer.Printer`; see its methods ``show``, ``wrap``, ``postfix``.
-Render = Callable[[object, "Expr"], str]
+Render = Callable[[Any, "Expr"], str]
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ _ALIASES = {
 }
 
 
-def suggest(word: str, known: dict[str, object]) -> str | None:
+def suggest(word: str, known: Iterable[str]) -> str | None:
     """The function a user probably meant by ``word``, or None."""
     import difflib
 

@@ -75,10 +75,9 @@ def _pow_partial(node: Expr, sh: Any) -> Expr | None:
     if k == 0:
         return None  # constant: no dependence
     sign, m = (1, k) if k > 0 else (-1, -k)
-    terms = None
-    for j in range(m):
-        t = kron(T(_power(x, sign * (m - 1 - j), n)), _power(x, sign * j, n))
-        terms = t if terms is None else add(terms, t)
+    terms = kron(T(_power(x, sign * (m - 1), n)), _power(x, 0, n))
+    for j in range(1, m):
+        terms = add(terms, kron(T(_power(x, sign * (m - 1 - j), n)), _power(x, sign * j, n)))
     if k > 0:
         return terms
     return matmul(terms, neg(kron(T(_inv(x)), _inv(x))))
