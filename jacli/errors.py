@@ -18,7 +18,7 @@ class JacliError(Exception):
     ``column`` (1-based) points into ``source``, the text that was being read, when known.
     """
 
-    def __init__(self, message: str, *, column: int | None = None, source: str | None = None):
+    def __init__(self, message: str, *, column: int | None = None, source: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.column = column

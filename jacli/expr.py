@@ -23,7 +23,7 @@ class Expr:
     col: int | None
     _hash: int
 
-    def __init__(self, op: str, args: tuple[Expr, ...] = (), attr: Any = None, col: int | None = None):
+    def __init__(self, op: str, args: tuple[Expr, ...] = (), attr: Any = None, col: int | None = None) -> None:
         object.__setattr__(self, "op", op)
         object.__setattr__(self, "args", tuple(args))
         object.__setattr__(self, "attr", attr)

@@ -77,7 +77,7 @@ def resolve_all(
 class _Run:
     """One inference: every node's shape (or a placeholder), and the nodes still waiting."""
 
-    def __init__(self, u: Inference, source: str | None):
+    def __init__(self, u: Inference, source: str | None) -> None:
         self.u = u
         self.source = source
         self.shape_of: dict[int, tuple] = {}
@@ -229,7 +229,7 @@ _RESOLVE: dict[str, Callable[..., Expr | None]] = {
 class Shapes:
     """Shapes of explicit expressions over known name shapes, memoised."""
 
-    def __init__(self, names: dict[str, tuple[int, int]]):
+    def __init__(self, names: dict[str, tuple[int, int]]) -> None:
         self.names = names
         self._u = Concrete(names)
         self._memo: dict[Expr, tuple[int, int]] = {}

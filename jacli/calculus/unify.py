@@ -8,10 +8,14 @@ user's expression; :class:`Concrete` on integers, for explicit expressions.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Never
 
 from ..errors import JacliError
 from ..expr import Expr
+
+Dim = Any  # a dimension: an int, or a variable during inference
+Message = Callable[[], str]  # a refusal, written only when needed
 
 UNKNOWN = "cannot infer"  # how a shape error that more information would settle begins
 
@@ -27,13 +31,13 @@ class Deferred(Exception):
 class _Var:
     __slots__ = ("node", "parent", "value")
 
-    def __init__(self, value=None, node=None):
+    def __init__(self, value: int | None = None, node: Expr | None = None) -> None:
         self.parent = self
         self.value = value
         self.node = node
 
 
-def show_shape(shape) -> str:
+def show_shape(shape: tuple) -> str:
     return f"{shape[0]}×{shape[1]}"
 
 
@@ -42,7 +46,7 @@ class Inference:
 
     inferring = True
 
-    def __init__(self, given: dict[str, tuple[int, int]]):
+    def __init__(self, given: dict[str, tuple[int, int]]) -> None:
         self.names: dict[str, tuple[Any, Any]] = {}  # dimensions: ints or variables
         self.name_nodes: dict[str, Expr] = {}
         self.given = given
@@ -51,7 +55,7 @@ class Inference:
         self.forced = False
 
     # union-find
-    def find(self, d):
+    def find(self, d: Dim) -> Dim:
         if isinstance(d, int):
             return d
         while d.parent is not d:
@@ -59,11 +63,11 @@ class Inference:
             d = d.parent
         return d
 
-    def known(self, d) -> int | None:
+    def known(self, d: Dim) -> int | None:
         d = self.find(d)
         return d if isinstance(d, int) else d.value
 
-    def same(self, a, b, message) -> None:
+    def same(self, a: Dim, b: Dim, message: Message) -> None:
         a, b = self.find(a), self.find(b)
         if a is b:
             return
@@ -81,13 +85,13 @@ class Inference:
             if b.value is None:
                 b.value = va
 
-    def fresh(self, node=None):
+    def fresh(self, node: Expr | None = None) -> _Var:
         v = _Var(node=node)
         if node is not None and node.op in ("I", "ones"):
             self.builtins.append((node, v))
         return v
 
-    def mul(self, a, b, node):
+    def mul(self, a: Dim, b: Dim, node: Expr) -> Dim:
         ka, kb = self.known(a), self.known(b)
         if ka is not None and kb is not None:
             return ka * kb
@@ -95,25 +99,25 @@ class Inference:
         self.products.append((d, a, b, node))
         return d
 
-    def is_one(self, shape) -> bool:
+    def is_one(self, shape: tuple) -> bool:
         return self.known(shape[0]) == 1 and self.known(shape[1]) == 1
 
-    def maybe_one(self, shape) -> bool:
+    def maybe_one(self, shape: tuple) -> bool:
         return all(self.known(d) in (None, 1) for d in shape) and not self.is_one(shape)
 
-    def defer(self, message: str | None = None):
+    def defer(self, message: str | None = None) -> None:
         if not self.forced:
             raise Deferred()
         if message:
             raise Fail(message)
 
-    def fail(self, message: str):
+    def fail(self, message: str) -> Never:
         raise Fail(message)
 
-    def show(self, shape) -> str:
+    def show(self, shape: tuple) -> str:
         return "×".join("?" if self.known(d) is None else str(self.known(d)) for d in shape)
 
-    def name_shape(self, name: str, node: Expr):
+    def name_shape(self, name: str, node: Expr) -> tuple:
         if name not in self.names:
             shape = self.given.get(name)
             if shape is None:
@@ -130,7 +134,8 @@ class Inference:
             kd, ka, kb = self.known(d), self.known(a), self.known(b)
             try:
                 if ka is not None and kb is not None:
-                    self.same(d, ka * kb, lambda kd=kd, ka=ka, kb=kb: f"sizes do not fit: {kd} is not {ka}×{kb}")
+                    text = f"sizes do not fit: {kd} is not {ka}×{kb}"
+                    self.same(d, ka * kb, lambda: text)  # noqa: B023 (called right here)
                 elif kd is not None and ka is not None:
                     if kd % ka:
                         raise Fail(f"sizes do not fit: {kd} is not a multiple of {ka}")
@@ -160,38 +165,38 @@ class Concrete:
 
     inferring = False
 
-    def __init__(self, names: dict[str, tuple[int, int]]):
+    def __init__(self, names: dict[str, tuple[int, int]]) -> None:
         self.names = names
 
-    def known(self, d):
+    def known(self, d: int) -> int:
         return d
 
-    def same(self, a, b, message):
+    def same(self, a: int, b: int, message: Message) -> None:
         if a != b:
             raise Fail(message())
 
-    def mul(self, a, b, node):
+    def mul(self, a: int, b: int, node: Expr) -> int:
         return a * b
 
-    def is_one(self, shape):
+    def is_one(self, shape: tuple) -> bool:
         return tuple(shape) == (1, 1)
 
-    def maybe_one(self, shape):
+    def maybe_one(self, shape: tuple) -> bool:
         return False
 
-    def defer(self, message=None):
+    def defer(self, message: str | None = None) -> Never:
         raise Fail(message or "ambiguous shape")
 
-    def fail(self, message):
+    def fail(self, message: str) -> Never:
         raise Fail(message)
 
-    def show(self, shape):
+    def show(self, shape: tuple) -> str:
         return show_shape(shape)
 
-    def fresh(self, node=None):
+    def fresh(self, node: Expr | None = None) -> Never:
         raise Fail("a bare I or ones needs its size here")
 
-    def name_shape(self, name, node):
+    def name_shape(self, name: str, node: Expr) -> tuple:
         try:
             return self.names[name]
         except KeyError:

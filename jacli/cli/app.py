@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, Never
 
 import typer
 
@@ -180,7 +180,7 @@ def derive(
             "--max-memory", help="Largest dense Jacobian to build in memory (default: half the available memory)."
         ),
     ] = None,
-):
+) -> None:
     """Differentiate: print the closed form, the Jacobian's shape and the matrix."""
     with reporting(ctx):
         from .commands import run_derive
@@ -235,7 +235,7 @@ def check(
     max_memory: Annotated[
         str | None, typer.Option("--max-memory", help="Largest dense Jacobian to build in memory.")
     ] = None,
-):
+) -> Never:
     """Compare jacli's Jacobian with a numerical derivative, and with a claimed closed form."""
     with reporting(ctx):
         from .commands import run_check
@@ -264,7 +264,7 @@ def batch(
     fmt: Annotated[
         BatchFormat, typer.Option("--format", help="auto (plain), plain, or json (JSON Lines).")
     ] = BatchFormat.auto,
-):
+) -> Never:
     """Run many derive/check lines in one process; exit 1 if any disagreed, 2 if any was bad input."""
     with reporting(ctx):
         from .batch import run_batch
@@ -313,7 +313,7 @@ def parse_cmd(
     ctx: typer.Context,
     expr: Annotated[str, typer.Argument(help="An expression, with or without wrt.")],
     specs: SpecArgs = None,
-):
+) -> None:
     """Show how jacli reads an expression: fully parenthesised, with shapes when they are known."""
     with reporting(ctx):
         from .commands import run_parse

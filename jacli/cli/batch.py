@@ -150,7 +150,7 @@ def _batch_line(r: dict) -> str:
 class Bar:
     """A Rich progress bar on stderr."""
 
-    def __init__(self, total: int):
+    def __init__(self, total: int) -> None:
         from rich.console import Console
         from rich.progress import Progress
 

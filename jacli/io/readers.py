@@ -15,7 +15,7 @@ import re
 import stat
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy
 from numpy.lib import format as _npformat
@@ -28,11 +28,11 @@ INPUT_SUFFIXES = (".npy", ".npz", ".csv", ".txt")
 class _CountingReader:
     """Counts the bytes numpy's header readers consume."""
 
-    def __init__(self, fp):
+    def __init__(self, fp: Any) -> None:
         self.fp = fp
         self.n = 0
 
-    def read(self, size=-1):
+    def read(self, size: int = -1) -> bytes:
         b = self.fp.read(size)
         self.n += len(b)
         return b
@@ -104,7 +104,7 @@ def _read_npy_stream(
     return finish(label, arr, max_bytes)
 
 
-def _open_input(label: str, path: str):
+def _open_input(label: str, path: str) -> BinaryIO:
     """Open a user file for binary reading, with one-line errors."""
     try:
         st = os.stat(path)
@@ -136,7 +136,7 @@ def read_npy_file(label: str, path: str, max_bytes: int | None) -> numpy.ndarray
 # --------------------------------------------------------------------------- .npz reading
 
 
-def _npz_members(zf) -> dict[str, object]:
+def _npz_members(zf: Any) -> dict[str, object]:
     """Key -> ZipInfo, the way numpy.load names them (``KEY.npy`` -> ``KEY``)."""
     members: dict[str, object] = {}
     for info in zf.infolist():
@@ -147,7 +147,7 @@ def _npz_members(zf) -> dict[str, object]:
     return members
 
 
-def _open_zip(label: str, f):
+def _open_zip(label: str, f: BinaryIO) -> Any:
     import zipfile
 
     try:
@@ -156,7 +156,7 @@ def _open_zip(label: str, f):
         raise error(label, "not a .npz file (not a zip archive); save it with numpy.savez") from None
 
 
-def _read_npz_member(label: str, zf, info, max_bytes: int | None) -> numpy.ndarray:
+def _read_npz_member(label: str, zf: Any, info: Any, max_bytes: int | None) -> numpy.ndarray:
     import zipfile
     import zlib
 

@@ -50,7 +50,7 @@ def _parse_shape(name: str, text: str) -> tuple[int, int] | None:
     return (int(parts[0]), int(parts[1]))
 
 
-def _json_kind(x) -> str:
+def _json_kind(x: object) -> str:
     if isinstance(x, bool):
         return "a boolean"
     if x is None:
@@ -64,11 +64,11 @@ def _json_kind(x) -> str:
     return "a number"
 
 
-def _is_num(x) -> bool:
+def _is_num(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
-def _json_value(label: str, v) -> numpy.ndarray:
+def _json_value(label: str, v: object) -> numpy.ndarray:
     bad = "not a rectangular array of numbers"
     if _is_num(v):
         rows = v

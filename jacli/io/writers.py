@@ -111,7 +111,7 @@ def atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
         pass
 
 
-def _as_2d(J) -> numpy.ndarray:
+def _as_2d(J: Any) -> numpy.ndarray:
     J = numpy.asarray(J, dtype=numpy.float64)
     if J.ndim == 0:
         return J.reshape(1, 1)

@@ -34,7 +34,7 @@ class Evaluator:
         variables: Iterable[str] = (),
         shapes: Any = None,
         max_bytes: float | None = None,
-    ):
+    ) -> None:
         self.values = values
         self.check = check
         self.variables = frozenset(variables)

@@ -41,7 +41,7 @@ the plain evaluator passed in, to a small array.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from itertools import accumulate
 from math import prod
 from typing import Any
@@ -55,7 +55,7 @@ from .writing import Term, term_dtype, write_term
 
 
 class Compiler:
-    def __init__(self, shapes, dense: Callable[[Expr], np.ndarray], max_bytes: float | None = None):
+    def __init__(self, shapes: Any, dense: Callable[[Expr], np.ndarray], max_bytes: float | None = None) -> None:
         self.max_bytes = max_bytes
         self.fallbacks = 0  # products evaluated densely for want of a common factorisation
         self.shapes = shapes
@@ -64,7 +64,7 @@ class Compiler:
         self._next = 0
 
     # -- labels ------------------------------------------------------------------------
-    def new(self, n: int):
+    def new(self, n: int) -> int | None:
         """A fresh label of size n, or None for size 1 (dropped legs)."""
         n = int(n)
         if n == 1:
@@ -74,7 +74,7 @@ class Compiler:
         self.size[label] = n
         return label
 
-    def dims(self, legs) -> int:
+    def dims(self, legs: Iterable) -> int:
         return prod(self.size[x] for x in legs)
 
     # -- terms from arrays ---------------------------------------------------------------
@@ -239,7 +239,7 @@ class Compiler:
         rename = {x: find(x) for x in list(parent)}
         return rename, set(rename.values())
 
-    def rename_factor(self, f, rename):
+    def rename_factor(self, f: tuple, rename: dict) -> tuple:
         arr, ls = f
         new = tuple(rename.get(x, x) for x in ls)
         if new == ls:
@@ -283,9 +283,9 @@ class Compiler:
         return Term(t.rows, t.cols, factors, scale)
 
 
-def _legs(*labels) -> tuple:
+def _legs(*labels: int | None) -> tuple:
     return tuple(x for x in labels if x is not None)
 
 
-def _rename(seq, rename) -> tuple:
+def _rename(seq: Iterable, rename: dict) -> tuple:
     return tuple(rename.get(x, x) for x in seq)

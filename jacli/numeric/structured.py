@@ -24,7 +24,9 @@ class Structured:
     ``dense`` evaluates the non-structured parts (the plain :class:`jacli.numeric.evaluate.Evaluator`).
     """
 
-    def __init__(self, expr: Expr, shapes: Any, dense: Callable[[Expr], np.ndarray], max_bytes: float | None = None):
+    def __init__(
+        self, expr: Expr, shapes: Any, dense: Callable[[Expr], np.ndarray], max_bytes: float | None = None
+    ) -> None:
         self.expr = expr
         rows, cols = shapes(expr)
         self.shape: tuple[int, int] = (int(rows), int(cols))

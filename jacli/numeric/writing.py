@@ -21,7 +21,7 @@ class Term:
 
     __slots__ = ("cols", "factors", "rows", "scale")
 
-    def __init__(self, rows: Iterable, cols: Iterable, factors: Iterable, scale: Any):
+    def __init__(self, rows: Iterable, cols: Iterable, factors: Iterable, scale: Any) -> None:
         self.rows: tuple = tuple(rows)
         self.cols: tuple = tuple(cols)
         self.factors: list = list(factors)  # [(ndarray, labels)]
@@ -36,7 +36,7 @@ class Term:
         legs = self.rows + self.cols
         return len(set(legs)) == len(legs)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         fs = ", ".join(f"{a.shape}{l}" for a, l in self.factors)
         return f"Term(rows={self.rows}, cols={self.cols}, factors=[{fs}], scale={self.scale})"
 
@@ -55,7 +55,7 @@ def term_dtype(terms: list[Term]) -> np.dtype:
     return dt
 
 
-def suffix(sizes) -> list[int]:
+def suffix(sizes: list[int]) -> list[int]:
     """W[q] = product of the sizes after leg q (the weight of leg q in the flat index)."""
     w, acc = [0] * len(sizes), 1
     for q in range(len(sizes) - 1, -1, -1):
@@ -64,7 +64,7 @@ def suffix(sizes) -> list[int]:
     return w
 
 
-def boxes(start: int, stop: int, sizes) -> Iterator[tuple]:
+def boxes(start: int, stop: int, sizes: list[int]) -> Iterator[tuple]:
     """Decompose the flat row range [start, stop) over C-order legs ``sizes`` into boxes
     (fixed values of legs < p, the range [u0, u1) of leg p, legs > p whole).
 
@@ -72,7 +72,7 @@ def boxes(start: int, stop: int, sizes) -> Iterator[tuple]:
     W = suffix(sizes)
     k = len(sizes)
 
-    def rec(q, prefix, lo, hi):
+    def rec(q: int, prefix: tuple, lo: int, hi: int) -> Iterator[tuple]:
         if q == k:
             yield prefix, None, 0, 0
             return
@@ -97,7 +97,7 @@ def boxes(start: int, stop: int, sizes) -> Iterator[tuple]:
         yield from rec(0, (), start, stop)
 
 
-def box_layout(t: Term, size, box, sr: int, sc: int, row_start: int):
+def box_layout(t: Term, size: dict, box: tuple, sr: int, sc: int, row_start: int) -> tuple | None:
     """For one box of one term: (labels, lo, hi, row0, col0, strides, row weights, col weights),
     or None when the box is empty for this term (a repeated label fixed to two values)."""
     prefix, p, u0, u1 = box
@@ -124,7 +124,7 @@ def box_layout(t: Term, size, box, sr: int, sc: int, row_start: int):
     return labels, lo, hi, row0, col0, strides, rw, cw
 
 
-def broadcast_factors(t: Term, labels, lo, hi) -> list[np.ndarray]:
+def broadcast_factors(t: Term, labels: tuple, lo: dict, hi: dict) -> list[np.ndarray]:
     """Each factor sliced to the box and laid out along the view's axes (size 1 elsewhere)."""
     pos = {x: i for i, x in enumerate(labels)}
     out = []
@@ -143,7 +143,7 @@ def broadcast_factors(t: Term, labels, lo, hi) -> list[np.ndarray]:
     return out
 
 
-def chunks(shape, max_elems: int) -> Iterator[tuple]:
+def chunks(shape: tuple, max_elems: int) -> Iterator[tuple]:
     """Index tuples splitting an array of ``shape`` into pieces of at most ~max_elems."""
     n = len(shape)
     tail = [1] * (n + 1)
@@ -162,7 +162,7 @@ def chunks(shape, max_elems: int) -> Iterator[tuple]:
             yield lead + (slice(s, min(s + step, shape[ax])),)
 
 
-def emit(view: np.ndarray, fbs: list, scale, assign: bool) -> None:
+def emit(view: np.ndarray, fbs: list, scale: Any, assign: bool) -> None:
     """view (=|+=) scale · Π fbs, the fbs broadcast along the view's axes."""
     if not fbs:
         if assign:
@@ -199,7 +199,7 @@ def emit(view: np.ndarray, fbs: list, scale, assign: bool) -> None:
         np.add(v, b0[idx] * b1[idx], out=v)
 
 
-def write_term(t: Term, out: np.ndarray, row_start: int, row_stop: int, size, assign: bool) -> None:
+def write_term(t: Term, out: np.ndarray, row_start: int, row_stop: int, size: dict, assign: bool) -> None:
     """Write (assign) or add term t into ``out``, the rows row_start:row_stop of the matrix."""
     sr, sc = out.strides
     for box in boxes(row_start, row_stop, [size[x] for x in t.rows]):

@@ -54,7 +54,7 @@ def parse_formula(source: str) -> list[Expr]:
 
 
 class _Parser:
-    def __init__(self, source: str):
+    def __init__(self, source: str) -> None:
         self.source = source
         self.tokens = tokenize(source)
         self.i = 0

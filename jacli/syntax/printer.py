@@ -78,7 +78,7 @@ def prec(e: Expr) -> int:
 class Printer:
     """Prints in one style; operators' ``render`` rules call its methods."""
 
-    def __init__(self, style: str):
+    def __init__(self, style: str) -> None:
         if style not in STYLES:
             raise ValueError(f"unknown style {style!r}")
         self.style = style

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -71,7 +72,7 @@ def _comm_value(node: Expr) -> np.ndarray:
     return p
 
 
-def _sized_text(latex: str):
+def _sized_text(latex: str) -> Callable[[Any, Expr], str]:
     def render(p: Any, e: Expr) -> str:
         if e.attr is None:
             return r"\mathbf{1}" if p.latex and e.op == "ones" else e.op

@@ -23,7 +23,7 @@ class Base:
 
     rewrites: ClassVar[dict[str, Rewrite]] = {}
 
-    def __init__(self, shapes: Shapes):
+    def __init__(self, shapes: Shapes) -> None:
         self.shape = shapes
         self.memo: dict[Expr, Expr] = {}
 
