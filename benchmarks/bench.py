@@ -31,15 +31,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from structured_speed import HAND, KRON, values  # the script's own folder is on the path
+
+import jacli
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(ROOT))
-
-from structured_speed import HAND, KRON, values  # noqa: E402
-
-import jacli  # noqa: E402
 
 EXPRS = ["A X B", "X' X", "inv(X)", "(A X) ∘ (X B)"]
 ROUNDS = 7

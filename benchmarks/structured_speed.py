@@ -1,4 +1,4 @@
-"""Speed of jacli.structured against hand-written one-pass NumPy and numpy.kron.
+"""Speed of jacli.numeric.structured against hand-written one-pass NumPy and numpy.kron.
 
 Run:  PYTHONPATH=. python benchmarks/structured_speed.py [n ...]   (default 64 96)
 
@@ -23,19 +23,15 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from jacli.evaluate import Evaluator
-from jacli.parser import parse
-from jacli.shapes import Shapes, infer
-from jacli.structured import Structured, jacobian_dense
-
-from jacli.calculus import jacobian_expr
+from jacli.calculus.chain import jacobian_expr
+from jacli.calculus.shapes import Shapes, infer
+from jacli.numeric.evaluate import Evaluator
+from jacli.numeric.structured import Structured, jacobian_dense
+from jacli.syntax import parse
 
 EXPRS = ["A X B", "X' X", "inv(X)", "(A X) ∘ (X B)"]
 

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 import jacli
 from jacli.errors import JacliError
+from jacli.calculus.shapes import infer
+from jacli.syntax import parse_expr
 
 N = int(os.environ.get("JACLI_FUZZ_EXAMPLES", "150"))
 SETTINGS = settings(max_examples=N, deadline=None, suppress_health_check=list(HealthCheck))
@@ -66,10 +68,20 @@ VALID = [
 
 
 def run(expr: str, shapes: dict) -> None:
+    """Either jacli's own one-line error, or a result that holds together: a matrix of the
+    stated shape with finite entries, and a formula that reads back and has that shape."""
     try:
-        jacli.derive(expr, random=True, **shapes)
+        r = jacli.derive(expr, random=True, **shapes)
     except JacliError as err:
         assert err.message and "\n" not in err.message
+        return
+    assert r.matrix is not None and r.matrix.shape == r.shape
+    assert np.all(np.isfinite(r.matrix))
+    rows, cols = r.f_shape
+    assert r.shape[0] == rows * cols
+    assert r.shape[1] == sum(b.var_shape[0] * b.var_shape[1] for b in r.blocks)
+    for b in r.blocks:
+        assert infer(parse_expr(b.formula), r.problem.names).expr == b.expr, (expr, b.formula)
 
 
 shape = st.tuples(st.integers(1, 4), st.integers(1, 4))
