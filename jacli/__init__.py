@@ -7,7 +7,21 @@
 
 __version__ = "0.1.0"
 
-from .api import CheckResult, Result, check, derive, jacobian
+from typing import TYPE_CHECKING, Any
+
+from .api import Result, check, derive, jacobian
 from .errors import ExitCode, JacliError
+
+if TYPE_CHECKING:
+    from .api.checking import CheckResult
+
+
+def __getattr__(name: str) -> Any:  # CheckResult loads with the checking module, when first used
+    if name == "CheckResult":
+        from .api.checking import CheckResult
+
+        return CheckResult
+    raise AttributeError(f"module 'jacli' has no attribute {name!r}")
+
 
 __all__ = ["CheckResult", "ExitCode", "JacliError", "Result", "__version__", "check", "derive", "jacobian"]

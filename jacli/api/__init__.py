@@ -8,13 +8,24 @@ Data flow, assembled here once: bindings (names to shapes or arrays) → parser
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .checking import CheckResult, Comparison, check_problem
 from .derivation import Block, Result, derive_problem
 from .problem import DEFAULT_SEED, Problem, bindings_of, prepare
+
+if TYPE_CHECKING:
+    from .checking import CheckResult, Comparison
+
+
+def __getattr__(name: str) -> Any:  # the checking module loads when first asked for: derive starts faster
+    if name in ("CheckResult", "Comparison"):
+        from . import checking
+
+        return getattr(checking, name)
+    raise AttributeError(f"module 'jacli.api' has no attribute {name!r}")
+
 
 __all__ = ["Block", "CheckResult", "Comparison", "Problem", "Result", "check", "derive", "jacobian", "prepare"]
 
@@ -156,5 +167,7 @@ def check(
     >>> jacli.check("A X B wrt X", A=(2, 3), B=(4, 5), against="B' ⊗ A").agree
     True
     """
+    from .checking import check_problem
+
     problem = prepare(source, bindings_of(bindings, names), random=True, seed=seed)
     return check_problem(problem, against=against, tol=tol, vec=vec, method=method)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,8 +15,7 @@ from .derivation import column_label, entry_label, evaluate_blocks, jacobian_blo
 from .problem import Problem
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(NamedTuple):
     label: str  # "jacli" or "claim"
     formula: str
     agree: bool
@@ -26,8 +25,7 @@ class Comparison:
     note: str = ""  # e.g. a shape mismatch
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(NamedTuple):
     """What ``jacli check`` finds; ``agree`` is the verdict."""
 
     expression: str
@@ -38,7 +36,7 @@ class CheckResult:
     method: str
     error_estimate: float
     comparisons: tuple[Comparison, ...]
-    problem: Problem = field(repr=False)
+    problem: Problem
     vec: str = "col"
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,8 +19,7 @@ from .problem import Problem, require_numbers
 VECS = ("col", "row")
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
     """The Jacobian with respect to one variable."""
 
     var: str
@@ -31,8 +30,7 @@ class Block:
     gradient_expr: Expr | None = None
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     """What ``jacli derive`` computes. ``matrix`` is None when only the formula was asked."""
 
     formula: str

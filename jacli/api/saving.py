@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -35,8 +34,7 @@ from .problem import Problem, require_numbers
 BLOCK_BYTES = 64 * 2**20
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """What ``jacli derive`` is asked for, checked before any work."""
 
     vec: str = "col"
@@ -72,8 +70,7 @@ class Request:
         return cls(output=output, suffix=suffix, sparse=sparse, gradient=gradient, symbolic=symbolic, **options)  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
-class Derived:
+class Derived(NamedTuple):
     result: Result
     shown: np.ndarray | None  # the matrix (or gradient) computed in memory, if any
     wrote: str | None  # what was saved, as told to the user

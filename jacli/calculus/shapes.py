@@ -19,7 +19,7 @@ multiple, bare ``I`` and ``ones`` get their sizes, ``diag`` of a square matrix b
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import JacliError
 from ..expr import Expr
@@ -30,8 +30,7 @@ from .unify import UNKNOWN, Concrete, Deferred, Fail, Inference, error, show_sha
 __all__ = ["UNKNOWN", "Resolved", "Shapes", "infer", "resolve_all", "show_shape"]
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     """An explicit expression and the shape of every name in it."""
 
     expr: Expr

@@ -9,9 +9,8 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any, Never
+from typing import Annotated, Any, NamedTuple, Never
 
 import typer
 
@@ -27,8 +26,7 @@ app = typer.Typer(
 )
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """What the root options set for every command (``ctx.obj``)."""
 
     debug: bool = False

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..api import Problem, prepare
-from ..api.checking import CheckResult, check_problem
 from ..api.saving import Derived, Request, derive_request, latex_line
 from ..calculus.shapes import UNKNOWN
 from ..errors import ExitCode, JacliError
@@ -20,6 +19,9 @@ from ..syntax.parser import parse
 from ..syntax.printer import to_text
 from .render import check_record, describe, to_json, write_csv, write_plain, write_table
 from .terminal import is_terminal
+
+if TYPE_CHECKING:  # the checking module loads only for check
+    from ..api.checking import CheckResult
 
 
 def warn(problem: Problem) -> None:
@@ -111,6 +113,8 @@ def do_check(
     max_bytes: float | None = None,
 ) -> CheckResult:
     """Check, save the values used if asked; print nothing but warnings."""
+    from ..api.checking import check_problem
+
     if save_values and check_output_path(save_values) != ".npz":
         raise JacliError("--save-values writes a .npz file")
     problem = prepare(expr, bindings, random=True, seed=seed)

@@ -5,13 +5,15 @@ Rich is imported only when a terminal rendering is asked for, so piped runs star
 
 from __future__ import annotations
 
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from ..api.checking import CheckResult
 from ..api.derivation import Result, column_label, entry_label
 from ..io.writers import format_rows
+
+if TYPE_CHECKING:  # the checking module loads only for check
+    from ..api.checking import CheckResult
 
 EDGE = 3  # entries shown at each end of an abridged axis, as NumPy does
 

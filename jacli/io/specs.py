@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy
 
@@ -15,8 +15,7 @@ from .readers import INPUT_SUFFIXES, load_values_file, read_npy_file, read_npz_f
 _INPUT_HELP = "use .npy, .npz, .csv, .txt, a shape like 3x4, or a JSON literal"
 
 
-@dataclass(frozen=True)
-class Binding:
+class Binding(NamedTuple):
     """What ``NAME=SPEC`` on the command line gave: a shape, and a value unless only a shape."""
 
     shape: tuple[int, int]

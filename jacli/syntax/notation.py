@@ -11,8 +11,7 @@ from __future__ import annotations
 import enum
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # the printer's type, for the render hooks' signature (no import at run time)
     from ..expr import Expr
@@ -31,8 +30,7 @@ class Prec(enum.IntEnum):
     ATOM = 8  # names, numbers, calls, builtins, parentheses
 
 
-@dataclass(frozen=True)
-class Infix:
+class Infix(NamedTuple):
     """A binary operator: its symbol in Unicode, ASCII (None: printed as a call in ASCII)
     and LaTeX, and every spelling the parser reads as it."""
 
@@ -42,8 +40,7 @@ class Infix:
     spellings: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Builtin:
+class Builtin(NamedTuple):
     """A name of the language that takes sizes: ``I(3)``, ``K(2,3)``, ``ones(2,3)``."""
 
     bare: bool  # may stand without sizes, sized by where it stands
@@ -56,8 +53,7 @@ class Builtin:
 Render = Callable[[Any, "Expr"], str]
 
 
-@dataclass(frozen=True)
-class Notation:
+class Notation(NamedTuple):
     """How one operator is written.
 
     ``call`` is its spelling as a function (``tr``), ``text`` the name printed when it
@@ -94,8 +90,7 @@ def notation(op: str) -> Notation:
     return NOTATIONS[op]
 
 
-@dataclass(frozen=True)
-class Vocabulary:
+class Vocabulary(NamedTuple):
     """What the parser reads, derived from the declared notations."""
 
     functions: dict[str, tuple[str, int]]  # spelling -> (operator, arity)

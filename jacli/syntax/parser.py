@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import JacliError
 from ..expr import Expr
@@ -29,8 +29,7 @@ from .tokens import SUBSCRIPT, SUPERSCRIPT, Token, tokenize
 _LEVELS = (Prec.KRON, Prec.HADAMARD, Prec.PRODUCT)
 
 
-@dataclass(frozen=True)
-class Parsed:
+class Parsed(NamedTuple):
     """An expression and the names after ``wrt``, in order."""
 
     expr: Expr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import JacliError
 
@@ -39,8 +39,7 @@ _TOKEN = re.compile(
 ALIASES = {"·": "*", "⊙": "∘", ".*": "∘"}
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # num, name, sup, sub, op, end
     text: str
     col: int  # 1-based

@@ -19,8 +19,7 @@ compiler for structure rules), so this package imports none of it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -38,8 +37,7 @@ TransposeRule = Callable[[Expr], Expr]  # node -> an equal of its transpose
 StructureRule = Callable[[Any, Expr], Any]  # (structured compiler, node) -> the node's terms
 
 
-@dataclass(frozen=True)
-class Op:
+class Op(NamedTuple):
     """One operator of the language, or of jacli's answers.
 
     ``random_hints`` say, per argument, what random values must allow: ``"invertible"`` or
@@ -55,7 +53,7 @@ class Op:
     partials: tuple[PartialRule | None, ...] = ()
     domain: DomainRule | None = None
     random_hints: tuple[str | None, ...] = ()
-    notation: Notation = field(default_factory=Notation)
+    notation: Notation = Notation()
     transpose: TransposeRule | None = None
     structure: StructureRule | None = None
 
