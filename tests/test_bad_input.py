@@ -417,7 +417,7 @@ def test_max_memory_advice_works(tmp_path):
 
 
 def test_terminal_messages_put_a_caret_under_the_column():
-    from jacli.cli.app import message_lines
+    from jacli.cli.reporting import message_lines
     from jacli.errors import JacliError
     from jacli.syntax import parse
 

@@ -26,7 +26,29 @@ class Comparison(NamedTuple):
 
 
 class CheckResult(NamedTuple):
-    """What ``jacli check`` finds; ``agree`` is the verdict."""
+    """What ``jacli check`` finds.
+
+    Attributes
+    ----------
+    agree : bool
+        The verdict: every comparison agreed within the tolerance.
+    comparisons : tuple of Comparison
+        jacli's Jacobian against the numerical one, and the claimed formula's if any: each
+        with the largest absolute and relative difference and where it is.
+    tol, threshold : float
+        The relative tolerance, and the absolute one it made: tol · max(1, max|J|).
+    method : str
+        The numerical derivative used, and ``error_estimate`` its own error estimate.
+    values : dict of numpy.ndarray
+        The values used (given or drawn); ``randomized`` names the drawn ones.
+
+    Examples
+    --------
+    >>> import jacli
+    >>> c = jacli.check("X' wrt X", X=(2, 3), against="K(2,3)")
+    >>> c.agree, c.comparisons[1].label
+    (True, 'claim')
+    """
 
     expression: str
     wrt: tuple[str, ...]

@@ -31,7 +31,34 @@ class Block(NamedTuple):
 
 
 class Result(NamedTuple):
-    """What ``jacli derive`` computes. ``matrix`` is None when only the formula was asked."""
+    """What ``jacli derive`` computes.
+
+    Attributes
+    ----------
+    formula, latex : str
+        The closed form of J = d vec(F) / d vec(X), in jacli's language and in LaTeX.
+    shape : tuple of int
+        J's shape: (entries of F, entries of the variables).
+    blocks : tuple of Block
+        One block of columns per variable after ``wrt``.
+    expression : str
+        F as jacli read it.
+    f_shape : tuple of int
+        F's shape.
+    vec : {"col", "row"}
+        How vec stacks.
+    matrix : numpy.ndarray or None
+        The numbers; None when only the formula was asked for.
+    problem : Problem
+        The expression, shapes and values it was computed from.
+
+    Examples
+    --------
+    >>> import jacli
+    >>> r = jacli.derive("W a wrt W", W=(3, 4), a=(4, 1), symbolic=True)
+    >>> r.formula, r.shape, r.matrix is None
+    ('aᵀ ⊗ I₃', (3, 12), True)
+    """
 
     formula: str
     latex: str

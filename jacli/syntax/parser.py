@@ -12,6 +12,9 @@ binary operators, function names and builtins come from the declared notations
     * @ · juxtaposition   matrix product (a 1×1 factor makes it a scalar multiple)
     - (prefix)   negation of one operand, after a binary operator (A ⊗ -B)
     ' ᵀ ^T ⁻¹ ^-1 ⁻ᵀ ^-T ^k ²   postfix: transpose, inverse, integer power
+
+The module is longer than most: it holds the whole grammar, one method per rule, so that
+the grammar reads in one place.
 """
 
 from __future__ import annotations
