@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import jacli
-from jacli.errors import JacliError
 from jacli.calculus.shapes import infer
+from jacli.errors import JacliError
 from jacli.syntax import parse_expr
 
 N = int(os.environ.get("JACLI_FUZZ_EXAMPLES", "150"))
