@@ -82,7 +82,7 @@ def derive(
     >>> r.formula, r.shape
     ('Bᵀ ⊗ A', (10, 12))
     """
-    problem = prepare(source, bindings_of(bindings, names), random=random, seed=seed)
+    problem = prepare(source, bindings_of(bindings, names), random=random, seed=seed, symbolic=symbolic)
     return derive_problem(problem, vec=vec, symbolic=symbolic, max_bytes=max_bytes)
 
 

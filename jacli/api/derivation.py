@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import sizes
 from ..calculus.chain import jacobian_expr
 from ..calculus.simplify import Simplifier
 from ..errors import JacliError
@@ -23,7 +24,7 @@ class Block(NamedTuple):
     """The Jacobian with respect to one variable."""
 
     var: str
-    var_shape: tuple[int, int]
+    var_shape: tuple
     expr: Expr
     formula: str
     latex: str
@@ -62,10 +63,10 @@ class Result(NamedTuple):
 
     formula: str
     latex: str
-    shape: tuple[int, int]
+    shape: tuple  # sizes: ints, or monomials in dimension names (jacli.sizes)
     blocks: tuple[Block, ...]
     expression: str
-    f_shape: tuple[int, int]
+    f_shape: tuple
     vec: str
     matrix: np.ndarray | None = None
     problem: Problem | None = None
@@ -150,11 +151,11 @@ def derive_problem(
 
 def result_of(problem: Problem, blocks: tuple[Block, ...], vec: str, matrix: np.ndarray | None) -> Result:
     p, q = problem.shape
-    cols = sum(b.var_shape[0] * b.var_shape[1] for b in blocks)
+    cols = sizes.total(sizes.mul(*b.var_shape) for b in blocks)
     return Result(
         formula_of(blocks),
         formula_of(blocks, latex=True),
-        (p * q, cols),
+        (sizes.mul(p, q), cols),
         blocks,
         to_text(problem.expr),
         (p, q),

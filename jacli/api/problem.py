@@ -6,6 +6,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import sizes
 from ..calculus.shapes import Shapes, infer, show_shape
 from ..errors import JacliError
 from ..expr import Expr
@@ -30,10 +31,16 @@ class Problem(NamedTuple):
     shapes: Shapes
     randomized: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    chosen: tuple[str, ...] = ()  # the dimension names jacli gave sizes nothing fixed
 
     @property
-    def shape(self) -> tuple[int, int]:
+    def shape(self) -> tuple:
         return self.shapes(self.expr)
+
+    @property
+    def symbolic(self) -> bool:
+        """Whether some size is a dimension name."""
+        return any(sizes.is_symbolic(shape) for shape in self.names.values())
 
     def variables(self) -> dict[str, tuple[int, int]]:
         """The names after ``wrt`` and their shapes, in order."""
@@ -48,13 +55,17 @@ def to_binding(name: str, value: Any) -> Binding:
     """A binding from the Python API: an array-like, or a shape tuple such as (3, 4)."""
     if isinstance(value, Binding):
         return value
-    if isinstance(value, tuple) and all(isinstance(d, (int, np.integer)) for d in value):
-        dims = tuple(int(d) for d in value)
+    if isinstance(value, tuple) and all(isinstance(d, (int, np.integer, str)) for d in value):
+        dims = tuple(sizes.dim(d) if isinstance(d, str) else int(d) for d in value)
         if len(dims) == 1:
             dims = (dims[0], 1)
-        if len(dims) != 2 or min(dims) < 1:
-            raise JacliError(f"{name}={value}: a shape is two positive integers, as in {name}=(3, 4)")
-        return Binding((dims[0], dims[1]), None, f"{name}={dims[0]}x{dims[1]}")
+        bad = [d for d in value if isinstance(d, str) and not sizes.is_dimension_name(d)]
+        if len(dims) != 2 or bad or any(isinstance(d, int) and d < 1 for d in dims):
+            raise JacliError(
+                f"{name}={value}: a shape is two sizes, positive integers or dimension names, as in {name}=(3, 4) "
+                f'or {name}=("m", "n")'
+            )
+        return Binding((dims[0], dims[1]), None, f"{name}={sizes.shape_text(dims)}")
     arr = as_matrix(name, value)
     return Binding((arr.shape[0], arr.shape[1]), arr, f"{name}=<array {show_shape(arr.shape)}>")
 
@@ -73,11 +84,13 @@ def prepare(
     random: bool = False,
     seed: int = DEFAULT_SEED,
     require_wrt: bool = True,
+    symbolic: bool = False,
 ) -> Problem:
     """Parse ``source``, check the bindings against it and infer every shape.
 
     ``random`` fills seeded random values for every name that has none: bound by shape only,
-    or with a shape that follows from the expression.
+    or with a shape that follows from the expression. ``symbolic`` gives every size that
+    nothing fixes a dimension name (m, n, p, ...), the variables' first.
     """
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise JacliError(f"--seed must be a non-negative integer, not {seed}")
@@ -91,17 +104,32 @@ def prepare(
             warnings.append(f"{n} is bound but does not occur in the expression")
     given = {n: (b.shape[0], b.shape[1]) for n, b in bindings.items() if n in names}
     try:
-        resolved = infer(parsed.expr, given, source=source)
+        resolved = infer(parsed.expr, given, source=source, name_sizes=parsed.wrt if symbolic else None)
     except JacliError as err:
         raise _with_hints(err, names, bindings) from None
     values = {n: b.value for n, b in bindings.items() if n in names and b.value is not None}
     randomized: tuple[str, ...] = ()
     fill = [n for n in names if n not in values]
     if random and fill:
+        symbolic_names = [n for n in fill if sizes.is_symbolic(resolved.names[n])]
+        if symbolic_names:
+            n = symbolic_names[0]
+            raise JacliError(
+                f"{n} is {sizes.shape_text(resolved.names[n])}: random values need numbers for its sizes "
+                "(jacli check draws sizes itself)"
+            )
         values = draws.fill(resolved.expr, values, resolved.names, fill, seed, parsed.wrt)
         randomized = tuple(fill)
     return Problem(
-        source, resolved.expr, parsed.wrt, resolved.names, values, Shapes(resolved.names), randomized, tuple(warnings)
+        source,
+        resolved.expr,
+        parsed.wrt,
+        resolved.names,
+        values,
+        Shapes(resolved.names),
+        randomized,
+        tuple(warnings),
+        resolved.chosen,
     )
 
 
@@ -126,10 +154,10 @@ def require_values(problem: Problem, names: list[str]) -> None:
     missing = [n for n in problem.names if n in names and n not in problem.values]
     if missing:
         n = missing[0]
-        r, c = problem.names[n]
+        shape = sizes.shape_text(problem.names[n])
         more = f" (also {', '.join(missing[1:])})" if len(missing) > 1 else ""
         raise JacliError(
-            f"{n} ({r}×{c}) has no values{more}: give them (e.g. {n}={n}.npy), "
+            f"{n} ({shape}) has no values{more}: give them (e.g. {n}={n}.npy), "
             f"or use --random, or --symbolic for the formula alone"
         )
 

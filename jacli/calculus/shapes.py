@@ -21,8 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+from .. import sizes
 from ..errors import JacliError
 from ..expr import Expr
+from ..sizes import SizeLike
 from ..syntax.printer import to_text
 from .ops import REGISTRY
 from .unify import UNKNOWN, Concrete, Deferred, Fail, Inference, error, show_shape
@@ -31,33 +33,38 @@ __all__ = ["UNKNOWN", "Resolved", "Shapes", "infer", "resolve_all", "show_shape"
 
 
 class Resolved(NamedTuple):
-    """An explicit expression and the shape of every name in it."""
+    """An explicit expression, the shape of every name in it, and the size names jacli chose."""
 
     expr: Expr
-    names: dict[str, tuple[int, int]]
+    names: dict[str, tuple]
+    chosen: tuple[str, ...] = ()
 
 
 def infer(
     expr: Expr,
-    given: dict[str, tuple[int, int]],
+    given: dict[str, tuple],
     *,
     source: str | None = None,
-    result_shape: tuple[int, int] | None = None,
+    result_shape: tuple | None = None,
+    name_sizes: tuple[str, ...] | None = None,
 ) -> Resolved:
     """Infer every shape in ``expr`` from the ``given`` name shapes; resolve the expression.
 
     ``result_shape``, when given, is what the whole expression must come to (used for a
     claimed Jacobian, where a bare ``I`` takes its size from the Jacobian's shape).
+    ``name_sizes``, when given, lets jacli name every size nothing fixes (m, n, p, ...),
+    the sizes of the names it lists first: ``A X B`` then has X m×n, A p×m, B n×q.
     """
-    return resolve_all([expr], given, source=source, result_shapes=[result_shape])[0]
+    return resolve_all([expr], given, source=source, result_shapes=[result_shape], name_sizes=name_sizes)[0]
 
 
 def resolve_all(
     exprs: list[Expr],
-    given: dict[str, tuple[int, int]],
+    given: dict[str, tuple],
     *,
     source: str | None = None,
     result_shapes: list | None = None,
+    name_sizes: tuple[str, ...] | None = None,
 ) -> list[Resolved]:
     """Infer shapes of several expressions that share their names' shapes."""
     run = _Run(Inference(given), source)
@@ -68,9 +75,15 @@ def resolve_all(
             run.require(e, want)
     run.settle()
     u = run.u
+    chosen: list[str] = []
+    if name_sizes is not None:
+        matrices = [n for e in exprs for n in e.names()]
+        taken = {d for shape in given.values() for d in sizes.names(tuple(shape))} | set(matrices)
+        chosen = u.name_unknowns([*name_sizes, *matrices], taken)
+        run.settle()
     _require_known(u, source)
     names = {n: (_size(u.known(r)), _size(u.known(c))) for n, (r, c) in u.names.items()}
-    return [Resolved(_resolve(e, u, run.shape_of), names) for e in exprs]
+    return [Resolved(_resolve(e, u, run.shape_of), names, tuple(chosen)) for e in exprs]
 
 
 class _Run:
@@ -165,7 +178,7 @@ class _Run:
                     self.u.forced = False
 
 
-def _size(d: int | None) -> int:
+def _size(d: SizeLike | None) -> SizeLike:
     if d is None:
         raise RuntimeError("a size is still unknown after inference")
     return d

@@ -15,6 +15,7 @@ from ..calculus.shapes import UNKNOWN
 from ..errors import ExitCode, JacliError
 from ..io.specs import Binding
 from ..io.writers import atomic_write, check_output_path
+from ..sizes import shape_text
 from ..syntax.parser import parse
 from ..syntax.printer import to_text
 from .render import check_record, describe, to_json, write_csv, write_plain, write_table
@@ -42,7 +43,7 @@ def do_derive(
 ) -> Derived:
     """The library's derive for the command line: the request checked first, warnings told."""
     request = Request.checked(in_memory=fmt != "auto", **options)
-    problem = prepare(expr, bindings, random=random, seed=seed)
+    problem = prepare(expr, bindings, random=random, seed=seed, symbolic=request.symbolic)
     warn(problem)
     return derive_request(problem, request)
 
@@ -95,8 +96,8 @@ def run_parse(expr: str, bindings: dict[str, Binding]) -> None:
         print(f"shapes: not all known ({err.message})")
         return
     p, q = problem.shape
-    names = ", ".join(f"{n} {r}×{c}" for n, (r, c) in problem.names.items())
-    print(f"shape: {p}×{q}; {names}")
+    names = ", ".join(f"{n} {shape_text(s)}" for n, s in problem.names.items())
+    print(f"shape: {shape_text((p, q))}; {names}")
 
 
 # -- check -------------------------------------------------------------------------------

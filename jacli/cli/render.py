@@ -11,6 +11,7 @@ import numpy as np
 
 from ..api.derivation import Result, column_label, entry_label
 from ..io.writers import format_rows
+from ..sizes import shape_text
 
 if TYPE_CHECKING:  # the checking module loads only for check
     from ..api.checking import CheckResult
@@ -25,11 +26,23 @@ def lhs(result: Result) -> str:
 
 
 def shape_line(result: Result) -> str:
-    f = f"{result.f_shape[0]}×{result.f_shape[1]}"
+    f = shape_text(result.f_shape)
     vec = "vec" if result.vec == "col" else "vecᵣ"
-    xs = ", ".join(f"{vec} {b.var}, {b.var} {b.var_shape[0]}×{b.var_shape[1]}" for b in result.blocks)
-    rows, cols = result.shape
-    return f"{rows}×{cols} (rows: {vec} F, F = {result.expression} is {f}; columns: {xs})"
+    xs = ", ".join(f"{vec} {b.var}, {b.var} {shape_text(b.var_shape)}" for b in result.blocks)
+    return f"{shape_text(result.shape)} (rows: {vec} F, F = {result.expression} is {f}; columns: {xs})"
+
+
+def chosen_line(result: Result) -> str | None:
+    """Which sizes jacli named itself, and the shapes that makes: ``m, n, p, q (A p×m, X m×n, B n×q)``."""
+    problem = result.problem
+    if problem is None or not problem.chosen:
+        return None
+    shapes = ", ".join(f"{n} {shape_text(s)}" for n, s in problem.names.items())
+    return f"sizes chosen by jacli: {', '.join(problem.chosen)} ({shapes})"
+
+
+def _json_sizes(shape: tuple) -> list:
+    return [x if isinstance(x, int) else str(x) for x in shape]
 
 
 def gradient_lines(result: Result) -> list[str]:
@@ -45,11 +58,16 @@ def gradient_lines(result: Result) -> list[str]:
 def write_plain(
     result: Result, out: TextIO, *, matrix: np.ndarray | None, gradient: bool = False, symbolic: bool = False
 ) -> None:
+    chosen = chosen_line(result)
     if symbolic:
         out.write((gradient_lines(result)[0] if gradient else result.formula) + "\n")
+        if chosen:
+            out.write(f"# shape: {shape_line(result)}\n# {chosen}\n")
         return
     out.write(f"# J = {lhs(result)} = {result.formula}\n")
     out.write(f"# shape: {shape_line(result)}\n")
+    if chosen:
+        out.write(f"# {chosen}\n")
     if gradient:
         out.write(f"# {gradient_lines(result)[0]}\n")
     if matrix is not None:
@@ -70,8 +88,8 @@ def to_json(result: Result, matrix: np.ndarray | None, gradient: bool = False) -
         "wrt": [b.var for b in result.blocks],
         "formula": result.formula,
         "latex": result.latex,
-        "blocks": [{"wrt": b.var, "formula": b.formula, "shape": list(b.var_shape)} for b in result.blocks],
-        "shape": list(result.shape),
+        "blocks": [{"wrt": b.var, "formula": b.formula, "shape": _json_sizes(b.var_shape)} for b in result.blocks],
+        "shape": _json_sizes(result.shape),
         "vec": result.vec,
     }
     if gradient:
@@ -89,6 +107,9 @@ def write_table(
 
     console.print(Text.assemble(("J", "bold"), f" = {lhs(result)} = ", (result.formula, "bold cyan")))
     console.print(Text(f"shape {shape_line(result)}", style="dim"))
+    chosen = chosen_line(result)
+    if chosen:
+        console.print(Text(chosen, style="dim"))
     if gradient:
         console.print(Text(gradient_lines(result)[0], style="bold"))
     if result.problem and result.problem.randomized:
@@ -138,7 +159,7 @@ def _abridge(n: int, edge: int) -> list:
 def describe(result: CheckResult) -> list[str]:
     """The check's report as plain lines."""
     verdict = "agree" if result.agree else "disagree"
-    lines = [f"{verdict}: {result.expression} wrt {', '.join(result.wrt)} (J {result.shape[0]}×{result.shape[1]})"]
+    lines = [f"{verdict}: {result.expression} wrt {', '.join(result.wrt)} (J {shape_text(result.shape)})"]
     for c in result.comparisons:
         if c.note:
             lines.append(f"  {c.label} {c.formula}: {c.note}")

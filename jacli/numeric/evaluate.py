@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import sizes
 from ..calculus.ops import REGISTRY
 from ..errors import JacliError
 from ..expr import Expr
@@ -90,5 +91,6 @@ def check_domains(expr: Expr, values: dict[str, np.ndarray], variables: Iterable
     have values are evaluated with checks on."""
     ev = Evaluator(values, check=True, variables=variables)
     for node in expr.walk():
-        if REGISTRY[node.op].domain is not None and all(n in values for n in node.names()):
+        op = REGISTRY[node.op]
+        if op.domain is not None and all(n in values for n in node.names()) and not sizes.in_expr(node):
             ev(node)

@@ -23,8 +23,10 @@ import math
 import re
 from typing import NamedTuple
 
+from .. import sizes
 from ..errors import JacliError
 from ..expr import Expr
+from ..sizes import SizeLike
 from .notation import Prec, suggest, vocabulary
 from .tokens import SUBSCRIPT, SUPERSCRIPT, Token, tokenize
 
@@ -321,7 +323,8 @@ class _Parser:
         return Expr(op, tuple(args), col=fn.col)
 
     def _parse_builtin(self, t: Token) -> Expr:
-        """builtin = "I" [SUBSCRIPT | "(" n ")"] | "K" "(" m "," n ")" | ("ones" | "zeros") ["(" m ["," n] ")"]"""
+        """builtin = "I" [SUBSCRIPT | "(" size ")"] | "K" "(" size "," size ")"
+        | ("ones" | "zeros") ["(" size ["," size] ")"]"""
         spec = self.vocab.builtins[t.text]
         if t.text == "I" and self.tok.kind == "sub":
             sub = self.advance()
@@ -334,18 +337,10 @@ class _Parser:
                 return Expr(t.text, (), None, col=t.col)
             raise self.error(f"{t.text} needs its sizes, as in {spec.example}", t.col)
         opener = self.advance()
-        sizes = []
-        while True:
-            s = self.tok
-            if not (s.kind == "num" and s.text.isdigit()):
-                raise self.error(f"{t.text} takes positive integer sizes, as in {spec.example}; found {s.shown()}")
+        sizes = [self._parse_size(t, spec.example)]
+        while self.at("op", ","):
             self.advance()
-            if int(s.text) < 1:
-                raise self.error(f"{t.text} needs positive sizes, as in {spec.example}; got {s.text}", s.col)
-            sizes.append(int(s.text))
-            if not self.at("op", ","):
-                break
-            self.advance()
+            sizes.append(self._parse_size(t, spec.example))
         self.expect_close(opener)
         if len(sizes) not in spec.sizes:
             raise self.error(
@@ -357,6 +352,43 @@ class _Parser:
         if len(sizes) == 1:
             sizes.append(1)
         return Expr(t.text, (), tuple(sizes), col=t.col)
+
+    def _parse_size(self, builtin: Token, example: str) -> SizeLike:
+        """size = factor {["*"] factor};  factor = INTEGER | NAME [SUPERSCRIPT | "^" INTEGER]"""
+        factors = [self._parse_size_factor(builtin, example)]
+        while self.at("op", "*") or self.tok.kind in ("num", "name"):
+            if self.at("op", "*"):
+                self.advance()
+            factors.append(self._parse_size_factor(builtin, example))
+        return sizes.product(factors)
+
+    def _parse_size_factor(self, builtin: Token, example: str) -> SizeLike:
+        s = self.tok
+        if s.kind == "num" and s.text.isdigit():
+            self.advance()
+            if int(s.text) < 1:
+                raise self.error(f"{builtin.text} needs positive sizes, as in {example}; got {s.text}", s.col)
+            return int(s.text)
+        if s.kind == "name" and sizes.is_dimension_name(s.text) and s.text != "wrt":
+            self.advance()
+            power = 1
+            if (
+                self.tok.kind == "sup"
+                and self.tok.text.isascii() is False
+                and all(c in "⁰¹²³⁴⁵⁶⁷⁸⁹" for c in self.tok.text)
+            ):
+                power = int("".join(SUPERSCRIPT[c] for c in self.advance().text))
+            elif self.at("op", "^"):
+                self.advance()
+                if not (self.tok.kind == "num" and self.tok.text.isdigit()):
+                    raise self.error(f"expected an integer power after '^', found {self.tok.shown()}")
+                power = int(self.advance().text)
+            if power < 1:
+                raise self.error(f"{builtin.text} needs positive powers of sizes; got {s.text}^{power}", s.col)
+            return sizes.Size(1, ((s.text, power),))
+        raise self.error(
+            f"{builtin.text} takes sizes (positive integers or dimension names), as in {example}; found {s.shown()}"
+        )
 
 
 def _count(n: int, word: str) -> str:

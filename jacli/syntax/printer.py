@@ -9,7 +9,9 @@ in ``(A X) ⊗ B`` and ``(A X) ∘ (X B)``.
 
 from __future__ import annotations
 
+from .. import sizes
 from ..expr import Expr
+from ..sizes import SizeLike
 from .notation import Prec, notation
 
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -159,6 +161,10 @@ class Printer:
             base = n.rstrip("0123456789")
             return f"{self.name(base)}_{{{n[len(base) :]}}}"
         return n if len(n) == 1 else rf"\mathit{{{n}}}"
+
+    def size(self, s: SizeLike) -> str:
+        """A size: ``3``, ``m n``, ``n²`` (ASCII ``n^2``, LaTeX ``n^{2}``)."""
+        return sizes.text(s, "latex" if self.latex else ("ascii" if self.ascii else "unicode"))
 
     def number(self, x: float) -> str:
         return format_number(x) if x >= 0 else self.wrap("-" + format_number(-x))
