@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .derivation import Block, Result, derive_problem
-from .problem import DEFAULT_SEED, Problem, bindings_of, prepare
+from .problem import DEFAULT_SEED, Problem, bindings_of, prepare, with_random
 
 if TYPE_CHECKING:
     from .checking import CheckResult, Comparison
@@ -159,7 +159,9 @@ def check(
     Returns
     -------
     CheckResult
-        ``agree`` is the verdict; ``comparisons`` hold the differences.
+        ``agree`` is the verdict; ``comparisons`` hold the differences. Where shapes have
+        dimension names, a :class:`jacli.api.sized_check.SizedCheck`: the check at several
+        assignments of the names (all 1, then seeded draws), ``runs`` holding each.
 
     Examples
     --------
@@ -169,5 +171,9 @@ def check(
     """
     from .checking import check_problem
 
-    problem = prepare(source, bindings_of(bindings, names), random=True, seed=seed)
-    return check_problem(problem, against=against, tol=tol, vec=vec, method=method)
+    problem = prepare(source, bindings_of(bindings, names), seed=seed)
+    if problem.symbolic:
+        from .sized_check import check_at_sizes
+
+        return check_at_sizes(problem, against=against, tol=tol, vec=vec, method=method, seed=seed)  # type: ignore[return-value]
+    return check_problem(with_random(problem, seed), against=against, tol=tol, vec=vec, method=method)

@@ -108,29 +108,34 @@ def prepare(
     except JacliError as err:
         raise _with_hints(err, names, bindings) from None
     values = {n: b.value for n, b in bindings.items() if n in names and b.value is not None}
-    randomized: tuple[str, ...] = ()
-    fill = [n for n in names if n not in values]
-    if random and fill:
-        symbolic_names = [n for n in fill if sizes.is_symbolic(resolved.names[n])]
-        if symbolic_names:
-            n = symbolic_names[0]
-            raise JacliError(
-                f"{n} is {sizes.shape_text(resolved.names[n])}: random values need numbers for its sizes "
-                "(jacli check draws sizes itself)"
-            )
-        values = draws.fill(resolved.expr, values, resolved.names, fill, seed, parsed.wrt)
-        randomized = tuple(fill)
-    return Problem(
+    problem = Problem(
         source,
         resolved.expr,
         parsed.wrt,
         resolved.names,
         values,
         Shapes(resolved.names),
-        randomized,
+        (),
         tuple(warnings),
         resolved.chosen,
     )
+    return with_random(problem, seed) if random else problem
+
+
+def with_random(problem: Problem, seed: int = DEFAULT_SEED) -> Problem:
+    """``problem`` with seeded values, valid for the expression, for every name that has none."""
+    fill = [n for n in problem.expr.names() if n not in problem.values]
+    if not fill:
+        return problem
+    symbolic = [n for n in fill if sizes.is_symbolic(problem.names[n])]
+    if symbolic:
+        n = symbolic[0]
+        raise JacliError(
+            f"{n} is {sizes.shape_text(problem.names[n])}: random values need numbers for its sizes "
+            "(jacli check draws sizes itself)"
+        )
+    values = draws.fill(problem.expr, problem.values, problem.names, fill, seed, problem.wrt)
+    return problem._replace(values=values, randomized=tuple(fill))
 
 
 def _with_hints(err: JacliError, names: list[str], bindings: dict) -> JacliError:

@@ -25,11 +25,12 @@ from .. import sizes
 from ..errors import JacliError
 from ..expr import Expr
 from ..sizes import SizeLike
+from ..syntax.notation import notation
 from ..syntax.printer import to_text
 from .ops import REGISTRY
 from .unify import UNKNOWN, Concrete, Deferred, Fail, Inference, error, show_shape
 
-__all__ = ["UNKNOWN", "Resolved", "Shapes", "infer", "resolve_all", "show_shape"]
+__all__ = ["UNKNOWN", "Resolved", "Shapes", "at_sizes", "infer", "resolve_all", "shape_at_sizes", "show_shape"]
 
 
 class Resolved(NamedTuple):
@@ -258,3 +259,22 @@ class Shapes:
         return got
 
     shape = __call__
+
+
+def at_sizes(e: Expr, assignment: dict[str, int]) -> Expr:
+    """``e`` with every dimension name replaced by its value in ``assignment``: the builtins'
+    sizes (``I(m n)`` at m=2, n=3 is ``I(6)``)."""
+    args = tuple(at_sizes(a, assignment) for a in e.args)
+    attr = e.attr
+    if attr is not None and notation(e.op).builtin is not None:
+        attr = (
+            tuple(sizes.value(s, assignment) for s in attr)
+            if isinstance(attr, tuple)
+            else sizes.value(attr, assignment)
+        )
+    return Expr(e.op, args, attr, e.col)
+
+
+def shape_at_sizes(shape: tuple, assignment: dict[str, int]) -> tuple[int, int]:
+    r, c = shape
+    return sizes.value(r, assignment), sizes.value(c, assignment)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..api import Problem, prepare
+from ..api.problem import with_random
 from ..api.saving import Derived, Request, derive_request, latex_line
 from ..calculus.shapes import UNKNOWN
 from ..errors import ExitCode, JacliError
@@ -21,8 +22,9 @@ from ..syntax.printer import to_text
 from .render import check_record, describe, to_json, write_csv, write_plain, write_table
 from .terminal import is_terminal
 
-if TYPE_CHECKING:  # the checking module loads only for check
+if TYPE_CHECKING:  # the checking modules load only for check
     from ..api.checking import CheckResult
+    from ..api.sized_check import SizedCheck
 
 
 def warn(problem: Problem) -> None:
@@ -112,15 +114,23 @@ def do_check(
     vec: str = "col",
     method: str = "complex",
     max_bytes: float | None = None,
-) -> CheckResult:
+) -> CheckResult | SizedCheck:
     """Check, save the values used if asked; print nothing but warnings."""
     from ..api.checking import check_problem
 
     if save_values and check_output_path(save_values) != ".npz":
         raise JacliError("--save-values writes a .npz file")
-    problem = prepare(expr, bindings, random=True, seed=seed)
+    problem = prepare(expr, bindings, seed=seed)
     warn(problem)
-    result = check_problem(problem, against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes)
+    if problem.symbolic:
+        from ..api.sized_check import check_at_sizes
+
+        if save_values:
+            raise JacliError("--save-values needs numbers for the sizes: the check draws several")
+        return check_at_sizes(problem, against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes, seed=seed)
+    result = check_problem(
+        with_random(problem, seed), against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes
+    )
     if save_values:
         atomic_write(save_values, lambda f: np.savez(f, **result.values))  # type: ignore[arg-type]
     return result

@@ -13,8 +13,9 @@ from ..api.derivation import Result, column_label, entry_label
 from ..io.writers import format_rows
 from ..sizes import shape_text
 
-if TYPE_CHECKING:  # the checking module loads only for check
+if TYPE_CHECKING:  # the checking modules load only for check
     from ..api.checking import CheckResult
+    from ..api.sized_check import SizedCheck
 
 EDGE = 3  # entries shown at each end of an abridged axis, as NumPy does
 
@@ -41,7 +42,7 @@ def chosen_line(result: Result) -> str | None:
     return f"sizes chosen by jacli: {', '.join(problem.chosen)} ({shapes})"
 
 
-def _json_sizes(shape: tuple) -> list:
+def json_sizes(shape: tuple) -> list:
     return [x if isinstance(x, int) else str(x) for x in shape]
 
 
@@ -88,8 +89,8 @@ def to_json(result: Result, matrix: np.ndarray | None, gradient: bool = False) -
         "wrt": [b.var for b in result.blocks],
         "formula": result.formula,
         "latex": result.latex,
-        "blocks": [{"wrt": b.var, "formula": b.formula, "shape": _json_sizes(b.var_shape)} for b in result.blocks],
-        "shape": _json_sizes(result.shape),
+        "blocks": [{"wrt": b.var, "formula": b.formula, "shape": json_sizes(b.var_shape)} for b in result.blocks],
+        "shape": json_sizes(result.shape),
         "vec": result.vec,
     }
     if gradient:
@@ -156,8 +157,36 @@ def _abridge(n: int, edge: int) -> list:
 
 
 # -- check --------------------------------------------------------------------------------
-def describe(result: CheckResult) -> list[str]:
+def describe(result: CheckResult | SizedCheck) -> list[str]:
     """The check's report as plain lines."""
+    if hasattr(result, "runs"):
+        return _describe_sized(result)  # type: ignore[arg-type]
+    return _describe(result)  # type: ignore[arg-type]
+
+
+def _sizes_text(a: dict[str, int]) -> str:
+    return ", ".join(f"{n}={v}" for n, v in a.items())
+
+
+def _describe_sized(result: SizedCheck) -> list[str]:
+    """A check at size assignments: the verdict, each assignment in one line, then the
+    first disagreement in full."""
+    names = ", ".join(result.runs[0][0]) if result.runs else ""
+    failing = result.failing
+    where = f" at {_sizes_text(failing[0])}" if failing else f" at {len(result.runs)} assignments of {names}"
+    lines = [f"{'agree' if failing is None else 'disagree'}: {result.expression} wrt {', '.join(result.wrt)} "
+             f"(J {shape_text(result.shape)}){where}"]  # fmt: skip
+    lines.append(f"  jacli's formula: {result.formula}")
+    for a, r in result.runs:
+        worst = max(c.max_abs for c in r.comparisons if c.max_abs == c.max_abs) if r.comparisons else 0.0
+        labels = ", ".join(f"{c.label} {'agrees' if c.agree else 'DISAGREES'}" for c in r.comparisons)
+        lines.append(f"  sizes {_sizes_text(a)}: {labels}; max abs diff {worst:.3g}")
+    if failing is not None:
+        lines += [f"  at {_sizes_text(failing[0])}:"] + ["  " + line for line in _describe(failing[1])[1:]]
+    return lines
+
+
+def _describe(result: CheckResult) -> list[str]:
     verdict = "agree" if result.agree else "disagree"
     lines = [f"{verdict}: {result.expression} wrt {', '.join(result.wrt)} (J {shape_text(result.shape)})"]
     for c in result.comparisons:
@@ -177,8 +206,23 @@ def describe(result: CheckResult) -> list[str]:
     return lines
 
 
-def check_record(result: CheckResult) -> dict:
+def check_record(result: CheckResult | SizedCheck) -> dict:
     """The check as a JSON object."""
+    if hasattr(result, "runs"):
+        sized: SizedCheck = result  # type: ignore[assignment]
+        a, worst = sized.failing or sized.runs[-1]
+        return {
+            **_check_record(worst),
+            "verdict": "agree" if sized.agree else "disagree",
+            "shape": json_sizes(sized.shape),
+            "formula": sized.formula,
+            "sizes": a,
+            "assignments": [{"sizes": a, **_check_record(r)} for a, r in sized.runs],
+        }
+    return _check_record(result)  # type: ignore[arg-type]
+
+
+def _check_record(result: CheckResult) -> dict:
     worst = max(result.comparisons, key=lambda c: (not c.agree, c.max_abs if c.max_abs == c.max_abs else 0))
     return {
         "verdict": "agree" if result.agree else "disagree",
