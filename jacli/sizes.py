@@ -9,6 +9,7 @@ it is 1 whatever the names' values.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 
@@ -18,26 +19,31 @@ _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 class Size:
-    """``coef · Π name^power``, with at least one name; immutable, compared by value."""
+    """``coef · Π name^power``, with at least one name; immutable.
 
-    __slots__ = ("_hash", "coef", "factors")
+    Sizes are interned: equal sizes are the same object, so comparing them (which the
+    simplifier does all the time, ``shape == (1, 1)``) costs what comparing integers costs.
+    """
+
+    __slots__ = ("coef", "factors")
     coef: int
     factors: tuple[tuple[str, int], ...]  # sorted by name, powers ≥ 1
-    _hash: int
 
-    def __init__(self, coef: int, factors: tuple[tuple[str, int], ...]) -> None:
-        object.__setattr__(self, "coef", coef)
-        object.__setattr__(self, "factors", factors)
-        object.__setattr__(self, "_hash", hash((coef, factors)))
+    def __new__(cls, coef: int, factors: tuple[tuple[str, int], ...]) -> Size:
+        key = (coef, factors)
+        got = _INTERNED.get(key)
+        if got is None:
+            got = object.__new__(cls)
+            object.__setattr__(got, "coef", coef)
+            object.__setattr__(got, "factors", factors)
+            _INTERNED[key] = got
+        return got
 
     def __setattr__(self, key: str, value: object) -> None:
         raise AttributeError("Size is immutable")
 
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Size) and self.coef == other.coef and self.factors == other.factors
+    def __reduce__(self) -> tuple:
+        return (Size, (self.coef, self.factors))
 
     def __mul__(self, other: SizeLike) -> SizeLike:
         return mul(self, other)
@@ -49,6 +55,9 @@ class Size:
 
     def __str__(self) -> str:
         return text(self)
+
+
+_INTERNED: dict[tuple, Size] = {}
 
 
 SizeLike = int | Size
@@ -77,6 +86,11 @@ def _powers(s: SizeLike) -> tuple[int, dict[str, int]]:
 def mul(a: SizeLike, b: SizeLike) -> SizeLike:
     if isinstance(a, int) and isinstance(b, int):
         return a * b
+    return _mul(a, b)
+
+
+@functools.lru_cache(maxsize=4096)
+def _mul(a: SizeLike, b: SizeLike) -> SizeLike:
     ca, pa = _powers(a)
     cb, pb = _powers(b)
     for n, p in pb.items():
