@@ -76,6 +76,8 @@ def resolve_all(
             run.require(e, want)
     run.settle()
     u = run.u
+    if u.columns_of_vectors([n for e in exprs for n in e.names()]):
+        run.settle()
     chosen: list[str] = []
     if name_sizes is not None:
         matrices = [n for e in exprs for n in e.names()]

@@ -166,6 +166,18 @@ class Inference:
                 return True
         return False
 
+    def columns_of_vectors(self, names: list[str]) -> bool:
+        """A name that starts with a lowercase letter is a column vector, as in the Matrix
+        Cookbook, where nothing fixes its number of columns: x in ``x' A x`` with A 3×3 is 3×1.
+        Whether any was set."""
+        changed = False
+        for n in dict.fromkeys(names):
+            if n[0].islower() and n in self.names and self.known(self.names[n][1]) is None:
+                self.same(self.names[n][1], 1, lambda: "sizes do not fit")
+                self.propagate_products()
+                changed = True
+        return changed
+
     def name_unknowns(self, order: list[str], avoid: set[str]) -> list[str]:
         """Give every dimension still unknown a name of jacli's choosing (m, n, p, q, ...),
         the names in ``order`` first, rows before columns; products follow. The names chosen."""
