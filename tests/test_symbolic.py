@@ -265,3 +265,14 @@ def test_rule_on_symbolic_shapes(opname, attr, sym, i):
             values[k] = draw(rng, s, {hint} if hint else set())
         got = Evaluator(values)(at_sizes(J, a))
         np.testing.assert_allclose(got, complex_step(expr, values, f"A{i}"), rtol=1e-9, atol=1e-9)
+
+
+def test_a_lowercase_name_is_a_column_where_nothing_fixes_its_columns():
+    r = run("derive", "x' A x wrt x", "A=3x3", "--random")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.splitlines()[1] == "# shape: 1×3 (rows: vec F, F = xᵀ A x is 1×1; columns: vec x, x 3×1)"
+    assert jacli.derive("x' A x wrt x", symbolic=True).formula == "xᵀ (Aᵀ + A)"
+    # an uppercase name stays a matrix, and a lowercase one whose columns are fixed keeps them
+    assert jacli.derive("X' A X wrt X", A=(3, 3), X=(3, 2), symbolic=True).problem.names["X"] == (3, 2)
+    r = run("derive", "A X wrt X", "A=2x3")
+    assert r.exit_code == 2 and "cannot infer the shape of X (3×?)" in r.stderr

@@ -104,7 +104,12 @@ def derive(
     fmt: Annotated[
         Format, typer.Option("--format", help="How to print: auto is a table on a terminal, plain when piped.")
     ] = Format.auto,
-    symbolic: Annotated[bool, typer.Option("--symbolic", help="The closed form only; shapes suffice.")] = False,
+    symbolic: Annotated[
+        bool,
+        typer.Option(
+            "--symbolic", help="The closed form only: no values needed; sizes nothing fixes get names (m, n, ...)."
+        ),
+    ] = False,
     vec: Annotated[
         Vec, typer.Option("--vec", help="col: vec stacks columns (default); row: stacks rows, as NumPy flattens.")
     ] = Vec.col,
