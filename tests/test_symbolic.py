@@ -39,7 +39,8 @@ def test_kron_wrt_a_is_the_seeds_formula():
     r = jacli.derive("kron(A, B) wrt A", A=("m", "n"), B=("p", "q"), symbolic=True)
     assert r.formula == "(I(n) ⊗ K(q,m) ⊗ I(p)) (I(m n) ⊗ vec(B))"
     assert r.latex == (
-        r"\left(I_{n} \otimes K_{q m} \otimes I_{p}\right) \left(I_{m n} \otimes \operatorname{vec}\left(B\right)\right)"
+        r"\left(I_{n} \otimes K_{q m} \otimes I_{p}\right) "
+        r"\left(I_{m n} \otimes \operatorname{vec}\left(B\right)\right)"
     )
 
 
