@@ -24,8 +24,11 @@ def refused(args, *words):
     return lines[0]
 
 
-def test_det_at_a_singular_matrix_is_refused_not_zero():
-    refused(["derive", "det(X) wrt X", "X=[[1,2],[2,4]]"], "singular", "condition number")
+def test_det_at_a_singular_matrix_is_the_adjugates_transpose():
+    # d det(X) = tr(adj(X) dX) (M&N ch. 8): defined at a singular X, where det(X) X⁻ᵀ is not
+    r = runner.invoke(app, ["derive", "det(X) wrt X", "X=[[1,2],[2,4]]", "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["matrix"] == [[4.0, -2.0, -2.0, 1.0]]
     # the value of det at a singular matrix is fine where it is not differentiated
     r = runner.invoke(app, ["derive", "det(A) X wrt X", "A=[[1,2],[2,4]]", "X=2x2", "--format", "json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["formula"] == "det(A) I₄"

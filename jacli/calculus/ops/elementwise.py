@@ -16,7 +16,7 @@ import numpy as np
 from ...errors import JacliError
 from ...expr import Expr, add, diag, neg, num, ones, smul, vec
 from ...syntax.notation import Infix, Notation, Prec
-from .registry import DomainRule, Op, Shape, describe, register, where
+from .registry import DomainRule, Op, Shape, bilinear, describe, plus, register, where
 
 
 def _ediv_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
@@ -54,6 +54,15 @@ def _ediv(a: Expr, b: Expr) -> Expr:
     return Expr("ediv", (a, b))
 
 
+def _ediv_differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
+    # d(A ./ B) = dA ./ B - (A ∘ dB) ./ (B ∘ B)   (the quotient rule, entry by entry)
+    a, b = node.args
+    return plus(
+        None if d[0] is None else _ediv(d[0], b),
+        None if d[1] is None else neg(_ediv(_had(a, d[1]), _had(b, b))),
+    )
+
+
 def _check_denominator(node: Expr, args: list, derivative_needed: bool) -> None:
     b = args[1]
     if np.any(b == 0):
@@ -70,6 +79,7 @@ register(
         value=lambda node, a, b: a * b,
         partials=(lambda node, sh: _d(node.args[1]), lambda node, sh: _d(node.args[0])),
         notation=Notation(Prec.HADAMARD, infix=Infix(" ∘ ", " .* ", r" \circ ", ("∘",))),
+        differential=bilinear,
     )
 )
 # d(A ./ B) = dA ./ B - (A ./ (B ∘ B)) ∘ dB   (the quotient rule, entry by entry; M&N ch. 9)
@@ -86,6 +96,7 @@ register(
             lambda node, sh: neg(_d(_ediv(node.args[0], _had(node.args[1], node.args[1])))),
         ),
         notation=Notation(Prec.HADAMARD, infix=Infix(" ./ ", " ./ ", r" \oslash ", ("./",))),
+        differential=_ediv_differential,
     )
 )
 
@@ -125,11 +136,16 @@ def elementwise(
     latex: str | None = None,
     render: Any = None,
 ) -> Op:
-    """Register ``fn`` applied entry by entry, d vec f(A) = diag(vec f'(A)) d vec(A).
+    """Register ``fn`` applied entry by entry: d f(A) = f'(A) ∘ dA, so that
+    d vec f(A) = diag(vec f'(A)) d vec(A).
 
     ``derivative(node, argument, shapes)`` is f'(A) as an expression; ``hint`` what random
     values of the argument must be (``"positive"``).
     """
+
+    def differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
+        return None if d[0] is None else _had(derivative(node, node.args[0], sh), d[0])
+
     return register(
         Op(
             fn,
@@ -139,6 +155,7 @@ def elementwise(
             domain=domain,
             random_hints=(hint,),
             partials=(lambda node, sh: _d(derivative(node, node.args[0], sh)),),
+            differential=differential,
             notation=Notation(call=fn, latex=latex or "\\" + fn, render=render),
         )
     )

@@ -33,6 +33,7 @@ ShapeRule = Callable[..., Any]  # (unifier, node, *argument shapes) -> shape
 ValueRule = Callable[..., np.ndarray]  # (node, *argument values) -> value, batched over leading axes
 PartialRule = Callable[[Expr, Any], "Expr | None"]  # (node, shapes) -> d vec(node) / d vec(argument)
 DomainRule = Callable[[Expr, list, bool], None]  # (node, argument values, derivative needed); raises
+DifferentialRule = Callable[[Expr, tuple, Any], "Expr | None"]  # (node, arguments' differentials, shapes) -> dF
 TransposeRule = Callable[[Expr], Expr]  # node -> an equal of its transpose
 StructureRule = Callable[[Any, Expr], Any]  # (structured compiler, node) -> the node's terms
 
@@ -40,10 +41,12 @@ StructureRule = Callable[[Any, Expr], Any]  # (structured compiler, node) -> the
 class Op(NamedTuple):
     """One operator of the language, or of jacli's answers.
 
+    ``differential`` writes d(node) in matrix form from the arguments' differentials (None
+    where an argument is constant), as Magnus & Neudecker do: d(A B) = dA B + A dB.
     ``random_hints`` say, per argument, what random values must allow: ``"invertible"`` or
-    ``"positive"``. ``transpose`` writes the node's
-    transpose (``(A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ``); ``structure`` is the node's rule in the structured
-    evaluator, which evaluates every other operator densely.
+    ``"positive"``. ``transpose`` writes the node's transpose (``(A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ``);
+    ``structure`` is the node's rule in the structured evaluator, which evaluates every
+    other operator densely.
     """
 
     name: str
@@ -51,6 +54,7 @@ class Op(NamedTuple):
     shape: ShapeRule
     value: ValueRule | None = None
     partials: tuple[PartialRule | None, ...] = ()
+    differential: DifferentialRule | None = None
     domain: DomainRule | None = None
     random_hints: tuple[str | None, ...] = ()
     notation: Notation = Notation()
@@ -69,6 +73,29 @@ def register(op: Op) -> Op:
 
 
 # -- helpers the families share ---------------------------------------------------------
+def plus(*terms: Expr | None) -> Expr | None:
+    """The sum of the terms that are not None (None if all are)."""
+    out = None
+    for t in terms:
+        if t is not None:
+            out = t if out is None else Expr("add", (out, t))
+    return out
+
+
+def linear(node: Expr, d: tuple, sh: Any = None) -> Expr | None:
+    """d f(A) = f(dA) for f linear (vec, transpose, trace, ...)."""
+    return None if d[0] is None else Expr(node.op, (d[0],), node.attr)
+
+
+def bilinear(node: Expr, d: tuple, sh: Any = None) -> Expr | None:
+    """d (A · B) = dA · B + A · dB for a product · (matrix, Kronecker, Hadamard, scalar)."""
+    a, b = node.args
+    return plus(
+        None if d[0] is None else Expr(node.op, (d[0], b)),
+        None if d[1] is None else Expr(node.op, (a, d[1])),
+    )
+
+
 def same_shape(verb: str) -> ShapeRule:
     """A binary shape rule: both arguments of one shape, the result of that shape."""
 

@@ -22,6 +22,7 @@ REWRITES: dict[str, Rewrite] = {
     "diag": local.diagonal_matrix,
     "inv": local.inverse,
     "pow": local.power,
+    "adj": local.adjugate,
     "had": local.hadamard,
     "ediv": local.division,
     "kron": local.kronecker,

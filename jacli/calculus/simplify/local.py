@@ -7,7 +7,7 @@ unsimplified one numerically.
 
 from __future__ import annotations
 
-from ...expr import Expr, T, eye, vec, zeros
+from ...expr import Expr, T, eye, num, vec, zeros
 from ..ops import REGISTRY
 from .base import Base
 
@@ -29,11 +29,14 @@ def transpose(s: Base, e: Expr) -> Expr:
         return a
     rule = REGISTRY[a.op].transpose
     if rule is not None:
-        return s(rule(a))
+        got = s(rule(a))
+        if a.op == "add" and sorted(map(repr, flatten(got, "add"))) == sorted(map(repr, flatten(a, "add"))):
+            return a  # a symmetric sum, (A + Aᵀ)ᵀ = A + Aᵀ: kept as written
+        return got
     if a.op in ("neg", "smul"):
-        got = s.pull_scalars(e, T)
-        if got is not None:
-            return got
+        pulled = s.pull_scalars(e, T)
+        if pulled is not None:
+            return pulled
     return e
 
 
@@ -84,6 +87,10 @@ def inverse(s: Base, e: Expr) -> Expr:
     return e
 
 
+def adjugate(s: Base, e: Expr) -> Expr:
+    return num(1.0) if s.shape(e) == (1, 1) else e  # adj of a 1×1 matrix is 1
+
+
 def power(s: Base, e: Expr) -> Expr:
     k = e.attr
     if k == 1:
@@ -99,6 +106,8 @@ def hadamard(s: Base, e: Expr) -> Expr:
     a, b = e.args
     if a.op == "zeros" or b.op == "zeros":
         return zeros(*s.shape(e))
+    if s.shape(e) == (1, 1):  # of scalars, the product
+        return s(Expr("matmul", (a, b)))
     if a.op == "ones":
         return b
     if b.op == "ones":
@@ -112,6 +121,8 @@ def division(s: Base, e: Expr) -> Expr:
         return a
     if b.op == "ones":
         return a
+    if s.shape(e) == (1, 1):  # of scalars, a times the reciprocal b⁻¹
+        return s(Expr("matmul", (a, Expr("inv", (b,)))))
     return e
 
 
