@@ -272,7 +272,7 @@ def test_a_lowercase_name_is_a_column_where_nothing_fixes_its_columns():
     r = run("derive", "x' A x wrt x", "A=3x3", "--random")
     assert r.exit_code == 0, r.stderr
     assert r.stdout.splitlines()[1] == "# shape: 1×3 (rows: vec F, F = xᵀ A x is 1×1; columns: vec x, x 3×1)"
-    assert jacli.derive("x' A x wrt x", symbolic=True).formula == "xᵀ (Aᵀ + A)"
+    assert jacli.derive("x' A x wrt x", symbolic=True).formula == "xᵀ (A + Aᵀ)"
     # an uppercase name stays a matrix, and a lowercase one whose columns are fixed keeps them
     assert jacli.derive("X' A X wrt X", A=(3, 3), X=(3, 2), symbolic=True).problem.names["X"] == (3, 2)
     r = run("derive", "A X wrt X", "A=2x3")

@@ -9,9 +9,11 @@ import numpy as np
 
 from .. import sizes
 from ..calculus.chain import jacobian_expr
+from ..calculus.differential import gradient
 from ..calculus.simplify import Simplifier
 from ..errors import JacliError
-from ..expr import Expr, comm, matmul
+from ..expr import Expr, T, comm, matmul
+from ..expr import vec as vec_of
 from ..numeric.evaluate import Evaluator
 from ..numeric.structured import Structured, assemble
 from ..syntax.printer import to_latex, to_text
@@ -88,34 +90,27 @@ class Result(NamedTuple):
 
 
 def jacobian_blocks(problem: Problem, vec: str = "col") -> tuple[Block, ...]:
-    """The closed form of the Jacobian with respect to each variable, simplified."""
+    """The closed form of the Jacobian with respect to each variable, simplified.
+
+    For a scalar f the gradient G comes first, by reverse accumulation in the Matrix
+    Cookbook's layout, and J = vec(G)ᵀ; otherwise J comes from the chain rule."""
     if vec not in VECS:
         raise JacliError(f"--vec is col or row, not {vec!r}")
     simp = Simplifier(problem.shapes)
     p, q = problem.shape
     blocks = []
     for var in problem.wrt:
-        J = jacobian_expr(problem.expr, var, problem.shapes, simp)
         m, n = problem.names[var]
-        grad = _gradient_expr(J, (m, n), simp) if (p, q) == (1, 1) else None
-        if vec == "row":
-            # vec of rows: vecᵣ(F) = vec(Fᵀ) = K(p,q) vec(F) and vec(X) = K(n,m) vecᵣ(X)
-            J = simp(matmul(matmul(comm(p, q), J), comm(n, m)))
+        grad = gradient(problem.expr, var, problem.shapes, simp) if (p, q) == (1, 1) else None
+        if grad is not None:
+            J = simp(T(vec_of(grad if vec == "col" else T(grad))))
+        else:
+            J = jacobian_expr(problem.expr, var, problem.shapes, simp)
+            if vec == "row":
+                # vec of rows: vecᵣ(F) = vec(Fᵀ) = K(p,q) vec(F) and vec(X) = K(n,m) vecᵣ(X)
+                J = simp(matmul(matmul(comm(p, q), J), comm(n, m)))
         blocks.append(Block(var, (m, n), J, to_text(J), to_latex(J), grad))
     return tuple(blocks)
-
-
-def _gradient_expr(J: Expr, shape: tuple[int, int], simp: Simplifier) -> Expr | None:
-    """G with vec(G)ᵀ = J and G shaped like the variable, when J has that form."""
-    c, scalars, body = simp.split(J)
-    if body is None:
-        return None
-    g = simp.unvec_t(body, shape)
-    if g is None and body.op == "ones" and body.attr[0] == 1:
-        g = Expr("ones", (), shape)
-    if g is None:
-        return None
-    return simp.build(c, scalars, g, shape)
 
 
 def formula_of(blocks: tuple[Block, ...], latex: bool = False) -> str:

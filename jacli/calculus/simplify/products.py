@@ -129,7 +129,8 @@ def unvec(s: Base, e: Expr, shape: tuple | None) -> Expr | None:
     """M with vec(M) = e and M of the given shape (any shape when None), or None."""
     if e.op == "vec":
         m = e.args[0]
-        return m if shape is None or s.shape(m) == shape else None
+        if shape is None or s.shape(m) == shape:
+            return m
     r, c = s.shape(e)
     if c != 1 or shape is None:
         return None

@@ -74,7 +74,7 @@ def _merge(s: Base, terms: list[Term], shape: tuple) -> Expr | None:
             if len(shapes) == 1:
                 summed = sum_of(s, [[c, sc, inner(b)] for c, sc, b in terms], shapes.pop())
                 return s(wrap(s(summed)))
-    for op in ("kron", "matmul"):
+    for op in ("kron", "matmul", "had"):
         for side in (1, 0):
             got = _common_factor(s, terms, op, side, shape)
             if got is not None:
@@ -100,6 +100,8 @@ def _common_factor(s: Base, terms: list[Term], op: str, side: int, shape: tuple)
         rest_shapes = {s.shape(r) for _, _, r in rests}
         if len(rest_shapes) != 1:
             continue
+        if len(rests) == 2 and rests[0][2] == Expr("T", (rests[1][2],)):
+            rests.reverse()  # A + Aᵀ, as the books write it
         inner = s(sum_of(s, rests, rest_shapes.pop()))
         new = s(Expr(op, (inner, key) if side == 1 else (key, inner)))
         others = [terms[i] for i in range(len(terms)) if i not in idx]
