@@ -55,6 +55,10 @@ class Base:
             c2, s2, b2 = self.split(e.args[1])
             scalars = s1 + ([b1] if b1 is not None else []) + s2
             return c1 * c2, scalars, b2
+        if e.op == "matmul":  # a product carries its scalars on its first factor: 2 Aᵀ (A x - b)
+            c, s, b = self.split(e.args[0])
+            if b is not None and (c != 1 or s):
+                return c, s, Expr("matmul", (b, e.args[1]))
         return ONE, [], e
 
     def build(self, c: Fraction | float, scalars: list[Expr], body: Expr | None, shape: tuple | None = None) -> Expr:
@@ -79,7 +83,7 @@ class Base:
         s = number(magnitude) if magnitude != 1 else None
         for x in scalars:
             s = x if s is None else smul(s, x)
-        r = body if s is None else smul(s, body)
+        r = body if s is None else _scaled(s, body)
         return neg(r) if c < 0 else r
 
     def absorb_adjugates(self, scalars: list[Expr], body: Expr) -> tuple[list[Expr], Expr]:
@@ -164,6 +168,13 @@ def power_of(x: Expr) -> tuple[Expr, int]:
     if x.op == "pow":
         return x.args[0], x.attr
     return x, 1
+
+
+def _scaled(s: Expr, body: Expr) -> Expr:
+    """s · body, the scalar on the first factor of a product (which prints 2 A B and reads back so)."""
+    if body.op == "matmul":
+        return Expr("matmul", (_scaled(s, body.args[0]), body.args[1]))
+    return smul(s, body)
 
 
 def _powers(base: Expr, k: int) -> list[Expr]:

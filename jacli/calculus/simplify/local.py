@@ -27,6 +27,8 @@ def transpose(s: Base, e: Expr) -> Expr:
     a = e.args[0]
     if s.shape(a) == (1, 1) and a.op != "T":
         return a
+    if a.op == "add" and all(_is_named(t) for t in flatten(a, "add")):
+        return e  # (x - m)ᵀ stays as written: a difference of names
     rule = REGISTRY[a.op].transpose
     if rule is not None:
         got = s(rule(a))
@@ -38,6 +40,12 @@ def transpose(s: Base, e: Expr) -> Expr:
         if pulled is not None:
             return pulled
     return e
+
+
+def _is_named(e: Expr) -> bool:
+    while e.op in ("neg", "smul") and (e.op == "neg" or e.args[0].op == "num"):
+        e = e.args[-1]
+    return e.op == "name"
 
 
 def commutation(s: Base, e: Expr) -> Expr:
@@ -108,6 +116,10 @@ def hadamard(s: Base, e: Expr) -> Expr:
         return zeros(*s.shape(e))
     if s.shape(e) == (1, 1):  # of scalars, the product
         return s(Expr("matmul", (a, b)))
+    for x, y in ((a, b), (b, a)):
+        if y.op == "ediv":  # x ∘ (ones ./ c) = x ./ c, and x ∘ (y ./ c) = (x ∘ y) ./ c
+            top, c = y.args
+            return s(Expr("ediv", (x if top.op == "ones" else s(Expr("had", (x, top))), c)))
     if a.op == "ones":
         return b
     if b.op == "ones":

@@ -4,6 +4,7 @@ Kronecker and product factors are taken out (``A X + Aáµ€ X`` becomes ``(A + Aáµ
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 
 from ...expr import Expr, T, add, neg, vec, zeros
 from .base import Base
@@ -34,7 +35,20 @@ def total(s: Base, e: Expr) -> Expr:
         merged = _merge(s, terms, shape)
         if merged is not None:
             return merged
+        common = _common_coefficient(terms)
+        if common != 1:  # 2 A x - 2 b = 2 (A x - b)
+            inner = sum_of(s, [[c / common, sc, b] for c, sc, b in terms], shape)
+            return s.build(common, [], inner, shape)
     return sum_of(s, terms, shape)
+
+
+def _common_coefficient(terms: list[Term]) -> Fraction:
+    """The coefficient all terms share (up to sign, the first term's sign kept positive)."""
+    sizes = {abs(Fraction(c)) for c, _, _ in terms}
+    if len(sizes) != 1:
+        return Fraction(1)
+    c = sizes.pop()
+    return c if terms[0][0] > 0 else -c
 
 
 def sum_of(s: Base, terms: list[Term], shape: tuple) -> Expr:
