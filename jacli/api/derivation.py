@@ -193,8 +193,9 @@ def size_error(rows: int, cols: int, max_bytes: float, hint: str = "") -> JacliE
 
 
 def compiled(problem: Problem, blocks: tuple[Block, ...], max_bytes: float | None = None) -> list[Structured]:
-    """Each block compiled for the structured evaluator, over the problem's values."""
-    ev = Evaluator(problem.values, shapes=problem.shapes, max_bytes=max_bytes)
+    """Each block compiled for the structured evaluator, over the problem's values; every
+    node evaluated densely is domain-checked there (an inverse once: the check is the value)."""
+    ev = Evaluator(problem.values, check=True, shapes=problem.shapes, max_bytes=max_bytes)
 
     def dense(e: Expr) -> np.ndarray:
         a = ev(e)

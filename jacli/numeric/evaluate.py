@@ -71,7 +71,9 @@ class Evaluator:
         args = [self(a) for a in e.args]
         if self.check and op.domain is not None:
             needed = bool(self.variables) and not self.variables.isdisjoint(e.names())
-            op.domain(e, args, needed)
+            value = op.domain(e, args, needed)
+            if value is not None:  # the check computed the value already (an inverse)
+                return value
         try:
             with np.errstate(all="ignore"):
                 return op.value(e, *args)

@@ -16,12 +16,19 @@ COND_LIMIT = 1e12
 MAX_POWER = 64  # d(Xᵏ) is a sum of |k| Kronecker products
 
 
-def check_invertible(node: Expr, args: list, derivative_needed: bool) -> None:
-    """Refuse a singular or badly conditioned argument, naming its condition number."""
+def check_invertible(node: Expr, args: list, derivative_needed: bool) -> np.ndarray | None:
+    """Refuse a singular or badly conditioned argument, naming its condition number.
+
+    The condition number is ‖A‖₁ ‖A⁻¹‖₁, from the inverse itself: the check costs one
+    inversion (no SVD), and for ``inv`` that inverse is the value, returned for reuse."""
     a = args[0]
     if a.ndim > 2:
-        return
-    cond = np.linalg.cond(a)
+        return None
+    try:
+        inverse = np.linalg.inv(a)
+        cond = float(np.linalg.norm(a, 1) * np.linalg.norm(inverse, 1))
+    except np.linalg.LinAlgError:
+        inverse, cond = None, np.inf
     if not np.isfinite(cond) or cond > COND_LIMIT:
         shown = "inf" if not np.isfinite(cond) else f"{cond:.3g}"
         raise JacliError(
@@ -29,6 +36,7 @@ def check_invertible(node: Expr, args: list, derivative_needed: bool) -> None:
             f"(condition number {shown}, limit {COND_LIMIT:.0e})",
             column=node.col,
         )
+    return inverse if node.op == "inv" else None
 
 
 def _inv(a: Expr) -> Expr:
@@ -132,7 +140,7 @@ def _logdet_value(node: Expr, a: np.ndarray) -> np.ndarray:
 
 
 def _check_logdet(node: Expr, args: list, derivative_needed: bool) -> None:
-    check_invertible(node, args, derivative_needed)
+    # a positive determinant; the derivative's X⁻¹ is checked where it is evaluated
     sign, _ = np.linalg.slogdet(args[0])
     if sign <= 0:
         d = np.linalg.det(args[0])

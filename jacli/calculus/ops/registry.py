@@ -32,7 +32,8 @@ Shape = tuple  # (rows, cols): ints, or dimension variables during inference
 ShapeRule = Callable[..., Any]  # (unifier, node, *argument shapes) -> shape
 ValueRule = Callable[..., np.ndarray]  # (node, *argument values) -> value, batched over leading axes
 PartialRule = Callable[[Expr, Any], "Expr | None"]  # (node, shapes) -> d vec(node) / d vec(argument)
-DomainRule = Callable[[Expr, list, bool], None]  # (node, argument values, derivative needed); raises
+DomainRule = Callable[[Expr, list, bool], "np.ndarray | None"]  # (node, argument values, derivative needed);
+# raises where undefined; may return the node's value when the check computed it
 DifferentialRule = Callable[[Expr, tuple, Any], "Expr | None"]  # (node, arguments' differentials, shapes) -> dF
 TransposeRule = Callable[[Expr], Expr]  # node -> an equal of its transpose
 StructureRule = Callable[[Any, Expr], Any]  # (structured compiler, node) -> the node's terms
