@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 from typing import TYPE_CHECKING, Any
 
-from .api import Result, check, derive, jacobian
+from .api import Result, check, compile, derive, differential, jacobian, operator
 from .errors import ExitCode, JacliError
 
 if TYPE_CHECKING:
@@ -24,4 +24,16 @@ def __getattr__(name: str) -> Any:  # CheckResult loads with the checking module
     raise AttributeError(f"module 'jacli' has no attribute {name!r}")
 
 
-__all__ = ["CheckResult", "ExitCode", "JacliError", "Result", "__version__", "check", "derive", "jacobian"]
+__all__ = [
+    "CheckResult",
+    "ExitCode",
+    "JacliError",
+    "Result",
+    "__version__",
+    "check",
+    "compile",
+    "derive",
+    "differential",
+    "jacobian",
+    "operator",
+]

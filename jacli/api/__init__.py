@@ -17,6 +17,7 @@ from .problem import DEFAULT_SEED, Problem, bindings_of, prepare, with_random
 
 if TYPE_CHECKING:
     from .checking import CheckResult, Comparison
+    from .differentials import Compiled, Differential, JacobianOperator
 
 
 def __getattr__(name: str) -> Any:  # the checking module loads when first asked for: derive starts faster
@@ -27,7 +28,20 @@ def __getattr__(name: str) -> Any:  # the checking module loads when first asked
     raise AttributeError(f"module 'jacli.api' has no attribute {name!r}")
 
 
-__all__ = ["Block", "CheckResult", "Comparison", "Problem", "Result", "check", "derive", "jacobian", "prepare"]
+__all__ = [
+    "Block",
+    "CheckResult",
+    "Comparison",
+    "Problem",
+    "Result",
+    "check",
+    "compile",
+    "derive",
+    "differential",
+    "jacobian",
+    "operator",
+    "prepare",
+]
 
 
 def derive(
@@ -177,3 +191,100 @@ def check(
 
         return check_at_sizes(problem, against=against, tol=tol, vec=vec, method=method, seed=seed)  # type: ignore[return-value]
     return check_problem(with_random(problem, seed), against=against, tol=tol, vec=vec, method=method)
+
+
+def differential(source: str, bindings: dict[str, Any] | None = None, /, **names: Any) -> Differential:
+    """The differential dF in matrix form, as Magnus & Neudecker write it.
+
+    Parameters
+    ----------
+    source : str
+        An expression followed by ``wrt`` and one or more names.
+    bindings : dict, optional
+        Names to arrays or shape tuples (sizes may be dimension names); keyword arguments do
+        the same. Sizes nothing fixes get names.
+
+    Returns
+    -------
+    Differential
+        ``text()`` (``d(A X B) = A dX B``), ``formula``, ``latex``, ``expr``.
+
+    Examples
+    --------
+    >>> import jacli
+    >>> jacli.differential("inv(X) wrt X").text()
+    'd(X⁻¹) = -X⁻¹ dX X⁻¹'
+    >>> jacli.differential("tr(X' A X) wrt X").text()
+    'd tr(Xᵀ A X) = tr(Xᵀ (A + Aᵀ) dX)'
+    """
+    from .differentials import differential_of
+
+    return differential_of(prepare(source, bindings_of(bindings, names), symbolic=True))
+
+
+def operator(
+    source: str, bindings: dict[str, Any] | None = None, /, *, vec: str = "col", **names: Any
+) -> JacobianOperator:
+    """J = d vec(F) / d vec(X) as a linear operator, never formed.
+
+    ``matvec(v)`` is J v, evaluated from the differential (dF at dX = v); ``rmatvec(u)`` is
+    Jᵀ u, from the adjoints. ``scipy.sparse.linalg.aslinearoperator`` accepts it.
+
+    Parameters
+    ----------
+    source : str
+        An expression followed by ``wrt`` and one or more names.
+    bindings : dict, optional
+        Names to arrays; keyword arguments do the same. Every name needs values.
+    vec : {"col", "row"}
+        How the vectors v and u stack F's and X's entries.
+
+    Returns
+    -------
+    JacobianOperator
+        With ``shape``, ``dtype``, ``matvec``, ``rmatvec``, ``matmat``, ``rmatmat``.
+
+    Examples
+    --------
+    >>> import numpy as np, jacli
+    >>> A, B, X = np.eye(2), 2 * np.eye(3), np.ones((2, 3))
+    >>> J = jacli.operator("A X B wrt X", A=A, B=B, X=X)
+    >>> J.shape, J.matvec(np.ones(6))
+    ((6, 6), array([2., 2., 2., 2., 2., 2.]))
+    """
+    from .differentials import JacobianOperator
+    from .problem import require_values
+
+    problem = prepare(source, bindings_of(bindings, names))
+    require_values(problem, list(problem.names))
+    return JacobianOperator(problem, vec)
+
+
+def compile(source: str, bindings: dict[str, Any] | None = None, /, *, vec: str = "col", **names: Any) -> Compiled:
+    """Derive once, evaluate many times: the closed forms for these shapes, kept.
+
+    Parameters
+    ----------
+    source : str
+        An expression followed by ``wrt`` and one or more names.
+    bindings : dict, optional
+        Names to shape tuples (or arrays, which then stay bound); keyword arguments do the same.
+    vec : {"col", "row"}
+        How vec stacks.
+
+    Returns
+    -------
+    Compiled
+        ``gradient(**values)`` (for a scalar f, from its matrix form) and ``jacobian(**values)``.
+
+    Examples
+    --------
+    >>> import numpy as np, jacli
+    >>> f = jacli.compile("tr(X' A X) wrt X", A=(2, 2), X=(2, 2))
+    >>> f.gradient(A=np.eye(2), X=np.ones((2, 2)))
+    array([[2., 2.],
+           [2., 2.]])
+    """
+    from .differentials import Compiled
+
+    return Compiled(prepare(source, bindings_of(bindings, names)), vec)

@@ -114,6 +114,13 @@ def derive(
         Vec, typer.Option("--vec", help="col: vec stacks columns (default); row: stacks rows, as NumPy flattens.")
     ] = Vec.col,
     gradient: Annotated[bool, typer.Option("--gradient", help="For a scalar F: ∂f/∂X shaped like X.")] = False,
+    differential: Annotated[
+        bool, typer.Option("--differential", help="The differential dF in matrix form, as Magnus & Neudecker write it.")
+    ] = False,
+    direction: Annotated[
+        list[str] | None,
+        typer.Option("--direction", help="NAME=SPEC: dF along dNAME = SPEC (J times it), without forming J."),
+    ] = None,
     sparse: Annotated[bool, typer.Option("--sparse", help="Save a SciPy sparse .npz (-o J.npz).")] = False,
     max_memory: Annotated[
         str | None,
@@ -138,6 +145,8 @@ def derive(
             gradient=gradient,
             sparse=sparse,
             max_bytes=parse_size(max_memory),
+            differential=differential,
+            directions=direction,
         )
 
 

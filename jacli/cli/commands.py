@@ -58,8 +58,16 @@ def run_derive(
     output: str | None,
     symbolic: bool,
     gradient: bool,
+    differential: bool = False,
+    directions: list[str] | None = None,
     **options: Any,
 ) -> None:
+    if differential or directions:
+        from .differentials import run_differential
+
+        return run_differential(
+            expr, bindings, fmt=fmt, output=output, directions=directions or [], gradient=gradient, **options
+        )
     d = do_derive(expr, bindings, fmt=fmt, output=output, symbolic=symbolic, gradient=gradient, **options)
     if d.wrote:
         sys.stderr.write(f"jacli: wrote {d.wrote}\n")
