@@ -163,10 +163,13 @@ def merge_powers(scalars: list[Expr]) -> list[Expr]:
 
 
 def power_of(x: Expr) -> tuple[Expr, int]:
+    """(base, exponent) of a scalar: s⁻¹, sᵏ, (sᵏ)⁻¹ and (s⁻¹)ᵏ on one base s."""
     if x.op == "inv":
-        return x.args[0], -1
+        base, k = power_of(x.args[0])
+        return base, -k
     if x.op == "pow":
-        return x.args[0], x.attr
+        base, k = power_of(x.args[0])
+        return base, k * x.attr
     return x, 1
 
 

@@ -18,8 +18,7 @@ def total(s: Base, e: Expr) -> Expr:
     shape = s.shape(e)
     terms: list[Term] = []
     index: dict = {}
-    for t in flatten(e, "add"):
-        c, sc, b = s.split(t)
+    for c, sc, b in _terms(s, e):
         if b is not None and b.op == "zeros":
             continue
         key = (tuple(sc), b)
@@ -49,6 +48,19 @@ def _common_coefficient(terms: list[Term]) -> Fraction:
         return Fraction(1)
     c = sizes.pop()
     return c if terms[0][0] > 0 else -c
+
+
+def _terms(s: Base, e: Expr, c0: Fraction | int = 1) -> list[Term]:
+    """The terms of a sum, each (coefficient, scalars, body), sums inside multiplied out by a
+    number: A - (A + B) has the terms A, -A, -B (which then cancel)."""
+    out: list[Term] = []
+    for t in flatten(e, "add"):
+        c, sc, b = s.split(t)
+        if b is not None and b.op == "add" and not sc:
+            out += _terms(s, b, c0 * c)
+        else:
+            out.append([c0 * c, sc, b])
+    return out
 
 
 def sum_of(s: Base, terms: list[Term], shape: tuple) -> Expr:
