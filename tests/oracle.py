@@ -45,6 +45,8 @@ def central(expr, values: dict, var: str, h: float = 1e-6) -> np.ndarray:
 
 def draw(rng, shape, hints=()) -> np.ndarray:
     r, c = shape
+    if "interval" in hints:
+        return rng.uniform(-0.9, 0.9, shape)
     if "positive" in hints:
         a = rng.uniform(0.5, 1.5, shape)
         return a + (r * np.eye(r) if "invertible" in hints and r == c else 0)

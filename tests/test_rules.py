@@ -95,11 +95,14 @@ def test_rule_through_the_chain_rule(opname, attr, shapes, i):
     vals = _values(op, shapes, 2)
     rng = np.random.default_rng(3)
     for n, (a, b) in (("P", (r, k)), ("Y", (k, m)), ("Q", (m, c))):
-        # positive, and diagonally dominant when square: P Y Q then has positive entries
-        # and a positive determinant, as log, sqrt, ./, inv and logdet need
-        vals[n] = (
-            rng.uniform(0.5, 1.5, (a, b)) + (a * np.eye(a) if a == b else 0) if guarded else rng.standard_normal((a, b))
-        )
+        if "interval" in op.random_hints:  # small: the entries of P Y Q stay inside (-1, 1)
+            vals[n] = rng.uniform(-0.4, 0.4, (a, b))
+        elif guarded:
+            # positive, and diagonally dominant when square: P Y Q then has positive entries
+            # and a positive determinant, as log, sqrt, ./, inv and logdet need
+            vals[n] = rng.uniform(0.5, 1.5, (a, b)) + (a * np.eye(a) if a == b else 0)
+        else:
+            vals[n] = rng.standard_normal((a, b))
     _check(expr, names, vals, "Y")
 
 

@@ -69,6 +69,7 @@ class Notation(NamedTuple):
     infix: Infix | None = None
     builtin: Builtin | None = None
     render: Render | None = None
+    aliases: tuple[str, ...] = ()  # other spellings the parser reads as the call: asin for arcsin
 
     @property
     def name(self) -> str | None:
@@ -101,7 +102,7 @@ class Vocabulary(NamedTuple):
 
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
-    functions = {n.call: (op, ARITY[op]) for op, n in NOTATIONS.items() if n.call}
+    functions = {s: (op, ARITY[op]) for op, n in NOTATIONS.items() if n.call for s in (n.call, *n.aliases)}
     builtins = {op: n.builtin for op, n in NOTATIONS.items() if n.builtin}
     infix = {s: (op, n.prec) for op, n in NOTATIONS.items() if n.infix for s in n.infix.spellings}
     return Vocabulary(functions, builtins, infix, frozenset(functions) | frozenset(builtins) | {"wrt"})

@@ -16,7 +16,7 @@ import numpy as np
 from ...errors import JacliError
 from ...expr import Expr, add, diag, neg, num, ones, smul, vec
 from ...syntax.notation import Infix, Notation, Prec
-from .registry import DomainRule, Op, Shape, bilinear, describe, plus, register, where
+from .registry import DomainRule, Op, Shape, bilinear, describe, plus, refuse_where, register, where
 
 
 def _ediv_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
@@ -135,12 +135,15 @@ def elementwise(
     hint: str | None = None,
     latex: str | None = None,
     render: Any = None,
+    aliases: tuple[str, ...] = (),
+    analytic: bool = True,
 ) -> Op:
     """Register ``fn`` applied entry by entry: d f(A) = f'(A) ∘ dA, so that
     d vec f(A) = diag(vec f'(A)) d vec(A).
 
     ``derivative(node, argument, shapes)`` is f'(A) as an expression; ``hint`` what random
-    values of the argument must be (``"positive"``).
+    values of the argument must be (``"positive"``, ``"interval"`` for (-1, 1));
+    ``analytic`` False where the complex step would be wrong (abs, relu).
     """
 
     def differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
@@ -156,18 +159,80 @@ def elementwise(
             random_hints=(hint,),
             partials=(lambda node, sh: _d(derivative(node, node.args[0], sh)),),
             differential=differential,
-            notation=Notation(call=fn, latex=latex or "\\" + fn, render=render),
+            notation=Notation(call=fn, latex=latex or rf"\operatorname{{{fn}}}", render=render, aliases=aliases),
+            analytic=analytic,
         )
     )
 
 
-elementwise("exp", np.exp, lambda node, a, sh: node)
+def _ew(fn: str, *args: Expr) -> Expr:
+    return Expr(fn, args)
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * a))  # 1 / (1 + exp(-a)), without overflow; complex-safe
+
+
+def _softplus(a: np.ndarray) -> np.ndarray:
+    # log(1 + exp(a)) without overflow for entries of ±1000; complex-safe for the complex step
+    big = np.real(a) > 0
+    with np.errstate(all="ignore"):
+        return np.where(big, a + np.log1p(np.exp(-a)), np.log1p(np.exp(a)))
+
+
+def _outside_unit(fn: str) -> DomainRule:
+    """arcsin and arccos: defined on [-1, 1], differentiable inside."""
+    value = refuse_where(fn, lambda a: np.abs(a) > 1, always=True, why=f"outside [-1, 1], where {fn} is defined")
+    derivative = refuse_where(fn, lambda a: np.abs(a) == 1)
+
+    def check(node: Expr, args: list, derivative_needed: bool) -> None:
+        value(node, args, derivative_needed)
+        derivative(node, args, derivative_needed)
+
+    return check
+
+
+def _unit_derivative(sign: int) -> Callable[[Expr, Expr, Any], Expr]:
+    """±1 ./ sqrt(1 - A ∘ A), the derivative of arcsin (+) and arccos (-)."""
+
+    def rule(node: Expr, a: Expr, sh: Any) -> Expr:
+        one = _ones_like(sh, a)
+        d = _ediv(one, _ew("sqrt", add(one, neg(_had(a, a)))))
+        return d if sign > 0 else neg(d)
+
+    return rule
+
+
+elementwise("exp", np.exp, lambda node, a, sh: node, latex=r"\exp")
 elementwise(
-    "log", np.log, lambda node, a, sh: _ediv(_ones_like(sh, a), a), domain=_check_positive("log"), hint="positive"
+    "log",
+    np.log,
+    lambda node, a, sh: _ediv(_ones_like(sh, a), a),
+    domain=_check_positive("log"),
+    hint="positive",
+    latex=r"\log",
 )
-elementwise("sin", np.sin, lambda node, a, sh: Expr("cos", (a,)))
-elementwise("cos", np.cos, lambda node, a, sh: neg(Expr("sin", (a,))))
-elementwise("tanh", np.tanh, lambda node, a, sh: add(_ones_like(sh, a), neg(_had(node, node))))
+elementwise("sin", np.sin, lambda node, a, sh: Expr("cos", (a,)), latex=r"\sin")
+elementwise("cos", np.cos, lambda node, a, sh: neg(Expr("sin", (a,))), latex=r"\cos")
+elementwise("tan", np.tan, lambda node, a, sh: add(_ones_like(sh, a), _had(node, node)), latex=r"\tan")
+elementwise(
+    "arcsin", np.arcsin, _unit_derivative(1), domain=_outside_unit("arcsin"), hint="interval",
+    latex=r"\arcsin", aliases=("asin",),
+)  # fmt: skip
+elementwise(
+    "arccos", np.arccos, _unit_derivative(-1), domain=_outside_unit("arccos"), hint="interval",
+    latex=r"\arccos", aliases=("acos",),
+)  # fmt: skip
+elementwise(
+    "arctan",
+    np.arctan,
+    lambda node, a, sh: _ediv(_ones_like(sh, a), add(_ones_like(sh, a), _had(a, a))),
+    latex=r"\arctan",
+    aliases=("atan",),
+)
+elementwise("sinh", np.sinh, lambda node, a, sh: _ew("cosh", a), latex=r"\sinh")
+elementwise("cosh", np.cosh, lambda node, a, sh: _ew("sinh", a), latex=r"\cosh")
+elementwise("tanh", np.tanh, lambda node, a, sh: add(_ones_like(sh, a), neg(_had(node, node))), latex=r"\tanh")
 elementwise(
     "sqrt",
     np.sqrt,
@@ -177,3 +242,6 @@ elementwise(
     latex=r"\operatorname{sqrt}",
     render=_sqrt_text,
 )
+# sigmoid(x) = 1 / (1 + exp(-x)), sigmoid' = sigmoid (1 - sigmoid); softplus(x) = log(1 + exp(x)), softplus' = sigmoid
+elementwise("sigmoid", _sigmoid, lambda node, a, sh: _had(node, add(_ones_like(sh, a), neg(node))))
+elementwise("softplus", _softplus, lambda node, a, sh: _ew("sigmoid", a))

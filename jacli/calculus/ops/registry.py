@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ...errors import JacliError
 from ...expr import Expr
 from ...syntax.notation import Notation, declare
 from ...syntax.printer import to_text
@@ -47,7 +48,9 @@ class Op(NamedTuple):
     ``random_hints`` say, per argument, what random values must allow: ``"invertible"`` or
     ``"positive"``. ``transpose`` writes the node's transpose (``(A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ``);
     ``structure`` is the node's rule in the structured evaluator, which evaluates every
-    other operator densely.
+    other operator densely. ``analytic`` is False for an operator that is not analytic
+    where it is differentiable (abs, relu, norm1), for which the complex step gives wrong
+    derivatives: check then uses central differences.
     """
 
     name: str
@@ -61,6 +64,7 @@ class Op(NamedTuple):
     notation: Notation = Notation()
     transpose: TransposeRule | None = None
     structure: StructureRule | None = None
+    analytic: bool = True
 
 
 REGISTRY: dict[str, Op] = {}
@@ -130,6 +134,25 @@ def size(shapes: Any, e: Expr) -> int:
     """The number of entries of ``e``."""
     r, c = shapes(e)
     return r * c
+
+
+def refuse_where(fn: str, bad: Callable[[np.ndarray], np.ndarray], always: bool = False, why: str = "") -> DomainRule:
+    """A domain rule: refuse the entries where ``bad`` holds, naming the first; where the
+    derivative is needed only, unless ``always`` (the value itself is undefined there)."""
+    reason = why or f"where {fn} has no derivative"
+
+    def check(node: Expr, args: list, derivative_needed: bool) -> None:
+        a = args[0]
+        if not (always or derivative_needed) or a.ndim > 2:
+            return
+        mask = bad(a)
+        if np.any(mask):
+            val = a[tuple(np.argwhere(mask)[0])]
+            raise JacliError(
+                f"{describe(node)}: entry {where(mask)} of the argument is {val:.6g}, {reason}", column=node.col
+            )
+
+    return check
 
 
 def where(mask: np.ndarray) -> str:
