@@ -213,7 +213,7 @@ class _Parser:
         return self._parse_postfix()
 
     def _parse_postfix(self) -> Expr:
-        """postfix = atom {"'" | SUPERSCRIPT | "^" power}"""
+        """postfix = atom {"'" | SUPERSCRIPT | "^" power | ".^" exponent}"""
         e = self._parse_atom()
         while True:
             t = self.tok
@@ -230,31 +230,49 @@ class _Parser:
                     e = self._apply_power(piece, e, t)
             elif t.kind == "op" and t.text == "^":
                 self.advance()
-                e = self._apply_power(self._parse_power(t), e, t)
+                power = self._parse_integer_power()
+                if power is not None:
+                    e = self._apply_power(power, e, t)
+                else:  # the real power of a 1×1 base: s^0.5, a^b
+                    e = Expr("spow", (e, self._parse_exponent(t)), col=t.col)
+            elif t.kind == "op" and t.text == ".^":
+                self.advance()
+                e = Expr("epow", (e, self._parse_exponent(t)), col=t.col)
             else:
                 return e
 
-    def _parse_power(self, caret: Token) -> str:
-        """power = ["-"] (INTEGER | "T") | "(" ["-"] INTEGER ")" """
-        paren = None
-        if self.at("op", "("):
-            paren = self.advance()
+    def _parse_integer_power(self) -> str | None:
+        """power = ["-"] (INTEGER | "T") | "(" ["-"] INTEGER ")"   (None, nothing read, if not)"""
+        start = self.i
+        paren = self.advance() if self.at("op", "(") else None
         text = ""
         if self.at("op", "-"):
             self.advance()
             text = "-"
         t = self.tok
         if t.kind == "name" and t.text == "T" and paren is None:
-            self.advance()
             text += "T"
         elif t.kind == "num" and t.text.isdigit():
-            self.advance()
             text += t.text
         else:
-            raise self.error(f"expected an integer power, T or -1 after '^' at column {caret.col}, found {t.shown()}")
+            self.i = start
+            return None
+        self.advance()
         if paren is not None:
-            self.expect_close(paren)
+            if not self.at("op", ")"):
+                self.i = start
+                return None
+            self.advance()
         return text
+
+    def _parse_exponent(self, op: Token) -> Expr:
+        """exponent = ["-"] (NUMBER | NAME | call | "(" expr ")")   (a 1×1 expression)"""
+        if self.at("op", "-"):
+            minus = self.advance()
+            return Expr("neg", (self._parse_exponent(op),), col=minus.col)
+        if not self.starts_operand():
+            raise self.error(f"expected a power after '{op.text}' at column {op.col}, found {self.tok.shown()}")
+        return self._parse_atom()
 
     def _apply_power(self, text: str, e: Expr, t: Token) -> Expr:
         if text == "T":

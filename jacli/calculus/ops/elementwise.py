@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import JacliError
-from ...expr import Expr, add, diag, neg, num, ones, smul, vec
+from ...expr import Expr, add, diag, neg, num, ones, smul, vec, zeros
 from ...syntax.notation import Infix, Notation, Prec
 from .registry import DomainRule, Op, Shape, bilinear, describe, plus, refuse_where, register, where
 
@@ -245,3 +245,18 @@ elementwise(
 # sigmoid(x) = 1 / (1 + exp(-x)), sigmoid' = sigmoid (1 - sigmoid); softplus(x) = log(1 + exp(x)), softplus' = sigmoid
 elementwise("sigmoid", _sigmoid, lambda node, a, sh: _had(node, add(_ones_like(sh, a), neg(node))))
 elementwise("softplus", _softplus, lambda node, a, sh: _ew("sigmoid", a))
+
+
+# -- not analytic: kinks where the derivative does not exist ------------------------------------
+def _at_zero(fn: str) -> DomainRule:
+    return refuse_where(fn, lambda a: a == 0)
+
+
+# |x|' = sign(x); sign' = step' = 0 and relu' = step away from 0, where none has a derivative
+elementwise("abs", np.abs, lambda node, a, sh: _ew("sign", a), domain=_at_zero("abs"), analytic=False,
+            render=lambda p, e: rf"\lvert {p.show(e.args[0], 0)} \rvert" if p.latex else p.call(e))  # fmt: skip
+elementwise("sign", np.sign, lambda node, a, sh: zeros(*sh(a)), domain=_at_zero("sign"), analytic=False)
+elementwise("step", lambda a: (np.real(a) > 0).astype(float), lambda node, a, sh: zeros(*sh(a)),
+            domain=_at_zero("step"), analytic=False)  # fmt: skip
+elementwise("relu", lambda a: np.maximum(a, 0), lambda node, a, sh: _ew("step", a), domain=_at_zero("relu"),
+            analytic=False)  # fmt: skip
