@@ -105,7 +105,7 @@ GRADIENTS = [
     ("tr(X' A X) wrt X", dict(A=(3, 3), X=(3, 4)), "(A + Aᵀ) X"),
     ("log(det(X)) wrt X", dict(X=(3, 3)), "X⁻ᵀ"),
     ("log(det(inv(X))) wrt X", dict(X=(3, 3)), "-X⁻ᵀ"),
-    ("det(S)^-1 wrt S", dict(S=(3, 3)), "-det(S)⁻¹ S⁻ᵀ"),
+    ("det(S)^-1 wrt S", dict(S=(3, 3)), "-S⁻ᵀ / det(S)"),
     ("a' tanh(W x) wrt W", dict(a=(2, 1), W=(2, 3), x=(3, 1)), "((ones(2,1) - tanh(W x) ∘ tanh(W x)) ∘ a) xᵀ"),
     ("-0.5 logdet(S) - 0.5 (x - m)' inv(S) (x - m) wrt m", dict(S=(3, 3), x=(3, 1), m=(3, 1)),
      "0.5 (S⁻¹ + S⁻ᵀ) (x - m)"),

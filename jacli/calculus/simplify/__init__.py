@@ -16,6 +16,8 @@ from .base import Base, Rewrite
 REWRITES: dict[str, Rewrite] = {
     "neg": local.scalar_multiple,
     "smul": local.scalar_multiple,
+    "div": local.scalar_multiple,
+    "epow": local.elementwise_power,
     "T": local.transpose,
     "K": local.commutation,
     "vec": local.vectorise,

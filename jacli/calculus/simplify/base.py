@@ -55,6 +55,13 @@ class Base:
             c2, s2, b2 = self.split(e.args[1])
             scalars = s1 + ([b1] if b1 is not None else []) + s2
             return c1 * c2, scalars, b2
+        if e.op == "div":  # A / s: the scalars of A, and the reciprocals of s's
+            c1, s1, b1 = self.split(e.args[0])
+            c2, s2, b2 = self.split(e.args[1])
+            if c2 == 0:
+                return c1, [*s1, Expr("inv", (e.args[1],))], b1
+            recips = [Expr("inv", (x,)) for x in [*s2, *([b2] if b2 is not None else [])]]
+            return c1 / c2, [*s1, *recips], b1
         if e.op == "matmul":  # a product carries its scalars on its first factor: 2 Aᵀ (A x - b)
             c, s, b = self.split(e.args[0])
             if b is not None and (c != 1 or s):
@@ -76,14 +83,24 @@ class Base:
         if body is None:
             if not scalars:
                 return number(c)
-            body, scalars = scalars[-1], scalars[:-1]
+            ups = [k for k, x in enumerate(scalars) if power_of(x)[1] > 0]
+            k = ups[-1] if ups else len(scalars) - 1  # a / b rather than a b⁻¹
+            body, scalars = scalars[k], scalars[:k] + scalars[k + 1 :]
         if body.op == "zeros":
             return body
         magnitude = -c if c < 0 else c
+        up = [x for x in scalars if power_of(x)[1] > 0]
+        down = [x for x in scalars if power_of(x)[1] < 0]
         s = number(magnitude) if magnitude != 1 else None
-        for x in scalars:
+        for x in up if down else scalars:
             s = x if s is None else smul(s, x)
         r = body if s is None else _scaled(s, body)
+        if down:  # reciprocals as a division: xᵀ / norm2(x), I / s - x xᵀ / s³
+            factors = [base if k == -1 else Expr("pow", (base,), -k) for base, k in map(power_of, down)]
+            denominator = factors[0]
+            for f in factors[1:]:
+                denominator = smul(denominator, f)
+            r = Expr("div", (r, denominator))
         return neg(r) if c < 0 else r
 
     def absorb_adjugates(self, scalars: list[Expr], body: Expr) -> tuple[list[Expr], Expr]:

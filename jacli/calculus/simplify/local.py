@@ -13,9 +13,9 @@ from .base import Base
 
 
 def scalar_multiple(s: Base, e: Expr) -> Expr:
-    """neg and smul: one coefficient, the scalar factors, one body; 1×1 identities dropped."""
+    """neg, smul and div: one coefficient, the scalar factors, one body; 1×1 identities dropped."""
     c, scalars, b = s.split(e)
-    if e.op == "smul":
+    if e.op in ("smul", "div"):
         scalars = [x for x in scalars if not (x.op == "I" or (x.op == "ones" and x.attr == (1, 1)))]
         if b is not None and b.op in ("I", "ones") and s.shape(b) == (1, 1) and scalars:
             b, scalars = scalars[-1], scalars[:-1]
@@ -35,7 +35,7 @@ def transpose(s: Base, e: Expr) -> Expr:
         if a.op == "add" and sorted(map(repr, flatten(got, "add"))) == sorted(map(repr, flatten(a, "add"))):
             return a  # a symmetric sum, (A + Aᵀ)ᵀ = A + Aᵀ: kept as written
         return got
-    if a.op in ("neg", "smul"):
+    if a.op in ("neg", "smul", "div"):
         pulled = s.pull_scalars(e, T)
         if pulled is not None:
             return pulled
@@ -92,6 +92,15 @@ def inverse(s: Base, e: Expr) -> Expr:
         return a
     if a.op == "T":
         return s(T(s(Expr("inv", (a.args[0],)))))
+    return e
+
+
+def elementwise_power(s: Base, e: Expr) -> Expr:
+    a, p = e.args
+    if p.op == "num" and p.attr == 1:
+        return a
+    if p.op == "num" and p.attr == 0:
+        return Expr("ones", (), s.shape(e))
     return e
 
 
