@@ -202,8 +202,8 @@ def _require_known(u: Inference, source: str | None) -> None:
         )
     for node, v in u.builtins:
         if u.known(v) is None:
-            what = "I" if node.op == "I" else "ones"
-            hint = "I(n)" if node.op == "I" else "ones(m,n)"
+            what = node.op
+            hint = {"I": "I(n)", "ones": "ones(m,n)"}.get(node.op, f"{node.op}(c) ∘ ones(m,n) or c ones(m,n)")
             raise error(f"{UNKNOWN} the size of {what} from where it stands: write {hint}", node, source)
 
 
@@ -226,6 +226,12 @@ def _resolve_mul(e: Expr, args: tuple, shape: tuple, a: tuple, b: tuple) -> Expr
     return Expr("matmul", args, col=e.col)
 
 
+def _constant(e: Expr, shape: tuple) -> Expr:
+    """vector(c), matrix(c): c times ones of the size where it stands."""
+    body = Expr("ones", (), shape, col=e.col)
+    return body if e.attr == 1 else Expr("smul", (Expr("num", (), float(e.attr)), body), col=e.col)
+
+
 def _resolve_diag(e: Expr, args: tuple, shape: tuple, a: tuple) -> Expr | None:
     return Expr("diagonal", args, col=e.col) if a[0] == a[1] and a[0] != 1 else None
 
@@ -237,6 +243,8 @@ _RESOLVE: dict[str, Callable[..., Expr | None]] = {
     "mul": _resolve_mul,
     "I": lambda e, args, shape: Expr("I", (), shape[0], col=e.col) if e.attr is None else None,
     "ones": lambda e, args, shape: Expr("ones", (), shape, col=e.col) if e.attr is None else None,
+    "vector": lambda e, args, shape: _constant(e, shape),
+    "matrix": lambda e, args, shape: _constant(e, shape),
     "diag": _resolve_diag,
 }
 

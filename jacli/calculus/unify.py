@@ -96,7 +96,7 @@ class Inference:
 
     def fresh(self, node: Expr | None = None) -> _Var:
         v = _Var(node=node)
-        if node is not None and node.op in ("I", "ones"):
+        if node is not None and node.op in ("I", "ones", "vector", "matrix"):
             self.builtins.append((node, v))
         return v
 

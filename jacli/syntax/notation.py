@@ -46,6 +46,7 @@ class Builtin(NamedTuple):
     bare: bool  # may stand without sizes, sized by where it stands
     sizes: tuple[int, ...]  # how many sizes it takes
     example: str
+    constant: bool = False  # takes a number instead, its size from where it stands: vector(1)
 
 
 #: A custom printing rule: (printer, node) -> text. The printer is
@@ -121,14 +122,19 @@ _ALIASES = {
     "Diag": "diag",
     "eye": "I",
     "transpose": None,
+    "norm": "norm2",
+    "logistic": "sigmoid",
+    "ReLU": "relu",
+    "heaviside": "step",
+    "adjugate": "adj",
 }
 
 
-def suggest(word: str, known: Iterable[str]) -> str | None:
-    """The function a user probably meant by ``word``, or None."""
+def suggest(word: str, known: Iterable[str]) -> list[str]:
+    """The functions a user probably meant by ``word``, nearest first (none if nothing is near)."""
     import difflib
 
     if word in _ALIASES:
-        return _ALIASES[word]
-    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
-    return close[0] if close else None
+        alias = _ALIASES[word]
+        return [alias] if alias else []
+    return difflib.get_close_matches(word, list(known), n=3, cutoff=0.6)

@@ -309,10 +309,10 @@ class _Parser:
                 return self._parse_call(t)
             nxt = self.tok
             if nxt.kind == "op" and nxt.text == "(" and nxt.col == t.col + len(t.text):
-                hint = suggest(t.text, self.vocab.functions)
+                close = suggest(t.text, self.vocab.functions)
                 hint = (
-                    f" (did you mean '{hint}'?)"
-                    if hint
+                    f" (did you mean {_either(close)}?)"
+                    if close
                     else f"; for a product write '{t.text} (...)' or '{t.text}*(...)'"
                 )
                 raise self.error(f"unknown function '{t.text}'{hint}", t.col)
@@ -350,6 +350,8 @@ class _Parser:
             if n < 1:
                 raise self.error("I needs a positive size", sub.col)
             return Expr("I", (), n, col=t.col)
+        if spec.constant:
+            return self._parse_constant(t, spec.example)
         if not self.at("op", "(") or self.tok.col != t.col + len(t.text):
             if spec.bare:
                 return Expr(t.text, (), None, col=t.col)
@@ -370,6 +372,20 @@ class _Parser:
         if len(sizes) == 1:
             sizes.append(1)
         return Expr(t.text, (), tuple(sizes), col=t.col)
+
+    def _parse_constant(self, t: Token, example: str) -> Expr:
+        """constant = ("vector" | "matrix") "(" ["-"] NUMBER ")"   (every entry the number)"""
+        if not self.at("op", "("):
+            raise self.error(f"{t.text} takes the value of its entries, as in {example}", t.col)
+        opener = self.advance()
+        sign = -1.0 if self.at("op", "-") else 1.0
+        if sign < 0:
+            self.advance()
+        if self.tok.kind != "num":
+            raise self.error(f"{t.text} takes a number, as in {example}; found {self.tok.shown()}")
+        value = sign * float(self.advance().text)
+        self.expect_close(opener)
+        return Expr(t.text, (), value, col=t.col)
 
     def _parse_size(self, builtin: Token, example: str) -> SizeLike:
         """size = factor {["*"] factor};  factor = INTEGER | NAME [SUPERSCRIPT | "^" INTEGER]"""
@@ -407,6 +423,11 @@ class _Parser:
         raise self.error(
             f"{builtin.text} takes sizes (positive integers or dimension names), as in {example}; found {s.shown()}"
         )
+
+
+def _either(words: list[str]) -> str:
+    quoted = [f"'{w}'" for w in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def _count(n: int, word: str) -> str:

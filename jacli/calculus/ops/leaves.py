@@ -132,3 +132,27 @@ register(
         structure=lambda c, e: [],
     )
 )
+
+
+def _constant_text(p: Any, e: Expr) -> str:
+    return f"{e.op}({p.number(e.attr)})"
+
+
+# vector(c), matrix(c): every entry c, sized by where they stand (matrixcalculus.org's notation);
+# inference makes them c ones(n,1) and c ones(m,n)
+register(
+    Op(
+        "vector",
+        0,
+        lambda u, node: (u.fresh(node), 1),
+        notation=Notation(builtin=Builtin(False, (), "vector(1)", constant=True), render=_constant_text),
+    )
+)
+register(
+    Op(
+        "matrix",
+        0,
+        lambda u, node: (u.fresh(node), u.fresh(node)),
+        notation=Notation(builtin=Builtin(False, (), "matrix(1)", constant=True), render=_constant_text),
+    )
+)

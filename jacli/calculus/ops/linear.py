@@ -11,7 +11,7 @@ import numpy as np
 
 from ...expr import Expr, T, add, comm, diag, eye, kron, matmul, neg, ones, vec
 from ...syntax.notation import Notation, Prec
-from .registry import Op, Shape, linear, plus, register, same_shape, scalar, size, square, unary_same
+from .registry import Op, Shape, linear, plus, register, scalar, size, square, unary_same
 
 
 def _sum_text(p: Any, e: Expr) -> str:
@@ -29,11 +29,23 @@ def _neg_text(p: Any, e: Expr) -> str:
     return "-" + p.show(inner, Prec.NEG)
 
 
+def _add_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+    def message() -> str:
+        hint = ""
+        if u.is_one(a) != u.is_one(b):  # X + 1
+            hint = " (a number is not added to every entry: write X + ones for that, or X + I for the diagonal)"
+        return f"cannot add {u.show(a)} and {u.show(b)}{hint}"
+
+    u.same(a[0], b[0], message)
+    u.same(a[1], b[1], message)
+    return a
+
+
 register(
     Op(
         "add",
         2,
-        same_shape("cannot add"),
+        _add_shape,
         value=lambda node, a, b: a + b,
         partials=(lambda node, sh: eye(size(sh, node)), lambda node, sh: eye(size(sh, node))),
         notation=Notation(Prec.SUM, render=_sum_text),
