@@ -166,7 +166,8 @@ def check(
     vec : {"col", "row"}
         How vec stacks (see :func:`derive`).
     method : {"complex", "central"}
-        The numerical derivative: complex step, or central differences.
+        The numerical derivative: complex step (central differences where an operator
+        is not analytic, such as abs or relu), or central differences.
     **names
         Bindings by name.
 

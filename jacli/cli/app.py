@@ -177,7 +177,11 @@ def check(
     vec: Annotated[Vec, typer.Option("--vec", help="col (default) or row.")] = Vec.col,
     method: Annotated[
         Method,
-        typer.Option("--method", help="The numerical derivative: complex step (default), or central differences."),
+        typer.Option(
+            "--method",
+            help="The numerical derivative: complex step (default; central differences where an operator "
+            "is not analytic, such as abs or relu), or central differences.",
+        ),
     ] = Method.complex,
     fmt: Annotated[
         CheckFormat, typer.Option("--format", help="auto is a report on a terminal, plain when piped; json.")
