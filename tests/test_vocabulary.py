@@ -150,7 +150,7 @@ def test_norms_print_as_norms():
 # -- messages ------------------------------------------------------------------------------------
 def test_unknown_function_lists_the_nearest():
     r = run("derive", "sigmod(x) wrt x", "x=3")
-    assert r.stderr == "jacli: error: unknown function 'sigmod' (did you mean 'sigmoid' or 'sign'?) at column 1\n"
+    assert r.stderr == "jacli: error: unknown function 'sigmod' (did you mean 'sigmoid'?) at column 1\n"
 
 
 def test_a_number_is_not_added_to_every_entry():
@@ -166,3 +166,16 @@ def test_check_uses_central_differences_where_an_operator_is_not_analytic():
     assert jacli.check("sum(exp(A x)) wrt x", A=(3, 2), x=(2, 1)).method == "complex step"
     r = run("check", "relu(W x) wrt x", "W=3x2", "x=2")
     assert r.exit_code == 0 and "numerical: central differences (relu is not analytic)" in r.stdout
+
+
+def test_readme_lists_every_function_with_its_domain():
+    from pathlib import Path
+
+    from jacli.syntax.notation import vocabulary
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| function | of | defined") : readme.index("Precedence, loosest first")]
+    rows = [row for row in table.splitlines()[2:] if row.startswith("|")]
+    cells = [c for row in rows for c in re.findall(r"`([^`]+)`", row.split("|")[1])]
+    listed = {w.split("(")[0] for c in cells for w in c.split() if ")" not in w or "(" in w}
+    assert listed == set(vocabulary().functions)

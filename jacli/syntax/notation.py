@@ -137,4 +137,6 @@ def suggest(word: str, known: Iterable[str]) -> list[str]:
     if word in _ALIASES:
         alias = _ALIASES[word]
         return [alias] if alias else []
-    return difflib.get_close_matches(word, list(known), n=3, cutoff=0.6)
+    close = difflib.get_close_matches(word, list(known), n=3, cutoff=0.6)
+    ratio = [difflib.SequenceMatcher(None, word, c).ratio() for c in close]
+    return [c for c, r in zip(close, ratio, strict=True) if r >= ratio[0] - 0.15]  # the near, not the far

@@ -110,14 +110,13 @@ def _check_positive(fn: str) -> DomainRule:
         bad = (a <= 0) if strict else (a < 0)
         if np.any(bad):
             val = a[tuple(np.argwhere(bad)[0])]
-            reason = (
-                "negative"
-                if val < 0
-                else ("zero, where the derivative of sqrt is infinite" if fn == "sqrt" else "zero")
-            )
-            raise JacliError(
-                f"{describe(node)}: entry {where(bad)} of the argument is {val:.6g}, {reason}", column=node.col
-            )
+            if val < 0:
+                reason = f"is {val:.6g}, where {fn} is not defined (in real numbers)"
+            elif fn == "sqrt":
+                reason = "is 0, where the derivative of sqrt is infinite"
+            else:
+                reason = "is 0, where log is not defined"
+            raise JacliError(f"{describe(node)}: entry {where(bad)} of the argument {reason}", column=node.col)
 
     return check
 
