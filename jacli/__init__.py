@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 from typing import TYPE_CHECKING, Any
 
-from .api import Result, check, compile, derive, differential, jacobian, operator
+from .api import Result, check, compile, derive, derive_hessian, differential, hessian, jacobian, operator
 from .errors import ExitCode, JacliError
 
 if TYPE_CHECKING:
@@ -33,7 +33,9 @@ __all__ = [
     "check",
     "compile",
     "derive",
+    "derive_hessian",
     "differential",
+    "hessian",
     "jacobian",
     "operator",
 ]

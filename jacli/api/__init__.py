@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import JacliError
 from .derivation import Block, Result, derive_problem
 from .problem import DEFAULT_SEED, Problem, bindings_of, prepare, with_random
 
 if TYPE_CHECKING:
     from .checking import CheckResult, Comparison
     from .differentials import Compiled, Differential, JacobianOperator
+    from .hessians import Hessian
 
 
 def __getattr__(name: str) -> Any:  # the checking module loads when first asked for: derive starts faster
@@ -37,7 +39,9 @@ __all__ = [
     "check",
     "compile",
     "derive",
+    "derive_hessian",
     "differential",
+    "hessian",
     "jacobian",
     "operator",
     "prepare",
@@ -289,3 +293,55 @@ def compile(source: str, bindings: dict[str, Any] | None = None, /, *, vec: str 
     from .differentials import Compiled
 
     return Compiled(prepare(source, bindings_of(bindings, names)), vec)
+
+
+def derive_hessian(
+    source: str,
+    bindings: dict[str, Any] | None = None,
+    /,
+    *,
+    vec: str = "col",
+    random: bool = False,
+    seed: int = DEFAULT_SEED,
+    symbolic: bool = False,
+    max_bytes: float | None = None,
+    **names: Any,
+) -> Hessian:
+    """The Hessian of ``source``: its closed form and, unless ``symbolic``, its numbers.
+
+    For a scalar f, H = ∂²f / ∂vec(X) ∂vec(X)ᵀ (the block matrix over all names after
+    ``wrt``); for a p×q F and one name, the Hessians of the entries of vec(F) stacked,
+    (p q m n) × (m n). Takes the arguments of :func:`derive`.
+
+    Returns
+    -------
+    Hessian
+        ``formula``, ``latex``, ``shape``, ``matrix`` (None when symbolic), ``rows``.
+
+    Examples
+    --------
+    >>> import jacli
+    >>> jacli.derive_hessian("tr(X' A X) wrt X", A=(3, 3), X=(3, 2), symbolic=True).formula
+    'I₂ ⊗ (A + Aᵀ)'
+    """
+    from .hessians import hessian_of
+
+    problem = prepare(source, bindings_of(bindings, names), random=random, seed=seed, symbolic=symbolic)
+    return hessian_of(problem, vec, symbolic=symbolic, max_bytes=max_bytes)
+
+
+def hessian(source: str, bindings: dict[str, Any] | None = None, /, **kw: Any) -> np.ndarray:
+    """The numeric Hessian of ``source`` as a float64 array (see :func:`derive_hessian`).
+
+    Examples
+    --------
+    >>> import numpy as np, jacli
+    >>> jacli.hessian("x' A x wrt x", A=np.array([[1.0, 2.0], [0.0, 3.0]]), x=np.ones(2))
+    array([[2., 2.],
+           [2., 6.]])
+    """
+    if kw.get("symbolic"):
+        raise JacliError("hessian returns numbers: use derive_hessian(..., symbolic=True) for the formula alone")
+    matrix = derive_hessian(source, bindings, **kw).matrix
+    assert matrix is not None
+    return matrix
