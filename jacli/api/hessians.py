@@ -12,19 +12,23 @@ everything a Jacobian has (numbers, formats, files, checks) serves it unchanged.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import functools
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
 from .. import sizes
 from ..calculus.differential import gradient
+from ..calculus.shapes import Shapes
 from ..calculus.simplify import Simplifier
 from ..errors import JacliError
-from ..expr import T
+from ..expr import Expr, T
 from ..expr import vec as vec_of
+from ..io.writers import atomic_write, save_matrix
 from ..numeric.evaluate import check_domains
 from .derivation import VECS, Block, evaluate_blocks, jacobian_blocks, needed_names, size_error
 from .problem import Problem, require_numbers
+from .saving import Request
 
 
 class Hessian(NamedTuple):
@@ -68,17 +72,25 @@ def hessian_problems(problem: Problem, vec: str = "col") -> tuple[Problem, ...]:
     after wrt), or F = vec(Jᵀ) for a matrix F (one name)."""
     if vec not in VECS:
         raise JacliError(f"--vec is col or row, not {vec!r}")
-    simp = Simplifier(problem.shapes)
-    if problem.shape == (1, 1):
-        return tuple(problem._replace(expr=gradient(problem.expr, v, problem.shapes, simp)) for v in problem.wrt)
-    if len(problem.wrt) != 1:
+    if problem.shape != (1, 1) and len(problem.wrt) != 1:
         p, q = problem.shape
         raise JacliError(
             f"the Hessian of a {sizes.shape_text((p, q))} F stacks the Hessians of its entries with respect "
             f"to one name: give one name after wrt (or a scalar F, such as sum or tr of it)"
         )
+    exprs = _row_exprs(problem.source, problem.expr, problem.wrt, tuple(problem.names.items()), vec)
+    return tuple(problem._replace(expr=e) for e in exprs)
+
+
+@functools.lru_cache(maxsize=64)
+def _row_exprs(source: str, expr: Expr, wrt: tuple[str, ...], names: tuple, vec: str) -> tuple[Expr, ...]:
+    """The rows' F (kept, as the Jacobians' derivations are)."""
+    problem = Problem(source, expr, wrt, dict(names), {}, Shapes(dict(names)))
+    simp = Simplifier(problem.shapes)
+    if problem.shape == (1, 1):
+        return tuple(gradient(expr, v, problem.shapes, simp) for v in wrt)
     (block,) = jacobian_blocks(problem, vec)
-    return (problem._replace(expr=simp(vec_of(T(block.expr)))),)
+    return (simp(vec_of(T(block.expr))),)
 
 
 def hessian_of(
@@ -116,6 +128,73 @@ def hessian_matrix(
     return parts[0] if len(parts) == 1 else np.vstack(parts)
 
 
+class Saved(NamedTuple):
+    hessian: Hessian
+    shown: np.ndarray | None  # H computed in memory, if any
+    wrote: str | None  # what was saved, as told to the user
+
+
+def hessian_request(problem: Problem, request: Request) -> Saved:
+    """``jacli hessian``: the closed form, the numbers where asked for, the output saved.
+    With one row block (one name, or a matrix F), ``-o H.npy`` is written block by block and
+    ``--sparse -o H.npz`` from the structure, as for a Jacobian."""
+    if request.gradient:
+        raise JacliError("--gradient is an option of derive; hessian gives the second derivative")
+    h = hessian_of(problem, request.vec, symbolic=True)
+    output, suffix = request.output, request.suffix
+    numbers = not (request.symbolic or suffix == ".tex")
+    streamed = output and suffix == ".npy" and not request.in_memory
+    if numbers and len(h.problems) == 1 and (request.sparse or streamed):
+        from .saving import save_sparse, save_streamed
+
+        (p,), (blocks,) = h.problems, h.rows
+        require_numbers(problem, problem.expr.names())
+        check_domains(problem.expr, problem.values, problem.wrt)
+        require_numbers(p, needed_names(blocks))
+        if request.sparse:
+            stored = save_sparse(p, blocks, output)  # type: ignore[arg-type]
+            rows, cols = (int(x) for x in h.shape)
+            return Saved(h, None, f"{output} ({stored:,} stored entries of {rows:,}×{cols:,}, SciPy CSR)")
+        save_streamed(p, blocks, output, max_bytes=request.max_bytes)  # type: ignore[arg-type]
+        return Saved(h, None, output)
+    if request.sparse:
+        raise JacliError("--sparse saves the Hessian with respect to one name; give one name after wrt")
+    if numbers:
+        h = h._replace(matrix=hessian_matrix(problem, h.problems, h.rows, max_bytes=request.max_bytes))
+    if output and suffix == ".tex":
+        text = (hessian_latex(h) + "\n").encode()
+
+        def write_tex(f: BinaryIO) -> None:
+            f.write(text)
+
+        atomic_write(output, write_tex)
+    elif output and h.matrix is not None:
+        comments = [f"H = {h.formula}", f"shape {h.matrix.shape[0]}x{h.matrix.shape[1]}"]
+        save_matrix(output, h.matrix, formula=h.formula, latex=h.latex, comments=comments)
+    return Saved(h, h.matrix, output)
+
+
+def lhs(h: Hessian, latex: bool = False) -> str:
+    """∂²f/∂vec(X)∂vec(X)ᵀ, or D vec((DF)ᵀ) for a matrix F."""
+    vec = "vec" if h.vec == "col" else "vecᵣ"
+    names = h.problem.wrt
+    if latex:
+        v = r"\operatorname{vec}" if h.vec == "col" else r"\operatorname{vec}_{r}"
+        if h.stacked:
+            return rf"\mathsf{{D}} {v}\left(\left(\mathsf{{D}} F\right)^{{\mathsf{{T}}}}\right)"
+        xs = ", ".join(rf"{v}({n})" for n in names)
+        return rf"\frac{{\partial^2 f}}{{\partial {xs}\, \partial ({xs})^{{\mathsf{{T}}}}}}"
+    if h.stacked:
+        return f"D {vec}((DF)ᵀ)"
+    xs = ", ".join(f"{vec}({n})" for n in names)
+    return f"∂²f/∂{xs}∂{xs}ᵀ" if len(names) == 1 else f"∂²f/∂[{xs}]∂[{xs}]ᵀ"
+
+
+def hessian_latex(h: Hessian) -> str:
+    """The Hessian as one LaTeX line, to paste between $$."""
+    return f"{lhs(h, latex=True)} = {h.latex}"
+
+
 def _formulas(rows: tuple[tuple[Block, ...], ...]) -> tuple[str, str]:
     if len(rows) == 1 and len(rows[0]) == 1:
         return rows[0][0].formula, rows[0][0].latex
@@ -129,4 +208,14 @@ def asymmetry(H: np.ndarray) -> float:
     return float(np.max(np.abs(H - H.T), initial=0.0) / max(1.0, float(np.max(np.abs(H), initial=0.0))))
 
 
-__all__ = ["Hessian", "asymmetry", "hessian_matrix", "hessian_of", "hessian_problems"]
+__all__ = [
+    "Hessian",
+    "Saved",
+    "asymmetry",
+    "hessian_latex",
+    "hessian_matrix",
+    "hessian_of",
+    "hessian_problems",
+    "hessian_request",
+    "lhs",
+]
