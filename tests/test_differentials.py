@@ -14,7 +14,7 @@ import json
 import numpy as np
 import pytest
 import scipy.sparse.linalg as sla
-from cli_support import run
+from cli_support import isolated, run  # noqa: F401 (isolated: autouse)
 from oracle import derivative, draw
 
 import jacli

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from cli_support import isolated, run  # noqa: F401 (isolated: autouse)
 from oracle import second_derivative
 from test_rules import _cases, _values
 
@@ -162,3 +163,56 @@ def test_python_api():
     A, X = rng.standard_normal((3, 3)), rng.standard_normal((3, 2))
     H = jacli.hessian("tr(X' A X) wrt X", A=A, X=X)
     np.testing.assert_allclose(H, np.kron(np.eye(2), A + A.T), rtol=1e-14)
+
+
+# -- the command line -------------------------------------------------------------------------
+def test_cli_symbolic_and_plain():
+
+    r = run("hessian", "tr(X' A X) wrt X", "--symbolic")
+    assert r.exit_code == 0 and r.stdout == "I(n) ⊗ (A + Aᵀ)\n"
+    r = run("hessian", "x' A x wrt x", "A=[[1,2],[0,3]]", "x=[1,1]", "--format", "plain")
+    assert r.exit_code == 0
+    assert r.stdout.splitlines()[0] == "# H = ∂²f/∂vec(x)∂vec(x)ᵀ = A + Aᵀ"
+    assert r.stdout.splitlines()[1] == "# shape: 2×2 (f = xᵀ A x is 1×1; rows and columns: vec x, x 2×1)"
+    np.testing.assert_array_equal(np.loadtxt(r.stdout.splitlines()[2:]), [[2, 2], [2, 6]])
+
+
+def test_cli_formats_and_files(tmp_path):
+    import json
+
+    import scipy.sparse
+
+    args = ["hessian", "tr(X' A X) + sum(exp(X)) wrt X", "A=3x3", "X=3x2", "--random"]
+    want = jacli.hessian("tr(X' A X) + sum(exp(X)) wrt X", A=(3, 3), X=(3, 2), random=True)
+    doc = json.loads(run(*args, "--format", "json").stdout)
+    np.testing.assert_allclose(doc["matrix"], want, rtol=1e-15)
+    assert doc["hessian_formula"] == "I₂ ⊗ (A + Aᵀ) + diag(vec(exp(X)))" and doc["shape"] == [6, 6]
+    np.testing.assert_allclose(np.loadtxt(run(*args, "--format", "csv").stdout.splitlines(), delimiter=","), want)
+    assert run(*args, "--format", "latex").stdout.startswith(r"\frac{\partial^2 f}{\partial \operatorname{vec}(X)")
+    for out in ("H.npy", "H.txt", "H.json"):
+        r = run(*args, "-o", out)
+        assert r.exit_code == 0 and f"wrote {out}" in r.stderr
+    np.testing.assert_allclose(np.load("H.npy"), want, rtol=1e-15)
+    np.testing.assert_allclose(np.loadtxt("H.txt"), want, rtol=1e-15)
+    assert run(*args, "--sparse", "-o", "H.npz").exit_code == 0
+    np.testing.assert_allclose(scipy.sparse.load_npz("H.npz").toarray(), want, rtol=1e-15)
+    row = run(*args, "--vec", "row", "-o", "Hr.npy")
+    assert row.exit_code == 0
+    perm = np.arange(6).reshape(3, 2, order="F").reshape(-1)
+    np.testing.assert_allclose(np.load("Hr.npy"), want[np.ix_(perm, perm)], rtol=1e-15)
+    assert run("hessian", "x' A x wrt x", "A=3x3", "--symbolic", "-o", "H.tex").exit_code == 0
+    assert (tmp_path / "H.tex").read_text().endswith("= A + A^{\\top}\n")
+
+
+def test_cli_several_names_and_refusals(tmp_path):
+
+    r = run("hessian", "tr(X Y) wrt X, Y", "X=2x3", "--random", "-o", "H.npy")
+    assert r.exit_code == 0 and np.load("H.npy").shape == (12, 12)
+    r = run("hessian", "tr(X Y) wrt X, Y", "X=2x3", "--random", "--sparse", "-o", "H.npz")
+    assert r.exit_code == 2 and "one name after wrt" in r.stderr and not (tmp_path / "H.npz").exists()
+    r = run("hessian", "X Y wrt X, Y", "X=2x3", "Y=3x2", "--random", "-o", "H.npy")
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1 and "with respect to one name" in r.stderr
+    r = run("hessian", "logdet(X) wrt X", "X=[[1,0],[0,-1]]", "-o", "H2.npy")
+    assert r.exit_code == 2 and "not positive" in r.stderr and not (tmp_path / "H2.npy").exists()
+    r = run("hessian", "tr(X) wrt X", "X=2x2", "--gradient")
+    assert r.exit_code == 2
