@@ -27,6 +27,8 @@ class Format(str, Enum):
     csv = "csv"
     json = "json"
     latex = "latex"
+    markdown = "markdown"
+    python = "python"
 
 
 class CheckFormat(str, Enum):
@@ -99,10 +101,20 @@ def derive(
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for --random.")] = 0,
     output: Annotated[
         str | None,
-        typer.Option("-o", "--output", help="Save the matrix: .npy .npz .csv .txt .json, or .tex for the formula."),
+        typer.Option(
+            "-o",
+            "--output",
+            help="Save the matrix: .npy .npz .csv .txt .json; or the formula: .tex, .md (a Markdown note), "
+            ".py (a Python function on NumPy).",
+        ),
     ] = None,
     fmt: Annotated[
-        Format, typer.Option("--format", help="How to print: auto is a table on a terminal, plain when piped.")
+        Format,
+        typer.Option(
+            "--format",
+            help="How to print: auto is a table on a terminal, plain when piped; latex, markdown and python "
+            "print the formula (shapes suffice).",
+        ),
     ] = Format.auto,
     symbolic: Annotated[
         bool,
@@ -162,10 +174,20 @@ def hessian(
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for --random.")] = 0,
     output: Annotated[
         str | None,
-        typer.Option("-o", "--output", help="Save the matrix: .npy .npz .csv .txt .json, or .tex for the formula."),
+        typer.Option(
+            "-o",
+            "--output",
+            help="Save the matrix: .npy .npz .csv .txt .json; or the formula: .tex, .md (a Markdown note), "
+            ".py (a Python function on NumPy).",
+        ),
     ] = None,
     fmt: Annotated[
-        Format, typer.Option("--format", help="How to print: auto is a table on a terminal, plain when piped.")
+        Format,
+        typer.Option(
+            "--format",
+            help="How to print: auto is a table on a terminal, plain when piped; latex, markdown and python "
+            "print the formula (shapes suffice).",
+        ),
     ] = Format.auto,
     symbolic: Annotated[
         bool,

@@ -19,7 +19,15 @@ def _name_shape(u: Any, node: Expr) -> Shape:
     return u.name_shape(node.attr, node)
 
 
-register(Op("name", 0, _name_shape, notation=Notation(render=lambda p, e: p.name(e.attr))))
+register(
+    Op(
+        "name",
+        0,
+        _name_shape,
+        notation=Notation(render=lambda p, e: p.name(e.attr)),
+        python=lambda w, e: w.name(e.attr),
+    )
+)
 register(
     Op(
         "num",
@@ -27,6 +35,7 @@ register(
         lambda u, node: (1, 1),
         value=lambda node: np.array([[node.attr]]),
         notation=Notation(render=lambda p, e: p.number(e.attr)),
+        python=lambda w, e: f"np.full((1, 1), {float(e.attr)!r})",
     )
 )
 
@@ -63,6 +72,7 @@ register(
         transpose=lambda e: e,
         notation=Notation(builtin=Builtin(True, (1,), "I(3)"), render=_eye_text),
         structure=lambda c, e: c.identity(e.attr),
+        python=lambda w, e: f"np.eye({w.size(e.attr)})",
     )
 )
 
@@ -99,8 +109,13 @@ register(
         transpose=lambda e: Expr("K", (), (e.attr[1], e.attr[0])),
         notation=Notation(builtin=Builtin(False, (2,), "K(2,3)"), render=_sized_text("K_{{{m}{sep}{n}}}")),
         structure=lambda c, e: c.commutation(*e.attr),
+        python=lambda w, e: w.commutation(*e.attr),  # the identity's rows permuted
     )
 )
+
+
+def _sized_code(w: Any, fn: str, e: Expr) -> str:
+    return f"{fn}(({w.size(e.attr[0])}, {w.size(e.attr[1])}))"
 
 
 def _swapped(e: Expr) -> Expr:
@@ -119,6 +134,7 @@ register(
             builtin=Builtin(True, (1, 2), "ones(2,3)"), render=_sized_text(r"\mathbf{{1}}_{{{m}\times {n}}}")
         ),
         structure=lambda c, e: c.constant(*e.attr),
+        python=lambda w, e: _sized_code(w, "np.ones", e),
     )
 )
 register(
@@ -130,6 +146,7 @@ register(
         transpose=_swapped,
         notation=Notation(builtin=Builtin(False, (1, 2), "zeros(2,3)"), render=_sized_text(r"0_{{{m}\times {n}}}")),
         structure=lambda c, e: [],
+        python=lambda w, e: _sized_code(w, "np.zeros", e),
     )
 )
 

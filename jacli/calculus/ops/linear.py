@@ -22,6 +22,11 @@ def _sum_text(p: Any, e: Expr) -> str:
     return f"{left} + {p.show(b, Prec.NEG)}"
 
 
+def _sum_code(w: Any, e: Expr) -> str:
+    a, b = e.args
+    return f"{w(a)} - {w(b.args[0])}" if b.op == "neg" else f"{w(a)} + {w(b)}"
+
+
 def _neg_text(p: Any, e: Expr) -> str:
     inner = e.args[0]
     if inner.op in ("kron", "had", "ediv") and not p.parens:  # -(X⁻ᵀ ⊗ X⁻¹), for the reader
@@ -52,6 +57,7 @@ register(
         transpose=lambda e: add(T(e.args[0]), T(e.args[1])),
         structure=lambda c, e: c.compile(e.args[0]) + c.compile(e.args[1]),
         differential=lambda node, d, sh: plus(*d),
+        python=_sum_code,
     )
 )
 register(
@@ -64,6 +70,7 @@ register(
         notation=Notation(Prec.NEG, render=_neg_text),
         structure=lambda c, e: c.scaled(c.compile(e.args[0]), -1.0),
         differential=linear,
+        python=lambda w, e: f"-{w(e.args[0])}",
     )
 )
 
@@ -91,6 +98,7 @@ register(
         transpose=lambda e: e.args[0],
         structure=lambda c, e: c.transposed(c.compile(e.args[0])),
         differential=linear,
+        python=lambda w, e: f"{w(e.args[0])}.T",
     )
 )
 
@@ -114,6 +122,7 @@ register(
         notation=Notation(call="vec", latex=r"\operatorname{vec}"),
         structure=lambda c, e: c.vec(c.compile(e.args[0])),
         differential=linear,
+        python=lambda w, e: f"{w(e.args[0])}.reshape(-1, 1, order='F')",  # stacks columns
     )
 )
 
@@ -171,6 +180,7 @@ register(
         transpose=lambda e: e,
         structure=lambda c, e: c.diag(c.compile(e.args[0])),
         differential=linear,
+        python=lambda w, e: f"np.diagflat({w(e.args[0])})",
     )
 )
 # diag of a square matrix: what inference makes of diag(X) for X n×n, n > 1
@@ -184,6 +194,7 @@ register(
         notation=Notation(text="diag", latex=r"\operatorname{diag}"),
         structure=lambda c, e: c.diagonal(c.compile(e.args[0])),
         differential=linear,
+        python=lambda w, e: f"np.diagonal({w(e.args[0])}).reshape(-1, 1)",
     )
 )
 
@@ -197,6 +208,7 @@ register(
         partials=(lambda node, sh: T(vec(eye(sh(node.args[0])[0]))),),
         notation=Notation(call="tr", latex=r"\operatorname{tr}"),
         differential=linear,
+        python=lambda w, e: f"np.trace({w(e.args[0])}).reshape(1, 1)",
     )
 )
 # d sum(X) = 1ᵀ d vec(X), sum(X) being 1ᵀ vec(X)   (M&N ch. 9, linear forms)
@@ -209,5 +221,6 @@ register(
         partials=(lambda node, sh: T(vec(ones(*sh(node.args[0])))),),
         notation=Notation(call="sum", latex=r"\operatorname{sum}"),
         differential=linear,
+        python=lambda w, e: f"{w(e.args[0])}.sum(keepdims=True)",
     )
 )

@@ -62,6 +62,7 @@ register(
         ),
         domain=_check_divisor,
         random_hints=(None, "positive"),
+        python=lambda w, e: f"{w(e.args[0])} / {w.scalar(e.args[1])}",
         notation=Notation(Prec.PRODUCT, infix=Infix(" / ", " / ", " / ", ("/",)), render=_div_text),
     )
 )
@@ -148,6 +149,7 @@ register(
         domain=_check_power,
         random_hints=("positive", None),
         notation=Notation(Prec.POSTFIX, render=lambda p, e: _base_then_exponent(p, e, "^")),
+        python=lambda w, e: f"np.power({w(e.args[0])}, {w.scalar(e.args[1])})",
     )
 )
 
@@ -175,5 +177,6 @@ register(
         domain=_check_power,
         random_hints=("positive", None),
         notation=Notation(Prec.POSTFIX, render=lambda p, e: _base_then_exponent(p, e, ".^")),
+        python=lambda w, e: f"np.power({w(e.args[0])}, {w.scalar(e.args[1])})",
     )
 )
