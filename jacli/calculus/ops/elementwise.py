@@ -80,6 +80,7 @@ register(
         partials=(lambda node, sh: _d(node.args[1]), lambda node, sh: _d(node.args[0])),
         notation=Notation(Prec.HADAMARD, infix=Infix(" ∘ ", " .* ", r" \circ ", ("∘",))),
         differential=bilinear,
+        cite="product rule; M&N ch. 8",
     )
 )
 # d(A ./ B) = dA ./ B - (A ./ (B ∘ B)) ∘ dB   (the quotient rule, entry by entry; M&N ch. 9)
@@ -97,6 +98,7 @@ register(
         ),
         notation=Notation(Prec.HADAMARD, infix=Infix(" ./ ", " ./ ", r" \oslash ", ("./",))),
         differential=_ediv_differential,
+        cite="quotient rule, entry by entry",
     )
 )
 
@@ -160,6 +162,7 @@ def elementwise(
             differential=differential,
             notation=Notation(call=fn, latex=latex or rf"\operatorname{{{fn}}}", render=render, aliases=aliases),
             analytic=analytic,
+            cite="chain rule, entry by entry; M&N ch. 8",
         )
     )
 

@@ -52,6 +52,7 @@ register(
         transpose=lambda e: add(T(e.args[0]), T(e.args[1])),
         structure=lambda c, e: c.compile(e.args[0]) + c.compile(e.args[1]),
         differential=lambda node, d, sh: plus(*d),
+        cite="sum rule; M&N ch. 8",
     )
 )
 register(
@@ -64,6 +65,7 @@ register(
         notation=Notation(Prec.NEG, render=_neg_text),
         structure=lambda c, e: c.scaled(c.compile(e.args[0]), -1.0),
         differential=linear,
+        cite="linear; M&N ch. 8",
     )
 )
 
@@ -91,6 +93,7 @@ register(
         transpose=lambda e: e.args[0],
         structure=lambda c, e: c.transposed(c.compile(e.args[0])),
         differential=linear,
+        cite="linear; M&N ch. 8",
     )
 )
 
@@ -114,6 +117,7 @@ register(
         notation=Notation(call="vec", latex=r"\operatorname{vec}"),
         structure=lambda c, e: c.vec(c.compile(e.args[0])),
         differential=linear,
+        cite="linear; M&N ch. 8",
     )
 )
 
@@ -171,6 +175,7 @@ register(
         transpose=lambda e: e,
         structure=lambda c, e: c.diag(c.compile(e.args[0])),
         differential=linear,
+        cite="linear",
     )
 )
 # diag of a square matrix: what inference makes of diag(X) for X n×n, n > 1
@@ -184,6 +189,7 @@ register(
         notation=Notation(text="diag", latex=r"\operatorname{diag}"),
         structure=lambda c, e: c.diagonal(c.compile(e.args[0])),
         differential=linear,
+        cite="linear",
     )
 )
 
@@ -197,6 +203,7 @@ register(
         partials=(lambda node, sh: T(vec(eye(sh(node.args[0])[0]))),),
         notation=Notation(call="tr", latex=r"\operatorname{tr}"),
         differential=linear,
+        cite="linear; M&N ch. 8, Cookbook sec. 2.1",
     )
 )
 # d sum(X) = 1ᵀ d vec(X), sum(X) being 1ᵀ vec(X)   (M&N ch. 9, linear forms)
@@ -209,5 +216,6 @@ register(
         partials=(lambda node, sh: T(vec(ones(*sh(node.args[0])))),),
         notation=Notation(call="sum", latex=r"\operatorname{sum}"),
         differential=linear,
+        cite="linear",
     )
 )

@@ -63,6 +63,7 @@ register(
         domain=_check_divisor,
         random_hints=(None, "positive"),
         notation=Notation(Prec.PRODUCT, infix=Infix(" / ", " / ", " / ", ("/",)), render=_div_text),
+        cite="quotient rule",
     )
 )
 
@@ -148,6 +149,7 @@ register(
         domain=_check_power,
         random_hints=("positive", None),
         notation=Notation(Prec.POSTFIX, render=lambda p, e: _base_then_exponent(p, e, "^")),
+        cite="power rule",
     )
 )
 
@@ -175,5 +177,6 @@ register(
         domain=_check_power,
         random_hints=("positive", None),
         notation=Notation(Prec.POSTFIX, render=lambda p, e: _base_then_exponent(p, e, ".^")),
+        cite="power rule, entry by entry",
     )
 )

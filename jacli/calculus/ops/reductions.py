@@ -53,6 +53,7 @@ register(
         domain=refuse_where("norm1", lambda a: a == 0),
         notation=Notation(call="norm1", latex=r"\operatorname{norm1}", render=_norm_text(1)),
         analytic=False,
+        cite="entry by entry",
     )
 )
 register(
@@ -67,6 +68,7 @@ register(
         ),
         domain=_check_norm2,
         notation=Notation(call="norm2", latex=r"\operatorname{norm2}", render=_norm_text(2)),
+        cite="chain rule",
     )
 )
 
@@ -102,6 +104,7 @@ register(
         partials=(_softmax_partial,),
         differential=_softmax_differential,
         notation=Notation(call="softmax", latex=r"\operatorname{softmax}"),
+        cite="quotient rule",
     )
 )
 register(
@@ -115,5 +118,6 @@ register(
             None if d[0] is None else Expr("sum", (Expr("had", (Expr("softmax", node.args), d[0])),))
         ),
         notation=Notation(call="logsumexp", latex=r"\operatorname{logsumexp}"),
+        cite="chain rule",
     )
 )

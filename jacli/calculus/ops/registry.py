@@ -50,7 +50,8 @@ class Op(NamedTuple):
     ``structure`` is the node's rule in the structured evaluator, which evaluates every
     other operator densely. ``analytic`` is False for an operator that is not analytic
     where it is differentiable (abs, relu, norm1), for which the complex step gives wrong
-    derivatives: check then uses central differences.
+    derivatives: check then uses central differences. ``cite`` says where the differential
+    rule is written (``jacli explain`` shows it beside each step).
     """
 
     name: str
@@ -65,6 +66,7 @@ class Op(NamedTuple):
     transpose: TransposeRule | None = None
     structure: StructureRule | None = None
     analytic: bool = True
+    cite: str = ""
 
 
 REGISTRY: dict[str, Op] = {}
