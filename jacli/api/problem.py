@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -9,8 +10,8 @@ import numpy as np
 from ..calculus.shapes import Shapes, infer, show_shape
 from ..errors import JacliError
 from ..expr import Expr
-from ..io.arrays import as_matrix
-from ..io.specs import Binding
+from ..io.arrays import as_matrix, short
+from ..io.specs import MAX_DIM, Binding
 from ..numeric import draws
 from ..numeric.evaluate import check_domains
 from ..syntax.notation import vocabulary
@@ -44,24 +45,43 @@ class Problem(NamedTuple):
         return max(r * c for r, c in (self.shapes(e) for e in self.expr.walk()))
 
 
+def _is_size(d: object) -> bool:
+    return isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_))
+
+
 def to_binding(name: str, value: Any) -> Binding:
-    """A binding from the Python API: an array-like, or a shape tuple such as (3, 4)."""
+    """A binding from the Python API: an array-like, or a shape tuple such as (3, 4).
+
+    A tuple is always a shape (``(2.0, 2)`` is an error, not values): values are arrays or lists."""
     if isinstance(value, Binding):
         return value
-    if isinstance(value, tuple) and all(isinstance(d, (int, np.integer)) for d in value):
-        dims = tuple(int(d) for d in value)
-        if len(dims) == 1:
-            dims = (dims[0], 1)
-        if len(dims) != 2 or min(dims) < 1:
-            raise JacliError(f"{name}={value}: a shape is two positive integers, as in {name}=(3, 4)")
+    if isinstance(value, tuple):
+        shown = short(repr(value), 40)
+        if not all(_is_size(d) for d in value) or len(value) not in (1, 2):
+            raise JacliError(
+                f"{name}={shown}: a tuple is a shape, one or two positive integers as in {name}=(3, 4); "
+                "give values as an array or a list"
+            )
+        dims = tuple(int(d) for d in value) + ((1,) if len(value) == 1 else ())
+        if min(dims) < 1:
+            raise JacliError(f"{name}={shown}: a shape is positive integers, as in {name}=(3, 4)")
+        if max(dims) > MAX_DIM:
+            raise JacliError(f"{name}={shown}: a dimension is at most {MAX_DIM:,} (NumPy's largest)")
         return Binding((dims[0], dims[1]), None, f"{name}={dims[0]}x{dims[1]}")
+    if value is None:
+        raise JacliError(f"{name}=None: give an array or a shape tuple such as (3, 4)")
     arr = as_matrix(name, value)
     return Binding((arr.shape[0], arr.shape[1]), arr, f"{name}=<array {show_shape(arr.shape)}>")
 
 
-def bindings_of(bindings: dict | None, names: dict) -> dict[str, Binding]:
-    """The API's bindings (a dict and keyword arguments) as :class:`Binding` objects."""
+def bindings_of(bindings: Mapping | None, names: dict) -> dict[str, Binding]:
+    """The API's bindings (a mapping and keyword arguments) as :class:`Binding` objects."""
+    if bindings is not None and not isinstance(bindings, Mapping):
+        raise JacliError(f"bindings are a dict of names to arrays or shapes, not {type(bindings).__name__}")
     merged = dict(bindings or {})
+    for n in merged:
+        if not isinstance(n, str):
+            raise JacliError(f"a binding's name is a str, not {type(n).__name__} ({short(repr(n))})")
     merged.update(names)
     return {n: to_binding(n, v) for n, v in merged.items()}
 
@@ -73,22 +93,22 @@ def prepare(
     random: bool = False,
     seed: int = DEFAULT_SEED,
     require_wrt: bool = True,
+    max_bytes: float | None = None,
 ) -> Problem:
     """Parse ``source``, check the bindings against it and infer every shape.
 
     ``random`` fills seeded random values for every name that has none: bound by shape only,
-    or with a shape that follows from the expression.
+    or with a shape that follows from the expression; what they would take in memory is
+    refused before they are drawn when it exceeds ``max_bytes``.
     """
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise JacliError(f"--seed must be a non-negative integer, not {seed}")
+    if not _is_size(seed) or seed < 0:
+        raise JacliError(f"--seed must be a non-negative integer, not {short(str(seed))}")
     parsed: Parsed = parse(source, require_wrt=require_wrt)
     names = parsed.expr.names()
-    warnings = []
     for n in bindings:
         if n in vocabulary().reserved:
             raise JacliError(f"{n} is a built-in name of jacli's language and cannot be bound")
-        if n not in names:
-            warnings.append(f"{n} is bound but does not occur in the expression")
+    warnings = unused_warnings(bindings, set(names))
     given = {n: (b.shape[0], b.shape[1]) for n, b in bindings.items() if n in names}
     try:
         resolved = infer(parsed.expr, given, source=source)
@@ -98,11 +118,41 @@ def prepare(
     randomized: tuple[str, ...] = ()
     fill = [n for n in names if n not in values]
     if random and fill:
+        shapes = Shapes(resolved.names)
+        if max_bytes is not None:
+            draws.check_memory(resolved.expr, resolved.names, fill, shapes, max_bytes)
         values = draws.fill(resolved.expr, values, resolved.names, fill, seed, parsed.wrt)
         randomized = tuple(fill)
     return Problem(
         source, resolved.expr, parsed.wrt, resolved.names, values, Shapes(resolved.names), randomized, tuple(warnings)
     )
+
+
+def unused_warnings(bindings: dict[str, Binding], names: set[str]) -> tuple[str, ...]:
+    """Warnings for names bound but not in the expression: one a name, or one line for more
+    than three (of a --values file, or of NAME=SPEC words)."""
+    groups: dict[str, list[str]] = {}  # the --values file, or "" for NAME=SPEC words
+    for n, b in bindings.items():
+        if n not in names:
+            path = b.source[len("--values ") :] if b.source.startswith("--values ") else ""
+            groups.setdefault(path, []).append(n)
+    out = []
+    for path, unused in groups.items():
+        if path and len(unused) > 3:
+            out.append(f"{len(unused):,} names in {short(path, 60)} are not in the expression")
+        elif path:
+            verb = "is" if len(unused) == 1 else "are"
+            out.append(f"{', '.join(short(n) for n in unused)} in {short(path, 60)} {verb} not in the expression")
+        elif len(unused) > 3:
+            out.append(f"{len(unused):,} bound names do not occur in the expression ({_names_list(unused)})")
+        else:
+            out.extend(f"{n} is bound but does not occur in the expression" for n in unused)
+    return tuple(out)
+
+
+def _names_list(names: list[str], most: int = 5) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")
 
 
 def _with_hints(err: JacliError, names: list[str], bindings: dict) -> JacliError:
@@ -113,9 +163,11 @@ def _with_hints(err: JacliError, names: list[str], bindings: dict) -> JacliError
             if n[:i] in bindings and n[i:] in bindings:
                 hints.append(f"{n} is one name; for a product write '{n[:i]} {n[i:]}'")
                 break
+        if len(hints) == 3:
+            break
     unused = [n for n in bindings if n not in names]
     if unused and not hints:
-        hints.append(f"{', '.join(unused)} {'is' if len(unused) == 1 else 'are'} bound but not in the expression")
+        hints.append(f"{_names_list(unused)} {'is' if len(unused) == 1 else 'are'} bound but not in the expression")
     if not hints:
         return err
     return JacliError(f"{err.message} ({'; '.join(hints)})", column=err.column, source=err.source)

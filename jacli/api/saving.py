@@ -57,7 +57,7 @@ class Request(NamedTuple):
         **options: object,
     ) -> Request:
         """A request whose output can be written and whose options go together."""
-        suffix = check_output_path(output) if output else None
+        suffix = check_output_path(output) if output is not None else None
         if sparse and suffix != ".npz":
             raise JacliError("--sparse saves a SciPy sparse matrix: give -o J.npz")
         if sparse and gradient:

@@ -42,7 +42,8 @@ def do_derive(
 ) -> Derived:
     """The library's derive for the command line: the request checked first, warnings told."""
     request = Request.checked(in_memory=fmt != "auto", **options)
-    problem = prepare(expr, bindings, random=random, seed=seed)
+    numbers = not (request.symbolic or request.suffix == ".tex")  # else no values are drawn
+    problem = prepare(expr, bindings, random=random and numbers, seed=seed, max_bytes=request.max_bytes)
     warn(problem)
     return derive_request(problem, request)
 
@@ -115,12 +116,12 @@ def do_check(
     """Check, save the values used if asked; print nothing but warnings."""
     from ..api.checking import check_problem
 
-    if save_values and check_output_path(save_values) != ".npz":
+    if save_values is not None and check_output_path(save_values) != ".npz":
         raise JacliError("--save-values writes a .npz file")
-    problem = prepare(expr, bindings, random=True, seed=seed)
+    problem = prepare(expr, bindings, random=True, seed=seed, max_bytes=max_bytes)
     warn(problem)
     result = check_problem(problem, against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes)
-    if save_values:
+    if save_values is not None:
         atomic_write(save_values, lambda f: np.savez(f, **result.values))  # type: ignore[arg-type]
     return result
 
