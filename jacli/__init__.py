@@ -9,14 +9,20 @@ __version__ = "0.1.0"
 
 from typing import TYPE_CHECKING, Any
 
-from .api import Result, check, derive, jacobian
 from .errors import ExitCode, JacliError
 
 if TYPE_CHECKING:
+    from .api import Result, check, derive, jacobian
     from .api.checking import CheckResult
 
 
-def __getattr__(name: str) -> Any:  # CheckResult loads with the checking module, when first used
+def __getattr__(name: str) -> Any:
+    """The library loads when first used (so the command line controls its start-up); CheckResult
+    with the checking module."""
+    if name in ("Result", "check", "derive", "jacobian"):
+        from . import api
+
+        return getattr(api, name)
     if name == "CheckResult":
         from .api.checking import CheckResult
 

@@ -8,12 +8,28 @@ Data flow, assembled here once: bindings (names to shapes or arrays) → parser
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import JacliError
 from .derivation import Block, Result, derive_problem
-from .problem import DEFAULT_SEED, Problem, bindings_of, prepare
+from .problem import (
+    DEFAULT_SEED,
+    METHODS,
+    VECS,
+    Problem,
+    api_choice,
+    api_flag,
+    api_max_bytes,
+    api_number,
+    api_problem,
+    api_seed,
+    prepare,
+)
 
 if TYPE_CHECKING:
     from .checking import CheckResult, Comparison
@@ -30,16 +46,60 @@ def __getattr__(name: str) -> Any:  # the checking module loads when first asked
 __all__ = ["Block", "CheckResult", "Comparison", "Problem", "Result", "check", "derive", "jacobian", "prepare"]
 
 
+# The command line's words in shared messages, and the API's.
+_API_WORDS = [
+    (
+        r"; save it with -o J\.npy \(written block by block\) or --sparse -o J\.npz, or raise --max-memory",
+        "; raise max_bytes (the command line saves larger ones block by block: jacli derive ... -o J.npy)",
+    ),
+    (r"\(e\.g\. (\w+)=\1\.npy\)", r"(e.g. \1=numpy.ones(...))"),
+    (r"\(e\.g\. (\w+)=file\.npy\)", r"(e.g. \1=numpy.ones(...))"),
+    (r"use --random", "use random=True"),
+    (r"--symbolic", "symbolic=True"),
+    (r"--max-memory", "max_bytes"),
+    (r"--(seed|tol|vec|method|against)\b", r"\1"),
+]
+
+
+def api_words(message: str) -> str:
+    """A message of the shared pipeline in the API's words (no command-line flags)."""
+    for pattern, repl in _API_WORDS:
+        message = re.sub(pattern, repl, message)
+    return message
+
+
+@contextmanager
+def api_errors() -> Iterator[None]:
+    """Every failure of bad input is a JacliError in the API's words."""
+    try:
+        yield
+    except JacliError as err:
+        raise JacliError(api_words(err.message), column=err.column, source=err.source) from None
+    except RecursionError:
+        raise JacliError("the expression is nested too deeply or is too long for jacli") from None
+    except MemoryError:
+        raise JacliError("out of memory: lower max_bytes") from None
+    except ValueError as err:
+        if "integer string conversion" not in str(err):
+            raise
+        raise JacliError("a size has more digits than Python prints (sys.get_int_max_str_digits())") from None
+
+
+_DERIVE = ("vec", "random", "seed", "symbolic", "max_bytes")
+_JACOBIAN = ("vec", "random", "seed", "max_bytes")
+_CHECK = ("against", "tol", "seed", "vec", "method", "max_bytes")
+
+
 def derive(
     source: str,
-    bindings: dict[str, Any] | None = None,
+    bindings: Mapping[str, Any] | None = None,
     /,
     *,
     vec: str = "col",
     random: bool = False,
     seed: int = DEFAULT_SEED,
     symbolic: bool = False,
-    max_bytes: float | None = None,
+    max_bytes: float | str | None = None,
     **names: Any,
 ) -> Result:
     """Differentiate ``source`` (``"EXPR wrt X"``) and, unless ``symbolic``, evaluate.
@@ -49,7 +109,8 @@ def derive(
     source : str
         An expression in jacli's language followed by ``wrt`` and one or more names.
     bindings : dict, optional
-        Names to arrays or shape tuples; keyword arguments do the same.
+        Names to arrays or shape tuples; keyword arguments do the same. Names of the dict
+        that are not in the expression are ignored (a keyword's are an error).
     vec : {"col", "row"}
         "col" stacks columns (Magnus & Neudecker); "row" stacks rows, as NumPy, JAX and
         PyTorch flatten.
@@ -59,11 +120,16 @@ def derive(
     seed : int
         The seed of ``random``.
     symbolic : bool
-        The closed form only; shapes suffice.
-    max_bytes : float, optional
-        Refuse a dense Jacobian larger than this.
+        The closed form only; shapes suffice (no values are drawn).
+    max_bytes : float or str, optional
+        Refuse, before any work, what would take more memory than this: the Jacobian,
+        random values. A number of bytes (``math.inf``: no limit) or a size such as
+        ``"2GB"``; by default half the available memory.
     **names
-        Bindings by name: an array, or a shape tuple such as ``(3, 4)``.
+        Bindings by name: an array (a masked array needs every entry; a PyTorch tensor is
+        read detached), or a shape tuple such as ``(3, 4)`` (a tuple is always a shape). A
+        keyword that is not a name in the expression is an error; bind a name that is also
+        an option's (``seed``) through ``bindings``.
 
     Returns
     -------
@@ -73,7 +139,8 @@ def derive(
     Raises
     ------
     JacliError
-        Bad input: parse or shape error, missing values, undefined values.
+        Bad input: a bad argument, parse or shape error, missing values, undefined values,
+        or a request above ``max_bytes``.
 
     Examples
     --------
@@ -82,11 +149,32 @@ def derive(
     >>> r.formula, r.shape
     ('Bᵀ ⊗ A', (10, 12))
     """
-    problem = prepare(source, bindings_of(bindings, names), random=random, seed=seed)
-    return derive_problem(problem, vec=vec, symbolic=symbolic, max_bytes=max_bytes)
+    return _derive("derive", _DERIVE, source, bindings, names, vec, random, seed, symbolic, max_bytes)
 
 
-def jacobian(source: str, bindings: dict[str, Any] | None = None, /, **kw: Any) -> np.ndarray:
+def _derive(
+    function: str,
+    options: tuple[str, ...],
+    source: object,
+    bindings: Mapping | None,
+    names: dict[str, Any],
+    vec: object,
+    random: object,
+    seed: object,
+    symbolic: object,
+    max_bytes: object,
+) -> Result:
+    with api_errors():
+        vec_ = api_choice("vec", vec, VECS)
+        random_, symbolic_ = api_flag("random", random), api_flag("symbolic", symbolic)
+        seed_, limit = api_seed(seed), api_max_bytes(max_bytes)
+        problem = api_problem(
+            function, options, source, bindings, names, random=random_ and not symbolic_, seed=seed_, max_bytes=limit
+        )
+        return derive_problem(problem, vec=vec_, symbolic=symbolic_, max_bytes=limit)
+
+
+def jacobian(source: str, bindings: Mapping[str, Any] | None = None, /, **kw: Any) -> np.ndarray:
     """The numeric Jacobian d vec(F) / d vec(X) of ``source`` as a float64 array.
 
     Takes the same arguments as :func:`derive`, but ``symbolic``.
@@ -99,12 +187,17 @@ def jacobian(source: str, bindings: dict[str, Any] | None = None, /, **kw: Any) 
         Names to arrays or shape tuples; keyword arguments do the same.
     **kw
         ``vec``, ``random``, ``seed``, ``max_bytes`` as for :func:`derive`; any other
-        keyword binds a name.
+        keyword binds a name of the expression.
 
     Returns
     -------
     numpy.ndarray
         The Jacobian, one row per entry of vec(F), one column per entry of vec(X).
+
+    Raises
+    ------
+    JacliError
+        As :func:`derive`.
 
     Examples
     --------
@@ -113,16 +206,27 @@ def jacobian(source: str, bindings: dict[str, Any] | None = None, /, **kw: Any) 
     >>> J.shape
     (6, 6)
     """
-    options = {k: kw.pop(k) for k in ("vec", "random", "seed", "max_bytes") if k in kw}
-    matrix = derive(source, bindings_of(bindings, kw), **options).matrix
-    if matrix is None:  # derive evaluates unless asked for the formula alone
+    options = {k: kw.pop(k) for k in _JACOBIAN if k in kw}
+    result = _derive(
+        "jacobian",
+        _JACOBIAN,
+        source,
+        bindings,
+        kw,
+        options.get("vec", "col"),
+        options.get("random", False),
+        options.get("seed", DEFAULT_SEED),
+        False,
+        options.get("max_bytes"),
+    )
+    if result.matrix is None:  # derive evaluates unless asked for the formula alone
         raise RuntimeError("derive returned no matrix")
-    return matrix
+    return result.matrix
 
 
 def check(
     source: str,
-    bindings: dict[str, Any] | None = None,
+    bindings: Mapping[str, Any] | None = None,
     /,
     *,
     against: str | None = None,
@@ -130,6 +234,7 @@ def check(
     seed: int = DEFAULT_SEED,
     vec: str = "col",
     method: str = "complex",
+    max_bytes: float | str | None = None,
     **names: Any,
 ) -> CheckResult:
     """Compare jacli's Jacobian of ``source`` with a numerical derivative (and ``against``).
@@ -153,13 +258,20 @@ def check(
         How vec stacks (see :func:`derive`).
     method : {"complex", "central"}
         The numerical derivative: complex step, or central differences.
+    max_bytes : float or str, optional
+        As for :func:`derive`: the random values and the Jacobian within it.
     **names
-        Bindings by name.
+        Bindings by name, as for :func:`derive`.
 
     Returns
     -------
     CheckResult
         ``agree`` is the verdict; ``comparisons`` hold the differences.
+
+    Raises
+    ------
+    JacliError
+        As :func:`derive`.
 
     Examples
     --------
@@ -167,7 +279,12 @@ def check(
     >>> jacli.check("A X B wrt X", A=(2, 3), B=(4, 5), against="B' ⊗ A").agree
     True
     """
-    from .checking import check_problem
+    with api_errors():
+        if against is not None and not isinstance(against, str):
+            raise JacliError(f'against is a formula (a str) such as "B\' ⊗ A", not {type(against).__name__}')
+        tol_, seed_, limit = api_number("tol", tol), api_seed(seed), api_max_bytes(max_bytes)
+        vec_, method_ = api_choice("vec", vec, VECS), api_choice("method", method, METHODS)
+        from .checking import check_problem
 
-    problem = prepare(source, bindings_of(bindings, names), random=True, seed=seed)
-    return check_problem(problem, against=against, tol=tol, vec=vec, method=method)
+        problem = api_problem("check", _CHECK, source, bindings, names, random=True, seed=seed_, max_bytes=limit)
+        return check_problem(problem, against=against, tol=tol_, vec=vec_, method=method_, max_bytes=limit)

@@ -190,3 +190,96 @@ def require_numbers(problem: Problem, names: list[str]) -> None:
     """Before any number: every value that ``names`` need is bound, and defined there."""
     require_values(problem, names)
     check_domains(problem.expr, problem.values, problem.wrt)
+
+
+# -- the Python API's arguments ------------------------------------------------------------
+# Every bad argument is a JacliError in the API's words; these run before any work.
+VECS = ("col", "row")
+METHODS = ("complex", "central")
+
+
+def api_source(source: object) -> str:
+    if not isinstance(source, str):
+        raise JacliError(f'the expression is a str such as "A X B wrt X", not {type(source).__name__}')
+    return source
+
+
+def api_flag(name: str, value: object) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise JacliError(f"{name} is True or False, not {short(repr(value))}")
+    return bool(value)
+
+
+def api_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise JacliError(f"{name} is {' or '.join(repr(c) for c in choices)}, not {short(repr(value))}")
+    return value
+
+
+def api_seed(value: object) -> int:
+    if not _is_size(value) or int(value) < 0:  # type: ignore[call-overload]
+        raise JacliError(f"seed is a non-negative integer, not {short(repr(value))}")
+    return int(value)  # type: ignore[call-overload]
+
+
+def api_number(name: str, value: object) -> float:
+    """A positive, finite real number (``tol``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise JacliError(f"{name} is a positive number, not {short(repr(value))}")
+    x = float(value)
+    if not (np.isfinite(x) and x > 0):
+        raise JacliError(f"{name} is a positive number, not {short(repr(value))}")
+    return x
+
+
+def api_max_bytes(value: object) -> float:
+    """``max_bytes``: None for half the available memory (as the command line's default), a
+    number of bytes (``math.inf`` for no limit), or a size such as "2GB" or "512MiB"."""
+    from ..io.specs import MAX_BYTES, default_max_memory, parse_size
+
+    if value is None:
+        return default_max_memory()
+    if isinstance(value, str):
+        try:
+            return parse_size(value)
+        except JacliError:
+            raise JacliError(
+                f"max_bytes {short(repr(value))}: give a number of bytes or a size such as '2GB' or '512MiB'"
+            ) from None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise JacliError(f"max_bytes is a number of bytes or a size such as '2GB', not {short(repr(value))}")
+    x = float(value)
+    if np.isnan(x) or x < 0:
+        raise JacliError(f"max_bytes is a non-negative number of bytes, not {short(repr(value))}")
+    return min(x, float(MAX_BYTES))
+
+
+def api_problem(
+    function: str,
+    options: tuple[str, ...],
+    source: object,
+    bindings: Mapping | None,
+    names: dict[str, Any],
+    **prepare_options: Any,
+) -> Problem:
+    """``prepare`` for the API: a keyword must be a name in the expression (a misspelt option
+    never passes for a binding), then the bindings are checked and the problem prepared."""
+    import difflib
+
+    text = api_source(source)
+    in_expr = parse(text).expr.names()
+    for n in names:
+        if n in in_expr:
+            continue
+        if function == "jacobian" and n == "symbolic":
+            raise JacliError(
+                "jacobian() always evaluates: it takes no symbolic (jacli.derive(..., symbolic=True) "
+                "gives the formula alone)"
+            )
+        close = difflib.get_close_matches(n, list(options) + list(in_expr), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise JacliError(
+            f"{function}() got the keyword {short(n)!r}, which is neither an option ({', '.join(options)}) "
+            f"nor a name in the expression{hint}"
+        )
+    return prepare(text, bindings_of(bindings, names), **prepare_options)

@@ -17,7 +17,7 @@ from ..io.specs import Binding
 from ..io.writers import atomic_write, check_output_path
 from ..syntax.parser import parse
 from ..syntax.printer import to_text
-from .render import check_record, describe, to_json, write_csv, write_plain, write_table
+from .render import check_record, describe, write_csv, write_json, write_plain, write_table
 from .terminal import is_terminal
 
 if TYPE_CHECKING:  # the checking module loads only for check
@@ -79,7 +79,7 @@ def run_derive(
             raise JacliError("--format csv prints the matrix: it needs values (not --symbolic)")
         write_csv(printed, sys.stdout)
     elif chosen == "json":
-        sys.stdout.write(to_json(result, printed, gradient) + "\n")
+        write_json(result, printed, sys.stdout, gradient)
     elif chosen == "latex":
         sys.stdout.write(latex_line(result, gradient) + "\n")
 

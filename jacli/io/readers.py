@@ -141,20 +141,20 @@ def _read_npy_stream(
         raise error(label, f"corrupt {what} (negative dimension in the header)")
     check_dtype(label, dtype)
     check_ndim_and_size(label, shape)
-    if shapes_only:
-        return matrix_shape(shape)
     count = 1
     for d in shape:
         count *= d
     nbytes = count * dtype.itemsize
     remaining = available - consumed
-    if nbytes > remaining:
+    if nbytes > remaining:  # known from the file's (or member's) size: nothing is read
         raise error(
             label,
             f"truncated or corrupt {what} (the header promises {shape_text(shape)} "
             f"{dtype.name} values, {size_text(nbytes)}, but only "
             f"{size_text(max(remaining, 0))} follow)",
         )
+    if shapes_only:
+        return matrix_shape(shape)
     check_reading(label, shape, dtype, left)
     try:
         buf = numpy.empty(count, dtype=dtype)
