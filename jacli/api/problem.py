@@ -56,17 +56,17 @@ def to_binding(name: str, value: Any) -> Binding:
     if isinstance(value, Binding):
         return value
     if isinstance(value, tuple):
-        shown = short(repr(value), 40)
+        text = short(repr(value), 40)
         if not all(_is_size(d) for d in value) or len(value) not in (1, 2):
             raise JacliError(
-                f"{name}={shown}: a tuple is a shape, one or two positive integers as in {name}=(3, 4); "
+                f"{name}={text}: a tuple is a shape, one or two positive integers as in {name}=(3, 4); "
                 "give values as an array or a list"
             )
         dims = tuple(int(d) for d in value) + ((1,) if len(value) == 1 else ())
         if min(dims) < 1:
-            raise JacliError(f"{name}={shown}: a shape is positive integers, as in {name}=(3, 4)")
+            raise JacliError(f"{name}={text}: a shape is positive integers, as in {name}=(3, 4)")
         if max(dims) > MAX_DIM:
-            raise JacliError(f"{name}={shown}: a dimension is at most {MAX_DIM:,} (NumPy's largest)")
+            raise JacliError(f"{name}={text}: a dimension is at most {MAX_DIM:,} (NumPy's largest)")
         return Binding((dims[0], dims[1]), None, f"{name}={dims[0]}x{dims[1]}")
     if value is None:
         raise JacliError(f"{name}=None: give an array or a shape tuple such as (3, 4)")
@@ -198,6 +198,13 @@ VECS = ("col", "row")
 METHODS = ("complex", "central")
 
 
+def shown(value: object) -> str:
+    """A bad argument as a message shows it: a short repr of a plain value, else its type."""
+    if isinstance(value, (str, bytes, int, float, complex, np.generic)) or value is None:
+        return short(repr(value), 40)
+    return f"a {type(value).__name__}"
+
+
 def api_source(source: object) -> str:
     if not isinstance(source, str):
         raise JacliError(f'the expression is a str such as "A X B wrt X", not {type(source).__name__}')
@@ -206,29 +213,29 @@ def api_source(source: object) -> str:
 
 def api_flag(name: str, value: object) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        raise JacliError(f"{name} is True or False, not {short(repr(value))}")
+        raise JacliError(f"{name} is True or False, not {shown(value)}")
     return bool(value)
 
 
 def api_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
-        raise JacliError(f"{name} is {' or '.join(repr(c) for c in choices)}, not {short(repr(value))}")
+        raise JacliError(f"{name} is {' or '.join(repr(c) for c in choices)}, not {shown(value)}")
     return value
 
 
 def api_seed(value: object) -> int:
     if not _is_size(value) or int(value) < 0:  # type: ignore[call-overload]
-        raise JacliError(f"seed is a non-negative integer, not {short(repr(value))}")
+        raise JacliError(f"seed is a non-negative integer, not {shown(value)}")
     return int(value)  # type: ignore[call-overload]
 
 
 def api_number(name: str, value: object) -> float:
     """A positive, finite real number (``tol``)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise JacliError(f"{name} is a positive number, not {short(repr(value))}")
+        raise JacliError(f"{name} is a positive number, not {shown(value)}")
     x = float(value)
     if not (np.isfinite(x) and x > 0):
-        raise JacliError(f"{name} is a positive number, not {short(repr(value))}")
+        raise JacliError(f"{name} is a positive number, not {shown(value)}")
     return x
 
 
@@ -244,13 +251,13 @@ def api_max_bytes(value: object) -> float:
             return parse_size(value)
         except JacliError:
             raise JacliError(
-                f"max_bytes {short(repr(value))}: give a number of bytes or a size such as '2GB' or '512MiB'"
+                f"max_bytes {shown(value)}: give a number of bytes or a size such as '2GB' or '512MiB'"
             ) from None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise JacliError(f"max_bytes is a number of bytes or a size such as '2GB', not {short(repr(value))}")
+        raise JacliError(f"max_bytes is a number of bytes or a size such as '2GB', not {shown(value)}")
     x = float(value)
     if np.isnan(x) or x < 0:
-        raise JacliError(f"max_bytes is a non-negative number of bytes, not {short(repr(value))}")
+        raise JacliError(f"max_bytes is a non-negative number of bytes, not {shown(value)}")
     return min(x, float(MAX_BYTES))
 
 
