@@ -691,3 +691,15 @@ def test_read_bindings_share_one_budget():
         JacliError, match=re.escape("B=a.npy: 100×100 array needs 80.0 kB as float64, more than the limit of 40.0 kB")
     ):
         read_bindings(["A=a.npy", "B=a.npy"], None, 120_000)
+
+
+def test_arrays_of_a_values_file_that_the_expression_lacks_are_not_read():
+    with zipfile.ZipFile("v.npz", "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("X.npy", _member(np.eye(2)))
+        with zf.open("Big.npy", "w") as f:  # declares 8 MB: refused if it were read
+            np.lib.format.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False, "shape": (1000, 1000)})
+            f.write(bytes(8_000_000))
+    r = run("derive", "X wrt X", "--values", "v.npz", "--max-memory", "100kB", "--format", "plain")
+    assert r.exit_code == 0, r.stderr
+    assert r.stderr == "jacli: warning: Big in v.npz is not in the expression\n"
+    refused(run("derive", "Big wrt Big", "--values", "v.npz", "--max-memory", "100kB"), "declares")

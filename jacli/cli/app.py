@@ -55,6 +55,17 @@ class Vec(str, Enum):
     row = "row"
 
 
+def names_in(expr: str) -> set[str] | None:
+    """The names of ``expr``, whose values a --values file need hold (None if it does not parse:
+    then the error is told where it always is)."""
+    from ..syntax.parser import parse
+
+    try:
+        return set(parse(expr, require_wrt=False).expr.names())
+    except (JacliError, RecursionError):
+        return None
+
+
 # -- commands ---------------------------------------------------------------------------
 def _print_version(value: bool) -> None:
     if value:
@@ -126,7 +137,7 @@ def derive(
 
         run_derive(
             expr,
-            read_bindings(specs, values, parse_size(max_memory), shapes_only=symbolic),
+            read_bindings(specs, values, parse_size(max_memory), shapes_only=symbolic, only=names_in(expr)),
             random=random,
             seed=seed,
             output=output,
@@ -181,7 +192,7 @@ def check(
 
         code = run_check(
             expr,
-            read_bindings(specs, values, parse_size(max_memory)),
+            read_bindings(specs, values, parse_size(max_memory), only=names_in(expr)),
             against=against,
             tol=tol,
             seed=seed,

@@ -20,7 +20,7 @@ import re
 import stat
 import struct
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, BinaryIO
 
 import numpy
@@ -284,11 +284,15 @@ def read_npz_file(
             return _read_npz_member(label, zf, _only_member(label, key, members[key]), max_bytes, shapes_only)
 
 
+UNREAD: Shape = (0, 0)  # the shape given for an array that was not read (``only``)
+
+
 def load_values_file(
-    path: str, max_bytes: int | None = None, *, shapes_only: bool = False
+    path: str, max_bytes: int | None = None, *, shapes_only: bool = False, only: Collection[str] | None = None
 ) -> dict[str, numpy.ndarray | Shape]:
     """``--values FILE.npz``: every array in the file, validated, as 2-D float64 matrices (or
-    their shapes alone); all of them together within ``max_bytes``."""
+    their shapes alone); all of them together within ``max_bytes``. With ``only``, the arrays
+    of other names are not read: their key maps to :data:`UNREAD`."""
     label = f"--values {short(path)}"
     out: dict[str, numpy.ndarray | Shape] = {}
     left = max_bytes
@@ -296,6 +300,9 @@ def load_values_file(
         zf = _open_zip(label, f)
         with zf:
             for key, infos in _npz_members(zf).items():
+                if only is not None and key not in only:
+                    out[key] = UNREAD
+                    continue
                 where = f"{label}, array {short(key)!r}"
                 got = _read_npz_member(where, zf, _only_member(where, key, infos), left, shapes_only)
                 if left is not None and isinstance(got, numpy.ndarray):

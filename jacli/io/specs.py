@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection
 from typing import NamedTuple
 
 import numpy
@@ -192,16 +193,22 @@ _NAME = re.compile(r"[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*")
 
 
 def read_bindings(
-    specs: list[str] | None, values_file: str | None, max_bytes: float | None, *, shapes_only: bool = False
+    specs: list[str] | None,
+    values_file: str | None,
+    max_bytes: float | None,
+    *,
+    shapes_only: bool = False,
+    only: Collection[str] | None = None,
 ) -> dict[str, Binding]:
     """NAME=SPEC words (and a --values file, which they override) to bindings, all the values
-    together within ``max_bytes``; with ``shapes_only`` (``--symbolic``) files' values are not read."""
+    together within ``max_bytes``; with ``shapes_only`` (``--symbolic``) files' values are not
+    read; with ``only`` (the expression's names), the --values file's other arrays are not read."""
     bindings: dict[str, Binding] = {}
     left = None if max_bytes is None else int(min(max_bytes, MAX_BYTES))
     if values_file is not None:
         if not values_file.strip():
             raise JacliError("--values needs a file name")
-        for n, got in load_values_file(values_file, left, shapes_only=shapes_only).items():
+        for n, got in load_values_file(values_file, left, shapes_only=shapes_only, only=only).items():
             if isinstance(got, tuple):
                 bindings[n] = Binding(got, None, f"--values {values_file}")
             else:
