@@ -5,20 +5,27 @@
 'Bᵀ ⊗ A'
 """
 
+from __future__ import annotations
+
 __version__ = "0.1.0"
 
-from typing import TYPE_CHECKING, Any
-
-from .errors import ExitCode, JacliError
-
+# Nothing is imported here (not even typing): ``import jacli`` is instant, so the command
+# line's handling of Ctrl-C (jacli.cli) covers nearly all of its start-up.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .api import Result, check, derive, jacobian
     from .api.checking import CheckResult
+    from .errors import ExitCode, JacliError
 
 
 def __getattr__(name: str) -> Any:
-    """The library loads when first used (so the command line controls its start-up); CheckResult
-    with the checking module."""
+    """The library loads when first used; CheckResult with the checking module."""
+    if name in ("ExitCode", "JacliError"):
+        from . import errors
+
+        return getattr(errors, name)
     if name in ("Result", "check", "derive", "jacobian"):
         from . import api
 

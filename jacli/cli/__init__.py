@@ -1,14 +1,12 @@
 """The command line: the Typer app, the commands, the rendering.
 
 Ctrl-C while the command line loads ends it quietly (exit 130, no traceback): ``jacli``
-itself imports nothing heavy before this package.
+itself imports nothing before this package.
 """
-
-import sys
 
 try:
     from .app import app, main
 except KeyboardInterrupt:
-    sys.exit(130)
+    raise SystemExit(130) from None
 
 __all__ = ["app", "main"]
