@@ -15,9 +15,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .api import Result, check, derive, jacobian
+    from .api import Result, check, compile, derive, differential, jacobian, operator
     from .api.checking import CheckResult
     from .errors import ExitCode, JacliError
+
+_API = ("Result", "check", "compile", "derive", "differential", "jacobian", "operator")
 
 
 def __getattr__(name: str) -> Any:
@@ -26,7 +28,7 @@ def __getattr__(name: str) -> Any:
         from . import errors
 
         return getattr(errors, name)
-    if name in ("Result", "check", "derive", "jacobian"):
+    if name in _API:
         from . import api
 
         return getattr(api, name)
@@ -37,4 +39,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'jacli' has no attribute {name!r}")
 
 
-__all__ = ["CheckResult", "ExitCode", "JacliError", "Result", "__version__", "check", "derive", "jacobian"]
+__all__ = [
+    "CheckResult",
+    "ExitCode",
+    "JacliError",
+    "Result",
+    "__version__",
+    "check",
+    "compile",
+    "derive",
+    "differential",
+    "jacobian",
+    "operator",
+]

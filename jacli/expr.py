@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .sizes import SizeLike
+
 
 class Expr:
     """One node: ``op`` applied to ``args``, with ``attr`` and the source column ``col``."""
@@ -74,20 +76,20 @@ def num(x: float) -> Expr:
     return Expr("num", (), float(x))
 
 
-def eye(n: int) -> Expr:
-    return Expr("I", (), int(n))
+def eye(n: SizeLike) -> Expr:
+    return Expr("I", (), n)
 
 
-def comm(m: int, n: int) -> Expr:
-    return Expr("K", (), (int(m), int(n)))
+def comm(m: SizeLike, n: SizeLike) -> Expr:
+    return Expr("K", (), (m, n))
 
 
-def ones(m: int, n: int) -> Expr:
-    return Expr("ones", (), (int(m), int(n)))
+def ones(m: SizeLike, n: SizeLike) -> Expr:
+    return Expr("ones", (), (m, n))
 
 
-def zeros(m: int, n: int) -> Expr:
-    return Expr("zeros", (), (int(m), int(n)))
+def zeros(m: SizeLike, n: SizeLike) -> Expr:
+    return Expr("zeros", (), (m, n))
 
 
 def T(a: Expr) -> Expr:

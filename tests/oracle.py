@@ -45,9 +45,26 @@ def central(expr, values: dict, var: str, h: float = 1e-6) -> np.ndarray:
 
 def draw(rng, shape, hints=()) -> np.ndarray:
     r, c = shape
+    if "interval" in hints:
+        return rng.uniform(-0.9, 0.9, shape)
     if "positive" in hints:
         a = rng.uniform(0.5, 1.5, shape)
         return a + (r * np.eye(r) if "invertible" in hints and r == c else 0)
     if "invertible" in hints and r == c:
         return rng.standard_normal(shape) / np.sqrt(r) + 2 * np.eye(r)
     return rng.standard_normal(shape)
+
+
+def analytic(expr) -> bool:
+    """Whether every operator in expr is analytic, so that the complex step is exact."""
+    from jacli.calculus.ops import REGISTRY
+
+    return all(REGISTRY[node.op].analytic for node in expr.walk())
+
+
+def derivative(expr, values: dict, var: str) -> tuple[np.ndarray, float]:
+    """The numerical Jacobian and the relative tolerance it allows: the complex step where
+    expr is analytic, central differences otherwise (abs, relu: the complex step is wrong)."""
+    if analytic(expr):
+        return complex_step(expr, values, var), 1e-9
+    return central(expr, values, var), 1e-6

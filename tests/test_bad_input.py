@@ -125,7 +125,7 @@ def test_square_functions(fn):
 # --------------------------------------------------------------------------- bindings
 
 
-@pytest.mark.parametrize("spec", ["3x", "0x3", "-1x2", "3x4x5", "x"])
+@pytest.mark.parametrize("spec", ["3x", "0x3", "-1x2", "3x4x5", "x-1", "m×"])
 def test_malformed_shape_spec(spec):
     refused(run("derive", "A X wrt X", "A=2x3", f"X={spec}", "--symbolic"), f"X={spec}")
 

@@ -92,7 +92,7 @@ def test_shape_specs(spec, shape):
         ("3x", "A=3x: dimensions must be positive integers, as in A=3x4"),
         ("0x3", "A=0x3: dimensions must be positive integers, as in A=3x4"),
         ("-1x2", "A=-1x2: dimensions must be positive integers, as in A=3x4"),
-        ("x", "A=x: dimensions must be positive integers, as in A=3x4"),
+        ("x-1", "A=x-1: dimensions must be positive integers, as in A=3x4"),
         ("2.5x3", "A=2.5x3: dimensions must be positive integers, as in A=3x4"),
         ("3x4x5", "A=3x4x5: a shape has two dimensions, as in A=3x4 (or A=5 for a column)"),
         ("0", "A=0: dimensions must be positive integers, as in A=3x4 (for the number 0 write A=0.0)"),
@@ -330,8 +330,9 @@ def test_file_refusals():
     assert message(parse_spec, "A", "foo.mat") == (
         "A=foo.mat: unknown file type '.mat' (use .npy, .npz, .csv, .txt, a shape like 3x4, or a JSON literal)"
     )
-    assert message(parse_spec, "A", "foo") == (
-        "A=foo: not a shape, a number or a file name (use .npy, .npz, .csv, .txt, a shape like 3x4, or a JSON literal)"
+    assert message(parse_spec, "A", "foo bar") == (
+        "A=foo bar: not a shape, a number or a file name (use .npy, .npz, .csv, .txt, a shape like 3x4, or a JSON "
+        "literal)"
     )
     assert message(parse_spec, "A", "") == (
         "A=: empty value (use .npy, .npz, .csv, .txt, a shape like 3x4, or a JSON literal)"
@@ -689,3 +690,29 @@ def test_save_sparse_npz_all_zero_and_errors():
     with pytest.raises(RuntimeError):  # column out of range
         save_sparse_npz("z.npz", (1, 4), [(np.array([1]), np.array([4], np.int32), np.array([1.0]))])
     assert Path("z.npz").read_bytes() == before and _dir_listing() == ["z.npz"]
+
+
+@pytest.mark.parametrize(
+    "spec, shape",
+    [
+        ("m×n", ("m", "n")),
+        ("m,n", ("m", "n")),
+        ("mxn", ("m", "n")),
+        ("3×n", (3, "n")),
+        ("3xn", (3, "n")),
+        ("n", ("n", 1)),
+        ("n1×k", ("n1", "k")),
+        ("x", ("x", 1)),
+    ],
+)
+def test_symbolic_shapes(spec, shape):
+    from jacli.sizes import dim
+
+    want = tuple(dim(d) if isinstance(d, str) else d for d in shape)
+    b = parse_spec("A", spec)
+    assert b.shape == want and b.value is None
+
+
+def test_nan_and_inf_are_not_sizes():
+    for word in ("nan", "inf", "Infinity"):
+        assert "not a shape" in message(parse_spec, "A", word)

@@ -29,10 +29,12 @@ from .problem import (
     api_problem,
     api_seed,
     prepare,
+    with_random,
 )
 
 if TYPE_CHECKING:
     from .checking import CheckResult, Comparison
+    from .differentials import Compiled, Differential, JacobianOperator
 
 
 def __getattr__(name: str) -> Any:  # the checking module loads when first asked for: derive starts faster
@@ -43,7 +45,20 @@ def __getattr__(name: str) -> Any:  # the checking module loads when first asked
     raise AttributeError(f"module 'jacli.api' has no attribute {name!r}")
 
 
-__all__ = ["Block", "CheckResult", "Comparison", "Problem", "Result", "check", "derive", "jacobian", "prepare"]
+__all__ = [
+    "Block",
+    "CheckResult",
+    "Comparison",
+    "Problem",
+    "Result",
+    "check",
+    "compile",
+    "derive",
+    "differential",
+    "jacobian",
+    "operator",
+    "prepare",
+]
 
 
 # The command line's words in shared messages, and the API's.
@@ -88,6 +103,7 @@ def api_errors() -> Iterator[None]:
 _DERIVE = ("vec", "random", "seed", "symbolic", "max_bytes")
 _JACOBIAN = ("vec", "random", "seed", "max_bytes")
 _CHECK = ("against", "tol", "seed", "vec", "method", "max_bytes")
+_VEC_ONLY = ("vec",)
 
 
 def derive(
@@ -169,7 +185,15 @@ def _derive(
         random_, symbolic_ = api_flag("random", random), api_flag("symbolic", symbolic)
         seed_, limit = api_seed(seed), api_max_bytes(max_bytes)
         problem = api_problem(
-            function, options, source, bindings, names, random=random_ and not symbolic_, seed=seed_, max_bytes=limit
+            function,
+            options,
+            source,
+            bindings,
+            names,
+            random=random_ and not symbolic_,
+            seed=seed_,
+            symbolic=symbolic_,
+            max_bytes=limit,
         )
         return derive_problem(problem, vec=vec_, symbolic=symbolic_, max_bytes=limit)
 
@@ -257,7 +281,8 @@ def check(
     vec : {"col", "row"}
         How vec stacks (see :func:`derive`).
     method : {"complex", "central"}
-        The numerical derivative: complex step, or central differences.
+        The numerical derivative: complex step (central differences where an operator
+        is not analytic, such as abs or relu), or central differences.
     max_bytes : float or str, optional
         As for :func:`derive`: the random values and the Jacobian within it.
     **names
@@ -266,7 +291,9 @@ def check(
     Returns
     -------
     CheckResult
-        ``agree`` is the verdict; ``comparisons`` hold the differences.
+        ``agree`` is the verdict; ``comparisons`` hold the differences. Where shapes have
+        dimension names, a :class:`jacli.api.sized_check.SizedCheck`: the check at several
+        assignments of the names (all 1, then seeded draws), ``runs`` holding each.
 
     Raises
     ------
@@ -286,5 +313,114 @@ def check(
         vec_, method_ = api_choice("vec", vec, VECS), api_choice("method", method, METHODS)
         from .checking import check_problem
 
-        problem = api_problem("check", _CHECK, source, bindings, names, random=True, seed=seed_, max_bytes=limit)
+        problem = api_problem("check", _CHECK, source, bindings, names, seed=seed_)
+        if problem.symbolic:
+            from .sized_check import check_at_sizes
+
+            return check_at_sizes(  # type: ignore[return-value]
+                problem, against=against, tol=tol_, vec=vec_, method=method_, max_bytes=limit, seed=seed_
+            )
+        problem = with_random(problem, seed_, max_bytes=limit)
         return check_problem(problem, against=against, tol=tol_, vec=vec_, method=method_, max_bytes=limit)
+
+
+def differential(source: str, bindings: Mapping[str, Any] | None = None, /, **names: Any) -> Differential:
+    """The differential dF in matrix form, as Magnus & Neudecker write it.
+
+    Parameters
+    ----------
+    source : str
+        An expression followed by ``wrt`` and one or more names.
+    bindings : dict, optional
+        Names to arrays or shape tuples (sizes may be dimension names); keyword arguments do
+        the same. Sizes nothing fixes get names.
+
+    Returns
+    -------
+    Differential
+        ``text()`` (``d(A X B) = A dX B``), ``formula``, ``latex``, ``expr``.
+
+    Examples
+    --------
+    >>> import jacli
+    >>> jacli.differential("inv(X) wrt X").text()
+    'd(X⁻¹) = -X⁻¹ dX X⁻¹'
+    >>> jacli.differential("tr(X' A X) wrt X").text()
+    'd tr(Xᵀ A X) = tr(Xᵀ (A + Aᵀ) dX)'
+    """
+    from .differentials import differential_of
+
+    with api_errors():
+        return differential_of(api_problem("differential", (), source, bindings, names, symbolic=True))
+
+
+def operator(
+    source: str, bindings: Mapping[str, Any] | None = None, /, *, vec: str = "col", **names: Any
+) -> JacobianOperator:
+    """J = d vec(F) / d vec(X) as a linear operator, never formed.
+
+    ``matvec(v)`` is J v, evaluated from the differential (dF at dX = v); ``rmatvec(u)`` is
+    Jᵀ u, from the adjoints. ``scipy.sparse.linalg.aslinearoperator`` accepts it.
+
+    Parameters
+    ----------
+    source : str
+        An expression followed by ``wrt`` and one or more names.
+    bindings : dict, optional
+        Names to arrays; keyword arguments do the same. Every name needs values.
+    vec : {"col", "row"}
+        How the vectors v and u stack F's and X's entries.
+
+    Returns
+    -------
+    JacobianOperator
+        With ``shape``, ``dtype``, ``matvec``, ``rmatvec``, ``matmat``, ``rmatmat``.
+
+    Examples
+    --------
+    >>> import numpy as np, jacli
+    >>> A, B, X = np.eye(2), 2 * np.eye(3), np.ones((2, 3))
+    >>> J = jacli.operator("A X B wrt X", A=A, B=B, X=X)
+    >>> J.shape, J.matvec(np.ones(6))
+    ((6, 6), array([2., 2., 2., 2., 2., 2.]))
+    """
+    from .differentials import JacobianOperator
+    from .problem import require_values
+
+    with api_errors():
+        vec_ = api_choice("vec", vec, VECS)
+        problem = api_problem("operator", _VEC_ONLY, source, bindings, names)
+        require_values(problem, list(problem.names))
+        return JacobianOperator(problem, vec_)
+
+
+def compile(source: str, bindings: Mapping[str, Any] | None = None, /, *, vec: str = "col", **names: Any) -> Compiled:
+    """Derive once, evaluate many times: the closed forms for these shapes, kept.
+
+    Parameters
+    ----------
+    source : str
+        An expression followed by ``wrt`` and one or more names.
+    bindings : dict, optional
+        Names to shape tuples (or arrays, which then stay bound); keyword arguments do the same.
+    vec : {"col", "row"}
+        How vec stacks.
+
+    Returns
+    -------
+    Compiled
+        ``gradient(**values)`` (for a scalar f, from its matrix form) and ``jacobian(**values)``.
+
+    Examples
+    --------
+    >>> import numpy as np, jacli
+    >>> f = jacli.compile("tr(X' A X) wrt X", A=(2, 2), X=(2, 2))
+    >>> f.gradient(A=np.eye(2), X=np.ones((2, 2)))
+    array([[2., 2.],
+           [2., 2.]])
+    """
+    from .differentials import Compiled
+
+    with api_errors():
+        vec_ = api_choice("vec", vec, VECS)
+        return Compiled(api_problem("compile", _VEC_ONLY, source, bindings, names), vec_)

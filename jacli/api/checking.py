@@ -9,7 +9,7 @@ import numpy as np
 from ..calculus.shapes import UNKNOWN, Shapes, infer, show_shape
 from ..errors import JacliError
 from ..numeric.evaluate import Evaluator, check_domains
-from ..numeric.oracle import METHODS, numerical_jacobian, to_row_vec
+from ..numeric.oracle import METHODS, not_analytic, numerical_jacobian, to_row_vec
 from ..syntax.parser import parse_formula
 from .derivation import column_label, entry_label, evaluate_blocks, jacobian_blocks, result_of
 from .problem import Problem
@@ -138,6 +138,8 @@ def check_problem(
     if method not in METHODS:
         raise JacliError(f"unknown method {method!r}: complex or central")
     check_domains(problem.expr, problem.values, problem.wrt)
+    kink = not_analytic(problem.expr)
+    method = "central" if kink else method
     blocks = jacobian_blocks(problem, vec)
     result = result_of(problem, blocks, vec, None)
     J = evaluate_blocks(problem, blocks, max_bytes=max_bytes)
@@ -169,7 +171,7 @@ def check_problem(
         result.shape,
         tol,
         threshold,
-        "complex step" if method == "complex" else "central differences",
+        "complex step" if method == "complex" else f"central differences{f' ({kink} is not analytic)' if kink else ''}",
         estimate,
         tuple(comparisons),
         problem,

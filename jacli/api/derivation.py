@@ -7,10 +7,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import sizes
 from ..calculus.chain import jacobian_expr
+from ..calculus.differential import gradient
 from ..calculus.simplify import Simplifier
 from ..errors import JacliError
-from ..expr import Expr, comm, matmul
+from ..expr import Expr, T, comm, matmul
+from ..expr import vec as vec_of
 from ..numeric.evaluate import Evaluator
 from ..numeric.structured import Structured, assemble
 from ..syntax.printer import to_latex, to_text
@@ -23,7 +26,7 @@ class Block(NamedTuple):
     """The Jacobian with respect to one variable."""
 
     var: str
-    var_shape: tuple[int, int]
+    var_shape: tuple
     expr: Expr
     formula: str
     latex: str
@@ -62,10 +65,10 @@ class Result(NamedTuple):
 
     formula: str
     latex: str
-    shape: tuple[int, int]
+    shape: tuple  # sizes: ints, or monomials in dimension names (jacli.sizes)
     blocks: tuple[Block, ...]
     expression: str
-    f_shape: tuple[int, int]
+    f_shape: tuple
     vec: str
     matrix: np.ndarray | None = None
     problem: Problem | None = None
@@ -87,34 +90,27 @@ class Result(NamedTuple):
 
 
 def jacobian_blocks(problem: Problem, vec: str = "col") -> tuple[Block, ...]:
-    """The closed form of the Jacobian with respect to each variable, simplified."""
+    """The closed form of the Jacobian with respect to each variable, simplified.
+
+    For a scalar f the gradient G comes first, by reverse accumulation in the Matrix
+    Cookbook's layout, and J = vec(G)ᵀ; otherwise J comes from the chain rule."""
     if vec not in VECS:
         raise JacliError(f"--vec is col or row, not {vec!r}")
     simp = Simplifier(problem.shapes)
     p, q = problem.shape
     blocks = []
     for var in problem.wrt:
-        J = jacobian_expr(problem.expr, var, problem.shapes, simp)
         m, n = problem.names[var]
-        grad = _gradient_expr(J, (m, n), simp) if (p, q) == (1, 1) else None
-        if vec == "row":
-            # vec of rows: vecᵣ(F) = vec(Fᵀ) = K(p,q) vec(F) and vec(X) = K(n,m) vecᵣ(X)
-            J = simp(matmul(matmul(comm(p, q), J), comm(n, m)))
+        grad = gradient(problem.expr, var, problem.shapes, simp) if (p, q) == (1, 1) else None
+        if grad is not None:
+            J = simp(T(vec_of(grad if vec == "col" else T(grad))))
+        else:
+            J = jacobian_expr(problem.expr, var, problem.shapes, simp)
+            if vec == "row":
+                # vec of rows: vecᵣ(F) = vec(Fᵀ) = K(p,q) vec(F) and vec(X) = K(n,m) vecᵣ(X)
+                J = simp(matmul(matmul(comm(p, q), J), comm(n, m)))
         blocks.append(Block(var, (m, n), J, to_text(J), to_latex(J), grad))
     return tuple(blocks)
-
-
-def _gradient_expr(J: Expr, shape: tuple[int, int], simp: Simplifier) -> Expr | None:
-    """G with vec(G)ᵀ = J and G shaped like the variable, when J has that form."""
-    c, scalars, body = simp.split(J)
-    if body is None:
-        return None
-    g = simp.unvec_t(body, shape)
-    if g is None and body.op == "ones" and body.attr[0] == 1:
-        g = Expr("ones", (), shape)
-    if g is None:
-        return None
-    return simp.build(c, scalars, g, shape)
 
 
 def formula_of(blocks: tuple[Block, ...], latex: bool = False) -> str:
@@ -150,11 +146,11 @@ def derive_problem(
 
 def result_of(problem: Problem, blocks: tuple[Block, ...], vec: str, matrix: np.ndarray | None) -> Result:
     p, q = problem.shape
-    cols = sum(b.var_shape[0] * b.var_shape[1] for b in blocks)
+    cols = sizes.total(sizes.mul(*b.var_shape) for b in blocks)
     return Result(
         formula_of(blocks),
         formula_of(blocks, latex=True),
-        (p * q, cols),
+        (sizes.mul(p, q), cols),
         blocks,
         to_text(problem.expr),
         (p, q),
@@ -197,8 +193,9 @@ def size_error(rows: int, cols: int, max_bytes: float, hint: str = "") -> JacliE
 
 
 def compiled(problem: Problem, blocks: tuple[Block, ...], max_bytes: float | None = None) -> list[Structured]:
-    """Each block compiled for the structured evaluator, over the problem's values."""
-    ev = Evaluator(problem.values, shapes=problem.shapes, max_bytes=max_bytes)
+    """Each block compiled for the structured evaluator, over the problem's values; every
+    node evaluated densely is domain-checked there (an inverse once: the check is the value)."""
+    ev = Evaluator(problem.values, check=True, shapes=problem.shapes, max_bytes=max_bytes)
 
     def dense(e: Expr) -> np.ndarray:
         a = ev(e)

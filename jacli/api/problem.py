@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import sizes
 from ..calculus.shapes import Shapes, infer, show_shape
 from ..errors import JacliError
 from ..expr import Expr
@@ -31,10 +32,16 @@ class Problem(NamedTuple):
     shapes: Shapes
     randomized: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    chosen: tuple[str, ...] = ()  # the dimension names jacli gave sizes nothing fixed
 
     @property
-    def shape(self) -> tuple[int, int]:
+    def shape(self) -> tuple:
         return self.shapes(self.expr)
+
+    @property
+    def symbolic(self) -> bool:
+        """Whether some size is a dimension name."""
+        return any(sizes.is_symbolic(shape) for shape in self.names.values())
 
     def variables(self) -> dict[str, tuple[int, int]]:
         """The names after ``wrt`` and their shapes, in order."""
@@ -57,17 +64,22 @@ def to_binding(name: str, value: Any) -> Binding:
         return value
     if isinstance(value, tuple):
         text = short(repr(value), 40)
-        if not all(_is_size(d) for d in value) or len(value) not in (1, 2):
+        named = [d for d in value if isinstance(d, str)]
+        if len(value) not in (1, 2) or not all(_is_size(d) or isinstance(d, str) for d in value):
             raise JacliError(
-                f"{name}={text}: a tuple is a shape, one or two positive integers as in {name}=(3, 4); "
-                "give values as an array or a list"
+                f"{name}={text}: a tuple is a shape, one or two sizes (positive integers or dimension names) "
+                f'as in {name}=(3, 4) or {name}=("m", "n"); give values as an array or a list'
             )
-        dims = tuple(int(d) for d in value) + ((1,) if len(value) == 1 else ())
-        if min(dims) < 1:
-            raise JacliError(f"{name}={text}: a shape is positive integers, as in {name}=(3, 4)")
-        if max(dims) > MAX_DIM:
+        if any(not sizes.is_dimension_name(d) for d in named):
+            raise JacliError(
+                f'{name}={text}: a dimension name is a letter, then letters or digits, as in {name}=("m", "n")'
+            )
+        if any(_is_size(d) and int(d) < 1 for d in value):  # type: ignore[call-overload]
+            raise JacliError(f"{name}={text}: a shape is positive integers or dimension names, as in {name}=(3, 4)")
+        if any(_is_size(d) and int(d) > MAX_DIM for d in value):  # type: ignore[call-overload]
             raise JacliError(f"{name}={text}: a dimension is at most {MAX_DIM:,} (NumPy's largest)")
-        return Binding((dims[0], dims[1]), None, f"{name}={dims[0]}x{dims[1]}")
+        dims = tuple(sizes.dim(d) if isinstance(d, str) else int(d) for d in value) + ((1,) if len(value) == 1 else ())
+        return Binding((dims[0], dims[1]), None, f"{name}={sizes.shape_text(dims)}")
     if value is None:
         raise JacliError(f"{name}=None: give an array or a shape tuple such as (3, 4)")
     arr = as_matrix(name, value)
@@ -93,13 +105,15 @@ def prepare(
     random: bool = False,
     seed: int = DEFAULT_SEED,
     require_wrt: bool = True,
+    symbolic: bool = False,
     max_bytes: float | None = None,
 ) -> Problem:
     """Parse ``source``, check the bindings against it and infer every shape.
 
     ``random`` fills seeded random values for every name that has none: bound by shape only,
     or with a shape that follows from the expression; what they would take in memory is
-    refused before they are drawn when it exceeds ``max_bytes``.
+    refused before they are drawn when it exceeds ``max_bytes``. ``symbolic`` gives every size
+    that nothing fixes a dimension name (m, n, p, ...), the variables' first.
     """
     if not _is_size(seed) or seed < 0:
         raise JacliError(f"--seed must be a non-negative integer, not {short(str(seed))}")
@@ -111,21 +125,41 @@ def prepare(
     warnings = unused_warnings(bindings, set(names))
     given = {n: (b.shape[0], b.shape[1]) for n, b in bindings.items() if n in names}
     try:
-        resolved = infer(parsed.expr, given, source=source)
+        resolved = infer(parsed.expr, given, source=source, name_sizes=parsed.wrt if symbolic else None)
     except JacliError as err:
         raise _with_hints(err, names, bindings) from None
     values = {n: b.value for n, b in bindings.items() if n in names and b.value is not None}
-    randomized: tuple[str, ...] = ()
-    fill = [n for n in names if n not in values]
-    if random and fill:
-        shapes = Shapes(resolved.names)
-        if max_bytes is not None:
-            draws.check_memory(resolved.expr, resolved.names, fill, shapes, max_bytes)
-        values = draws.fill(resolved.expr, values, resolved.names, fill, seed, parsed.wrt)
-        randomized = tuple(fill)
-    return Problem(
-        source, resolved.expr, parsed.wrt, resolved.names, values, Shapes(resolved.names), randomized, tuple(warnings)
+    problem = Problem(
+        source,
+        resolved.expr,
+        parsed.wrt,
+        resolved.names,
+        values,
+        Shapes(resolved.names),
+        (),
+        tuple(warnings),
+        resolved.chosen,
     )
+    return with_random(problem, seed, max_bytes=max_bytes) if random else problem
+
+
+def with_random(problem: Problem, seed: int = DEFAULT_SEED, *, max_bytes: float | None = None) -> Problem:
+    """``problem`` with seeded values, valid for the expression, for every name that has none;
+    refused before drawing when they would take more than ``max_bytes``."""
+    fill = [n for n in problem.expr.names() if n not in problem.values]
+    if not fill:
+        return problem
+    symbolic = [n for n in fill if sizes.is_symbolic(problem.names[n])]
+    if symbolic:
+        n = symbolic[0]
+        raise JacliError(
+            f"{n} is {sizes.shape_text(problem.names[n])}: random values need numbers for its sizes "
+            "(jacli check draws sizes itself)"
+        )
+    if max_bytes is not None:
+        draws.check_memory(problem.expr, problem.names, fill, problem.shapes, max_bytes)
+    values = draws.fill(problem.expr, problem.values, problem.names, fill, seed, problem.wrt)
+    return problem._replace(values=values, randomized=tuple(fill))
 
 
 def unused_warnings(bindings: dict[str, Binding], names: set[str]) -> tuple[str, ...]:
@@ -178,10 +212,10 @@ def require_values(problem: Problem, names: list[str]) -> None:
     missing = [n for n in problem.names if n in names and n not in problem.values]
     if missing:
         n = missing[0]
-        r, c = problem.names[n]
+        shape = sizes.shape_text(problem.names[n])
         more = f" (also {', '.join(missing[1:])})" if len(missing) > 1 else ""
         raise JacliError(
-            f"{n} ({r}×{c}) has no values{more}: give them (e.g. {n}={n}.npy), "
+            f"{n} ({shape}) has no values{more}: give them (e.g. {n}={n}.npy), "
             f"or use --random, or --symbolic for the formula alone"
         )
 
@@ -285,8 +319,6 @@ def api_problem(
             )
         close = difflib.get_close_matches(n, list(options) + list(in_expr), n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
-        raise JacliError(
-            f"{function}() got the keyword {short(n)!r}, which is neither an option ({', '.join(options)}) "
-            f"nor a name in the expression{hint}"
-        )
+        what = f"neither an option ({', '.join(options)}) nor a name" if options else "not a name"
+        raise JacliError(f"{function}() got the keyword {short(n)!r}, which is {what} in the expression{hint}")
     return prepare(text, bindings_of(bindings, names), **prepare_options)

@@ -21,43 +21,51 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+from .. import sizes
 from ..errors import JacliError
 from ..expr import Expr
+from ..sizes import SizeLike
+from ..syntax.notation import notation
 from ..syntax.printer import to_text
 from .ops import REGISTRY
 from .unify import UNKNOWN, Concrete, Deferred, Fail, Inference, error, show_shape
 
-__all__ = ["UNKNOWN", "Resolved", "Shapes", "infer", "resolve_all", "show_shape"]
+__all__ = ["UNKNOWN", "Resolved", "Shapes", "at_sizes", "infer", "resolve_all", "shape_at_sizes", "show_shape"]
 
 
 class Resolved(NamedTuple):
-    """An explicit expression and the shape of every name in it."""
+    """An explicit expression, the shape of every name in it, and the size names jacli chose."""
 
     expr: Expr
-    names: dict[str, tuple[int, int]]
+    names: dict[str, tuple]
+    chosen: tuple[str, ...] = ()
 
 
 def infer(
     expr: Expr,
-    given: dict[str, tuple[int, int]],
+    given: dict[str, tuple],
     *,
     source: str | None = None,
-    result_shape: tuple[int, int] | None = None,
+    result_shape: tuple | None = None,
+    name_sizes: tuple[str, ...] | None = None,
 ) -> Resolved:
     """Infer every shape in ``expr`` from the ``given`` name shapes; resolve the expression.
 
     ``result_shape``, when given, is what the whole expression must come to (used for a
     claimed Jacobian, where a bare ``I`` takes its size from the Jacobian's shape).
+    ``name_sizes``, when given, lets jacli name every size nothing fixes (m, n, p, ...),
+    the sizes of the names it lists first: ``A X B`` then has X m×n, A p×m, B n×q.
     """
-    return resolve_all([expr], given, source=source, result_shapes=[result_shape])[0]
+    return resolve_all([expr], given, source=source, result_shapes=[result_shape], name_sizes=name_sizes)[0]
 
 
 def resolve_all(
     exprs: list[Expr],
-    given: dict[str, tuple[int, int]],
+    given: dict[str, tuple],
     *,
     source: str | None = None,
     result_shapes: list | None = None,
+    name_sizes: tuple[str, ...] | None = None,
 ) -> list[Resolved]:
     """Infer shapes of several expressions that share their names' shapes."""
     run = _Run(Inference(given), source)
@@ -68,9 +76,17 @@ def resolve_all(
             run.require(e, want)
     run.settle()
     u = run.u
+    if u.columns_of_vectors([n for e in exprs for n in e.names()]):
+        run.settle()
+    chosen: list[str] = []
+    if name_sizes is not None:
+        matrices = [n for e in exprs for n in e.names()]
+        taken = {d for shape in given.values() for d in sizes.names(tuple(shape))} | set(matrices)
+        chosen = u.name_unknowns([*name_sizes, *matrices], taken)
+        run.settle()
     _require_known(u, source)
     names = {n: (_size(u.known(r)), _size(u.known(c))) for n, (r, c) in u.names.items()}
-    return [Resolved(_resolve(e, u, run.shape_of), names) for e in exprs]
+    return [Resolved(_resolve(e, u, run.shape_of), names, tuple(chosen)) for e in exprs]
 
 
 class _Run:
@@ -165,7 +181,7 @@ class _Run:
                     self.u.forced = False
 
 
-def _size(d: int | None) -> int:
+def _size(d: SizeLike | None) -> SizeLike:
     if d is None:
         raise RuntimeError("a size is still unknown after inference")
     return d
@@ -186,8 +202,8 @@ def _require_known(u: Inference, source: str | None) -> None:
         )
     for node, v in u.builtins:
         if u.known(v) is None:
-            what = "I" if node.op == "I" else "ones"
-            hint = "I(n)" if node.op == "I" else "ones(m,n)"
+            what = node.op
+            hint = {"I": "I(n)", "ones": "ones(m,n)"}.get(node.op, f"{node.op}(c) ∘ ones(m,n) or c ones(m,n)")
             raise error(f"{UNKNOWN} the size of {what} from where it stands: write {hint}", node, source)
 
 
@@ -210,6 +226,12 @@ def _resolve_mul(e: Expr, args: tuple, shape: tuple, a: tuple, b: tuple) -> Expr
     return Expr("matmul", args, col=e.col)
 
 
+def _constant(e: Expr, shape: tuple) -> Expr:
+    """vector(c), matrix(c): c times ones of the size where it stands."""
+    body = Expr("ones", (), shape, col=e.col)
+    return body if e.attr == 1 else Expr("smul", (Expr("num", (), float(e.attr)), body), col=e.col)
+
+
 def _resolve_diag(e: Expr, args: tuple, shape: tuple, a: tuple) -> Expr | None:
     return Expr("diagonal", args, col=e.col) if a[0] == a[1] and a[0] != 1 else None
 
@@ -221,6 +243,8 @@ _RESOLVE: dict[str, Callable[..., Expr | None]] = {
     "mul": _resolve_mul,
     "I": lambda e, args, shape: Expr("I", (), shape[0], col=e.col) if e.attr is None else None,
     "ones": lambda e, args, shape: Expr("ones", (), shape, col=e.col) if e.attr is None else None,
+    "vector": lambda e, args, shape: _constant(e, shape),
+    "matrix": lambda e, args, shape: _constant(e, shape),
     "diag": _resolve_diag,
 }
 
@@ -245,3 +269,22 @@ class Shapes:
         return got
 
     shape = __call__
+
+
+def at_sizes(e: Expr, assignment: dict[str, int]) -> Expr:
+    """``e`` with every dimension name replaced by its value in ``assignment``: the builtins'
+    sizes (``I(m n)`` at m=2, n=3 is ``I(6)``)."""
+    args = tuple(at_sizes(a, assignment) for a in e.args)
+    attr = e.attr
+    if attr is not None and notation(e.op).builtin is not None:
+        attr = (
+            tuple(sizes.value(s, assignment) for s in attr)
+            if isinstance(attr, tuple)
+            else sizes.value(attr, assignment)
+        )
+    return Expr(e.op, args, attr, e.col)
+
+
+def shape_at_sizes(shape: tuple, assignment: dict[str, int]) -> tuple[int, int]:
+    r, c = shape
+    return sizes.value(r, assignment), sizes.value(c, assignment)

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Never
 
+from .. import sizes
 from ..errors import JacliError
 from ..expr import Expr
+from ..sizes import SizeLike
 
 Dim = Any  # a dimension: an int, or a variable during inference
 Message = Callable[[], str]  # a refusal, written only when needed
@@ -29,25 +31,32 @@ class Deferred(Exception):
 
 
 class _Var:
+    """A dimension not known yet; ``value`` once unification fixes it."""
+
     __slots__ = ("node", "parent", "value")
 
-    def __init__(self, value: int | None = None, node: Expr | None = None) -> None:
+    def __init__(self, value: SizeLike | None = None, node: Expr | None = None) -> None:
         self.parent = self
         self.value = value
         self.node = node
 
 
 def show_shape(shape: tuple) -> str:
-    return f"{shape[0]}×{shape[1]}"
+    """``3×4``, ``m×n``, ``(m n)×p``."""
+    return sizes.shape_text(shape)
 
 
 class Inference:
-    """The unifier of shape inference: dimensions are union-find variables."""
+    """The unifier of shape inference: dimensions are union-find variables.
+
+    A size is an integer or a monomial in dimension names; the names a user gives are
+    constants (``m`` is never ``p``), the variables jacli makes unify with anything.
+    """
 
     inferring = True
 
-    def __init__(self, given: dict[str, tuple[int, int]]) -> None:
-        self.names: dict[str, tuple[Any, Any]] = {}  # dimensions: ints or variables
+    def __init__(self, given: dict[str, tuple]) -> None:
+        self.names: dict[str, tuple[Any, Any]] = {}  # dimensions: sizes or variables
         self.name_nodes: dict[str, Expr] = {}
         self.given = given
         self.products: list[tuple] = []
@@ -56,29 +65,29 @@ class Inference:
 
     # union-find
     def find(self, d: Dim) -> Dim:
-        if isinstance(d, int):
+        if not isinstance(d, _Var):
             return d
         while d.parent is not d:
             d.parent = d.parent.parent
             d = d.parent
         return d
 
-    def known(self, d: Dim) -> int | None:
+    def known(self, d: Dim) -> SizeLike | None:
         d = self.find(d)
-        return d if isinstance(d, int) else d.value
+        return d.value if isinstance(d, _Var) else d
 
     def same(self, a: Dim, b: Dim, message: Message) -> None:
         a, b = self.find(a), self.find(b)
         if a is b:
             return
-        va = a if isinstance(a, int) else a.value
-        vb = b if isinstance(b, int) else b.value
+        va = a.value if isinstance(a, _Var) else a
+        vb = b.value if isinstance(b, _Var) else b
         if va is not None and vb is not None and va != vb:
             raise Fail(message())
-        if isinstance(a, int):
+        if not isinstance(a, _Var):
             if isinstance(b, _Var):
                 b.value = a
-        elif isinstance(b, int):
+        elif not isinstance(b, _Var):
             a.value = b
         else:
             a.parent = b
@@ -87,14 +96,14 @@ class Inference:
 
     def fresh(self, node: Expr | None = None) -> _Var:
         v = _Var(node=node)
-        if node is not None and node.op in ("I", "ones"):
+        if node is not None and node.op in ("I", "ones", "vector", "matrix"):
             self.builtins.append((node, v))
         return v
 
     def mul(self, a: Dim, b: Dim, node: Expr) -> Dim:
         ka, kb = self.known(a), self.known(b)
         if ka is not None and kb is not None:
-            return ka * kb
+            return sizes.mul(ka, kb)
         d = _Var()
         self.products.append((d, a, b, node))
         return d
@@ -115,7 +124,7 @@ class Inference:
         raise Fail(message)
 
     def show(self, shape: tuple) -> str:
-        return "×".join("?" if self.known(d) is None else str(self.known(d)) for d in shape)
+        return sizes.shape_text(tuple(self.known(d) for d in shape))
 
     def name_shape(self, name: str, node: Expr) -> tuple:
         if name not in self.names:
@@ -128,23 +137,12 @@ class Inference:
         return self.names[name]
 
     def propagate_products(self) -> bool:
+        """Settle each product of sizes whose factors, or whose result and one factor, are known."""
         progress = False
         remaining = []
         for d, a, b, node in self.products:
-            kd, ka, kb = self.known(d), self.known(a), self.known(b)
             try:
-                if ka is not None and kb is not None:
-                    text = f"sizes do not fit: {kd} is not {ka}×{kb}"
-                    self.same(d, ka * kb, lambda: text)  # noqa: B023 (called right here)
-                elif kd is not None and ka is not None:
-                    if kd % ka:
-                        raise Fail(f"sizes do not fit: {kd} is not a multiple of {ka}")
-                    self.same(b, kd // ka, lambda: "sizes do not fit")
-                elif kd is not None and kb is not None:
-                    if kd % kb:
-                        raise Fail(f"sizes do not fit: {kd} is not a multiple of {kb}")
-                    self.same(a, kd // kb, lambda: "sizes do not fit")
-                else:
+                if not self._settle_product(d, a, b):
                     remaining.append((d, a, b, node))
                     continue
             except Fail as e:
@@ -152,6 +150,51 @@ class Inference:
             progress = True
         self.products = remaining
         return progress
+
+    def _settle_product(self, d: Dim, a: Dim, b: Dim) -> bool:
+        kd, ka, kb = self.known(d), self.known(a), self.known(b)
+        if ka is not None and kb is not None:
+            text = f"sizes do not fit: {sizes.text(kd) if kd is not None else '?'} is not {ka}×{kb}"
+            self.same(d, sizes.mul(ka, kb), lambda: text)
+            return True
+        for whole, part, other in ((kd, ka, b), (kd, kb, a)):
+            if whole is not None and part is not None:
+                rest = sizes.div(whole, part)
+                if rest is None:
+                    raise Fail(f"sizes do not fit: {sizes.text(whole)} is not a multiple of {sizes.text(part)}")
+                self.same(other, rest, lambda: "sizes do not fit")
+                return True
+        return False
+
+    def columns_of_vectors(self, names: list[str]) -> bool:
+        """A name that starts with a lowercase letter is a column vector, as in the Matrix
+        Cookbook, where nothing fixes its number of columns: x in ``x' A x`` with A 3×3 is 3×1.
+        Whether any was set."""
+        changed = False
+        for n in dict.fromkeys(names):
+            if n[0].islower() and n in self.names and self.known(self.names[n][1]) is None:
+                self.same(self.names[n][1], 1, lambda: "sizes do not fit")
+                self.propagate_products()
+                changed = True
+        return changed
+
+    def name_unknowns(self, order: list[str], avoid: set[str]) -> list[str]:
+        """Give every dimension still unknown a name of jacli's choosing (m, n, p, q, ...),
+        the names in ``order`` first, rows before columns; products follow. The names chosen."""
+        pool = (c for c in _POOL if c not in avoid)
+        chosen = []
+        dims = [d for n in order if n in self.names for d in self.names[n]] + [v for _, v in self.builtins]
+        for d in dims:
+            self.propagate_products()
+            if self.known(d) is None:
+                name = next(pool)
+                chosen.append(name)
+                self.same(d, sizes.dim(name), lambda: "sizes do not fit")
+        self.propagate_products()
+        return chosen
+
+
+_POOL = tuple("mnpqrstuvwkl") + tuple(f"n{i}" for i in range(1, 1000))
 
 
 def error(message: str, node: Expr | None, source: str | None = None) -> JacliError:
@@ -161,22 +204,22 @@ def error(message: str, node: Expr | None, source: str | None = None) -> JacliEr
 
 
 class Concrete:
-    """The unifier for explicit expressions: every dimension is an integer."""
+    """The unifier for explicit expressions: every dimension is a known size."""
 
     inferring = False
 
-    def __init__(self, names: dict[str, tuple[int, int]]) -> None:
+    def __init__(self, names: dict[str, tuple]) -> None:
         self.names = names
 
-    def known(self, d: int) -> int:
+    def known(self, d: SizeLike) -> SizeLike:
         return d
 
-    def same(self, a: int, b: int, message: Message) -> None:
+    def same(self, a: SizeLike, b: SizeLike, message: Message) -> None:
         if a != b:
             raise Fail(message())
 
-    def mul(self, a: int, b: int, node: Expr) -> int:
-        return a * b
+    def mul(self, a: SizeLike, b: SizeLike, node: Expr) -> SizeLike:
+        return sizes.mul(a, b)
 
     def is_one(self, shape: tuple) -> bool:
         return tuple(shape) == (1, 1)

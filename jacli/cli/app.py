@@ -118,11 +118,23 @@ def derive(
     fmt: Annotated[
         Format, typer.Option("--format", help="How to print: auto is a table on a terminal, plain when piped.")
     ] = Format.auto,
-    symbolic: Annotated[bool, typer.Option("--symbolic", help="The closed form only; shapes suffice.")] = False,
+    symbolic: Annotated[
+        bool,
+        typer.Option(
+            "--symbolic", help="The closed form only: no values needed; sizes nothing fixes get names (m, n, ...)."
+        ),
+    ] = False,
     vec: Annotated[
         Vec, typer.Option("--vec", help="col: vec stacks columns (default); row: stacks rows, as NumPy flattens.")
     ] = Vec.col,
     gradient: Annotated[bool, typer.Option("--gradient", help="For a scalar F: ∂f/∂X shaped like X.")] = False,
+    differential: Annotated[
+        bool, typer.Option("--differential", help="The differential dF in matrix form, as Magnus & Neudecker write it.")
+    ] = False,
+    direction: Annotated[
+        list[str] | None,
+        typer.Option("--direction", help="NAME=SPEC: dF along dNAME = SPEC (J times it), without forming J."),
+    ] = None,
     sparse: Annotated[bool, typer.Option("--sparse", help="Save a SciPy sparse .npz (-o J.npz).")] = False,
     max_memory: Annotated[
         str | None,
@@ -147,6 +159,8 @@ def derive(
             gradient=gradient,
             sparse=sparse,
             max_bytes=parse_size(max_memory),
+            differential=differential,
+            directions=direction,
         )
 
 
@@ -177,7 +191,11 @@ def check(
     vec: Annotated[Vec, typer.Option("--vec", help="col (default) or row.")] = Vec.col,
     method: Annotated[
         Method,
-        typer.Option("--method", help="The numerical derivative: complex step (default), or central differences."),
+        typer.Option(
+            "--method",
+            help="The numerical derivative: complex step (default; central differences where an operator "
+            "is not analytic, such as abs or relu), or central differences.",
+        ),
     ] = Method.complex,
     fmt: Annotated[
         CheckFormat, typer.Option("--format", help="auto is a report on a terminal, plain when piped; json.")

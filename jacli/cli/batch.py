@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import ExitCode, JacliError
 from ..io.specs import parse_size, read_bindings
 from .commands import do_check, do_derive
-from .render import check_record
+from .render import check_record, json_sizes
 from .terminal import is_terminal
 
 LineParser = Callable[[list[str]], tuple[str, dict]]
@@ -58,7 +58,7 @@ def run_line(name: str, params: dict) -> dict:
         "expression": r.expression,
         "wrt": [b.var for b in r.blocks],
         "formula": r.formula,
-        "shape": list(r.shape),
+        "shape": json_sizes(r.shape),
         "output": d.wrote,
     }
     if params["gradient"]:

@@ -10,18 +10,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..api import Problem, prepare
+from ..api.problem import with_random
 from ..api.saving import Derived, Request, derive_request, latex_line
 from ..calculus.shapes import UNKNOWN
 from ..errors import ExitCode, JacliError
 from ..io.specs import Binding
 from ..io.writers import atomic_write, check_output_path
+from ..sizes import shape_text
 from ..syntax.parser import parse
 from ..syntax.printer import to_text
 from .render import check_record, describe, write_csv, write_json, write_plain, write_table
 from .terminal import is_terminal
 
-if TYPE_CHECKING:  # the checking module loads only for check
+if TYPE_CHECKING:  # the checking modules load only for check
     from ..api.checking import CheckResult
+    from ..api.sized_check import SizedCheck
 
 
 def warn(problem: Problem) -> None:
@@ -43,7 +46,9 @@ def do_derive(
     """The library's derive for the command line: the request checked first, warnings told."""
     request = Request.checked(in_memory=fmt != "auto", **options)
     numbers = not (request.symbolic or request.suffix == ".tex")  # else no values are drawn
-    problem = prepare(expr, bindings, random=random and numbers, seed=seed, max_bytes=request.max_bytes)
+    problem = prepare(
+        expr, bindings, random=random and numbers, seed=seed, symbolic=request.symbolic, max_bytes=request.max_bytes
+    )
     warn(problem)
     return derive_request(problem, request)
 
@@ -56,8 +61,16 @@ def run_derive(
     output: str | None,
     symbolic: bool,
     gradient: bool,
+    differential: bool = False,
+    directions: list[str] | None = None,
     **options: Any,
 ) -> None:
+    if differential or directions:
+        from .differentials import run_differential
+
+        return run_differential(
+            expr, bindings, fmt=fmt, output=output, directions=directions or [], gradient=gradient, **options
+        )
     d = do_derive(expr, bindings, fmt=fmt, output=output, symbolic=symbolic, gradient=gradient, **options)
     if d.wrote:
         sys.stderr.write(f"jacli: wrote {d.wrote}\n")
@@ -96,8 +109,8 @@ def run_parse(expr: str, bindings: dict[str, Binding]) -> None:
         print(f"shapes: not all known ({err.message})")
         return
     p, q = problem.shape
-    names = ", ".join(f"{n} {r}×{c}" for n, (r, c) in problem.names.items())
-    print(f"shape: {p}×{q}; {names}")
+    names = ", ".join(f"{n} {shape_text(s)}" for n, s in problem.names.items())
+    print(f"shape: {shape_text((p, q))}; {names}")
 
 
 # -- check -------------------------------------------------------------------------------
@@ -112,15 +125,28 @@ def do_check(
     vec: str = "col",
     method: str = "complex",
     max_bytes: float | None = None,
-) -> CheckResult:
+) -> CheckResult | SizedCheck:
     """Check, save the values used if asked; print nothing but warnings."""
     from ..api.checking import check_problem
 
     if save_values is not None and check_output_path(save_values) != ".npz":
         raise JacliError("--save-values writes a .npz file")
-    problem = prepare(expr, bindings, random=True, seed=seed, max_bytes=max_bytes)
+    problem = prepare(expr, bindings, seed=seed)
     warn(problem)
-    result = check_problem(problem, against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes)
+    if problem.symbolic:
+        from ..api.sized_check import check_at_sizes
+
+        if save_values is not None:
+            raise JacliError("--save-values needs numbers for the sizes: the check draws several")
+        return check_at_sizes(problem, against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes, seed=seed)
+    result = check_problem(
+        with_random(problem, seed, max_bytes=max_bytes),
+        against=against,
+        tol=tol,
+        vec=vec,
+        method=method,
+        max_bytes=max_bytes,
+    )
     if save_values is not None:
         atomic_write(save_values, lambda f: np.savez(f, **result.values))  # type: ignore[arg-type]
     return result

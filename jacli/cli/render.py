@@ -8,7 +8,7 @@ formulas are printed in the ASCII notation (``kron(B', A)``), which reads back t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
@@ -16,11 +16,13 @@ import numpy as np
 from ..api.derivation import Result, column_label, entry_label, formula_of
 from ..errors import JacliError
 from ..io.writers import format_rows
+from ..sizes import shape_text
 from ..syntax.printer import to_text
 from .reporting import can_encode
 
-if TYPE_CHECKING:  # the checking module loads only for check
+if TYPE_CHECKING:  # the checking modules load only for check
     from ..api.checking import CheckResult
+    from ..api.sized_check import SizedCheck
 
 EDGE = 3  # entries shown at each end of an abridged axis, as NumPy does
 
@@ -32,11 +34,23 @@ def lhs(result: Result) -> str:
 
 
 def shape_line(result: Result) -> str:
-    f = f"{result.f_shape[0]}×{result.f_shape[1]}"
+    f = shape_text(result.f_shape)
     vec = "vec" if result.vec == "col" else "vecᵣ"
-    xs = ", ".join(f"{vec} {b.var}, {b.var} {b.var_shape[0]}×{b.var_shape[1]}" for b in result.blocks)
-    rows, cols = result.shape
-    return f"{rows}×{cols} (rows: {vec} F, F = {result.expression} is {f}; columns: {xs})"
+    xs = ", ".join(f"{vec} {b.var}, {b.var} {shape_text(b.var_shape)}" for b in result.blocks)
+    return f"{shape_text(result.shape)} (rows: {vec} F, F = {result.expression} is {f}; columns: {xs})"
+
+
+def chosen_line(result: Result) -> str | None:
+    """Which sizes jacli named itself, and the shapes that makes: ``m, n, p, q (A p×m, X m×n, B n×q)``."""
+    problem = result.problem
+    if problem is None or not problem.chosen:
+        return None
+    shapes = ", ".join(f"{n} {shape_text(s)}" for n, s in problem.names.items())
+    return f"sizes chosen by jacli: {', '.join(problem.chosen)} ({shapes})"
+
+
+def json_sizes(shape: tuple) -> list:
+    return [x if isinstance(x, int) else str(x) for x in shape]
 
 
 def ascii_only(out: Any) -> bool:
@@ -85,11 +99,16 @@ def write_plain(
     ascii = ascii_only(out)
     if ascii:
         result = in_ascii(result)
+    chosen = chosen_line(result)
     if symbolic:
         out.write((gradient_lines(result, ascii)[0] if gradient else result.formula) + "\n")
+        if chosen:
+            out.write(f"# shape: {shape_line(result)}\n# {chosen}\n")
         return
     out.write(f"# J = {lhs(result)} = {result.formula}\n")
     out.write(f"# shape: {shape_line(result)}\n")
+    if chosen:
+        out.write(f"# {chosen}\n")
     if gradient:
         out.write(f"# {gradient_lines(result, ascii)[0]}\n")
     if matrix is not None:
@@ -108,8 +127,8 @@ def _json_head(result: Result, gradient: bool) -> dict[str, Any]:
         "wrt": [b.var for b in result.blocks],
         "formula": result.formula,
         "latex": result.latex,
-        "blocks": [{"wrt": b.var, "formula": b.formula, "shape": list(b.var_shape)} for b in result.blocks],
-        "shape": list(result.shape),
+        "blocks": [{"wrt": b.var, "formula": b.formula, "shape": json_sizes(b.var_shape)} for b in result.blocks],
+        "shape": json_sizes(result.shape),
         "vec": result.vec,
     }
     if gradient:
@@ -163,6 +182,9 @@ def write_table(
         result = in_ascii(result)
     console.print(Text.assemble(("J", "bold"), f" = {lhs(result)} = ", (result.formula, "bold cyan")))
     console.print(Text(f"shape {shape_line(result)}", style="dim"))
+    chosen = chosen_line(result)
+    if chosen:
+        console.print(Text(chosen, style="dim"))
     if gradient:
         console.print(Text(gradient_lines(result, ascii)[0], style="bold"))
     if result.problem and result.problem.randomized:
@@ -209,18 +231,48 @@ def _abridge(n: int, edge: int) -> list:
 
 
 # -- check --------------------------------------------------------------------------------
-def describe(result: CheckResult, ascii: bool | None = None) -> list[str]:
+def describe(result: CheckResult | SizedCheck, ascii: bool | None = None) -> list[str]:
     """The check's report as plain lines; formulas in the ASCII notation when ``ascii`` (by
     default: when stdout cannot print jacli's notation)."""
     import sys
 
     if ascii is None:
         ascii = ascii_only(sys.stdout)
-    shown = ascii_formula if ascii else (lambda text: text)
+    shown = ascii_formula if ascii else _same
+    if hasattr(result, "runs"):
+        return _describe_sized(result, shown)  # type: ignore[arg-type]
+    return _describe(result, shown)  # type: ignore[arg-type]
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _sizes_text(a: dict[str, int]) -> str:
+    return ", ".join(f"{n}={v}" for n, v in a.items())
+
+
+def _describe_sized(result: SizedCheck, shown: Callable[[str], str] = _same) -> list[str]:
+    """A check at size assignments: the verdict, each assignment in one line, then the
+    first disagreement in full."""
+    names = ", ".join(result.runs[0][0]) if result.runs else ""
+    failing = result.failing
+    where = f" at {_sizes_text(failing[0])}" if failing else f" at {len(result.runs)} assignments of {names}"
+    lines = [f"{'agree' if failing is None else 'disagree'}: {shown(result.expression)} wrt {', '.join(result.wrt)} "
+             f"(J {shape_text(result.shape)}){where}"]  # fmt: skip
+    lines.append(f"  jacli's formula: {shown(result.formula)}")
+    for a, r in result.runs:
+        worst = max(c.max_abs for c in r.comparisons if c.max_abs == c.max_abs) if r.comparisons else 0.0
+        labels = ", ".join(f"{c.label} {'agrees' if c.agree else 'DISAGREES'}" for c in r.comparisons)
+        lines.append(f"  sizes {_sizes_text(a)}: {labels}; max abs diff {worst:.3g}")
+    if failing is not None:
+        lines += [f"  at {_sizes_text(failing[0])}:"] + ["  " + line for line in _describe(failing[1], shown)[1:]]
+    return lines
+
+
+def _describe(result: CheckResult, shown: Callable[[str], str] = _same) -> list[str]:
     verdict = "agree" if result.agree else "disagree"
-    lines = [
-        f"{verdict}: {shown(result.expression)} wrt {', '.join(result.wrt)} (J {result.shape[0]}×{result.shape[1]})"
-    ]
+    lines = [f"{verdict}: {shown(result.expression)} wrt {', '.join(result.wrt)} (J {shape_text(result.shape)})"]
     for c in result.comparisons:
         if c.note:
             lines.append(f"  {c.label} {shown(c.formula)}: {c.note}")
@@ -238,8 +290,23 @@ def describe(result: CheckResult, ascii: bool | None = None) -> list[str]:
     return lines
 
 
-def check_record(result: CheckResult) -> dict:
+def check_record(result: CheckResult | SizedCheck) -> dict:
     """The check as a JSON object."""
+    if hasattr(result, "runs"):
+        sized: SizedCheck = result  # type: ignore[assignment]
+        a, worst = sized.failing or sized.runs[-1]
+        return {
+            **_check_record(worst),
+            "verdict": "agree" if sized.agree else "disagree",
+            "shape": json_sizes(sized.shape),
+            "formula": sized.formula,
+            "sizes": a,
+            "assignments": [{"sizes": a, **_check_record(r)} for a, r in sized.runs],
+        }
+    return _check_record(result)  # type: ignore[arg-type]
+
+
+def _check_record(result: CheckResult) -> dict:
     worst = max(result.comparisons, key=lambda c: (not c.agree, c.max_abs if c.max_abs == c.max_abs else 0))
     return {
         "verdict": "agree" if result.agree else "disagree",

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy
 
+from .. import sizes
 from ..errors import JacliError
 from .arrays import error, finish, label_of, short
 from .readers import INPUT_SUFFIXES, load_values_file, read_npy_file, read_npz_file, read_text_file
@@ -22,7 +23,7 @@ _INPUT_HELP = "use .npy, .npz, .csv, .txt, a shape like 3x4, or a JSON literal"
 class Binding(NamedTuple):
     """What ``NAME=SPEC`` on the command line gave: a shape, and a value unless only a shape."""
 
-    shape: tuple[int, int]
+    shape: tuple  # two sizes: positive integers or dimension names (jacli.sizes)
     value: numpy.ndarray | None
     source: str
 
@@ -40,8 +41,12 @@ def _dimension(label: str, digits: str) -> int:
     return int(digits)
 
 
-def _parse_shape(name: str, text: str) -> tuple[int, int] | None:
-    """A shape like 3x4 / 3,4 / 3×4, or a bare integer (column); None if it is not shape-like."""
+_ONE_LETTER_X = re.compile(r"\s*([0-9]+|[A-Za-z])\s*[xX]\s*([0-9]+|[A-Za-z])\s*")
+
+
+def _parse_shape(name: str, text: str) -> tuple | None:
+    """A shape like 3x4 / 3,4 / 3×4, m×n / m,n / mxn / 3×n, or a bare size (a column: 5, n);
+    None if it is not shape-like."""
     label = label_of(name, text)
     if _DIGITS.fullmatch(text):
         n = _dimension(label, text)
@@ -50,14 +55,20 @@ def _parse_shape(name: str, text: str) -> tuple[int, int] | None:
                 label, f"dimensions must be positive integers, as in {name}=3x4 (for the number 0 write {name}=0.0)"
             )
         return (n, 1)
+    m = _ONE_LETTER_X.fullmatch(text)
+    if m is None and sizes.is_dimension_name(text):
+        return (sizes.dim(text), 1)
+    parts = [p.strip() for p in (m.groups() if m else re.split("[×,]", text))]
+    if len(parts) == 2 and all(_DIGITS.fullmatch(p) or sizes.is_dimension_name(p) for p in parts):
+        if any(_DIGITS.fullmatch(p) and not p.strip("0") for p in parts):
+            raise error(label, f"dimensions must be positive integers, as in {name}=3x4")
+        return tuple(_dimension(label, p) if _DIGITS.fullmatch(p) else sizes.dim(p) for p in parts)
     if not _SHAPE_LIKE.fullmatch(text):
         return None
     parts = [p.strip() for p in _SHAPE_SEP.split(text)]
     if len(parts) != 2:
         raise error(label, f"a shape has two dimensions, as in {name}=3x4 (or {name}=5 for a column)")
-    if not all(_DIGITS.fullmatch(p) and p.strip("0") for p in parts):
-        raise error(label, f"dimensions must be positive integers, as in {name}=3x4")
-    return (_dimension(label, parts[0]), _dimension(label, parts[1]))
+    raise error(label, f"dimensions must be positive integers, as in {name}=3x4")
 
 
 def _json_kind(x: object) -> str:

@@ -19,7 +19,7 @@ ATTEMPTS = 20  # seeds tried, in order, before giving up
 
 
 def random_hints(expr: Expr) -> dict[str, set[str]]:
-    """For each name, what its random values must allow: 'invertible', 'positive'."""
+    """For each name, what its random values must allow: 'invertible', 'positive', 'interval'."""
     hints: dict[str, set[str]] = {}
     for node in expr.walk():
         for arg, hint in zip(node.args, REGISTRY[node.op].random_hints):
@@ -33,6 +33,8 @@ def draw(rng: np.random.Generator, shape: tuple[int, int], hints: set[str]) -> n
     """One value of ``shape`` that allows ``hints``, made in place (one array of ``shape``)."""
     r, c = shape
     square = r == c
+    if "interval" in hints:  # arcsin, arccos: inside (-1, 1)
+        return rng.uniform(-0.9, 0.9, shape)
     if "positive" in hints:
         a = rng.uniform(0.5, 1.5, shape)
         if "invertible" in hints and square:

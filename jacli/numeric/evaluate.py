@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import sizes
 from ..calculus.ops import REGISTRY
 from ..errors import JacliError
 from ..expr import Expr
@@ -70,7 +71,9 @@ class Evaluator:
         args = [self(a) for a in e.args]
         if self.check and op.domain is not None:
             needed = bool(self.variables) and not self.variables.isdisjoint(e.names())
-            op.domain(e, args, needed)
+            value = op.domain(e, args, needed)
+            if value is not None:  # the check computed the value already (an inverse)
+                return value
         try:
             with np.errstate(all="ignore"):
                 return op.value(e, *args)
@@ -90,5 +93,6 @@ def check_domains(expr: Expr, values: dict[str, np.ndarray], variables: Iterable
     have values are evaluated with checks on."""
     ev = Evaluator(values, check=True, variables=variables)
     for node in expr.walk():
-        if REGISTRY[node.op].domain is not None and all(n in values for n in node.names()):
+        op = REGISTRY[node.op]
+        if op.domain is not None and all(n in values for n in node.names()) and not sizes.in_expr(node):
             ev(node)

@@ -1,16 +1,17 @@
 """The numerical derivative that knows nothing of the rules: ``check``'s oracle.
 
 It perturbs the variables and evaluates the expression itself with the registry's value
-rules. Every operation of the language is analytic where it is defined, so the complex
-step, Im F(X + i h E) / h, is exact to rounding and is the default; central differences
-with a step chosen per entry are the fallback (``method="central"``). Each reports an
-estimate of its own error.
+rules. Where every operation is analytic the complex step, Im F(X + i h E) / h, is exact
+to rounding and is the default; central differences with a step chosen per entry serve
+where one is not (abs, relu: the complex step would be wrong there) and on request
+(``method="central"``). Each reports an estimate of its own error.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..calculus.ops import REGISTRY
 from ..errors import JacliError
 from ..expr import Expr
 from .evaluate import Evaluator
@@ -18,6 +19,12 @@ from .evaluate import Evaluator
 COMPLEX_STEP = 1e-20
 EPS = np.finfo(float).eps
 METHODS = ("complex", "central")
+
+
+def not_analytic(expr: Expr) -> str | None:
+    """The first operator of ``expr`` that is not analytic (so that the complex step
+    would be wrong), or None."""
+    return next((node.op for node in expr.walk() if not REGISTRY[node.op].analytic), None)
 
 
 def _perturbations(m: int, n: int, rows: slice) -> np.ndarray:

@@ -46,6 +46,7 @@ class Builtin(NamedTuple):
     bare: bool  # may stand without sizes, sized by where it stands
     sizes: tuple[int, ...]  # how many sizes it takes
     example: str
+    constant: bool = False  # takes a number instead, its size from where it stands: vector(1)
 
 
 #: A custom printing rule: (printer, node) -> text. The printer is
@@ -69,6 +70,7 @@ class Notation(NamedTuple):
     infix: Infix | None = None
     builtin: Builtin | None = None
     render: Render | None = None
+    aliases: tuple[str, ...] = ()  # other spellings the parser reads as the call: asin for arcsin
 
     @property
     def name(self) -> str | None:
@@ -101,7 +103,7 @@ class Vocabulary(NamedTuple):
 
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
-    functions = {n.call: (op, ARITY[op]) for op, n in NOTATIONS.items() if n.call}
+    functions = {s: (op, ARITY[op]) for op, n in NOTATIONS.items() if n.call for s in (n.call, *n.aliases)}
     builtins = {op: n.builtin for op, n in NOTATIONS.items() if n.builtin}
     infix = {s: (op, n.prec) for op, n in NOTATIONS.items() if n.infix for s in n.infix.spellings}
     return Vocabulary(functions, builtins, infix, frozenset(functions) | frozenset(builtins) | {"wrt"})
@@ -120,14 +122,21 @@ _ALIASES = {
     "Diag": "diag",
     "eye": "I",
     "transpose": None,
+    "norm": "norm2",
+    "logistic": "sigmoid",
+    "ReLU": "relu",
+    "heaviside": "step",
+    "adjugate": "adj",
 }
 
 
-def suggest(word: str, known: Iterable[str]) -> str | None:
-    """The function a user probably meant by ``word``, or None."""
+def suggest(word: str, known: Iterable[str]) -> list[str]:
+    """The functions a user probably meant by ``word``, nearest first (none if nothing is near)."""
     import difflib
 
     if word in _ALIASES:
-        return _ALIASES[word]
-    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
-    return close[0] if close else None
+        alias = _ALIASES[word]
+        return [alias] if alias else []
+    close = difflib.get_close_matches(word, list(known), n=3, cutoff=0.6)
+    ratio = [difflib.SequenceMatcher(None, word, c).ratio() for c in close]
+    return [c for c, r in zip(close, ratio, strict=True) if r >= ratio[0] - 0.15]  # the near, not the far

@@ -23,8 +23,10 @@ import math
 import re
 from typing import NamedTuple
 
+from .. import sizes
 from ..errors import JacliError
 from ..expr import Expr
+from ..sizes import SizeLike
 from .notation import Prec, suggest, vocabulary
 from .tokens import SUBSCRIPT, SUPERSCRIPT, Token, tokenize
 
@@ -211,7 +213,7 @@ class _Parser:
         return self._parse_postfix()
 
     def _parse_postfix(self) -> Expr:
-        """postfix = atom {"'" | SUPERSCRIPT | "^" power}"""
+        """postfix = atom {"'" | SUPERSCRIPT | "^" power | ".^" exponent}"""
         e = self._parse_atom()
         while True:
             t = self.tok
@@ -228,31 +230,49 @@ class _Parser:
                     e = self._apply_power(piece, e, t)
             elif t.kind == "op" and t.text == "^":
                 self.advance()
-                e = self._apply_power(self._parse_power(t), e, t)
+                power = self._parse_integer_power()
+                if power is not None:
+                    e = self._apply_power(power, e, t)
+                else:  # the real power of a 1×1 base: s^0.5, a^b
+                    e = Expr("spow", (e, self._parse_exponent(t)), col=t.col)
+            elif t.kind == "op" and t.text == ".^":
+                self.advance()
+                e = Expr("epow", (e, self._parse_exponent(t)), col=t.col)
             else:
                 return e
 
-    def _parse_power(self, caret: Token) -> str:
-        """power = ["-"] (INTEGER | "T") | "(" ["-"] INTEGER ")" """
-        paren = None
-        if self.at("op", "("):
-            paren = self.advance()
+    def _parse_integer_power(self) -> str | None:
+        """power = ["-"] (INTEGER | "T") | "(" ["-"] INTEGER ")"   (None, nothing read, if not)"""
+        start = self.i
+        paren = self.advance() if self.at("op", "(") else None
         text = ""
         if self.at("op", "-"):
             self.advance()
             text = "-"
         t = self.tok
         if t.kind == "name" and t.text == "T" and paren is None:
-            self.advance()
             text += "T"
         elif t.kind == "num" and t.text.isdigit():
-            self.advance()
             text += t.text
         else:
-            raise self.error(f"expected an integer power, T or -1 after '^' at column {caret.col}, found {t.shown()}")
+            self.i = start
+            return None
+        self.advance()
         if paren is not None:
-            self.expect_close(paren)
+            if not self.at("op", ")"):
+                self.i = start
+                return None
+            self.advance()
         return text
+
+    def _parse_exponent(self, op: Token) -> Expr:
+        """exponent = ["-"] (NUMBER | NAME | call | "(" expr ")")   (a 1×1 expression)"""
+        if self.at("op", "-"):
+            minus = self.advance()
+            return Expr("neg", (self._parse_exponent(op),), col=minus.col)
+        if not self.starts_operand():
+            raise self.error(f"expected a power after '{op.text}' at column {op.col}, found {self.tok.shown()}")
+        return self._parse_atom()
 
     def _apply_power(self, text: str, e: Expr, t: Token) -> Expr:
         if text == "T":
@@ -289,10 +309,10 @@ class _Parser:
                 return self._parse_call(t)
             nxt = self.tok
             if nxt.kind == "op" and nxt.text == "(" and nxt.col == t.col + len(t.text):
-                hint = suggest(t.text, self.vocab.functions)
+                close = suggest(t.text, self.vocab.functions)
                 hint = (
-                    f" (did you mean '{hint}'?)"
-                    if hint
+                    f" (did you mean {_either(close)}?)"
+                    if close
                     else f"; for a product write '{t.text} (...)' or '{t.text}*(...)'"
                 )
                 raise self.error(f"unknown function '{t.text}'{hint}", t.col)
@@ -321,7 +341,8 @@ class _Parser:
         return Expr(op, tuple(args), col=fn.col)
 
     def _parse_builtin(self, t: Token) -> Expr:
-        """builtin = "I" [SUBSCRIPT | "(" n ")"] | "K" "(" m "," n ")" | ("ones" | "zeros") ["(" m ["," n] ")"]"""
+        """builtin = "I" [SUBSCRIPT | "(" size ")"] | "K" "(" size "," size ")"
+        | ("ones" | "zeros") ["(" size ["," size] ")"]"""
         spec = self.vocab.builtins[t.text]
         if t.text == "I" and self.tok.kind == "sub":
             sub = self.advance()
@@ -329,23 +350,17 @@ class _Parser:
             if n < 1:
                 raise self.error("I needs a positive size", sub.col)
             return Expr("I", (), n, col=t.col)
+        if spec.constant:
+            return self._parse_constant(t, spec.example)
         if not self.at("op", "(") or self.tok.col != t.col + len(t.text):
             if spec.bare:
                 return Expr(t.text, (), None, col=t.col)
             raise self.error(f"{t.text} needs its sizes, as in {spec.example}", t.col)
         opener = self.advance()
-        sizes = []
-        while True:
-            s = self.tok
-            if not (s.kind == "num" and s.text.isdigit()):
-                raise self.error(f"{t.text} takes positive integer sizes, as in {spec.example}; found {s.shown()}")
+        sizes = [self._parse_size(t, spec.example)]
+        while self.at("op", ","):
             self.advance()
-            if int(s.text) < 1:
-                raise self.error(f"{t.text} needs positive sizes, as in {spec.example}; got {s.text}", s.col)
-            sizes.append(int(s.text))
-            if not self.at("op", ","):
-                break
-            self.advance()
+            sizes.append(self._parse_size(t, spec.example))
         self.expect_close(opener)
         if len(sizes) not in spec.sizes:
             raise self.error(
@@ -357,6 +372,62 @@ class _Parser:
         if len(sizes) == 1:
             sizes.append(1)
         return Expr(t.text, (), tuple(sizes), col=t.col)
+
+    def _parse_constant(self, t: Token, example: str) -> Expr:
+        """constant = ("vector" | "matrix") "(" ["-"] NUMBER ")"   (every entry the number)"""
+        if not self.at("op", "("):
+            raise self.error(f"{t.text} takes the value of its entries, as in {example}", t.col)
+        opener = self.advance()
+        sign = -1.0 if self.at("op", "-") else 1.0
+        if sign < 0:
+            self.advance()
+        if self.tok.kind != "num":
+            raise self.error(f"{t.text} takes a number, as in {example}; found {self.tok.shown()}")
+        value = sign * float(self.advance().text)
+        self.expect_close(opener)
+        return Expr(t.text, (), value, col=t.col)
+
+    def _parse_size(self, builtin: Token, example: str) -> SizeLike:
+        """size = factor {["*"] factor};  factor = INTEGER | NAME [SUPERSCRIPT | "^" INTEGER]"""
+        factors = [self._parse_size_factor(builtin, example)]
+        while self.at("op", "*") or self.tok.kind in ("num", "name"):
+            if self.at("op", "*"):
+                self.advance()
+            factors.append(self._parse_size_factor(builtin, example))
+        return sizes.product(factors)
+
+    def _parse_size_factor(self, builtin: Token, example: str) -> SizeLike:
+        s = self.tok
+        if s.kind == "num" and s.text.isdigit():
+            self.advance()
+            if int(s.text) < 1:
+                raise self.error(f"{builtin.text} needs positive sizes, as in {example}; got {s.text}", s.col)
+            return int(s.text)
+        if s.kind == "name" and sizes.is_dimension_name(s.text) and s.text != "wrt":
+            self.advance()
+            power = 1
+            if (
+                self.tok.kind == "sup"
+                and self.tok.text.isascii() is False
+                and all(c in "⁰¹²³⁴⁵⁶⁷⁸⁹" for c in self.tok.text)
+            ):
+                power = int("".join(SUPERSCRIPT[c] for c in self.advance().text))
+            elif self.at("op", "^"):
+                self.advance()
+                if not (self.tok.kind == "num" and self.tok.text.isdigit()):
+                    raise self.error(f"expected an integer power after '^', found {self.tok.shown()}")
+                power = int(self.advance().text)
+            if power < 1:
+                raise self.error(f"{builtin.text} needs positive powers of sizes; got {s.text}^{power}", s.col)
+            return sizes.Size(1, ((s.text, power),))
+        raise self.error(
+            f"{builtin.text} takes sizes (positive integers or dimension names), as in {example}; found {s.shown()}"
+        )
+
+
+def _either(words: list[str]) -> str:
+    quoted = [f"'{w}'" for w in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def _count(n: int, word: str) -> str:

@@ -9,7 +9,9 @@ in ``(A X) ⊗ B`` and ``(A X) ∘ (X B)``.
 
 from __future__ import annotations
 
+from .. import sizes
 from ..expr import Expr
+from ..sizes import SizeLike
 from .notation import Prec, notation
 
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -58,9 +60,10 @@ def to_text(e: Expr, style: str = "unicode") -> str:
     return Printer(style).show(e, 0)
 
 
-def to_latex(e: Expr) -> str:
-    """Print ``e`` as LaTeX (math mode)."""
-    return Printer("latex").show(e, 0)
+def to_latex(e: Expr, differentials: dict[str, str] | None = None) -> str:
+    """Print ``e`` as LaTeX (math mode); ``differentials`` maps the names that stand for a
+    differential to their variable (``dX`` to ``X``), printed ``\\mathrm{d}X``."""
+    return Printer("latex", differentials).show(e, 0)
 
 
 def format_number(x: float) -> str:
@@ -78,9 +81,10 @@ def prec(e: Expr) -> int:
 class Printer:
     """Prints in one style; operators' ``render`` rules call its methods."""
 
-    def __init__(self, style: str) -> None:
+    def __init__(self, style: str, differentials: dict[str, str] | None = None) -> None:
         if style not in STYLES:
             raise ValueError(f"unknown style {style!r}")
+        self.differentials = differentials or {}
         self.style = style
         self.latex = style == "latex"
         self.ascii = style == "ascii"
@@ -150,6 +154,8 @@ class Printer:
     def name(self, n: str) -> str:
         if not self.latex:
             return n
+        if n in self.differentials:
+            return r"\,\mathrm{d}" + self.name(self.differentials[n])
         if n in _GREEK:
             return "\\" + n
         if "_" in n:
@@ -159,6 +165,10 @@ class Printer:
             base = n.rstrip("0123456789")
             return f"{self.name(base)}_{{{n[len(base) :]}}}"
         return n if len(n) == 1 else rf"\mathit{{{n}}}"
+
+    def size(self, s: SizeLike) -> str:
+        """A size: ``3``, ``m n``, ``n²`` (ASCII ``n^2``, LaTeX ``n^{2}``)."""
+        return sizes.text(s, "latex" if self.latex else ("ascii" if self.ascii else "unicode"))
 
     def number(self, x: float) -> str:
         return format_number(x) if x >= 0 else self.wrap("-" + format_number(-x))

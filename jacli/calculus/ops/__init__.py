@@ -2,8 +2,9 @@
 
 ``leaves`` (names, numbers, I, K, ones, zeros), ``linear`` (sum, transpose, vec, diag,
 trace, sum of entries), ``products`` (matrix, scalar and Kronecker products),
-``elementwise`` (Hadamard product, division, functions entry by entry) and ``matrix``
-(inverse, powers, determinants). References: J. R. Magnus and H. Neudecker, *Matrix
+``elementwise`` (Hadamard product, division, functions entry by entry), ``matrix``
+(inverse, powers, determinants), ``powers`` (division by a scalar, real and elementwise
+powers) and ``reductions`` (norms, softmax, logsumexp). References: J. R. Magnus and H. Neudecker, *Matrix
 Differential Calculus with Applications in Statistics and Econometrics*, 3rd ed., Wiley
 2019 ("M&N"); K. B. Petersen and M. S. Pedersen, *The Matrix Cookbook*, 2012 ("Cookbook").
 
@@ -11,7 +12,7 @@ Value rules take arrays with optional leading batch axes (``(..., r, c)``) and c
 entries, so the numerical oracle can push a whole batch of complex steps through once.
 """
 
-from . import elementwise, leaves, linear, matrix, products  # noqa: F401  (each registers its family)
+from . import elementwise, leaves, linear, matrix, powers, products, reductions  # noqa: F401  (each registers its family)
 from .registry import REGISTRY, Op, register
 
 __all__ = ["REGISTRY", "Op", "register"]

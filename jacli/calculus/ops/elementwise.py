@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from ...errors import JacliError
-from ...expr import Expr, add, diag, neg, num, ones, smul, vec
+from ...expr import Expr, add, diag, neg, num, ones, smul, vec, zeros
 from ...syntax.notation import Infix, Notation, Prec
-from .registry import DomainRule, Op, Shape, describe, register, where
+from .registry import DomainRule, Op, Shape, bilinear, describe, plus, refuse_where, register, where
 
 
 def _ediv_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
@@ -54,6 +54,15 @@ def _ediv(a: Expr, b: Expr) -> Expr:
     return Expr("ediv", (a, b))
 
 
+def _ediv_differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
+    # d(A ./ B) = dA ./ B - (A ∘ dB) ./ (B ∘ B)   (the quotient rule, entry by entry)
+    a, b = node.args
+    return plus(
+        None if d[0] is None else _ediv(d[0], b),
+        None if d[1] is None else neg(_ediv(_had(a, d[1]), _had(b, b))),
+    )
+
+
 def _check_denominator(node: Expr, args: list, derivative_needed: bool) -> None:
     b = args[1]
     if np.any(b == 0):
@@ -70,6 +79,7 @@ register(
         value=lambda node, a, b: a * b,
         partials=(lambda node, sh: _d(node.args[1]), lambda node, sh: _d(node.args[0])),
         notation=Notation(Prec.HADAMARD, infix=Infix(" ∘ ", " .* ", r" \circ ", ("∘",))),
+        differential=bilinear,
     )
 )
 # d(A ./ B) = dA ./ B - (A ./ (B ∘ B)) ∘ dB   (the quotient rule, entry by entry; M&N ch. 9)
@@ -86,6 +96,7 @@ register(
             lambda node, sh: neg(_d(_ediv(node.args[0], _had(node.args[1], node.args[1])))),
         ),
         notation=Notation(Prec.HADAMARD, infix=Infix(" ./ ", " ./ ", r" \oslash ", ("./",))),
+        differential=_ediv_differential,
     )
 )
 
@@ -99,14 +110,13 @@ def _check_positive(fn: str) -> DomainRule:
         bad = (a <= 0) if strict else (a < 0)
         if np.any(bad):
             val = a[tuple(np.argwhere(bad)[0])]
-            reason = (
-                "negative"
-                if val < 0
-                else ("zero, where the derivative of sqrt is infinite" if fn == "sqrt" else "zero")
-            )
-            raise JacliError(
-                f"{describe(node)}: entry {where(bad)} of the argument is {val:.6g}, {reason}", column=node.col
-            )
+            if val < 0:
+                reason = f"is {val:.6g}, where {fn} is not defined (in real numbers)"
+            elif fn == "sqrt":
+                reason = "is 0, where the derivative of sqrt is infinite"
+            else:
+                reason = "is 0, where log is not defined"
+            raise JacliError(f"{describe(node)}: entry {where(bad)} of the argument {reason}", column=node.col)
 
     return check
 
@@ -124,12 +134,20 @@ def elementwise(
     hint: str | None = None,
     latex: str | None = None,
     render: Any = None,
+    aliases: tuple[str, ...] = (),
+    analytic: bool = True,
 ) -> Op:
-    """Register ``fn`` applied entry by entry, d vec f(A) = diag(vec f'(A)) d vec(A).
+    """Register ``fn`` applied entry by entry: d f(A) = f'(A) ∘ dA, so that
+    d vec f(A) = diag(vec f'(A)) d vec(A).
 
     ``derivative(node, argument, shapes)`` is f'(A) as an expression; ``hint`` what random
-    values of the argument must be (``"positive"``).
+    values of the argument must be (``"positive"``, ``"interval"`` for (-1, 1));
+    ``analytic`` False where the complex step would be wrong (abs, relu).
     """
+
+    def differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
+        return None if d[0] is None else _had(derivative(node, node.args[0], sh), d[0])
+
     return register(
         Op(
             fn,
@@ -139,18 +157,81 @@ def elementwise(
             domain=domain,
             random_hints=(hint,),
             partials=(lambda node, sh: _d(derivative(node, node.args[0], sh)),),
-            notation=Notation(call=fn, latex=latex or "\\" + fn, render=render),
+            differential=differential,
+            notation=Notation(call=fn, latex=latex or rf"\operatorname{{{fn}}}", render=render, aliases=aliases),
+            analytic=analytic,
         )
     )
 
 
-elementwise("exp", np.exp, lambda node, a, sh: node)
+def _ew(fn: str, *args: Expr) -> Expr:
+    return Expr(fn, args)
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * a))  # 1 / (1 + exp(-a)), without overflow; complex-safe
+
+
+def _softplus(a: np.ndarray) -> np.ndarray:
+    # log(1 + exp(a)) without overflow for entries of ±1000; complex-safe for the complex step
+    big = np.real(a) > 0
+    with np.errstate(all="ignore"):
+        return np.where(big, a + np.log1p(np.exp(-a)), np.log1p(np.exp(a)))
+
+
+def _outside_unit(fn: str) -> DomainRule:
+    """arcsin and arccos: defined on [-1, 1], differentiable inside."""
+    value = refuse_where(fn, lambda a: np.abs(a) > 1, always=True, why=f"outside [-1, 1], where {fn} is defined")
+    derivative = refuse_where(fn, lambda a: np.abs(a) == 1)
+
+    def check(node: Expr, args: list, derivative_needed: bool) -> None:
+        value(node, args, derivative_needed)
+        derivative(node, args, derivative_needed)
+
+    return check
+
+
+def _unit_derivative(sign: int) -> Callable[[Expr, Expr, Any], Expr]:
+    """±1 ./ sqrt(1 - A ∘ A), the derivative of arcsin (+) and arccos (-)."""
+
+    def rule(node: Expr, a: Expr, sh: Any) -> Expr:
+        one = _ones_like(sh, a)
+        d = _ediv(one, _ew("sqrt", add(one, neg(_had(a, a)))))
+        return d if sign > 0 else neg(d)
+
+    return rule
+
+
+elementwise("exp", np.exp, lambda node, a, sh: node, latex=r"\exp")
 elementwise(
-    "log", np.log, lambda node, a, sh: _ediv(_ones_like(sh, a), a), domain=_check_positive("log"), hint="positive"
+    "log",
+    np.log,
+    lambda node, a, sh: _ediv(_ones_like(sh, a), a),
+    domain=_check_positive("log"),
+    hint="positive",
+    latex=r"\log",
 )
-elementwise("sin", np.sin, lambda node, a, sh: Expr("cos", (a,)))
-elementwise("cos", np.cos, lambda node, a, sh: neg(Expr("sin", (a,))))
-elementwise("tanh", np.tanh, lambda node, a, sh: add(_ones_like(sh, a), neg(_had(node, node))))
+elementwise("sin", np.sin, lambda node, a, sh: Expr("cos", (a,)), latex=r"\sin")
+elementwise("cos", np.cos, lambda node, a, sh: neg(Expr("sin", (a,))), latex=r"\cos")
+elementwise("tan", np.tan, lambda node, a, sh: add(_ones_like(sh, a), _had(node, node)), latex=r"\tan")
+elementwise(
+    "arcsin", np.arcsin, _unit_derivative(1), domain=_outside_unit("arcsin"), hint="interval",
+    latex=r"\arcsin", aliases=("asin",),
+)  # fmt: skip
+elementwise(
+    "arccos", np.arccos, _unit_derivative(-1), domain=_outside_unit("arccos"), hint="interval",
+    latex=r"\arccos", aliases=("acos",),
+)  # fmt: skip
+elementwise(
+    "arctan",
+    np.arctan,
+    lambda node, a, sh: _ediv(_ones_like(sh, a), add(_ones_like(sh, a), _had(a, a))),
+    latex=r"\arctan",
+    aliases=("atan",),
+)
+elementwise("sinh", np.sinh, lambda node, a, sh: _ew("cosh", a), latex=r"\sinh")
+elementwise("cosh", np.cosh, lambda node, a, sh: _ew("sinh", a), latex=r"\cosh")
+elementwise("tanh", np.tanh, lambda node, a, sh: add(_ones_like(sh, a), neg(_had(node, node))), latex=r"\tanh")
 elementwise(
     "sqrt",
     np.sqrt,
@@ -160,3 +241,21 @@ elementwise(
     latex=r"\operatorname{sqrt}",
     render=_sqrt_text,
 )
+# sigmoid(x) = 1 / (1 + exp(-x)), sigmoid' = sigmoid (1 - sigmoid); softplus(x) = log(1 + exp(x)), softplus' = sigmoid
+elementwise("sigmoid", _sigmoid, lambda node, a, sh: _had(node, add(_ones_like(sh, a), neg(node))))
+elementwise("softplus", _softplus, lambda node, a, sh: _ew("sigmoid", a))
+
+
+# -- not analytic: kinks where the derivative does not exist ------------------------------------
+def _at_zero(fn: str) -> DomainRule:
+    return refuse_where(fn, lambda a: a == 0)
+
+
+# |x|' = sign(x); sign' = step' = 0 and relu' = step away from 0, where none has a derivative
+elementwise("abs", np.abs, lambda node, a, sh: _ew("sign", a), domain=_at_zero("abs"), analytic=False,
+            render=lambda p, e: rf"\lvert {p.show(e.args[0], 0)} \rvert" if p.latex else p.call(e))  # fmt: skip
+elementwise("sign", np.sign, lambda node, a, sh: zeros(*sh(a)), domain=_at_zero("sign"), analytic=False)
+elementwise("step", lambda a: (np.real(a) > 0).astype(float), lambda node, a, sh: zeros(*sh(a)),
+            domain=_at_zero("step"), analytic=False)  # fmt: skip
+elementwise("relu", lambda a: np.maximum(a, 0), lambda node, a, sh: _ew("step", a), domain=_at_zero("relu"),
+            analytic=False)  # fmt: skip

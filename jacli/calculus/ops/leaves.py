@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ...expr import Expr
+from ...sizes import Size, is_product
 from ...syntax.notation import Builtin, Notation
 from .registry import Op, Shape, register
 
@@ -47,8 +48,10 @@ def _eye_text(p: Any, e: Expr) -> str:
     if e.attr is None:
         return "I"
     if p.latex:
-        return f"I_{{{e.attr}}}"
-    return f"I({e.attr})" if p.ascii else "I" + str(e.attr).translate(_SUB)
+        return f"I_{{{p.size(e.attr)}}}"
+    if p.ascii or isinstance(e.attr, Size):
+        return f"I({p.size(e.attr)})"
+    return "I" + str(e.attr).translate(_SUB)
 
 
 register(
@@ -76,8 +79,12 @@ def _sized_text(latex: str) -> Callable[[Any, Expr], str]:
     def render(p: Any, e: Expr) -> str:
         if e.attr is None:
             return r"\mathbf{1}" if p.latex and e.op == "ones" else e.op
-        m, n = e.attr
-        return latex.format(m=m, n=n) if p.latex else f"{e.op}({m},{n})"
+        m, n = (p.size(x) for x in e.attr)
+        if not p.latex:
+            return f"{e.op}({m},{n})"
+        # K_{q m} as the seeds write it; a comma where a number or a product would run together
+        plain = all(isinstance(x, Size) and not is_product(x) for x in e.attr)
+        return latex.format(m=m, n=n, sep=" " if plain else ",")
 
     return render
 
@@ -90,7 +97,7 @@ register(
         lambda u, node: (node.attr[0] * node.attr[1],) * 2,
         value=_comm_value,
         transpose=lambda e: Expr("K", (), (e.attr[1], e.attr[0])),
-        notation=Notation(builtin=Builtin(False, (2,), "K(2,3)"), render=_sized_text("K_{{{m},{n}}}")),
+        notation=Notation(builtin=Builtin(False, (2,), "K(2,3)"), render=_sized_text("K_{{{m}{sep}{n}}}")),
         structure=lambda c, e: c.commutation(*e.attr),
     )
 )
@@ -123,5 +130,29 @@ register(
         transpose=_swapped,
         notation=Notation(builtin=Builtin(False, (1, 2), "zeros(2,3)"), render=_sized_text(r"0_{{{m}\times {n}}}")),
         structure=lambda c, e: [],
+    )
+)
+
+
+def _constant_text(p: Any, e: Expr) -> str:
+    return f"{e.op}({p.number(e.attr)})"
+
+
+# vector(c), matrix(c): every entry c, sized by where they stand (matrixcalculus.org's notation);
+# inference makes them c ones(n,1) and c ones(m,n)
+register(
+    Op(
+        "vector",
+        0,
+        lambda u, node: (u.fresh(node), 1),
+        notation=Notation(builtin=Builtin(False, (), "vector(1)", constant=True), render=_constant_text),
+    )
+)
+register(
+    Op(
+        "matrix",
+        0,
+        lambda u, node: (u.fresh(node), u.fresh(node)),
+        notation=Notation(builtin=Builtin(False, (), "matrix(1)", constant=True), render=_constant_text),
     )
 )

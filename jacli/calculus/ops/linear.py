@@ -11,7 +11,7 @@ import numpy as np
 
 from ...expr import Expr, T, add, comm, diag, eye, kron, matmul, neg, ones, vec
 from ...syntax.notation import Notation, Prec
-from .registry import Op, Shape, register, same_shape, scalar, size, square, unary_same
+from .registry import Op, Shape, linear, plus, register, scalar, size, square, unary_same
 
 
 def _sum_text(p: Any, e: Expr) -> str:
@@ -29,16 +29,29 @@ def _neg_text(p: Any, e: Expr) -> str:
     return "-" + p.show(inner, Prec.NEG)
 
 
+def _add_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+    def message() -> str:
+        hint = ""
+        if u.is_one(a) != u.is_one(b):  # X + 1
+            hint = " (a number is not added to every entry: write X + ones for that, or X + I for the diagonal)"
+        return f"cannot add {u.show(a)} and {u.show(b)}{hint}"
+
+    u.same(a[0], b[0], message)
+    u.same(a[1], b[1], message)
+    return a
+
+
 register(
     Op(
         "add",
         2,
-        same_shape("cannot add"),
+        _add_shape,
         value=lambda node, a, b: a + b,
         partials=(lambda node, sh: eye(size(sh, node)), lambda node, sh: eye(size(sh, node))),
         notation=Notation(Prec.SUM, render=_sum_text),
         transpose=lambda e: add(T(e.args[0]), T(e.args[1])),
         structure=lambda c, e: c.compile(e.args[0]) + c.compile(e.args[1]),
+        differential=lambda node, d, sh: plus(*d),
     )
 )
 register(
@@ -50,6 +63,7 @@ register(
         partials=(lambda node, sh: neg(eye(size(sh, node))),),
         notation=Notation(Prec.NEG, render=_neg_text),
         structure=lambda c, e: c.scaled(c.compile(e.args[0]), -1.0),
+        differential=linear,
     )
 )
 
@@ -76,6 +90,7 @@ register(
         notation=Notation(Prec.POSTFIX, render=_transpose_text),
         transpose=lambda e: e.args[0],
         structure=lambda c, e: c.transposed(c.compile(e.args[0])),
+        differential=linear,
     )
 )
 
@@ -98,6 +113,7 @@ register(
         partials=(lambda node, sh: eye(size(sh, node)),),
         notation=Notation(call="vec", latex=r"\operatorname{vec}"),
         structure=lambda c, e: c.vec(c.compile(e.args[0])),
+        differential=linear,
     )
 )
 
@@ -154,6 +170,7 @@ register(
         notation=_DIAG,
         transpose=lambda e: e,
         structure=lambda c, e: c.diag(c.compile(e.args[0])),
+        differential=linear,
     )
 )
 # diag of a square matrix: what inference makes of diag(X) for X n×n, n > 1
@@ -166,6 +183,7 @@ register(
         value=lambda node, a: np.diagonal(a, axis1=-2, axis2=-1)[..., :, None].copy(),
         notation=Notation(text="diag", latex=r"\operatorname{diag}"),
         structure=lambda c, e: c.diagonal(c.compile(e.args[0])),
+        differential=linear,
     )
 )
 
@@ -178,6 +196,7 @@ register(
         value=lambda node, a: np.trace(a, axis1=-2, axis2=-1)[..., None, None],
         partials=(lambda node, sh: T(vec(eye(sh(node.args[0])[0]))),),
         notation=Notation(call="tr", latex=r"\operatorname{tr}"),
+        differential=linear,
     )
 )
 # d sum(X) = 1ᵀ d vec(X), sum(X) being 1ᵀ vec(X)   (M&N ch. 9, linear forms)
@@ -189,5 +208,6 @@ register(
         value=lambda node, a: a.sum(axis=(-2, -1), keepdims=True),
         partials=(lambda node, sh: T(vec(ones(*sh(node.args[0])))),),
         notation=Notation(call="sum", latex=r"\operatorname{sum}"),
+        differential=linear,
     )
 )

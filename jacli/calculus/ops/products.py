@@ -12,7 +12,7 @@ import numpy as np
 
 from ...expr import Expr, T, comm, eye, kron, matmul, smul, vec
 from ...syntax.notation import Infix, Notation, Prec
-from .registry import Op, Shape, register, size
+from .registry import Op, Shape, bilinear, register, size
 
 _JUXTAPOSED = Notation(Prec.PRODUCT, infix=Infix(" ", " ", " ", ()))
 
@@ -48,6 +48,7 @@ register(
         ),
         transpose=lambda e: matmul(T(e.args[1]), T(e.args[0])),
         structure=lambda c, e: c.product(c.compile(e.args[0]), c.compile(e.args[1])),
+        differential=bilinear,
     )
 )
 
@@ -68,6 +69,7 @@ register(
         notation=_JUXTAPOSED,
         partials=(lambda node, sh: vec(node.args[1]), lambda node, sh: smul(node.args[0], eye(size(sh, node)))),
         structure=lambda c, e: c.scalar_multiple(e.args[0], c.compile(e.args[1])),
+        differential=bilinear,
     )
 )
 
@@ -111,5 +113,6 @@ register(
         notation=Notation(Prec.KRON, call="kron", infix=Infix(" ⊗ ", None, r" \otimes ", ("⊗",))),
         transpose=lambda e: kron(T(e.args[0]), T(e.args[1])),
         structure=lambda c, e: c.kron(c.compile(e.args[0]), c.compile(e.args[1])),
+        differential=bilinear,
     )
 )

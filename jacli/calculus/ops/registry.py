@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ...errors import JacliError
 from ...expr import Expr
 from ...syntax.notation import Notation, declare
 from ...syntax.printer import to_text
@@ -32,7 +33,9 @@ Shape = tuple  # (rows, cols): ints, or dimension variables during inference
 ShapeRule = Callable[..., Any]  # (unifier, node, *argument shapes) -> shape
 ValueRule = Callable[..., np.ndarray]  # (node, *argument values) -> value, batched over leading axes
 PartialRule = Callable[[Expr, Any], "Expr | None"]  # (node, shapes) -> d vec(node) / d vec(argument)
-DomainRule = Callable[[Expr, list, bool], None]  # (node, argument values, derivative needed); raises
+DomainRule = Callable[[Expr, list, bool], "np.ndarray | None"]  # (node, argument values, derivative needed);
+# raises where undefined; may return the node's value when the check computed it
+DifferentialRule = Callable[[Expr, tuple, Any], "Expr | None"]  # (node, arguments' differentials, shapes) -> dF
 TransposeRule = Callable[[Expr], Expr]  # node -> an equal of its transpose
 StructureRule = Callable[[Any, Expr], Any]  # (structured compiler, node) -> the node's terms
 
@@ -40,10 +43,14 @@ StructureRule = Callable[[Any, Expr], Any]  # (structured compiler, node) -> the
 class Op(NamedTuple):
     """One operator of the language, or of jacli's answers.
 
+    ``differential`` writes d(node) in matrix form from the arguments' differentials (None
+    where an argument is constant), as Magnus & Neudecker do: d(A B) = dA B + A dB.
     ``random_hints`` say, per argument, what random values must allow: ``"invertible"`` or
-    ``"positive"``. ``transpose`` writes the node's
-    transpose (``(A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ``); ``structure`` is the node's rule in the structured
-    evaluator, which evaluates every other operator densely.
+    ``"positive"``. ``transpose`` writes the node's transpose (``(A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ``);
+    ``structure`` is the node's rule in the structured evaluator, which evaluates every
+    other operator densely. ``analytic`` is False for an operator that is not analytic
+    where it is differentiable (abs, relu, norm1), for which the complex step gives wrong
+    derivatives: check then uses central differences.
     """
 
     name: str
@@ -51,11 +58,13 @@ class Op(NamedTuple):
     shape: ShapeRule
     value: ValueRule | None = None
     partials: tuple[PartialRule | None, ...] = ()
+    differential: DifferentialRule | None = None
     domain: DomainRule | None = None
     random_hints: tuple[str | None, ...] = ()
     notation: Notation = Notation()
     transpose: TransposeRule | None = None
     structure: StructureRule | None = None
+    analytic: bool = True
 
 
 REGISTRY: dict[str, Op] = {}
@@ -69,6 +78,29 @@ def register(op: Op) -> Op:
 
 
 # -- helpers the families share ---------------------------------------------------------
+def plus(*terms: Expr | None) -> Expr | None:
+    """The sum of the terms that are not None (None if all are)."""
+    out = None
+    for t in terms:
+        if t is not None:
+            out = t if out is None else Expr("add", (out, t))
+    return out
+
+
+def linear(node: Expr, d: tuple, sh: Any = None) -> Expr | None:
+    """d f(A) = f(dA) for f linear (vec, transpose, trace, ...)."""
+    return None if d[0] is None else Expr(node.op, (d[0],), node.attr)
+
+
+def bilinear(node: Expr, d: tuple, sh: Any = None) -> Expr | None:
+    """d (A · B) = dA · B + A · dB for a product · (matrix, Kronecker, Hadamard, scalar)."""
+    a, b = node.args
+    return plus(
+        None if d[0] is None else Expr(node.op, (d[0], b)),
+        None if d[1] is None else Expr(node.op, (a, d[1])),
+    )
+
+
 def same_shape(verb: str) -> ShapeRule:
     """A binary shape rule: both arguments of one shape, the result of that shape."""
 
@@ -102,6 +134,25 @@ def size(shapes: Any, e: Expr) -> int:
     """The number of entries of ``e``."""
     r, c = shapes(e)
     return r * c
+
+
+def refuse_where(fn: str, bad: Callable[[np.ndarray], np.ndarray], always: bool = False, why: str = "") -> DomainRule:
+    """A domain rule: refuse the entries where ``bad`` holds, naming the first; where the
+    derivative is needed only, unless ``always`` (the value itself is undefined there)."""
+    reason = why or f"where {fn} has no derivative"
+
+    def check(node: Expr, args: list, derivative_needed: bool) -> None:
+        a = args[0]
+        if not (always or derivative_needed) or a.ndim > 2:
+            return
+        mask = bad(a)
+        if np.any(mask):
+            val = a[tuple(np.argwhere(mask)[0])]
+            raise JacliError(
+                f"{describe(node)}: entry {where(mask)} of the argument is {val:.6g}, {reason}", column=node.col
+            )
+
+    return check
 
 
 def where(mask: np.ndarray) -> str:

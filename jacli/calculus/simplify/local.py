@@ -7,15 +7,15 @@ unsimplified one numerically.
 
 from __future__ import annotations
 
-from ...expr import Expr, T, eye, vec, zeros
+from ...expr import Expr, T, eye, num, vec, zeros
 from ..ops import REGISTRY
 from .base import Base
 
 
 def scalar_multiple(s: Base, e: Expr) -> Expr:
-    """neg and smul: one coefficient, the scalar factors, one body; 1×1 identities dropped."""
+    """neg, smul and div: one coefficient, the scalar factors, one body; 1×1 identities dropped."""
     c, scalars, b = s.split(e)
-    if e.op == "smul":
+    if e.op in ("smul", "div"):
         scalars = [x for x in scalars if not (x.op == "I" or (x.op == "ones" and x.attr == (1, 1)))]
         if b is not None and b.op in ("I", "ones") and s.shape(b) == (1, 1) and scalars:
             b, scalars = scalars[-1], scalars[:-1]
@@ -27,14 +27,25 @@ def transpose(s: Base, e: Expr) -> Expr:
     a = e.args[0]
     if s.shape(a) == (1, 1) and a.op != "T":
         return a
+    if a.op == "add" and all(_is_named(t) for t in flatten(a, "add")):
+        return e  # (x - m)ᵀ stays as written: a difference of names
     rule = REGISTRY[a.op].transpose
     if rule is not None:
-        return s(rule(a))
-    if a.op in ("neg", "smul"):
-        got = s.pull_scalars(e, T)
-        if got is not None:
-            return got
+        got = s(rule(a))
+        if a.op == "add" and sorted(map(repr, flatten(got, "add"))) == sorted(map(repr, flatten(a, "add"))):
+            return a  # a symmetric sum, (A + Aᵀ)ᵀ = A + Aᵀ: kept as written
+        return got
+    if a.op in ("neg", "smul", "div"):
+        pulled = s.pull_scalars(e, T)
+        if pulled is not None:
+            return pulled
     return e
+
+
+def _is_named(e: Expr) -> bool:
+    while e.op in ("neg", "smul") and (e.op == "neg" or e.args[0].op == "num"):
+        e = e.args[-1]
+    return e.op == "name"
 
 
 def commutation(s: Base, e: Expr) -> Expr:
@@ -84,6 +95,19 @@ def inverse(s: Base, e: Expr) -> Expr:
     return e
 
 
+def elementwise_power(s: Base, e: Expr) -> Expr:
+    a, p = e.args
+    if p.op == "num" and p.attr == 1:
+        return a
+    if p.op == "num" and p.attr == 0:
+        return Expr("ones", (), s.shape(e))
+    return e
+
+
+def adjugate(s: Base, e: Expr) -> Expr:
+    return num(1.0) if s.shape(e) == (1, 1) else e  # adj of a 1×1 matrix is 1
+
+
 def power(s: Base, e: Expr) -> Expr:
     k = e.attr
     if k == 1:
@@ -99,6 +123,12 @@ def hadamard(s: Base, e: Expr) -> Expr:
     a, b = e.args
     if a.op == "zeros" or b.op == "zeros":
         return zeros(*s.shape(e))
+    if s.shape(e) == (1, 1):  # of scalars, the product
+        return s(Expr("matmul", (a, b)))
+    for x, y in ((a, b), (b, a)):
+        if y.op == "ediv":  # x ∘ (ones ./ c) = x ./ c, and x ∘ (y ./ c) = (x ∘ y) ./ c
+            top, c = y.args
+            return s(Expr("ediv", (x if top.op == "ones" else s(Expr("had", (x, top))), c)))
     if a.op == "ones":
         return b
     if b.op == "ones":
@@ -112,6 +142,8 @@ def division(s: Base, e: Expr) -> Expr:
         return a
     if b.op == "ones":
         return a
+    if s.shape(e) == (1, 1):  # of scalars, a times the reciprocal b⁻¹
+        return s(Expr("matmul", (a, Expr("inv", (b,)))))
     return e
 
 

@@ -83,7 +83,26 @@ def combine(s: Base, factors: Factors) -> Factors:
                 factors[i : i + 2] = [f for f in got if f.op != "I"] if keep else got[:1]
                 changed = True
                 break
+            run = _vector_run(s, factors, i)
+            if run is not None:
+                start, stop, replacement = run
+                factors[start:stop] = replacement
+                changed = True
+                break
     return factors
+
+
+def _vector_run(s: Base, factors: Factors, i: int) -> tuple[int, int, Factors] | None:
+    """(A ⊗ B) M v where the product M v of the factors after is a column: taken as one vec,
+    (A ⊗ B) vec(N) = vec(B N Aᵀ) sees it whole; likewise a row uᵀ M before a Kronecker product."""
+    x, y = factors[i], factors[i + 1]
+    if x.op == "kron" and i + 2 < len(factors) and s.shape(factors[-1])[1] == 1:
+        got = _kron_vec(s, x, chain(factors[i + 1 :], "matmul"))
+        return None if got is None else (i, len(factors), got)
+    if y.op == "kron" and i >= 1 and s.shape(factors[0])[0] == 1:
+        got = _vec_t_kron(s, chain(factors[: i + 1], "matmul"), y)
+        return None if got is None else (0, i + 2, got)
+    return None
 
 
 def pair(s: Base, x: Expr, y: Expr) -> Factors | None:
@@ -110,7 +129,8 @@ def unvec(s: Base, e: Expr, shape: tuple | None) -> Expr | None:
     """M with vec(M) = e and M of the given shape (any shape when None), or None."""
     if e.op == "vec":
         m = e.args[0]
-        return m if shape is None or s.shape(m) == shape else None
+        if shape is None or s.shape(m) == shape:
+            return m
     r, c = s.shape(e)
     if c != 1 or shape is None:
         return None
@@ -175,26 +195,48 @@ def _commutations(s: Base, x: Expr, y: Expr) -> Factors | None:
     return [eye(s.shape(x)[0])] if x.attr == tuple(reversed(y.attr)) else None  # K(n,m) K(m,n) = I
 
 
-def _is_diagvec(e: Expr) -> bool:
-    return e.op == "diag" and e.args[0].op == "vec"
+def diag_inside(s: Base, e: Expr) -> Expr | None:
+    """A with e = diag(vec A): the argument of vec, or a vector itself (vec(v) is v or vᵀ)."""
+    if e.op != "diag":
+        return None
+    a = e.args[0]
+    if a.op == "vec":
+        return a.args[0]
+    return a if 1 in s.shape(a) else None
 
 
 def _diag_left(s: Base, x: Expr, y: Expr) -> Factors | None:
-    if not _is_diagvec(x):
+    a = diag_inside(s, x)
+    if a is None:
         return None
-    a = x.args[0].args[0]
-    if _is_diagvec(y) and s.shape(y.args[0].args[0]) == s.shape(a):  # diag(vec A) diag(vec B) = diag(vec(A ∘ B))
-        return [s(Expr("diag", (s(vec(s(Expr("had", (a, y.args[0].args[0]))))),)))]
+    b = diag_inside(s, y)
+    if b is not None and s.shape(b) == s.shape(a):  # diag(vec A) diag(vec B) = diag(vec(A ∘ B))
+        return [s(Expr("diag", (s(vec(s(Expr("had", (a, b))))),)))]
     m = unvec(s, y, s.shape(a))
     return None if m is None else [s(vec(s(Expr("had", (a, m)))))]  # diag(vec A) vec(M) = vec(A ∘ M)
 
 
 def _diag_right(s: Base, x: Expr, y: Expr) -> Factors | None:
-    if not _is_diagvec(y):
+    a = diag_inside(s, y)
+    if a is None:
         return None
-    a = y.args[0].args[0]
     m = unvec_t(s, x, s.shape(a))
     return None if m is None else [s(T(s(vec(s(Expr("had", (m, a)))))))]  # vec(M)ᵀ diag(vec A) = vec(M ∘ A)ᵀ
+
+
+def _kron_commutation(s: Base, x: Expr, y: Expr) -> Factors | None:
+    # K(p,m) (A ⊗ B) K(n,q) = B ⊗ A for A m×n, B p×q, where K(p,m) = I (p or m is 1):
+    # (aᵀ ⊗ I) K = I ⊗ aᵀ
+    a, b = x.args
+    (m, n), (p, q) = s.shape(a), s.shape(b)
+    return [s(kron(b, a))] if (p == 1 or m == 1) and y.attr == (n, q) else None
+
+
+def _commutation_kron(s: Base, x: Expr, y: Expr) -> Factors | None:
+    # ... and where K(n,q) = I (n or q is 1): K(p,m) (A ⊗ B) = B ⊗ A
+    a, b = y.args
+    (m, n), (p, q) = s.shape(a), s.shape(b)
+    return [s(kron(b, a))] if (n == 1 or q == 1) and x.attr == (p, m) else None
 
 
 def _distribute(s: Base, total: Expr, other: Expr, left: bool) -> Factors | None:
@@ -261,6 +303,8 @@ PAIRS: list[tuple[str | None, str | None, PairRule]] = [
     ("I", None, lambda s, x, y: [y]),
     (None, "I", lambda s, x, y: [x]),
     ("kron", "kron", _mixed_product),
+    ("kron", "K", _kron_commutation),
+    ("K", "kron", _commutation_kron),
     ("kron", None, _kron_vec),
     (None, "kron", _vec_t_kron),
     ("K", None, _commutation_vec),

@@ -4,6 +4,7 @@ Kronecker and product factors are taken out (``A X + Aᵀ X`` becomes ``(A + A�
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 
 from ...expr import Expr, T, add, neg, vec, zeros
 from .base import Base
@@ -17,8 +18,7 @@ def total(s: Base, e: Expr) -> Expr:
     shape = s.shape(e)
     terms: list[Term] = []
     index: dict = {}
-    for t in flatten(e, "add"):
-        c, sc, b = s.split(t)
+    for c, sc, b in _terms(s, e):
         if b is not None and b.op == "zeros":
             continue
         key = (tuple(sc), b)
@@ -34,7 +34,33 @@ def total(s: Base, e: Expr) -> Expr:
         merged = _merge(s, terms, shape)
         if merged is not None:
             return merged
+        common = _common_coefficient(terms)
+        if common != 1:  # 2 A x - 2 b = 2 (A x - b)
+            inner = sum_of(s, [[c / common, sc, b] for c, sc, b in terms], shape)
+            return s.build(common, [], inner, shape)
     return sum_of(s, terms, shape)
+
+
+def _common_coefficient(terms: list[Term]) -> Fraction:
+    """The coefficient all terms share (up to sign, the first term's sign kept positive)."""
+    sizes = {abs(Fraction(c)) for c, _, _ in terms}
+    if len(sizes) != 1:
+        return Fraction(1)
+    c = sizes.pop()
+    return c if terms[0][0] > 0 else -c
+
+
+def _terms(s: Base, e: Expr, c0: Fraction | int = 1) -> list[Term]:
+    """The terms of a sum, each (coefficient, scalars, body), sums inside multiplied out by a
+    number: A - (A + B) has the terms A, -A, -B (which then cancel)."""
+    out: list[Term] = []
+    for t in flatten(e, "add"):
+        c, sc, b = s.split(t)
+        if b is not None and b.op == "add" and not sc:
+            out += _terms(s, b, c0 * c)
+        else:
+            out.append([c0 * c, sc, b])
+    return out
 
 
 def sum_of(s: Base, terms: list[Term], shape: tuple) -> Expr:
@@ -74,7 +100,7 @@ def _merge(s: Base, terms: list[Term], shape: tuple) -> Expr | None:
             if len(shapes) == 1:
                 summed = sum_of(s, [[c, sc, inner(b)] for c, sc, b in terms], shapes.pop())
                 return s(wrap(s(summed)))
-    for op in ("kron", "matmul"):
+    for op in ("kron", "matmul", "had"):
         for side in (1, 0):
             got = _common_factor(s, terms, op, side, shape)
             if got is not None:
@@ -100,6 +126,8 @@ def _common_factor(s: Base, terms: list[Term], op: str, side: int, shape: tuple)
         rest_shapes = {s.shape(r) for _, _, r in rests}
         if len(rest_shapes) != 1:
             continue
+        if len(rests) == 2 and rests[0][2] == Expr("T", (rests[1][2],)):
+            rests.reverse()  # A + Aᵀ, as the books write it
         inner = s(sum_of(s, rests, rest_shapes.pop()))
         new = s(Expr(op, (inner, key) if side == 1 else (key, inner)))
         others = [terms[i] for i in range(len(terms)) if i not in idx]

@@ -1,0 +1,219 @@
+"""The differential in matrix form, the Jacobian applied to a direction without forming it, the
+Jacobian as a linear operator, and problems compiled once for many evaluations."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+
+from ..calculus.differential import adjoint, differential, differential_name, gradient
+from ..calculus.shapes import Shapes
+from ..calculus.simplify import Simplifier
+from ..errors import JacliError
+from ..expr import Expr, T, matmul, name
+from ..numeric.evaluate import Evaluator, check_domains
+from ..syntax.notation import notation
+from ..syntax.printer import to_latex, to_text
+from .problem import Problem
+
+SEED = "F̄"  # the adjoint of F when J is applied from the left (not a name of the language)
+
+
+class Differential(NamedTuple):
+    """dF in matrix form; ``names`` maps each variable to its differential's name (dX)."""
+
+    lhs: str
+    expr: Expr
+    names: dict[str, str]
+    shapes: Shapes
+
+    @property
+    def formula(self) -> str:
+        return to_text(self.expr)
+
+    @property
+    def latex(self) -> str:
+        marks = {d: v for v, d in self.names.items()}
+        return to_latex(self.expr, differentials=marks)
+
+    def text(self) -> str:
+        """``d(A X B) = A dX B``."""
+        return f"{self.lhs} = {self.formula}"
+
+
+def _lhs(e: Expr, latex: bool = False) -> str:
+    d = r"\mathrm{d}" if latex else "d"
+    shown = to_latex(e) if latex else to_text(e)
+    if e.op == "name":
+        return f"{d}{shown}"
+    if notation(e.op).call and e.op not in ("inv", "kron"):  # d tr(Xᵀ A X)
+        return f"{d} {shown}" if not latex else rf"{d}\,{shown}"
+    return rf"{d}\left({shown}\right)" if latex else f"{d}({shown})"
+
+
+def _setup(problem: Problem, variables: tuple[str, ...]) -> tuple[dict[str, str], Shapes, Simplifier]:
+    names = {v: differential_name(v, set(problem.names)) for v in variables}
+    shapes = Shapes({**problem.names, **{names[v]: problem.names[v] for v in variables}})
+    return names, shapes, Simplifier(shapes)
+
+
+def differential_of(problem: Problem, variables: tuple[str, ...] | None = None) -> Differential:
+    """dF with respect to ``variables`` (all after ``wrt`` by default), as M&N write it: for a
+    scalar f, df = tr(Gᵀ dX) with G the gradient (gᵀ dx for a column x), else the
+    differential of each operation, simplified (d(A X B) = A dX B)."""
+    variables = problem.wrt if variables is None else variables
+    names, shapes, simp = _setup(problem, variables)
+    if problem.shape == (1, 1):
+        terms = []
+        for v in variables:
+            g, dv = gradient(problem.expr, v, shapes, simp), name(names[v])
+            r, c = problem.names[v]
+            if (r, c) == (1, 1):
+                terms.append(matmul(g, dv))
+            elif c == 1:
+                terms.append(matmul(T(g), dv))
+            else:
+                terms.append(Expr("tr", (matmul(T(g), dv),)))
+        dF = terms[0]
+        for t in terms[1:]:
+            dF = Expr("add", (dF, t))
+        dF = simp(dF)
+    else:
+        dF = differential(problem.expr, names, shapes, simp)
+    return Differential(_lhs(problem.expr), dF, names, shapes)
+
+
+def differential_latex(problem: Problem, d: Differential) -> str:
+    return f"{_lhs(problem.expr, latex=True)} = {d.latex}"
+
+
+def directional(problem: Problem, directions: dict[str, np.ndarray]) -> tuple[Differential, np.ndarray]:
+    """dF along dX = V for each variable given (the others held): J vec(V), shaped like F,
+    from the differential; J is never formed."""
+    for v, value in directions.items():
+        if v not in problem.wrt:
+            raise JacliError(f"--direction {v}: {v} is not named after wrt")
+        if value.shape != problem.names[v]:
+            raise JacliError(f"--direction {v}: the direction is {value.shape[0]}×{value.shape[1]}, {v} is "
+                             f"{problem.names[v][0]}×{problem.names[v][1]}")  # fmt: skip
+    variables = tuple(v for v in problem.wrt if v in directions)
+    names, shapes, simp = _setup(problem, variables)
+    d = Differential(_lhs(problem.expr), differential(problem.expr, names, shapes, simp), names, shapes)
+    values = {**problem.values, **{names[v]: directions[v] for v in variables}}
+    check_domains(problem.expr, problem.values, problem.wrt)
+    with np.errstate(all="ignore"):
+        out = Evaluator(values, check=True)(d.expr)
+    if not np.all(np.isfinite(out)):
+        raise JacliError("the directional derivative has infinite or NaN entries for these values (overflow)")
+    return d, np.broadcast_to(out, problem.shape).copy()
+
+
+class JacobianOperator:
+    """J = d vec(F) / d vec(X) as a linear operator: ``matvec`` (J v) from the differential,
+    ``rmatvec`` (Jᵀ u) from the adjoints, neither forming J. ``scipy.sparse.linalg``'s
+    ``aslinearoperator`` takes it, so J can go into ``lsqr``, ``gmres``, ``eigs``.
+    ``vec="row"`` stacks rows instead of columns, as NumPy flattens."""
+
+    dtype = np.dtype(np.float64)
+
+    def __init__(self, problem: Problem, vec: str = "col") -> None:
+        if vec not in ("col", "row"):
+            raise JacliError(f"vec is col or row, not {vec!r}")
+        self.problem = problem
+        self.order: Literal["C", "F"] = "F" if vec == "col" else "C"
+        self.names, shapes, simp = _setup(problem, problem.wrt)
+        self.dF = differential(problem.expr, self.names, shapes, simp)
+        seed_shapes = Shapes({**problem.names, SEED: problem.shape})
+        seed_simp = Simplifier(seed_shapes)
+        self.adjoints = [adjoint(problem.expr, v, name(SEED), seed_shapes, seed_simp) for v in problem.wrt]
+        p, q = problem.shape
+        self.sizes = [r * c for r, c in (problem.names[v] for v in problem.wrt)]
+        self.shape = (p * q, sum(self.sizes))
+        check_domains(problem.expr, problem.values, problem.wrt)
+
+    def _split(self, v: np.ndarray) -> list[np.ndarray]:
+        v = np.asarray(v, dtype=float).reshape(-1)
+        if v.shape[0] != self.shape[1]:
+            raise JacliError(f"matvec takes a vector of {self.shape[1]} entries, not {v.shape[0]}")
+        parts, start = [], 0
+        for var, k in zip(self.problem.wrt, self.sizes):
+            parts.append(v[start : start + k].reshape(self.problem.names[var], order=self.order))
+            start += k
+        return parts
+
+    def matvec(self, v: np.ndarray) -> np.ndarray:
+        """J v: the directional derivative along v (the variables' entries, in vec order)."""
+        values = dict(self.problem.values)
+        values.update({self.names[var]: part for var, part in zip(self.problem.wrt, self._split(v))})
+        out = np.broadcast_to(Evaluator(values)(self.dF), self.problem.shape)
+        return out.reshape(-1, order=self.order).copy()
+
+    def rmatvec(self, u: np.ndarray) -> np.ndarray:
+        """Jᵀ u: the adjoints of the variables when F's is u (in vec order)."""
+        u = np.asarray(u, dtype=float).reshape(-1)
+        if u.shape[0] != self.shape[0]:
+            raise JacliError(f"rmatvec takes a vector of {self.shape[0]} entries, not {u.shape[0]}")
+        ev = Evaluator({**self.problem.values, SEED: u.reshape(self.problem.shape, order=self.order)})
+        parts = []
+        for var, expr in zip(self.problem.wrt, self.adjoints):
+            parts.append(np.broadcast_to(ev(expr), self.problem.names[var]).reshape(-1, order=self.order))
+        return np.concatenate(parts)
+
+    def matmat(self, V: np.ndarray) -> np.ndarray:
+        return np.column_stack([self.matvec(col) for col in np.asarray(V).T])
+
+    def rmatmat(self, U: np.ndarray) -> np.ndarray:
+        return np.column_stack([self.rmatvec(col) for col in np.asarray(U).T])
+
+    def __repr__(self) -> str:
+        return f"<JacobianOperator {self.shape[0]}×{self.shape[1]} of {to_text(self.problem.expr)}>"
+
+
+class Compiled:
+    """A problem derived once, evaluated at many values: ``gradient`` from its matrix form
+    (``(A + Aᵀ) X``: one sum, one product), ``jacobian`` from the structured evaluator."""
+
+    def __init__(self, problem: Problem, vec: str = "col") -> None:
+        from .derivation import jacobian_blocks
+
+        self.problem = problem
+        self.blocks = jacobian_blocks(problem, vec)
+
+    def _problem(self, values: dict[str, Any]) -> Problem:
+        from .problem import to_binding
+
+        given = {}
+        for n, v in values.items():
+            if n not in self.problem.names:
+                raise JacliError(f"{n} does not occur in {to_text(self.problem.expr)}")
+            b = to_binding(n, v)
+            if b.value is None or b.shape != self.problem.names[n]:
+                shape = self.problem.names[n]
+                raise JacliError(f"{n} needs values of the compiled shape {shape[0]}×{shape[1]}")
+            given[n] = b.value
+        return self.problem._replace(values={**self.problem.values, **given})
+
+    def gradient(self, **values: Any) -> np.ndarray | list[np.ndarray]:
+        """∂f/∂X shaped like X (a list for several variables) at ``values``."""
+        problem = self._problem(values)
+        if problem.shape != (1, 1):
+            raise JacliError("a gradient needs a scalar (1×1) expression")
+        ev = Evaluator(problem.values, check=True, variables=problem.wrt)
+        check_domains(problem.expr, problem.values, problem.wrt)
+        out = []
+        for b in self.blocks:
+            if b.gradient_expr is None:
+                raise RuntimeError("a scalar expression without a gradient")
+            with np.errstate(all="ignore"):
+                out.append(np.broadcast_to(ev(b.gradient_expr), b.var_shape).copy())
+        return out[0] if len(out) == 1 else out
+
+    def jacobian(self, *, max_bytes: float | None = None, **values: Any) -> np.ndarray:
+        """J at ``values``."""
+        from .derivation import evaluate_blocks, needed_names
+        from .problem import require_numbers
+
+        problem = self._problem(values)
+        require_numbers(problem, needed_names(self.blocks))
+        return evaluate_blocks(problem, self.blocks, max_bytes=max_bytes)

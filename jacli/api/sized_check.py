@@ -1,0 +1,106 @@
+"""``check`` where sizes are dimension names: the identity at several drawn size assignments.
+
+A closed form with names holds for every positive value of them, so it is checked where the
+names take values: all 1 first (where a rule that needs a size to be 1 would pass wrongly,
+a wrong one shows elsewhere), then seeded draws. At each assignment the problem is made
+numeric and checked as usual, against the claimed formula and against jacli's own formula
+with names (what ``derive --symbolic`` prints), both at those sizes.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import sizes
+from ..calculus.shapes import at_sizes, shape_at_sizes
+from ..errors import JacliError
+from ..io.specs import Binding
+from ..syntax.parser import parse_formula
+from ..syntax.printer import to_text
+from .checking import CheckResult, check_problem
+from .derivation import formula_of, jacobian_blocks
+from .problem import Problem, prepare
+
+DRAWS = 3  # assignments drawn besides all-ones
+SIZES = (2, 3, 4)
+
+
+class SizedCheck(NamedTuple):
+    """A check at several assignments of the dimension names; ``agree`` is the verdict."""
+
+    expression: str
+    wrt: tuple[str, ...]
+    shape: tuple
+    formula: str  # jacli's closed form with names
+    runs: tuple[tuple[dict[str, int], CheckResult], ...]
+
+    @property
+    def agree(self) -> bool:
+        return all(r.agree for _, r in self.runs)
+
+    @property
+    def failing(self) -> tuple[dict[str, int], CheckResult] | None:
+        """The first assignment where something disagreed."""
+        return next(((a, r) for a, r in self.runs if not r.agree), None)
+
+
+def assignments(names: list[str], seed: int) -> list[dict[str, int]]:
+    """All ones, then seeded draws from 2..4, all different."""
+    out = [dict.fromkeys(names, 1)]
+    rng = np.random.default_rng(seed)
+    for _ in range(20 * DRAWS):
+        a = {n: int(rng.choice(SIZES)) for n in names}
+        if a not in out:
+            out.append(a)
+        if len(out) == DRAWS + 1:
+            break
+    return out
+
+
+def _claim_at(problem: Problem, against: str, a: dict[str, int]) -> str:
+    """The claimed formula(s) with the names' values, printed back as text."""
+    exprs = parse_formula(against)
+    used = {n for e in exprs for node in e.walk() for n in sizes.names(node.attr)}
+    unknown = sorted(used - set(a))
+    if unknown:
+        raise JacliError(f"--against uses the size {unknown[0]}, which no shape has", source=against)
+    texts = [to_text(at_sizes(e, a)) for e in exprs]
+    return texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+
+
+def check_at_sizes(
+    problem: Problem,
+    *,
+    against: str | None = None,
+    tol: float = 1e-8,
+    vec: str = "col",
+    method: str = "complex",
+    max_bytes: float | None = None,
+    seed: int = 0,
+) -> SizedCheck:
+    """Check ``problem`` (whose shapes have dimension names) at several size assignments."""
+    names = sorted({n for shape in problem.names.values() for n in sizes.names(tuple(shape))})
+    blocks = jacobian_blocks(problem, vec)
+    runs = []
+    for a in assignments(names, seed):
+        bindings = {n: Binding(shape_at_sizes(s, a), None, "") for n, s in problem.names.items()}
+        numeric = prepare(problem.source, bindings, random=True, seed=seed)
+        own = formula_of(tuple(b._replace(formula=to_text(at_sizes(b.expr, a))) for b in blocks))
+        mine = check_problem(numeric, against=own, tol=tol, vec=vec, method=method, max_bytes=max_bytes)
+        comparisons = [mine.comparisons[0], mine.comparisons[1]._replace(label="formula", formula=own)]
+        if against is not None:
+            theirs = check_problem(
+                numeric, against=_claim_at(problem, against, a), tol=tol, vec=vec, method=method, max_bytes=max_bytes
+            )
+            comparisons.append(theirs.comparisons[1]._replace(formula=against))
+        runs.append((a, mine._replace(comparisons=tuple(comparisons))))
+    return SizedCheck(
+        to_text(problem.expr), problem.wrt, problem_shape(problem, blocks), formula_of(blocks), tuple(runs)
+    )
+
+
+def problem_shape(problem: Problem, blocks: tuple) -> tuple:
+    p, q = problem.shape
+    return sizes.mul(p, q), sizes.total(sizes.mul(*b.var_shape) for b in blocks)

@@ -1,0 +1,119 @@
+"""Norms and the softmax family: norm1, norm2, softmax, logsumexp.
+
+norm2(A) = sqrt(sum(A ∘ A)), the Euclidean norm of a vector and the Frobenius norm of a
+matrix: d norm2(A) = tr(Aᵀ dA) / norm2(A). norm1(A) = sum(|A|): d norm1(A) = sum(sign(A) ∘ dA)
+away from zero entries. softmax(A) = exp(A) / sum(exp(A)) over all entries (of a vector,
+as usual): d s = s ∘ dA - s sum(s ∘ dA), J = diag(vec s) - vec(s) vec(s)ᵀ; logsumexp(A) =
+log(sum(exp(A))) with d = sum(softmax(A) ∘ dA). Both are computed without overflow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...errors import JacliError
+from ...expr import Expr, T, add, diag, matmul, neg, vec
+from ...syntax.notation import Notation
+from .registry import Op, describe, refuse_where, register, scalar, unary_same
+
+
+def _sum(a: np.ndarray) -> np.ndarray:
+    return a.sum(axis=(-2, -1), keepdims=True)
+
+
+def _div(a: Expr, s: Expr) -> Expr:
+    return Expr("div", (a, s))
+
+
+def _norm_text(k: int) -> Any:
+    def render(p: Any, e: Expr) -> str:
+        return rf"\lVert {p.show(e.args[0], 0)} \rVert_{k}" if p.latex else p.call(e)
+
+    return render
+
+
+def _check_norm2(node: Expr, args: list, derivative_needed: bool) -> None:
+    a = args[0]
+    if derivative_needed and a.ndim == 2 and not np.any(a):
+        raise JacliError(f"{describe(node)}: the argument is 0, where norm2 has no derivative", column=node.col)
+
+
+register(
+    Op(
+        "norm1",
+        1,
+        scalar,
+        value=lambda node, a: _sum(np.abs(a)),
+        partials=(lambda node, sh: T(vec(Expr("sign", node.args))),),
+        differential=lambda node, d, sh: (
+            None if d[0] is None else Expr("sum", (Expr("had", (Expr("sign", node.args), d[0])),))
+        ),
+        domain=refuse_where("norm1", lambda a: a == 0),
+        notation=Notation(call="norm1", latex=r"\operatorname{norm1}", render=_norm_text(1)),
+        analytic=False,
+    )
+)
+register(
+    Op(
+        "norm2",
+        1,
+        scalar,
+        value=lambda node, a: np.sqrt(_sum(a * a)),
+        partials=(lambda node, sh: _div(T(vec(node.args[0])), node),),
+        differential=lambda node, d, sh: (
+            None if d[0] is None else _div(Expr("sum", (Expr("had", (node.args[0], d[0])),)), node)
+        ),
+        domain=_check_norm2,
+        notation=Notation(call="norm2", latex=r"\operatorname{norm2}", render=_norm_text(2)),
+    )
+)
+
+
+def _softmax_value(node: Expr, a: np.ndarray) -> np.ndarray:
+    e = np.exp(a - np.max(np.real(a), axis=(-2, -1), keepdims=True))
+    return e / _sum(e)
+
+
+def _logsumexp_value(node: Expr, a: np.ndarray) -> np.ndarray:
+    m = np.max(np.real(a), axis=(-2, -1), keepdims=True)
+    return m + np.log(_sum(np.exp(a - m)))
+
+
+def _softmax_partial(node: Expr, sh: Any) -> Expr:
+    s = vec(node)
+    return add(diag(s), neg(matmul(s, T(s))))
+
+
+def _softmax_differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
+    if d[0] is None:
+        return None
+    sd = Expr("had", (node, d[0]))
+    return add(sd, neg(Expr("smul", (Expr("sum", (sd,)), node))))
+
+
+register(
+    Op(
+        "softmax",
+        1,
+        unary_same,
+        value=_softmax_value,
+        partials=(_softmax_partial,),
+        differential=_softmax_differential,
+        notation=Notation(call="softmax", latex=r"\operatorname{softmax}"),
+    )
+)
+register(
+    Op(
+        "logsumexp",
+        1,
+        scalar,
+        value=_logsumexp_value,
+        partials=(lambda node, sh: T(vec(Expr("softmax", node.args))),),
+        differential=lambda node, d, sh: (
+            None if d[0] is None else Expr("sum", (Expr("had", (Expr("softmax", node.args), d[0])),))
+        ),
+        notation=Notation(call="logsumexp", latex=r"\operatorname{logsumexp}"),
+    )
+)

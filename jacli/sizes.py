@@ -1,0 +1,204 @@
+"""Sizes: positive integers, or monomials in dimension names (``m``, ``3 n``, ``m n``, ``n²``).
+
+A size with no names is a plain ``int``, so numeric shapes stay what they were; a size with
+names is a :class:`Size`. ``mul`` and ``div`` keep that normal form, and ``Size`` supports
+``*`` and ``==`` so that rules written for integers (``eye(m * n)``, ``r == 1``) hold for
+names too: a name is never equal to 1, so a rule that needs a size of 1 applies only where
+it is 1 whatever the names' values.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_NOT_NAMES = frozenset({"nan", "inf", "infinity"})  # read as numbers elsewhere
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+class Size:
+    """``coef · Π name^power``, with at least one name; immutable.
+
+    Sizes are interned: equal sizes are the same object, so comparing them (which the
+    simplifier does all the time, ``shape == (1, 1)``) costs what comparing integers costs.
+    """
+
+    __slots__ = ("coef", "factors")
+    coef: int
+    factors: tuple[tuple[str, int], ...]  # sorted by name, powers ≥ 1
+
+    def __new__(cls, coef: int, factors: tuple[tuple[str, int], ...]) -> Size:
+        key = (coef, factors)
+        got = _INTERNED.get(key)
+        if got is None:
+            got = object.__new__(cls)
+            object.__setattr__(got, "coef", coef)
+            object.__setattr__(got, "factors", factors)
+            _INTERNED[key] = got
+        return got
+
+    def __setattr__(self, key: str, value: object) -> None:
+        raise AttributeError("Size is immutable")
+
+    def __reduce__(self) -> tuple:
+        return (Size, (self.coef, self.factors))
+
+    def __mul__(self, other: SizeLike) -> SizeLike:
+        return mul(self, other)
+
+    __rmul__ = __mul__
+
+    def __repr__(self) -> str:
+        return f"Size({text(self)!r})"
+
+    def __str__(self) -> str:
+        return text(self)
+
+
+_INTERNED: dict[tuple, Size] = {}
+
+
+SizeLike = int | Size
+
+
+def is_dimension_name(word: str) -> bool:
+    return bool(NAME.fullmatch(word)) and word.lower() not in _NOT_NAMES
+
+
+def dim(name: str) -> Size:
+    """The size named ``name``."""
+    return Size(1, ((name, 1),))
+
+
+def _make(coef: int, powers: Mapping[str, int]) -> SizeLike:
+    factors = tuple(sorted((n, p) for n, p in powers.items() if p))
+    return Size(coef, factors) if factors else coef
+
+
+def _powers(s: SizeLike) -> tuple[int, dict[str, int]]:
+    if isinstance(s, Size):
+        return s.coef, dict(s.factors)
+    return int(s), {}
+
+
+def mul(a: SizeLike, b: SizeLike) -> SizeLike:
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    return _mul(a, b)
+
+
+@functools.lru_cache(maxsize=4096)
+def _mul(a: SizeLike, b: SizeLike) -> SizeLike:
+    ca, pa = _powers(a)
+    cb, pb = _powers(b)
+    for n, p in pb.items():
+        pa[n] = pa.get(n, 0) + p
+    return _make(ca * cb, pa)
+
+
+def div(a: SizeLike, b: SizeLike) -> SizeLike | None:
+    """a / b when it is a size (a positive integer or a monomial), else None."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a // b if a % b == 0 else None
+    ca, pa = _powers(a)
+    cb, pb = _powers(b)
+    if ca % cb:
+        return None
+    for n, p in pb.items():
+        if pa.get(n, 0) < p:
+            return None
+        pa[n] -= p
+    return _make(ca // cb, pa)
+
+
+def product(sizes: Iterable[SizeLike]) -> SizeLike:
+    out: SizeLike = 1
+    for s in sizes:
+        out = mul(out, s)
+    return out
+
+
+def names(s: object) -> list[str]:
+    """The dimension names in a size (or in a tuple of sizes), in order."""
+    if isinstance(s, Size):
+        return [n for n, _ in s.factors]
+    if isinstance(s, tuple):
+        return [n for x in s for n in names(x)]
+    return []
+
+
+def is_symbolic(s: object) -> bool:
+    """Whether a size, or any size in a tuple of sizes, has a name."""
+    return bool(names(s))
+
+
+def value(s: SizeLike, assignment: Mapping[str, int]) -> int:
+    """The integer ``s`` is when its names take the values of ``assignment``."""
+    if isinstance(s, int):
+        return s
+    out = s.coef
+    for n, p in s.factors:
+        out *= assignment[n] ** p
+    return out
+
+
+def text(s: SizeLike, style: str = "unicode") -> str:
+    """``m n``, ``3 n``, ``n²`` (ASCII ``n^2``, LaTeX ``n^{2}``)."""
+    if isinstance(s, int):
+        return str(s)
+    parts = [] if s.coef == 1 else [str(s.coef)]
+    for n, p in s.factors:
+        if p == 1:
+            parts.append(n)
+        elif style == "latex":
+            parts.append(f"{n}^{{{p}}}")
+        elif style == "ascii":
+            parts.append(f"{n}^{p}")
+        else:
+            parts.append(n + str(p).translate(_SUP))
+    return " ".join(parts)
+
+
+def is_product(s: SizeLike) -> bool:
+    """Whether ``s`` is written with more than one factor (and so wants parentheses in a shape)."""
+    return isinstance(s, Size) and (len(s.factors) + (s.coef != 1) > 1 or s.factors[0][1] > 1)
+
+
+def shape_text(shape: tuple, style: str = "unicode") -> str:
+    """``3×4``, ``m×n``, ``(m n)×p``."""
+    parts = []
+    for s in shape:
+        if s is None:
+            parts.append("?")
+        elif isinstance(s, Total):
+            parts.append(f"({s})")
+        elif isinstance(s, str):
+            parts.append(s)
+        else:
+            t = text(s, style)
+            parts.append(f"({t})" if is_product(s) and style != "latex" else t)
+    return "×".join(parts)
+
+
+class Total(str):
+    """A sum of sizes that is not one monomial (``m n + p q``): for showing only."""
+
+
+def total(parts: Iterable[SizeLike]) -> SizeLike | Total:
+    """The sum of sizes: an int, a size, or a :class:`Total` to show."""
+    parts = list(parts)
+    if all(isinstance(p, int) for p in parts):
+        return sum(parts)  # type: ignore[arg-type]
+    if len(parts) == 1:
+        return parts[0]
+    return Total(" + ".join(text(p) for p in parts))
+
+
+def in_expr(e: object) -> bool:
+    """Whether an expression (anything with ``walk()`` over nodes with ``attr``) has a size with a name."""
+    return any(
+        isinstance(node.attr, Size) or (isinstance(node.attr, tuple) and is_symbolic(node.attr))
+        for node in e.walk()  # type: ignore[attr-defined]
+    )
