@@ -15,11 +15,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .api import Result, check, compile, derive, differential, jacobian, operator
+    from .api import Result, check, compile, derive, derive_hessian, differential, hessian, jacobian, operator
     from .api.checking import CheckResult
     from .errors import ExitCode, JacliError
 
-_API = ("Result", "check", "compile", "derive", "differential", "jacobian", "operator")
+_API = ("Result", "check", "compile", "derive", "derive_hessian", "differential", "hessian", "jacobian", "operator")
 
 
 def __getattr__(name: str) -> Any:
@@ -48,7 +48,9 @@ __all__ = [
     "check",
     "compile",
     "derive",
+    "derive_hessian",
     "differential",
+    "hessian",
     "jacobian",
     "operator",
 ]

@@ -18,12 +18,13 @@ from .sizes import SizeLike
 class Expr:
     """One node: ``op`` applied to ``args``, with ``attr`` and the source column ``col``."""
 
-    __slots__ = ("_hash", "args", "attr", "col", "op")
+    __slots__ = ("_hash", "_names", "args", "attr", "col", "op")
     op: str
     args: tuple[Expr, ...]
     attr: Any
     col: int | None
     _hash: int
+    _names: tuple[str, ...]  # set on first use of names()
 
     def __init__(self, op: str, args: tuple[Expr, ...] = (), attr: Any = None, col: int | None = None) -> None:
         object.__setattr__(self, "op", op)
@@ -34,6 +35,9 @@ class Expr:
 
     def __setattr__(self, key: str, value: Any) -> None:
         raise AttributeError("Expr is immutable")
+
+    def __reduce__(self) -> tuple[type[Expr], tuple[str, tuple[Expr, ...], Any, int | None]]:
+        return (Expr, (self.op, self.args, self.attr, self.col))  # pickled by what defines it
 
     def __hash__(self) -> int:
         return self._hash
@@ -59,10 +63,15 @@ class Expr:
 
     def names(self) -> list[str]:
         """The matrix names in the order they first occur."""
+        try:
+            return list(self._names)
+        except AttributeError:
+            pass
         seen: dict[str, None] = {}
         for node in self.walk():
             if node.op == "name":
                 seen.setdefault(node.attr, None)
+        object.__setattr__(self, "_names", tuple(seen))  # kept: a node never changes
         return list(seen)
 
 

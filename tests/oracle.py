@@ -68,3 +68,40 @@ def derivative(expr, values: dict, var: str) -> tuple[np.ndarray, float]:
     if analytic(expr):
         return complex_step(expr, values, var), 1e-9
     return central(expr, values, var), 1e-6
+
+
+def second_derivative(expr, values: dict, var: str) -> tuple[np.ndarray, float]:
+    """The stacked Hessian of vec(F), (p q m n) × (m n): row r m n + a, column b holds
+    ∂²F_r / ∂x_a ∂x_b, from the function's values alone. Where expr is analytic: the
+    complex step along x_a (exact) of central differences along x_b; otherwise four-point
+    central differences. Returns it with the relative tolerance it allows."""
+    x = values[var]
+    m, n = x.shape
+    N = m * n
+    exact = analytic(expr)
+    delta = 1e-5 if exact else 1e-4
+
+    def at(point) -> np.ndarray:
+        return Evaluator({**values, var: point})(expr).reshape(-1, order="F")
+
+    def unit(k) -> np.ndarray:
+        e = np.zeros((m, n))
+        e[k % m, k // m] = 1.0
+        return e
+
+    cols = {}
+    for a in range(N):
+        for b in range(N):
+            ea, eb = unit(a), unit(b)
+            if exact:
+                d = (at(x + 1j * H * ea + delta * eb) - at(x + 1j * H * ea - delta * eb)).imag / (2 * H * delta)
+            else:
+                pp, pm = at(x + delta * ea + delta * eb), at(x + delta * ea - delta * eb)
+                mp, mm = at(x - delta * ea + delta * eb), at(x - delta * ea - delta * eb)
+                d = (pp - pm - mp + mm) / (4 * delta * delta)
+            cols[a, b] = d
+    P = len(cols[0, 0])
+    out = np.empty((P * N, N))
+    for (a, b), d in cols.items():
+        out[np.arange(P) * N + a, b] = d
+    return out, (1e-6 if exact else 1e-4)

@@ -14,7 +14,7 @@ import json
 import numpy as np
 import pytest
 import scipy.sparse.linalg as sla
-from cli_support import run
+from cli_support import isolated, run  # noqa: F401 (isolated: autouse)
 from oracle import derivative, draw
 
 import jacli
@@ -235,3 +235,30 @@ def test_compile_once_evaluate_many():
         f.gradient(X=np.diag([1.0, 1, 1, -3]))
     with pytest.raises(JacliError, match="compiled shape 4×4"):
         f.gradient(X=np.eye(3))
+
+
+def test_operator_keeps_what_no_direction_changes():
+    # inv(A + X' X) and A X are computed once; each call must still use its own direction
+    rng = np.random.default_rng(8)
+    A, X = rng.standard_normal((3, 3)) + 3 * np.eye(3), rng.standard_normal((3, 3))
+    src = "inv(A + X' X) + (A X) ∘ X wrt X, A"
+    op = jacli.operator(src, A=A, X=X)
+    J = jacli.jacobian(src, A=A, X=X)
+    for _ in range(3):
+        v, u = rng.standard_normal(18), rng.standard_normal(9)
+        np.testing.assert_allclose(op.matvec(v), J @ v, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(op.rmatvec(u), J.T @ u, rtol=1e-10, atol=1e-12)
+    assert any(node.op == "inv" for node in op._held)  # held, not recomputed
+
+
+def test_compiled_gradient_with_some_values_bound_at_compile_time():
+    rng = np.random.default_rng(9)
+    A = rng.standard_normal((4, 4))
+    f = jacli.compile("norm2(A x - b)^2 wrt x", A=A, x=(4, 1), b=(4, 1))
+    for _ in range(2):
+        x, b = rng.standard_normal((4, 1)), rng.standard_normal((4, 1))
+        np.testing.assert_allclose(f.gradient(x=x, b=b), 2 * A.T @ (A @ x - b), rtol=1e-12)
+    with pytest.raises(JacliError, match="norm2 has no derivative"):
+        f.gradient(x=x, b=A @ x)
+    with pytest.raises(JacliError, match="x: has NaN"):
+        f.gradient(x=np.full((4, 1), np.nan), b=b)

@@ -155,6 +155,7 @@ def test_random_values_are_guarded_before_they_are_drawn(monkeypatch):
     line = refused(run("derive", "tr(X) wrt X", "X=20000x20000", "--random", "--max-memory", "1MB"), "random values")
     assert "3,200,000,000 bytes" in line and time.perf_counter() - t < 5
     refused(run("check", "tr(X) wrt X", "X=20000x20000", "--max-memory", "1MB"), "random values")
+    refused(run("hessian", "tr(X' X) wrt X", "X=20000x20000", "--random", "--max-memory", "1MB"), "random values")
 
     import jacli.numeric.draws as draws
 
@@ -165,6 +166,10 @@ def test_random_values_are_guarded_before_they_are_drawn(monkeypatch):
     r = run("derive", "tr(X) wrt X", "X=20000x20000", "--random", "--symbolic", "--max-memory", "1MB")
     assert r.exit_code == 0, r.stderr
     assert jacli.derive("tr(X) wrt X", X=(20000, 20000), random=True, symbolic=True).formula == "vec(I₂₀₀₀₀)ᵀ"
+    r = run("hessian", "tr(X' X) wrt X", "X=20000x20000", "--random", "--symbolic", "--max-memory", "1MB")
+    assert r.exit_code == 0, r.stderr
+    with pytest.raises(JacliError, match=re.escape("hessian() always evaluates")):
+        jacli.hessian("tr(X' X) wrt X", X=(2, 2), symbolic=True)
 
 
 def test_text_file_size_is_guarded_before_parsing(monkeypatch):
@@ -547,7 +552,9 @@ _sources = st.one_of(
     suppress_health_check=list(HealthCheck),
 )
 @given(
-    function=st.sampled_from(["derive", "jacobian", "check", "differential", "operator", "compile"]),
+    function=st.sampled_from(
+        ["derive", "jacobian", "check", "differential", "operator", "compile", "hessian", "derive_hessian"]
+    ),
     source=_sources,
     kwargs=st.dictionaries(_option, _values, max_size=4),
     bindings=st.one_of(st.none(), st.dictionaries(st.sampled_from(["X", "A", "x", "Q"]), _values, max_size=2)),
@@ -555,9 +562,9 @@ _sources = st.one_of(
 def test_the_api_raises_only_jacli_error(function, source, kwargs, bindings):
     if function == "check":
         kwargs = {("tol" if k == "symbolic" else k): v for k, v in kwargs.items()}
-    if function == "jacobian":
+    if function in ("jacobian", "hessian"):
         kwargs.pop("symbolic", None)
-    if function in ("derive", "jacobian", "check"):
+    if function in ("derive", "jacobian", "check", "hessian", "derive_hessian"):
         kwargs.setdefault("max_bytes", 1e7)
     fn = getattr(jacli, function)
     try:
@@ -566,7 +573,7 @@ def test_the_api_raises_only_jacli_error(function, source, kwargs, bindings):
         text = str(err)
         assert text and "\n" not in text and " --" not in text and not text.startswith("--"), text
         return
-    if function == "jacobian":
+    if function in ("jacobian", "hessian"):
         assert isinstance(got, np.ndarray) and got.dtype == np.float64 and np.all(np.isfinite(got))
     elif function == "derive":
         assert got.matrix is None or np.all(np.isfinite(got.matrix))

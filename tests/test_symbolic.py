@@ -12,7 +12,7 @@ import json
 
 import numpy as np
 import pytest
-from cli_support import run
+from cli_support import isolated, run  # noqa: F401 (isolated: autouse)
 from oracle import derivative, draw
 
 import jacli

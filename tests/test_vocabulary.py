@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 import pytest
-from cli_support import run
+from cli_support import isolated, run  # noqa: F401 (isolated: autouse)
 
 import jacli
 from jacli.calculus import ops

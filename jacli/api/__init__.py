@@ -35,6 +35,7 @@ from .problem import (
 if TYPE_CHECKING:
     from .checking import CheckResult, Comparison
     from .differentials import Compiled, Differential, JacobianOperator
+    from .hessians import Hessian
 
 
 def __getattr__(name: str) -> Any:  # the checking module loads when first asked for: derive starts faster
@@ -54,7 +55,9 @@ __all__ = [
     "check",
     "compile",
     "derive",
+    "derive_hessian",
     "differential",
+    "hessian",
     "jacobian",
     "operator",
     "prepare",
@@ -424,3 +427,102 @@ def compile(source: str, bindings: Mapping[str, Any] | None = None, /, *, vec: s
     with api_errors():
         vec_ = api_choice("vec", vec, VECS)
         return Compiled(api_problem("compile", _VEC_ONLY, source, bindings, names), vec_)
+
+
+def derive_hessian(
+    source: str,
+    bindings: Mapping[str, Any] | None = None,
+    /,
+    *,
+    vec: str = "col",
+    random: bool = False,
+    seed: int = DEFAULT_SEED,
+    symbolic: bool = False,
+    max_bytes: float | str | None = None,
+    **names: Any,
+) -> Hessian:
+    """The Hessian of ``source``: its closed form and, unless ``symbolic``, its numbers.
+
+    For a scalar f, H = ∂²f / ∂vec(X) ∂vec(X)ᵀ (the block matrix over all names after
+    ``wrt``); for a p×q F and one name, the Hessians of the entries of vec(F) stacked,
+    (p q m n) × (m n). Takes the arguments of :func:`derive`.
+
+    Returns
+    -------
+    Hessian
+        ``formula``, ``latex``, ``shape``, ``matrix`` (None when symbolic), ``rows``.
+
+    Raises
+    ------
+    JacliError
+        As :func:`derive`.
+
+    Examples
+    --------
+    >>> import jacli
+    >>> jacli.derive_hessian("tr(X' A X) wrt X", A=(3, 3), X=(3, 2), symbolic=True).formula
+    'I₂ ⊗ (A + Aᵀ)'
+    """
+    return _hessian("derive_hessian", _DERIVE, source, bindings, names, vec, random, seed, symbolic, max_bytes)
+
+
+def _hessian(
+    function: str,
+    options: tuple[str, ...],
+    source: object,
+    bindings: Mapping | None,
+    names: dict[str, Any],
+    vec: object,
+    random: object,
+    seed: object,
+    symbolic: object,
+    max_bytes: object,
+) -> Hessian:
+    from .hessians import hessian_of
+
+    with api_errors():
+        vec_ = api_choice("vec", vec, VECS)
+        random_, symbolic_ = api_flag("random", random), api_flag("symbolic", symbolic)
+        seed_, limit = api_seed(seed), api_max_bytes(max_bytes)
+        problem = api_problem(
+            function,
+            options,
+            source,
+            bindings,
+            names,
+            random=random_ and not symbolic_,
+            seed=seed_,
+            symbolic=symbolic_,
+            max_bytes=limit,
+        )
+        return hessian_of(problem, vec_, symbolic=symbolic_, max_bytes=limit)
+
+
+def hessian(source: str, bindings: Mapping[str, Any] | None = None, /, **kw: Any) -> np.ndarray:
+    """The numeric Hessian of ``source`` as a float64 array (see :func:`derive_hessian`).
+
+    Takes the arguments of :func:`derive_hessian`, but ``symbolic``.
+
+    Examples
+    --------
+    >>> import numpy as np, jacli
+    >>> jacli.hessian("x' A x wrt x", A=np.array([[1.0, 2.0], [0.0, 3.0]]), x=np.ones(2))
+    array([[2., 2.],
+           [2., 6.]])
+    """
+    options = {k: kw.pop(k) for k in _JACOBIAN if k in kw}
+    result = _hessian(
+        "hessian",
+        _JACOBIAN,
+        source,
+        bindings,
+        kw,
+        options.get("vec", "col"),
+        options.get("random", False),
+        options.get("seed", DEFAULT_SEED),
+        False,
+        options.get("max_bytes"),
+    )
+    if result.matrix is None:  # evaluated unless asked for the formula alone
+        raise RuntimeError("derive_hessian returned no matrix")
+    return result.matrix

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -10,6 +11,7 @@ import numpy as np
 from .. import sizes
 from ..calculus.chain import jacobian_expr
 from ..calculus.differential import gradient
+from ..calculus.shapes import Shapes
 from ..calculus.simplify import Simplifier
 from ..errors import JacliError
 from ..expr import Expr, T, comm, matmul
@@ -96,6 +98,15 @@ def jacobian_blocks(problem: Problem, vec: str = "col") -> tuple[Block, ...]:
     Cookbook's layout, and J = vec(G)ᵀ; otherwise J comes from the chain rule."""
     if vec not in VECS:
         raise JacliError(f"--vec is col or row, not {vec!r}")
+    return _blocks(problem.source, problem.expr, problem.wrt, tuple(problem.names.items()), vec)
+
+
+@functools.lru_cache(maxsize=128)
+def _blocks(source: str, expr: Expr, wrt: tuple[str, ...], names: tuple, vec: str) -> tuple[Block, ...]:
+    """The derivation, kept for the same expression (and source text: its nodes' columns
+    are in messages), names, shapes and layout: a second call (jacli.jacobian in a loop, a
+    Hessian's rows) evaluates without deriving again."""
+    problem = _Derivable(expr, wrt, dict(names), Shapes(dict(names)))
     simp = Simplifier(problem.shapes)
     p, q = problem.shape
     blocks = []
@@ -111,6 +122,17 @@ def jacobian_blocks(problem: Problem, vec: str = "col") -> tuple[Block, ...]:
                 J = simp(matmul(matmul(comm(p, q), J), comm(n, m)))
         blocks.append(Block(var, (m, n), J, to_text(J), to_latex(J), grad))
     return tuple(blocks)
+
+
+class _Derivable(NamedTuple):
+    expr: Expr
+    wrt: tuple[str, ...]
+    names: dict
+    shapes: Shapes
+
+    @property
+    def shape(self) -> tuple:
+        return self.shapes(self.expr)
 
 
 def formula_of(blocks: tuple[Block, ...], latex: bool = False) -> str:

@@ -12,7 +12,8 @@ from ..calculus.shapes import Shapes
 from ..calculus.simplify import Simplifier
 from ..errors import JacliError
 from ..expr import Expr, T, matmul, name
-from ..numeric.evaluate import Evaluator, check_domains
+from ..numeric.evaluate import Evaluator, check_domains, domain_nodes
+from ..numeric.program import Program
 from ..syntax.notation import notation
 from ..syntax.printer import to_latex, to_text
 from .problem import Problem
@@ -101,9 +102,8 @@ def directional(problem: Problem, directions: dict[str, np.ndarray]) -> tuple[Di
     names, shapes, simp = _setup(problem, variables)
     d = Differential(_lhs(problem.expr), differential(problem.expr, names, shapes, simp), names, shapes)
     values = {**problem.values, **{names[v]: directions[v] for v in variables}}
-    check_domains(problem.expr, problem.values, problem.wrt)
-    with np.errstate(all="ignore"):
-        out = Evaluator(values, check=True)(d.expr)
+    ev = Evaluator(values, check=True, variables=problem.wrt)
+    out = check_domains(problem.expr, problem.values, problem.wrt, ev)(d.expr)  # F's nodes evaluated once
     if not np.all(np.isfinite(out)):
         raise JacliError("the directional derivative has infinite or NaN entries for these values (overflow)")
     return d, np.broadcast_to(out, problem.shape).copy()
@@ -131,6 +131,22 @@ class JacobianOperator:
         self.sizes = [r * c for r, c in (problem.names[v] for v in problem.wrt)]
         self.shape = (p * q, sum(self.sizes))
         check_domains(problem.expr, problem.values, problem.wrt)
+        self._held: dict[Expr, np.ndarray] = {}  # values that depend on no direction: inv(X), A X ...
+        self._moving: set[Expr] = set()
+
+    def _evaluate(self, exprs: list[Expr], extra: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """``exprs`` over the problem's values and ``extra``, reusing what depends on none of ``extra``."""
+        ev = Evaluator({**self.problem.values, **extra})
+        ev.memo.update(self._held)
+        out = [ev(e) for e in exprs]
+        for node, value in ev.memo.items():
+            if node in self._held or node in self._moving:
+                continue
+            if all(n in self.problem.values for n in node.names()):
+                self._held[node] = value
+            else:
+                self._moving.add(node)
+        return out
 
     def _split(self, v: np.ndarray) -> list[np.ndarray]:
         v = np.asarray(v, dtype=float).reshape(-1)
@@ -144,20 +160,21 @@ class JacobianOperator:
 
     def matvec(self, v: np.ndarray) -> np.ndarray:
         """J v: the directional derivative along v (the variables' entries, in vec order)."""
-        values = dict(self.problem.values)
-        values.update({self.names[var]: part for var, part in zip(self.problem.wrt, self._split(v))})
-        out = np.broadcast_to(Evaluator(values)(self.dF), self.problem.shape)
-        return out.reshape(-1, order=self.order).copy()
+        parts = {self.names[var]: part for var, part in zip(self.problem.wrt, self._split(v), strict=True)}
+        (dF,) = self._evaluate([self.dF], parts)
+        return np.broadcast_to(dF, self.problem.shape).flatten(order=self.order)
 
     def rmatvec(self, u: np.ndarray) -> np.ndarray:
         """Jᵀ u: the adjoints of the variables when F's is u (in vec order)."""
         u = np.asarray(u, dtype=float).reshape(-1)
         if u.shape[0] != self.shape[0]:
             raise JacliError(f"rmatvec takes a vector of {self.shape[0]} entries, not {u.shape[0]}")
-        ev = Evaluator({**self.problem.values, SEED: u.reshape(self.problem.shape, order=self.order)})
-        parts = []
-        for var, expr in zip(self.problem.wrt, self.adjoints):
-            parts.append(np.broadcast_to(ev(expr), self.problem.names[var]).reshape(-1, order=self.order))
+        seed = {SEED: u.reshape(self.problem.shape, order=self.order)}
+        adjoints = self._evaluate(self.adjoints, seed)
+        parts = [
+            np.broadcast_to(a, self.problem.names[var]).reshape(-1, order=self.order)
+            for var, a in zip(self.problem.wrt, adjoints, strict=True)
+        ]
         return np.concatenate(parts)
 
     def matmat(self, V: np.ndarray) -> np.ndarray:
@@ -179,6 +196,7 @@ class Compiled:
 
         self.problem = problem
         self.blocks = jacobian_blocks(problem, vec)
+        self._programs: dict[frozenset[str], Program] = {}  # by the names that have values
 
     def _problem(self, values: dict[str, Any]) -> Problem:
         from .problem import to_binding
@@ -187,6 +205,9 @@ class Compiled:
         for n, v in values.items():
             if n not in self.problem.names:
                 raise JacliError(f"{n} does not occur in {to_text(self.problem.expr)}")
+            if _plain(v, self.problem.names[n]):
+                given[n] = v  # already what validation would make of it
+                continue
             b = to_binding(n, v)
             if b.value is None or b.shape != self.problem.names[n]:
                 shape = self.problem.names[n]
@@ -199,14 +220,18 @@ class Compiled:
         problem = self._problem(values)
         if problem.shape != (1, 1):
             raise JacliError("a gradient needs a scalar (1×1) expression")
-        ev = Evaluator(problem.values, check=True, variables=problem.wrt)
-        check_domains(problem.expr, problem.values, problem.wrt)
-        out = []
-        for b in self.blocks:
-            if b.gradient_expr is None:
+        valued = frozenset(problem.values)
+        program = self._programs.get(valued)
+        if program is None:  # the steps for the gradients and the checks, made once
+            gradients = [b.gradient_expr for b in self.blocks]
+            if any(g is None for g in gradients):
                 raise RuntimeError("a scalar expression without a gradient")
-            with np.errstate(all="ignore"):
-                out.append(np.broadcast_to(ev(b.gradient_expr), b.var_shape).copy())
+            checked = [node for node, names in domain_nodes(problem.expr) if valued.issuperset(names)]
+            program = self._programs[valued] = Program(gradients, checked, problem.wrt)  # type: ignore[arg-type]
+        out = [
+            np.broadcast_to(g, b.var_shape).copy()
+            for g, b in zip(program.run(problem.values), self.blocks, strict=True)
+        ]
         return out[0] if len(out) == 1 else out
 
     def jacobian(self, *, max_bytes: float | None = None, **values: Any) -> np.ndarray:
@@ -217,3 +242,8 @@ class Compiled:
         problem = self._problem(values)
         require_numbers(problem, needed_names(self.blocks))
         return evaluate_blocks(problem, self.blocks, max_bytes=max_bytes)
+
+
+def _plain(v: Any, shape: tuple[int, int]) -> bool:
+    """Whether ``v`` is a finite float64 array of ``shape``, as validation would leave it."""
+    return isinstance(v, np.ndarray) and v.dtype == np.float64 and v.shape == shape and bool(np.isfinite(v).all())

@@ -312,9 +312,10 @@ def api_problem(
     for n in names:
         if n in in_expr:
             continue
-        if function == "jacobian" and n == "symbolic":
+        if function in ("jacobian", "hessian") and n == "symbolic":
+            full = "derive" if function == "jacobian" else "derive_hessian"
             raise JacliError(
-                "jacobian() always evaluates: it takes no symbolic (jacli.derive(..., symbolic=True) "
+                f"{function}() always evaluates: it takes no symbolic (jacli.{full}(..., symbolic=True) "
                 "gives the formula alone)"
             )
         close = difflib.get_close_matches(n, list(options) + list(in_expr), n=1)

@@ -165,6 +165,58 @@ def derive(
 
 
 @app.command(context_settings=_ARGS)
+def hessian(
+    ctx: typer.Context,
+    expr: Annotated[str, typer.Argument(help='The expression, as in "tr(X\' A X) wrt X".')],
+    specs: SpecArgs = None,
+    values: Annotated[str | None, typer.Option("--values", help="A .npz file whose arrays bind names.")] = None,
+    random: Annotated[
+        bool, typer.Option("--random", help="Seeded random values for names bound by shape only.")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for --random.")] = 0,
+    output: Annotated[
+        str | None,
+        typer.Option("-o", "--output", help="Save the matrix: .npy .npz .csv .txt .json, or .tex for the formula."),
+    ] = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", help="How to print: auto is a table on a terminal, plain when piped.")
+    ] = Format.auto,
+    symbolic: Annotated[
+        bool,
+        typer.Option(
+            "--symbolic", help="The closed form only: no values needed; sizes nothing fixes get names (m, n, ...)."
+        ),
+    ] = False,
+    vec: Annotated[
+        Vec, typer.Option("--vec", help="col: vec stacks columns (default); row: stacks rows, as NumPy flattens.")
+    ] = Vec.col,
+    sparse: Annotated[bool, typer.Option("--sparse", help="Save a SciPy sparse .npz (-o H.npz).")] = False,
+    max_memory: Annotated[
+        str | None,
+        typer.Option(
+            "--max-memory", help="Largest dense Hessian to build in memory (default: half the available memory)."
+        ),
+    ] = None,
+) -> None:
+    """The Hessian ∂²f/∂vec(X)∂vec(X)ᵀ (for a matrix F, its entries' Hessians stacked)."""
+    with reporting(ctx):
+        from .hessians import run_hessian
+
+        run_hessian(
+            expr,
+            read_bindings(specs, values, parse_size(max_memory), shapes_only=symbolic, only=names_in(expr)),
+            random=random,
+            seed=seed,
+            output=output,
+            fmt=fmt.value,
+            symbolic=symbolic,
+            vec=vec.value,
+            sparse=sparse,
+            max_bytes=parse_size(max_memory),
+        )
+
+
+@app.command(context_settings=_ARGS)
 def check(
     ctx: typer.Context,
     expr: Annotated[str, typer.Argument(help='The expression, as in "A X B wrt X".')],

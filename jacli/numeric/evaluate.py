@@ -6,6 +6,7 @@ leading batch axes and complex entries (the numerical oracle's complex steps).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,6 +47,13 @@ class Evaluator:
     def __call__(self, e: Expr) -> np.ndarray:
         got = self.memo.get(e)
         if got is None:
+            with np.errstate(all="ignore"):  # overflow and invalid values are found by the callers
+                got = self._get(e)
+        return got
+
+    def _get(self, e: Expr) -> np.ndarray:
+        got = self.memo.get(e)
+        if got is None:
             got = self._eval(e)
             self.memo[e] = got
         return got
@@ -68,15 +76,14 @@ class Evaluator:
         op = REGISTRY[e.op]
         if op.value is None:
             raise ValueError(f"{e.op} has no value rule: resolve the expression first")
-        args = [self(a) for a in e.args]
+        args = [self._get(a) for a in e.args]
         if self.check and op.domain is not None:
             needed = bool(self.variables) and not self.variables.isdisjoint(e.names())
             value = op.domain(e, args, needed)
             if value is not None:  # the check computed the value already (an inverse)
                 return value
         try:
-            with np.errstate(all="ignore"):
-                return op.value(e, *args)
+            return op.value(e, *args)
         except np.linalg.LinAlgError as err:
             where = f" at column {e.col}" if e.col else ""
             raise JacliError(f"{to_text(e)}{where}: {err}", column=e.col) from None
@@ -87,12 +94,25 @@ def evaluate(e: Expr, values: dict[str, np.ndarray], **options: Any) -> np.ndarr
     return Evaluator(values, **options)(e)
 
 
-def check_domains(expr: Expr, values: dict[str, np.ndarray], variables: Iterable[str] = ()) -> None:
+def check_domains(
+    expr: Expr, values: dict[str, np.ndarray], variables: Iterable[str] = (), ev: Evaluator | None = None
+) -> Evaluator:
     """Refuse values where the expression or its derivative is undefined (singular inverse,
     log of a non-positive entry, division by zero ...): domain-checked nodes whose names all
-    have values are evaluated with checks on."""
-    ev = Evaluator(values, check=True, variables=variables)
-    for node in expr.walk():
-        op = REGISTRY[node.op]
-        if op.domain is not None and all(n in values for n in node.names()) and not sizes.in_expr(node):
+    have values are evaluated with checks on. Returns the evaluator (``ev`` if given, which
+    must check), whose memo the caller may reuse."""
+    ev = Evaluator(values, check=True, variables=variables) if ev is None else ev
+    for node, names in domain_nodes(expr):
+        if all(n in values for n in names):
             ev(node)
+    return ev
+
+
+@functools.lru_cache(maxsize=512)
+def domain_nodes(expr: Expr) -> tuple[tuple[Expr, tuple[str, ...]], ...]:
+    """The nodes of ``expr`` with a domain rule and numeric sizes, with their names."""
+    return tuple(
+        (node, tuple(node.names()))
+        for node in expr.walk()
+        if REGISTRY[node.op].domain is not None and not sizes.in_expr(node)
+    )

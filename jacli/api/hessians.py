@@ -1,0 +1,221 @@
+"""Second derivatives: the Hessian is the Jacobian of the gradient.
+
+For a scalar f, H = ∂²f / ∂vec(X) ∂vec(X)ᵀ is the Jacobian of vec(G) with G = ∂f/∂X the
+gradient in matrix form, as Magnus & Neudecker identify it from d²f (ch. 10): the gradient
+of tr(Xᵀ A X) is (A + Aᵀ) X, and its Jacobian is I ⊗ (A + Aᵀ). With several names after
+wrt, row block i holds the Jacobian of G_i with respect to every name. For a p×q F, the
+stacked Hessian HF(X) = D vec((DF(X))ᵀ) is the Jacobian of vec(Jᵀ), J = DF(X).
+
+So a Hessian is a first derivative of a derived problem, whose F is G (or vec(Jᵀ)):
+everything a Jacobian has (numbers, formats, files, checks) serves it unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import BinaryIO, NamedTuple
+
+import numpy as np
+
+from .. import sizes
+from ..calculus.differential import gradient
+from ..calculus.shapes import Shapes
+from ..calculus.simplify import Simplifier
+from ..errors import JacliError
+from ..expr import Expr, T
+from ..expr import vec as vec_of
+from ..io.writers import atomic_write, save_matrix
+from ..numeric.evaluate import check_domains
+from .derivation import VECS, Block, evaluate_blocks, jacobian_blocks, needed_names, size_error
+from .problem import Problem, require_numbers
+from .saving import Request
+
+
+class Hessian(NamedTuple):
+    """The Hessian's closed form: one row of blocks per row problem.
+
+    Attributes
+    ----------
+    formula, latex : str
+        H in jacli's language and in LaTeX (a block matrix for several names).
+    shape : tuple
+        H's shape.
+    rows : tuple of tuple of Block
+        ``rows[i][j]`` is the block ∂ vec(G_i) / ∂ vec(X_j)ᵀ.
+    problems : tuple of Problem
+        The derived problems whose Jacobians are the rows (F = G_i, or vec(Jᵀ)).
+    problem : Problem
+        The problem H is the Hessian of.
+    vec : {"col", "row"}
+        How vec stacks.
+    matrix : numpy.ndarray or None
+        The numbers; None when only the formula was asked for.
+    """
+
+    formula: str
+    latex: str
+    shape: tuple
+    rows: tuple[tuple[Block, ...], ...]
+    problems: tuple[Problem, ...]
+    problem: Problem
+    vec: str
+    matrix: np.ndarray | None = None
+
+    @property
+    def stacked(self) -> bool:
+        """Whether F is a matrix and H the Hessians of its entries, stacked."""
+        return self.problem.shape != (1, 1)
+
+
+def hessian_problems(problem: Problem, vec: str = "col") -> tuple[Problem, ...]:
+    """The problems whose Jacobians are H's row blocks: F = G_i for a scalar f (one per name
+    after wrt), or F = vec(Jᵀ) for a matrix F (one name)."""
+    if vec not in VECS:
+        raise JacliError(f"--vec is col or row, not {vec!r}")
+    if problem.shape != (1, 1) and len(problem.wrt) != 1:
+        p, q = problem.shape
+        raise JacliError(
+            f"the Hessian of a {sizes.shape_text((p, q))} F stacks the Hessians of its entries with respect "
+            f"to one name: give one name after wrt (or a scalar F, such as sum or tr of it)"
+        )
+    exprs = _row_exprs(problem.source, problem.expr, problem.wrt, tuple(problem.names.items()), vec)
+    return tuple(problem._replace(expr=e) for e in exprs)
+
+
+@functools.lru_cache(maxsize=64)
+def _row_exprs(source: str, expr: Expr, wrt: tuple[str, ...], names: tuple, vec: str) -> tuple[Expr, ...]:
+    """The rows' F (kept, as the Jacobians' derivations are)."""
+    problem = Problem(source, expr, wrt, dict(names), {}, Shapes(dict(names)))
+    simp = Simplifier(problem.shapes)
+    if problem.shape == (1, 1):
+        return tuple(gradient(expr, v, problem.shapes, simp) for v in wrt)
+    (block,) = jacobian_blocks(problem, vec)
+    return (simp(vec_of(T(block.expr))),)
+
+
+def hessian_of(
+    problem: Problem, vec: str = "col", *, symbolic: bool = False, max_bytes: float | None = None
+) -> Hessian:
+    """The Hessian's closed form and, unless ``symbolic``, its numbers."""
+    problems = hessian_problems(problem, vec)
+    rows = tuple(jacobian_blocks(p, vec) for p in problems)
+    formula, latex = _formulas(rows)
+    cols = sizes.total(sizes.mul(*b.var_shape) for b in rows[0])
+    shape = (sizes.total(sizes.mul(*p.shape) for p in problems), cols)
+    matrix = None if symbolic else hessian_matrix(problem, problems, rows, max_bytes=max_bytes)
+    return Hessian(formula, latex, shape, rows, problems, problem, vec, matrix)
+
+
+def hessian_matrix(
+    problem: Problem,
+    problems: tuple[Problem, ...],
+    rows: tuple[tuple[Block, ...], ...],
+    *,
+    max_bytes: float | None = None,
+) -> np.ndarray:
+    """H's numbers, row block by row block; f's own domain is checked first (the gradient
+    of logdet(X) is defined where det X < 0, logdet is not)."""
+    require_numbers(problem, problem.expr.names())
+    check_domains(problem.expr, problem.values, problem.wrt)
+    cols = sum(b.var_shape[0] * b.var_shape[1] for b in rows[0])
+    total = sum(p.shape[0] * p.shape[1] for p in problems)
+    if max_bytes is not None and total * cols * 8 > max_bytes:
+        raise size_error(total, cols, max_bytes)
+    parts = []
+    for p, blocks in zip(problems, rows, strict=True):
+        require_numbers(p, needed_names(blocks))
+        parts.append(evaluate_blocks(p, blocks, max_bytes=max_bytes))
+    return parts[0] if len(parts) == 1 else np.vstack(parts)
+
+
+class Saved(NamedTuple):
+    hessian: Hessian
+    shown: np.ndarray | None  # H computed in memory, if any
+    wrote: str | None  # what was saved, as told to the user
+
+
+def hessian_request(problem: Problem, request: Request) -> Saved:
+    """``jacli hessian``: the closed form, the numbers where asked for, the output saved.
+    With one row block (one name, or a matrix F), ``-o H.npy`` is written block by block and
+    ``--sparse -o H.npz`` from the structure, as for a Jacobian."""
+    if request.gradient:
+        raise JacliError("--gradient is an option of derive; hessian gives the second derivative")
+    h = hessian_of(problem, request.vec, symbolic=True)
+    output, suffix = request.output, request.suffix
+    numbers = not (request.symbolic or suffix == ".tex")
+    streamed = output and suffix == ".npy" and not request.in_memory
+    if numbers and len(h.problems) == 1 and (request.sparse or streamed):
+        from .saving import save_sparse, save_streamed
+
+        (p,), (blocks,) = h.problems, h.rows
+        require_numbers(problem, problem.expr.names())
+        check_domains(problem.expr, problem.values, problem.wrt)
+        require_numbers(p, needed_names(blocks))
+        if request.sparse:
+            stored = save_sparse(p, blocks, output)  # type: ignore[arg-type]
+            rows, cols = (int(x) for x in h.shape)
+            return Saved(h, None, f"{output} ({stored:,} stored entries of {rows:,}×{cols:,}, SciPy CSR)")
+        save_streamed(p, blocks, output, max_bytes=request.max_bytes)  # type: ignore[arg-type]
+        return Saved(h, None, output)
+    if request.sparse:
+        raise JacliError("--sparse saves the Hessian with respect to one name; give one name after wrt")
+    if numbers:
+        h = h._replace(matrix=hessian_matrix(problem, h.problems, h.rows, max_bytes=request.max_bytes))
+    if output and suffix == ".tex":
+        text = (hessian_latex(h) + "\n").encode()
+
+        def write_tex(f: BinaryIO) -> None:
+            f.write(text)
+
+        atomic_write(output, write_tex)
+    elif output and h.matrix is not None:
+        comments = [f"H = {h.formula}", f"shape {h.matrix.shape[0]}x{h.matrix.shape[1]}"]
+        save_matrix(output, h.matrix, formula=h.formula, latex=h.latex, comments=comments)
+    return Saved(h, h.matrix, output)
+
+
+def lhs(h: Hessian, latex: bool = False) -> str:
+    """∂²f/∂vec(X)∂vec(X)ᵀ, or D vec((DF)ᵀ) for a matrix F."""
+    vec = "vec" if h.vec == "col" else "vecᵣ"
+    names = h.problem.wrt
+    if latex:
+        v = r"\operatorname{vec}" if h.vec == "col" else r"\operatorname{vec}_{r}"
+        if h.stacked:
+            return rf"\mathsf{{D}} {v}\left(\left(\mathsf{{D}} F\right)^{{\mathsf{{T}}}}\right)"
+        xs = ", ".join(rf"{v}({n})" for n in names)
+        return rf"\frac{{\partial^2 f}}{{\partial {xs}\, \partial ({xs})^{{\mathsf{{T}}}}}}"
+    if h.stacked:
+        return f"D {vec}((DF)ᵀ)"
+    xs = ", ".join(f"{vec}({n})" for n in names)
+    return f"∂²f/∂{xs}∂{xs}ᵀ" if len(names) == 1 else f"∂²f/∂[{xs}]∂[{xs}]ᵀ"
+
+
+def hessian_latex(h: Hessian) -> str:
+    """The Hessian as one LaTeX line, to paste between $$."""
+    return f"{lhs(h, latex=True)} = {h.latex}"
+
+
+def _formulas(rows: tuple[tuple[Block, ...], ...]) -> tuple[str, str]:
+    if len(rows) == 1 and len(rows[0]) == 1:
+        return rows[0][0].formula, rows[0][0].latex
+    text = "[" + "; ".join(", ".join(b.formula for b in row) for row in rows) + "]"
+    latex = r"\begin{bmatrix} " + r" \\ ".join(" & ".join(b.latex for b in row) for row in rows) + r" \end{bmatrix}"
+    return text, latex
+
+
+def asymmetry(H: np.ndarray) -> float:
+    """max |H - Hᵀ| / max(1, max |H|): zero in exact arithmetic for a scalar f."""
+    return float(np.max(np.abs(H - H.T), initial=0.0) / max(1.0, float(np.max(np.abs(H), initial=0.0))))
+
+
+__all__ = [
+    "Hessian",
+    "Saved",
+    "asymmetry",
+    "hessian_latex",
+    "hessian_matrix",
+    "hessian_of",
+    "hessian_problems",
+    "hessian_request",
+    "lhs",
+]

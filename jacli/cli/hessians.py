@@ -1,0 +1,133 @@
+"""``jacli hessian``: the library's Hessian, printed as derive prints a Jacobian."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, TextIO
+
+import numpy as np
+
+from ..api import prepare
+from ..api.derivation import entry_label
+from ..api.hessians import Hessian, hessian_latex, hessian_request, lhs
+from ..api.saving import Request
+from ..errors import JacliError
+from ..io.specs import Binding
+from ..io.writers import format_rows
+from ..sizes import shape_text
+from ..syntax.printer import to_text
+from .commands import console, warn
+from .render import json_sizes, write_csv
+from .terminal import is_terminal
+
+
+def run_hessian(
+    expr: str,
+    bindings: dict[str, Binding],
+    *,
+    fmt: str,
+    output: str | None,
+    symbolic: bool,
+    random: bool = False,
+    seed: int = 0,
+    **options: Any,
+) -> None:
+    request = Request.checked(in_memory=fmt != "auto", output=output, symbolic=symbolic, **options)
+    numbers = not (symbolic or request.suffix == ".tex")  # else no values are drawn
+    problem = prepare(
+        expr, bindings, random=random and numbers, seed=seed, symbolic=symbolic, max_bytes=request.max_bytes
+    )
+    warn(problem)
+    saved = hessian_request(problem, request)
+    if saved.wrote:
+        sys.stderr.write(f"jacli: wrote {saved.wrote}\n")
+    h = saved.hessian
+    chosen = fmt if fmt != "auto" else ("table" if is_terminal(sys.stdout) else "plain")
+    printed = saved.shown if (output is None or fmt != "auto") else None
+    if chosen == "csv":
+        if printed is None:
+            raise JacliError("--format csv prints the matrix: it needs values (not --symbolic)")
+        write_csv(printed, sys.stdout)
+    elif chosen == "json":
+        sys.stdout.write(to_json(h, printed) + "\n")
+    elif chosen == "latex":
+        sys.stdout.write(hessian_latex(h) + "\n")
+    elif chosen == "table":
+        write_table(h, printed)
+    else:
+        write_plain(h, sys.stdout, printed, symbolic=symbolic or (printed is None and output is None))
+
+
+def shape_line(h: Hessian) -> str:
+    vec = "vec" if h.vec == "col" else "vecᵣ"
+    xs = ", ".join(f"{vec} {n}, {n} {shape_text(h.problem.names[n])}" for n in h.problem.wrt)
+    f = to_text(h.problem.expr)
+    if h.stacked:
+        return (
+            f"{shape_text(h.shape)} (the Hessians of the entries of {vec} F stacked, "
+            f"F = {f} is {shape_text(h.problem.shape)}; rows within each and columns: {xs})"
+        )
+    return f"{shape_text(h.shape)} (f = {f} is 1×1; rows and columns: {xs})"
+
+
+def write_plain(h: Hessian, out: TextIO, matrix: np.ndarray | None, *, symbolic: bool) -> None:
+    if symbolic:
+        out.write(h.formula + "\n")
+        return
+    out.write(f"# H = {lhs(h)} = {h.formula}\n")
+    out.write(f"# shape: {shape_line(h)}\n")
+    if matrix is not None:
+        for line in format_rows(matrix):
+            out.write(line)
+
+
+def to_json(h: Hessian, matrix: np.ndarray | None) -> str:
+    doc: dict[str, Any] = {
+        "expression": to_text(h.problem.expr),
+        "wrt": list(h.problem.wrt),
+        "hessian_formula": h.formula,
+        "latex": h.latex,
+        "blocks": [[b.formula for b in row] for row in h.rows],
+        "shape": json_sizes(h.shape),
+        "stacked": h.stacked,
+        "vec": h.vec,
+    }
+    if matrix is not None:
+        doc["matrix"] = (matrix + 0.0).tolist()
+    return json.dumps(doc, ensure_ascii=False)
+
+
+def write_table(h: Hessian, matrix: np.ndarray | None) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    out.print(Text.assemble(("H", "bold"), f" = {lhs(h)} = ", (h.formula, "bold cyan")))
+    out.print(Text(f"shape {shape_line(h)}", style="dim"))
+    if h.problem.randomized:
+        out.print(Text(f"random values for {', '.join(h.problem.randomized)} (--seed)", style="yellow"))
+    if matrix is None:
+        return
+    labels = [entry_label(n, k, h.problem.names[n], h.vec) for n in h.problem.wrt for k in range(_size(h, n))]
+    rows, cols = matrix.shape
+    show_r = list(range(rows)) if rows <= 12 else [*range(3), None, *range(rows - 3, rows)]
+    show_c = list(range(cols)) if cols <= 8 else [*range(3), None, *range(cols - 3, cols)]
+    table = Table(show_edge=False, box=None, pad_edge=False, header_style="dim")
+    table.add_column("", style="dim", no_wrap=True)
+    for j in show_c:
+        table.add_column("…" if j is None else labels[j], justify="right", no_wrap=True)
+    for i in show_r:
+        if i is None:
+            table.add_row("⋮", *["⋮" for _ in show_c])
+            continue
+        label = labels[i % cols]
+        if h.stacked:
+            label = f"{entry_label('F', i // cols, h.problem.shape, h.vec)} {label}"
+        table.add_row(label, *["…" if j is None else f"{matrix[i, j]:.6g}" for j in show_c])
+    out.print(table)
+
+
+def _size(h: Hessian, n: str) -> int:
+    r, c = h.problem.names[n]
+    return int(r) * int(c)
