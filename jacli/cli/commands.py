@@ -19,7 +19,7 @@ from ..io.writers import atomic_write, check_output_path
 from ..sizes import shape_text
 from ..syntax.parser import parse
 from ..syntax.printer import to_text
-from .render import check_record, describe, to_json, write_csv, write_plain, write_table
+from .render import check_record, describe, write_csv, write_json, write_plain, write_table
 from .terminal import is_terminal
 
 if TYPE_CHECKING:  # the checking modules load only for check
@@ -45,7 +45,10 @@ def do_derive(
 ) -> Derived:
     """The library's derive for the command line: the request checked first, warnings told."""
     request = Request.checked(in_memory=fmt != "auto", **options)
-    problem = prepare(expr, bindings, random=random, seed=seed, symbolic=request.symbolic)
+    numbers = not (request.symbolic or request.suffix == ".tex")  # else no values are drawn
+    problem = prepare(
+        expr, bindings, random=random and numbers, seed=seed, symbolic=request.symbolic, max_bytes=request.max_bytes
+    )
     warn(problem)
     return derive_request(problem, request)
 
@@ -89,7 +92,7 @@ def run_derive(
             raise JacliError("--format csv prints the matrix: it needs values (not --symbolic)")
         write_csv(printed, sys.stdout)
     elif chosen == "json":
-        sys.stdout.write(to_json(result, printed, gradient) + "\n")
+        write_json(result, printed, sys.stdout, gradient)
     elif chosen == "latex":
         sys.stdout.write(latex_line(result, gradient) + "\n")
 
@@ -126,20 +129,25 @@ def do_check(
     """Check, save the values used if asked; print nothing but warnings."""
     from ..api.checking import check_problem
 
-    if save_values and check_output_path(save_values) != ".npz":
+    if save_values is not None and check_output_path(save_values) != ".npz":
         raise JacliError("--save-values writes a .npz file")
     problem = prepare(expr, bindings, seed=seed)
     warn(problem)
     if problem.symbolic:
         from ..api.sized_check import check_at_sizes
 
-        if save_values:
+        if save_values is not None:
             raise JacliError("--save-values needs numbers for the sizes: the check draws several")
         return check_at_sizes(problem, against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes, seed=seed)
     result = check_problem(
-        with_random(problem, seed), against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes
+        with_random(problem, seed, max_bytes=max_bytes),
+        against=against,
+        tol=tol,
+        vec=vec,
+        method=method,
+        max_bytes=max_bytes,
     )
-    if save_values:
+    if save_values is not None:
         atomic_write(save_values, lambda f: np.savez(f, **result.values))  # type: ignore[arg-type]
     return result
 

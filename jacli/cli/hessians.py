@@ -34,7 +34,10 @@ def run_hessian(
     **options: Any,
 ) -> None:
     request = Request.checked(in_memory=fmt != "auto", output=output, symbolic=symbolic, **options)
-    problem = prepare(expr, bindings, random=random, seed=seed, symbolic=symbolic)
+    numbers = not (symbolic or request.suffix == ".tex")  # else no values are drawn
+    problem = prepare(
+        expr, bindings, random=random and numbers, seed=seed, symbolic=symbolic, max_bytes=request.max_bytes
+    )
     warn(problem)
     saved = hessian_request(problem, request)
     if saved.wrote:
