@@ -52,7 +52,7 @@ def explain_problem(problem: Problem, vec: str = "col") -> Explanation:
     expanded = differential_steps(problem.expr, names, shapes)
     sections = [Section("The differential, one rule at a time", tuple(expanded))]
     dF = expanded[-1].expr
-    simple = simplified(dF, shapes, "dF")
+    simple = simplified(dF, shapes, expanded[-1].lhs)
     if simple is not None:
         sections.append(Section("Simplified", (simple,)))
         dF = simple.expr
@@ -97,8 +97,8 @@ def render_text(x: Explanation) -> str:
             k += 1
             lhs = step.lhs if step.lhs != last else " " * len(step.lhs)
             lines.append(f"{k:>3}. {lhs} = {to_text(step.expr)}")
-            why = step.why + (f" ({step.cite})" if step.cite else "")
-            lines.append(f"     {' ' * len(step.lhs)}   by {why}" if why else "")
+            why = ("by " if step.rule is not None else "") + step.why + (f" ({step.cite})" if step.cite else "")
+            lines.append(f"     {' ' * len(step.lhs)}   {why}" if why.strip() else "")
             last = step.lhs
     return "\n".join(line for line in lines if line is not None) + "\n"
 
@@ -162,7 +162,8 @@ def render_latex(x: Explanation) -> str:
     for step in x.steps:
         lhs = lhs_latex(step.lhs) if step.lhs != last else ""
         math, words = note_latex(step)
-        note = " ".join(p for p in (math, rf"\text{{{_text_safe(words)}}}" if words else "") if p)
+        parts = [rf"\text{{by }} {math}" if math else "", rf"\text{{{_text_safe(words)}}}" if words else ""]
+        note = r" \quad ".join(p for p in parts if p)
         rows.append(rf"{lhs} &= {step_latex(x, step)} && {note}")
         last = step.lhs
     return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"

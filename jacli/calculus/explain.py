@@ -38,9 +38,11 @@ class Step(NamedTuple):
 def differential_steps(expr: Expr, names: dict[str, str], shapes: Shapes) -> list[Step]:
     """d(expr) expanded one rule at a time, outermost first; ``names`` maps each variable
     to its differential's name (dX), which ``shapes`` knows."""
+    lhs = "df" if shapes(expr) == (1, 1) else "dF"
     if expr.op == "name":
-        return [Step("dF", name(names[expr.attr]) if expr.attr in names else zeros(*shapes(expr)), "")]
+        return [Step(lhs, name(names[expr.attr]) if expr.attr in names else zeros(*shapes(expr)), "")]
     variables = set(names)
+    tidy = Simplifier(shapes)  # the rule's result written as jacli writes it: d(det X) / det(X)
     cur = Expr("d", (expr,))
     steps = []
     while (target := _first_unexpanded(cur)) is not None:
@@ -48,10 +50,10 @@ def differential_steps(expr: Expr, names: dict[str, str], shapes: Shapes) -> lis
         ds = tuple(_d(a, names, variables) for a in e.args)
         op = REGISTRY[e.op]
         got = op.differential(e, ds, shapes) if op.differential else None
-        got = zeros(*shapes(e)) if got is None else got
+        got = zeros(*shapes(e)) if got is None else tidy(got)
         cur = _replace(cur, target, got)
         rule = generic_rule(e, shapes)
-        steps.append(Step("dF", cur, f"{to_text(rule[0])} = {to_text(rule[1])}", op.cite, rule))
+        steps.append(Step(lhs, cur, f"{to_text(rule[0])} = {to_text(rule[1])}", op.cite, rule))
     return steps
 
 
@@ -69,11 +71,9 @@ def gradient_steps(expr: Expr, names: dict[str, str], shapes: Shapes) -> tuple[l
     grads = {v: gradient(expr, v, shapes, simp) for v in names}
     terms = []
     for v, g in grads.items():
-        dv = name(names[v])
+        dv, gt = name(names[v]), simp(T(g))
         r, c = shapes.names[v]
-        terms.append(
-            matmul(g, dv) if (r, c) == (1, 1) else matmul(T(g), dv) if c == 1 else Expr("tr", (matmul(T(g), dv),))
-        )
+        terms.append(matmul(g, dv) if (r, c) == (1, 1) else matmul(gt, dv) if c == 1 else Expr("tr", (matmul(gt, dv),)))
     form = terms[0]
     for t in terms[1:]:
         form = add(form, t)
@@ -91,7 +91,9 @@ def vec_step(dF: Expr, names: dict[str, str], shapes: Shapes) -> tuple[Step, dic
     blocks = {v: jacobian_expr(dF, dv, shapes, simp) for v, dv in names.items()}
     total = None
     for v, J in blocks.items():
-        term = matmul(J, vec(name(names[v])))
+        term = (
+            matmul(J, vec(name(names[v]))) if J.op != "neg" else Expr("neg", (matmul(J.args[0], vec(name(names[v]))),))
+        )
         total = term if total is None else add(total, term)
     assert total is not None  # names has at least one variable
     why = VEC_IDENTITY + ("; " + "; ".join(trace) if trace else "")
@@ -111,7 +113,7 @@ def generic_rule(e: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
     node = Expr(e.op, args, e.attr)
     rule = REGISTRY[e.op].differential
     got = rule(node, tuple(name(f"d{a.attr}") for a in args), sh) if rule else None
-    return Expr("d", (node,)), zeros(*shapes(e)) if got is None else got
+    return Expr("d", (node,)), zeros(*shapes(e)) if got is None else Simplifier(sh)(got)
 
 
 def _d(a: Expr, names: dict[str, str], variables: set[str]) -> Expr | None:

@@ -395,6 +395,29 @@ def parse_line(words: list[str]) -> tuple[str, dict[str, Any]]:
     return name, ctx.params
 
 
+class ExplainFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    latex = "latex"
+
+
+@app.command(context_settings=_ARGS)
+def explain(
+    ctx: typer.Context,
+    expr: Annotated[str, typer.Argument(help='The expression, as in "A X B wrt X".')],
+    specs: SpecArgs = None,
+    fmt: Annotated[
+        ExplainFormat,
+        typer.Option("--format", help="text (default), markdown (a note with $$ blocks) or latex (align*)."),
+    ] = ExplainFormat.text,
+) -> None:
+    """The derivation step by step: each rule and where it is written, the simplifications, the result."""
+    with reporting(ctx):
+        from .commands import run_explain
+
+        run_explain(expr, read_bindings(specs, None, None, shapes_only=True), fmt=fmt.value)
+
+
 @app.command("parse", context_settings=_ARGS)
 def parse_cmd(
     ctx: typer.Context,

@@ -97,6 +97,17 @@ def run_derive(
         sys.stdout.write(latex_line(result, gradient) + "\n")
 
 
+# -- explain -----------------------------------------------------------------------------
+def run_explain(expr: str, bindings: dict[str, Binding], *, fmt: str) -> None:
+    """The derivation, with every size that nothing fixes named."""
+    from ..api.explaining import explain_problem
+
+    problem = prepare(expr, bindings, symbolic=True)
+    warn(problem)
+    x = explain_problem(problem)
+    sys.stdout.write({"text": x.text, "markdown": x.markdown, "latex": x.latex}[fmt]())
+
+
 # -- parse -------------------------------------------------------------------------------
 def run_parse(expr: str, bindings: dict[str, Binding]) -> None:
     parsed = parse(expr, require_wrt=False)
