@@ -179,3 +179,19 @@ def test_cli():
     assert r.exit_code == 0 and r.stdout.startswith("\\begin{align*}")
     r = run("explain", "A Y wrt X", "A=2x2")
     assert r.exit_code == 2 and r.stderr.count("\n") == 1
+
+
+def test_the_sample_notes_are_what_jacli_prints():
+    import shlex
+
+    from cli_support import SAMPLES
+
+    notes = sorted((SAMPLES / "notes").glob("*.md"))
+    notes = [n for n in notes if n.name != "README.md"]
+    assert len(notes) == 3
+    for note in notes:
+        head, _, body = note.read_text(encoding="utf-8").partition("\n\n")
+        command = shlex.split(head.removeprefix("<!-- made by: ").removesuffix(" -->"))
+        assert command[:2] == ["jacli", "explain"]
+        r = run(*command[1:])
+        assert r.exit_code == 0 and r.stdout == body, note.name
