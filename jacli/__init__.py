@@ -15,11 +15,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .api import Result, check, compile, derive, derive_hessian, differential, hessian, jacobian, operator
+    from .api import Result, check, compile, derive, derive_hessian, differential, explain, hessian, jacobian, operator
     from .api.checking import CheckResult
     from .errors import ExitCode, JacliError
 
-_API = ("Result", "check", "compile", "derive", "derive_hessian", "differential", "hessian", "jacobian", "operator")
+_API = (
+    "Result", "check", "compile", "derive", "derive_hessian", "differential", "explain", "hessian", "jacobian",
+    "operator",
+)  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
@@ -50,6 +53,7 @@ __all__ = [
     "derive",
     "derive_hessian",
     "differential",
+    "explain",
     "hessian",
     "jacobian",
     "operator",

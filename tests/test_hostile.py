@@ -555,7 +555,7 @@ _sources = st.one_of(
 )
 @given(
     function=st.sampled_from(
-        ["derive", "jacobian", "check", "differential", "operator", "compile", "hessian", "derive_hessian"]
+        ["derive", "jacobian", "check", "differential", "operator", "compile", "hessian", "derive_hessian", "explain"]
     ),
     source=_sources,
     kwargs=st.dictionaries(_option, _values, max_size=4),

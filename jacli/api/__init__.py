@@ -35,6 +35,7 @@ from .problem import (
 if TYPE_CHECKING:
     from .checking import CheckResult, Comparison
     from .differentials import Compiled, Differential, JacobianOperator
+    from .explaining import Explanation
     from .hessians import Hessian
 
 
@@ -57,6 +58,7 @@ __all__ = [
     "derive",
     "derive_hessian",
     "differential",
+    "explain",
     "hessian",
     "jacobian",
     "operator",
@@ -526,3 +528,22 @@ def hessian(source: str, bindings: Mapping[str, Any] | None = None, /, **kw: Any
     if result.matrix is None:  # evaluated unless asked for the formula alone
         raise RuntimeError("derive_hessian returned no matrix")
     return result.matrix
+
+
+def explain(source: str, bindings: Mapping[str, Any] | None = None, /, **names: Any) -> Explanation:
+    """The derivation of ``source``'s Jacobian step by step (as ``jacli explain`` prints it).
+
+    Sizes nothing fixes get dimension names; no values are needed. The result's ``text()``,
+    ``markdown()`` and ``latex()`` render it; a notebook displays it as Markdown.
+
+    Examples
+    --------
+    >>> import jacli
+    >>> x = jacli.explain("A X B wrt X")
+    >>> x.steps[0].why, x.steps[-1].lhs
+    ('d(A B) = dA B + A dB', 'J')
+    """
+    from .explaining import explain_problem
+
+    with api_errors():
+        return explain_problem(api_problem("explain", (), source, bindings, names, symbolic=True))
