@@ -255,6 +255,10 @@ def check(
     max_memory: Annotated[
         str | None, typer.Option("--max-memory", help="Largest dense Jacobian to build in memory.")
     ] = None,
+    hessian: Annotated[
+        bool,
+        typer.Option("--hessian", help="Check the Hessian (the gradient first, then H against its differences)."),
+    ] = False,
 ) -> Never:
     """Compare jacli's Jacobian with a numerical derivative, and with a claimed closed form."""
     with reporting(ctx):
@@ -271,6 +275,7 @@ def check(
             method=method.value,
             fmt=fmt.value,
             max_bytes=parse_size(max_memory),
+            hessian=hessian,
         )
     raise typer.Exit(code)
 
@@ -383,8 +388,8 @@ def _group() -> Any:
 def parse_line(words: list[str]) -> tuple[str, dict[str, Any]]:
     """A batch line's words, parsed by the derive or check command's own parser: (name, params)."""
     name = words[0] if words else ""
-    if name not in ("derive", "check"):
-        raise JacliError(f"a batch line starts with derive or check, not {name!r}")
+    if name not in ("derive", "check", "hessian"):
+        raise JacliError(f"a batch line starts with derive, hessian or check, not {name!r}")
     if "--help" in words:
         raise JacliError("--help is not a batch line")
     try:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..api import Problem, prepare
+from ..api.hessians import HessianCheck
 from ..api.problem import with_random
 from ..api.saving import Derived, Request, derive_request, latex_line
 from ..calculus.shapes import UNKNOWN
@@ -136,7 +137,8 @@ def do_check(
     vec: str = "col",
     method: str = "complex",
     max_bytes: float | None = None,
-) -> CheckResult | SizedCheck:
+    hessian: bool = False,
+) -> CheckResult | SizedCheck | HessianCheck:
     """Check, save the values used if asked; print nothing but warnings."""
     from ..api.checking import check_problem
 
@@ -144,6 +146,18 @@ def do_check(
         raise JacliError("--save-values writes a .npz file")
     problem = prepare(expr, bindings, seed=seed)
     warn(problem)
+    if hessian:
+        from ..api.hessians import check_hessian
+
+        if problem.symbolic:
+            raise JacliError("check --hessian needs numbers for the sizes (give shapes such as X=3x4)")
+        checked = check_hessian(
+            with_random(problem, seed, max_bytes=max_bytes), against=against, tol=tol, vec=vec, method=method,
+            max_bytes=max_bytes,
+        )  # fmt: skip
+        if save_values is not None:
+            atomic_write(save_values, lambda f: np.savez(f, **checked.first.values))  # type: ignore[arg-type]
+        return checked
     if problem.symbolic:
         from ..api.sized_check import check_at_sizes
 
@@ -167,16 +181,22 @@ def run_check(expr: str, bindings: dict[str, Binding], *, fmt: str, **options: A
     import json
 
     result = do_check(expr, bindings, **options)
+    if isinstance(result, HessianCheck):
+        from .hessians import check_record as hessian_record
+        from .hessians import describe_check
+
+        record, lines = hessian_record(result), describe_check(result)
+    else:
+        record, lines = check_record(result), describe(result)
     if fmt == "json":
-        sys.stdout.write(json.dumps(check_record(result)) + "\n")
+        sys.stdout.write(json.dumps(record) + "\n")
     elif fmt == "table" or (fmt == "auto" and is_terminal(sys.stdout)):
         from rich.text import Text
 
         out = console()
-        lines = describe(result)
         out.print(Text(lines[0], style="bold green" if result.agree else "bold red"))
         for line in lines[1:]:
             out.print(Text(line, style="red" if "DISAGREES" in line or ": the claimed" in line else ""))
     else:
-        sys.stdout.write("\n".join(describe(result)) + "\n")
+        sys.stdout.write("\n".join(lines) + "\n")
     return ExitCode.OK if result.agree else ExitCode.DISAGREE
