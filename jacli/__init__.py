@@ -5,18 +5,36 @@
 'Bᵀ ⊗ A'
 """
 
+from __future__ import annotations
+
 __version__ = "0.1.0"
 
-from typing import TYPE_CHECKING, Any
-
-from .api import Result, check, compile, derive, derive_hessian, differential, hessian, jacobian, operator
-from .errors import ExitCode, JacliError
-
+# Nothing is imported here (not even typing): ``import jacli`` is instant, so the command
+# line's handling of Ctrl-C (jacli.cli) covers nearly all of its start-up.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
+    from .api import Result, check, compile, derive, derive_hessian, differential, explain, hessian, jacobian, operator
     from .api.checking import CheckResult
+    from .errors import ExitCode, JacliError
+
+_API = (
+    "Result", "check", "compile", "derive", "derive_hessian", "differential", "explain", "hessian", "jacobian",
+    "operator",
+)  # fmt: skip
 
 
-def __getattr__(name: str) -> Any:  # CheckResult loads with the checking module, when first used
+def __getattr__(name: str) -> Any:
+    """The library loads when first used; CheckResult with the checking module."""
+    if name in ("ExitCode", "JacliError"):
+        from . import errors
+
+        return getattr(errors, name)
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
     if name == "CheckResult":
         from .api.checking import CheckResult
 
@@ -35,6 +53,7 @@ __all__ = [
     "derive",
     "derive_hessian",
     "differential",
+    "explain",
     "hessian",
     "jacobian",
     "operator",

@@ -450,7 +450,7 @@ def test_as_matrix():
     assert same(as_matrix("A", [Fraction(1, 2)]), np.array([[0.5]]))
     assert message(as_matrix, "A", [[1, 2], [3]]) == "A: not a rectangular array of numbers"
     assert message(as_matrix, "A", "abc") == "A: not a number or an array of numbers"
-    assert message(as_matrix, "A", [1, None]) == "A: has NaN or infinite entries (first at [1, 0])"
+    assert message(as_matrix, "A", [1, None]) == "A: holds None, not a number"
     assert message(as_matrix, "A", [1, "x"]) == "A: not a number or an array of numbers"
     assert message(as_matrix, "A", [object()]) == "A: not a rectangular array of real numbers"
     assert (

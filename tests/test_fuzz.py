@@ -120,5 +120,5 @@ def test_valid_expressions_really_work():
     shapes = {"A": (3, 3), "B": (3, 3), "X": (3, 3), "Y": (3, 3), "x": (3, 1)}
     for expr in VALID:
         used = {k: v for k, v in shapes.items() if k in expr.replace("wrt", "")}
-        r = jacli.derive(expr, random=True, **used)
+        r = jacli.derive(expr, used, random=True)  # a dict may hold names the expression lacks ("x" in "exp")
         assert np.all(np.isfinite(r.matrix))

@@ -216,3 +216,63 @@ def test_cli_several_names_and_refusals(tmp_path):
     assert r.exit_code == 2 and "not positive" in r.stderr and not (tmp_path / "H2.npy").exists()
     r = run("hessian", "tr(X) wrt X", "X=2x2", "--gradient")
     assert r.exit_code == 2
+
+
+def test_check_hessian():
+    import json
+
+    r = run("check", "tr(X' A X) wrt X", "A=3x3", "X=3x2", "--hessian", "--against", "I(2) ⊗ (A + A')")
+    assert r.exit_code == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "agree: the Hessian of tr(Xᵀ A X) wrt X (H 6×6)"
+    assert lines[1] == "  first derivative: agrees with the numerical derivative of F (complex step)"
+    assert "  asymmetry of jacli's H: max|H - Hᵀ| / max(1, max|H|) = 0" in lines
+    r = run("check", "tr(X' A X) wrt X", "A=3x3", "X=3x2", "--hessian", "--against", "I(2) ⊗ A")
+    assert r.exit_code == 1 and "claim I(2) ⊗ A: DISAGREES" in r.stdout
+    r = run("check", "sum(relu(x) ∘ relu(x)) + x' A x wrt x", "A=3x3", "x=3", "--hessian", "--format", "json")
+    doc = json.loads(r.stdout)
+    assert r.exit_code == 0 and doc["verdict"] == "agree" and doc["rows"][0]["method"].startswith("central")
+    r = run("check", "X' X wrt X", "X=3x2", "--hessian")
+    assert r.exit_code == 0 and r.stdout.startswith("agree: the stacked Hessian of Xᵀ X wrt X (H 24×6)")
+    r = run("check", "tr(X Y) wrt X, Y", "X=2x3", "--hessian", "--against", "K(2,3)")
+    assert r.exit_code == 2 and "one name after wrt" in r.stderr
+    r = run("check", "tr(X' A X) wrt X", "X=m×n", "--hessian")
+    assert r.exit_code == 2 and "needs numbers for the sizes" in r.stderr
+
+
+def test_check_hessian_catches_a_wrong_gradient(monkeypatch):
+    # H is checked against differences of the gradient, so the gradient is checked first:
+    # a gradient rule that doubled its result fails there, and the Hessian with it
+    import jacli.api.derivation as derivation
+    import jacli.api.hessians as hs
+
+    real = derivation.gradient
+
+    def doubled(expr, var, shapes, simp):
+        return Expr("smul", (Expr("num", (), 2.0), real(expr, var, shapes, simp)))
+
+    monkeypatch.setattr(derivation, "gradient", doubled)
+    monkeypatch.setattr(hs, "gradient", doubled)
+    derivation._blocks.cache_clear()
+    hs._row_exprs.cache_clear()
+    try:
+        p = prepare("tr(X' A X) wrt X", bindings_of(None, dict(A=(3, 3), X=(3, 2))), random=True)
+        c = hs.check_hessian(p)
+        assert not c.first.agree and not c.agree
+    finally:
+        derivation._blocks.cache_clear()
+        hs._row_exprs.cache_clear()
+
+
+def test_batch_lines(tmp_path):
+    lines = [
+        """hessian "tr(X' A X) wrt X" A=3x3 X=3x2 --symbolic""",
+        """check "tr(X' A X) wrt X" A=3x3 X=3x2 --hessian --against "I(2) ⊗ (A + A')" """,
+        """check "tr(X' A X) wrt X" A=3x3 X=3x2 --hessian --against "I(2) ⊗ A" """,
+    ]
+    (tmp_path / "b.txt").write_text("\n".join(lines) + "\n")
+    r = run("batch", "b.txt")
+    assert r.exit_code == 1
+    out = r.stdout.splitlines()
+    assert out[1] == "      H = I₂ ⊗ (A + Aᵀ)"
+    assert out[2].split()[1] == "agree" and out[4].split()[1] == "disagree"

@@ -8,17 +8,34 @@ Data flow, assembled here once: bindings (names to shapes or arrays) → parser
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import JacliError
 from .derivation import Block, Result, derive_problem
-from .problem import DEFAULT_SEED, Problem, bindings_of, prepare, with_random
+from .problem import (
+    DEFAULT_SEED,
+    METHODS,
+    VECS,
+    Problem,
+    api_choice,
+    api_flag,
+    api_max_bytes,
+    api_number,
+    api_problem,
+    api_seed,
+    prepare,
+    with_random,
+)
 
 if TYPE_CHECKING:
     from .checking import CheckResult, Comparison
     from .differentials import Compiled, Differential, JacobianOperator
+    from .explaining import Explanation
     from .hessians import Hessian
 
 
@@ -41,6 +58,7 @@ __all__ = [
     "derive",
     "derive_hessian",
     "differential",
+    "explain",
     "hessian",
     "jacobian",
     "operator",
@@ -48,16 +66,61 @@ __all__ = [
 ]
 
 
+# The command line's words in shared messages, and the API's.
+_API_WORDS = [
+    (
+        r"; save it with -o J\.npy \(written block by block\) or --sparse -o J\.npz, or raise --max-memory",
+        "; raise max_bytes (the command line saves larger ones block by block: jacli derive ... -o J.npy)",
+    ),
+    (r"\(e\.g\. (\w+)=\1\.npy\)", r"(e.g. \1=numpy.ones(...))"),
+    (r"\(e\.g\. (\w+)=file\.npy\)", r"(e.g. \1=numpy.ones(...))"),
+    (r"use --random", "use random=True"),
+    (r"--symbolic", "symbolic=True"),
+    (r"--max-memory", "max_bytes"),
+    (r"--(seed|tol|vec|method|against)\b", r"\1"),
+]
+
+
+def api_words(message: str) -> str:
+    """A message of the shared pipeline in the API's words (no command-line flags)."""
+    for pattern, repl in _API_WORDS:
+        message = re.sub(pattern, repl, message)
+    return message
+
+
+@contextmanager
+def api_errors() -> Iterator[None]:
+    """Every failure of bad input is a JacliError in the API's words."""
+    try:
+        yield
+    except JacliError as err:
+        raise JacliError(api_words(err.message), column=err.column, source=err.source) from None
+    except RecursionError:
+        raise JacliError("the expression is nested too deeply or is too long for jacli") from None
+    except MemoryError:
+        raise JacliError("out of memory: lower max_bytes") from None
+    except ValueError as err:
+        if "integer string conversion" not in str(err):
+            raise
+        raise JacliError("a size has more digits than Python prints (sys.get_int_max_str_digits())") from None
+
+
+_DERIVE = ("vec", "random", "seed", "symbolic", "max_bytes")
+_JACOBIAN = ("vec", "random", "seed", "max_bytes")
+_CHECK = ("against", "tol", "seed", "vec", "method", "max_bytes")
+_VEC_ONLY = ("vec",)
+
+
 def derive(
     source: str,
-    bindings: dict[str, Any] | None = None,
+    bindings: Mapping[str, Any] | None = None,
     /,
     *,
     vec: str = "col",
     random: bool = False,
     seed: int = DEFAULT_SEED,
     symbolic: bool = False,
-    max_bytes: float | None = None,
+    max_bytes: float | str | None = None,
     **names: Any,
 ) -> Result:
     """Differentiate ``source`` (``"EXPR wrt X"``) and, unless ``symbolic``, evaluate.
@@ -67,7 +130,8 @@ def derive(
     source : str
         An expression in jacli's language followed by ``wrt`` and one or more names.
     bindings : dict, optional
-        Names to arrays or shape tuples; keyword arguments do the same.
+        Names to arrays or shape tuples; keyword arguments do the same. Names of the dict
+        that are not in the expression are ignored (a keyword's are an error).
     vec : {"col", "row"}
         "col" stacks columns (Magnus & Neudecker); "row" stacks rows, as NumPy, JAX and
         PyTorch flatten.
@@ -77,11 +141,16 @@ def derive(
     seed : int
         The seed of ``random``.
     symbolic : bool
-        The closed form only; shapes suffice.
-    max_bytes : float, optional
-        Refuse a dense Jacobian larger than this.
+        The closed form only; shapes suffice (no values are drawn).
+    max_bytes : float or str, optional
+        Refuse, before any work, what would take more memory than this: the Jacobian,
+        random values. A number of bytes (``math.inf``: no limit) or a size such as
+        ``"2GB"``; by default half the available memory.
     **names
-        Bindings by name: an array, or a shape tuple such as ``(3, 4)``.
+        Bindings by name: an array (a masked array needs every entry; a PyTorch tensor is
+        read detached), or a shape tuple such as ``(3, 4)`` (a tuple is always a shape). A
+        keyword that is not a name in the expression is an error; bind a name that is also
+        an option's (``seed``) through ``bindings``.
 
     Returns
     -------
@@ -91,7 +160,8 @@ def derive(
     Raises
     ------
     JacliError
-        Bad input: parse or shape error, missing values, undefined values.
+        Bad input: a bad argument, parse or shape error, missing values, undefined values,
+        or a request above ``max_bytes``.
 
     Examples
     --------
@@ -100,11 +170,40 @@ def derive(
     >>> r.formula, r.shape
     ('Bᵀ ⊗ A', (10, 12))
     """
-    problem = prepare(source, bindings_of(bindings, names), random=random, seed=seed, symbolic=symbolic)
-    return derive_problem(problem, vec=vec, symbolic=symbolic, max_bytes=max_bytes)
+    return _derive("derive", _DERIVE, source, bindings, names, vec, random, seed, symbolic, max_bytes)
 
 
-def jacobian(source: str, bindings: dict[str, Any] | None = None, /, **kw: Any) -> np.ndarray:
+def _derive(
+    function: str,
+    options: tuple[str, ...],
+    source: object,
+    bindings: Mapping | None,
+    names: dict[str, Any],
+    vec: object,
+    random: object,
+    seed: object,
+    symbolic: object,
+    max_bytes: object,
+) -> Result:
+    with api_errors():
+        vec_ = api_choice("vec", vec, VECS)
+        random_, symbolic_ = api_flag("random", random), api_flag("symbolic", symbolic)
+        seed_, limit = api_seed(seed), api_max_bytes(max_bytes)
+        problem = api_problem(
+            function,
+            options,
+            source,
+            bindings,
+            names,
+            random=random_ and not symbolic_,
+            seed=seed_,
+            symbolic=symbolic_,
+            max_bytes=limit,
+        )
+        return derive_problem(problem, vec=vec_, symbolic=symbolic_, max_bytes=limit)
+
+
+def jacobian(source: str, bindings: Mapping[str, Any] | None = None, /, **kw: Any) -> np.ndarray:
     """The numeric Jacobian d vec(F) / d vec(X) of ``source`` as a float64 array.
 
     Takes the same arguments as :func:`derive`, but ``symbolic``.
@@ -117,12 +216,17 @@ def jacobian(source: str, bindings: dict[str, Any] | None = None, /, **kw: Any) 
         Names to arrays or shape tuples; keyword arguments do the same.
     **kw
         ``vec``, ``random``, ``seed``, ``max_bytes`` as for :func:`derive`; any other
-        keyword binds a name.
+        keyword binds a name of the expression.
 
     Returns
     -------
     numpy.ndarray
         The Jacobian, one row per entry of vec(F), one column per entry of vec(X).
+
+    Raises
+    ------
+    JacliError
+        As :func:`derive`.
 
     Examples
     --------
@@ -131,16 +235,27 @@ def jacobian(source: str, bindings: dict[str, Any] | None = None, /, **kw: Any) 
     >>> J.shape
     (6, 6)
     """
-    options = {k: kw.pop(k) for k in ("vec", "random", "seed", "max_bytes") if k in kw}
-    matrix = derive(source, bindings_of(bindings, kw), **options).matrix
-    if matrix is None:  # derive evaluates unless asked for the formula alone
+    options = {k: kw.pop(k) for k in _JACOBIAN if k in kw}
+    result = _derive(
+        "jacobian",
+        _JACOBIAN,
+        source,
+        bindings,
+        kw,
+        options.get("vec", "col"),
+        options.get("random", False),
+        options.get("seed", DEFAULT_SEED),
+        False,
+        options.get("max_bytes"),
+    )
+    if result.matrix is None:  # derive evaluates unless asked for the formula alone
         raise RuntimeError("derive returned no matrix")
-    return matrix
+    return result.matrix
 
 
 def check(
     source: str,
-    bindings: dict[str, Any] | None = None,
+    bindings: Mapping[str, Any] | None = None,
     /,
     *,
     against: str | None = None,
@@ -148,6 +263,7 @@ def check(
     seed: int = DEFAULT_SEED,
     vec: str = "col",
     method: str = "complex",
+    max_bytes: float | str | None = None,
     **names: Any,
 ) -> CheckResult:
     """Compare jacli's Jacobian of ``source`` with a numerical derivative (and ``against``).
@@ -172,8 +288,10 @@ def check(
     method : {"complex", "central"}
         The numerical derivative: complex step (central differences where an operator
         is not analytic, such as abs or relu), or central differences.
+    max_bytes : float or str, optional
+        As for :func:`derive`: the random values and the Jacobian within it.
     **names
-        Bindings by name.
+        Bindings by name, as for :func:`derive`.
 
     Returns
     -------
@@ -182,23 +300,36 @@ def check(
         dimension names, a :class:`jacli.api.sized_check.SizedCheck`: the check at several
         assignments of the names (all 1, then seeded draws), ``runs`` holding each.
 
+    Raises
+    ------
+    JacliError
+        As :func:`derive`.
+
     Examples
     --------
     >>> import jacli
     >>> jacli.check("A X B wrt X", A=(2, 3), B=(4, 5), against="B' ⊗ A").agree
     True
     """
-    from .checking import check_problem
+    with api_errors():
+        if against is not None and not isinstance(against, str):
+            raise JacliError(f'against is a formula (a str) such as "B\' ⊗ A", not {type(against).__name__}')
+        tol_, seed_, limit = api_number("tol", tol), api_seed(seed), api_max_bytes(max_bytes)
+        vec_, method_ = api_choice("vec", vec, VECS), api_choice("method", method, METHODS)
+        from .checking import check_problem
 
-    problem = prepare(source, bindings_of(bindings, names), seed=seed)
-    if problem.symbolic:
-        from .sized_check import check_at_sizes
+        problem = api_problem("check", _CHECK, source, bindings, names, seed=seed_)
+        if problem.symbolic:
+            from .sized_check import check_at_sizes
 
-        return check_at_sizes(problem, against=against, tol=tol, vec=vec, method=method, seed=seed)  # type: ignore[return-value]
-    return check_problem(with_random(problem, seed), against=against, tol=tol, vec=vec, method=method)
+            return check_at_sizes(  # type: ignore[return-value]
+                problem, against=against, tol=tol_, vec=vec_, method=method_, max_bytes=limit, seed=seed_
+            )
+        problem = with_random(problem, seed_, max_bytes=limit)
+        return check_problem(problem, against=against, tol=tol_, vec=vec_, method=method_, max_bytes=limit)
 
 
-def differential(source: str, bindings: dict[str, Any] | None = None, /, **names: Any) -> Differential:
+def differential(source: str, bindings: Mapping[str, Any] | None = None, /, **names: Any) -> Differential:
     """The differential dF in matrix form, as Magnus & Neudecker write it.
 
     Parameters
@@ -224,11 +355,12 @@ def differential(source: str, bindings: dict[str, Any] | None = None, /, **names
     """
     from .differentials import differential_of
 
-    return differential_of(prepare(source, bindings_of(bindings, names), symbolic=True))
+    with api_errors():
+        return differential_of(api_problem("differential", (), source, bindings, names, symbolic=True))
 
 
 def operator(
-    source: str, bindings: dict[str, Any] | None = None, /, *, vec: str = "col", **names: Any
+    source: str, bindings: Mapping[str, Any] | None = None, /, *, vec: str = "col", **names: Any
 ) -> JacobianOperator:
     """J = d vec(F) / d vec(X) as a linear operator, never formed.
 
@@ -260,12 +392,14 @@ def operator(
     from .differentials import JacobianOperator
     from .problem import require_values
 
-    problem = prepare(source, bindings_of(bindings, names))
-    require_values(problem, list(problem.names))
-    return JacobianOperator(problem, vec)
+    with api_errors():
+        vec_ = api_choice("vec", vec, VECS)
+        problem = api_problem("operator", _VEC_ONLY, source, bindings, names)
+        require_values(problem, list(problem.names))
+        return JacobianOperator(problem, vec_)
 
 
-def compile(source: str, bindings: dict[str, Any] | None = None, /, *, vec: str = "col", **names: Any) -> Compiled:
+def compile(source: str, bindings: Mapping[str, Any] | None = None, /, *, vec: str = "col", **names: Any) -> Compiled:
     """Derive once, evaluate many times: the closed forms for these shapes, kept.
 
     Parameters
@@ -292,19 +426,21 @@ def compile(source: str, bindings: dict[str, Any] | None = None, /, *, vec: str 
     """
     from .differentials import Compiled
 
-    return Compiled(prepare(source, bindings_of(bindings, names)), vec)
+    with api_errors():
+        vec_ = api_choice("vec", vec, VECS)
+        return Compiled(api_problem("compile", _VEC_ONLY, source, bindings, names), vec_)
 
 
 def derive_hessian(
     source: str,
-    bindings: dict[str, Any] | None = None,
+    bindings: Mapping[str, Any] | None = None,
     /,
     *,
     vec: str = "col",
     random: bool = False,
     seed: int = DEFAULT_SEED,
     symbolic: bool = False,
-    max_bytes: float | None = None,
+    max_bytes: float | str | None = None,
     **names: Any,
 ) -> Hessian:
     """The Hessian of ``source``: its closed form and, unless ``symbolic``, its numbers.
@@ -318,20 +454,56 @@ def derive_hessian(
     Hessian
         ``formula``, ``latex``, ``shape``, ``matrix`` (None when symbolic), ``rows``.
 
+    Raises
+    ------
+    JacliError
+        As :func:`derive`.
+
     Examples
     --------
     >>> import jacli
     >>> jacli.derive_hessian("tr(X' A X) wrt X", A=(3, 3), X=(3, 2), symbolic=True).formula
     'I₂ ⊗ (A + Aᵀ)'
     """
+    return _hessian("derive_hessian", _DERIVE, source, bindings, names, vec, random, seed, symbolic, max_bytes)
+
+
+def _hessian(
+    function: str,
+    options: tuple[str, ...],
+    source: object,
+    bindings: Mapping | None,
+    names: dict[str, Any],
+    vec: object,
+    random: object,
+    seed: object,
+    symbolic: object,
+    max_bytes: object,
+) -> Hessian:
     from .hessians import hessian_of
 
-    problem = prepare(source, bindings_of(bindings, names), random=random, seed=seed, symbolic=symbolic)
-    return hessian_of(problem, vec, symbolic=symbolic, max_bytes=max_bytes)
+    with api_errors():
+        vec_ = api_choice("vec", vec, VECS)
+        random_, symbolic_ = api_flag("random", random), api_flag("symbolic", symbolic)
+        seed_, limit = api_seed(seed), api_max_bytes(max_bytes)
+        problem = api_problem(
+            function,
+            options,
+            source,
+            bindings,
+            names,
+            random=random_ and not symbolic_,
+            seed=seed_,
+            symbolic=symbolic_,
+            max_bytes=limit,
+        )
+        return hessian_of(problem, vec_, symbolic=symbolic_, max_bytes=limit)
 
 
-def hessian(source: str, bindings: dict[str, Any] | None = None, /, **kw: Any) -> np.ndarray:
+def hessian(source: str, bindings: Mapping[str, Any] | None = None, /, **kw: Any) -> np.ndarray:
     """The numeric Hessian of ``source`` as a float64 array (see :func:`derive_hessian`).
+
+    Takes the arguments of :func:`derive_hessian`, but ``symbolic``.
 
     Examples
     --------
@@ -340,8 +512,38 @@ def hessian(source: str, bindings: dict[str, Any] | None = None, /, **kw: Any) -
     array([[2., 2.],
            [2., 6.]])
     """
-    if kw.get("symbolic"):
-        raise JacliError("hessian returns numbers: use derive_hessian(..., symbolic=True) for the formula alone")
-    matrix = derive_hessian(source, bindings, **kw).matrix
-    assert matrix is not None
-    return matrix
+    options = {k: kw.pop(k) for k in _JACOBIAN if k in kw}
+    result = _hessian(
+        "hessian",
+        _JACOBIAN,
+        source,
+        bindings,
+        kw,
+        options.get("vec", "col"),
+        options.get("random", False),
+        options.get("seed", DEFAULT_SEED),
+        False,
+        options.get("max_bytes"),
+    )
+    if result.matrix is None:  # evaluated unless asked for the formula alone
+        raise RuntimeError("derive_hessian returned no matrix")
+    return result.matrix
+
+
+def explain(source: str, bindings: Mapping[str, Any] | None = None, /, **names: Any) -> Explanation:
+    """The derivation of ``source``'s Jacobian step by step (as ``jacli explain`` prints it).
+
+    Sizes nothing fixes get dimension names; no values are needed. The result's ``text()``,
+    ``markdown()`` and ``latex()`` render it; a notebook displays it as Markdown.
+
+    Examples
+    --------
+    >>> import jacli
+    >>> x = jacli.explain("A X B wrt X")
+    >>> x.steps[0].why, x.steps[-1].lhs
+    ('d(A B) = dA B + A dB', 'J')
+    """
+    from .explaining import explain_problem
+
+    with api_errors():
+        return explain_problem(api_problem("explain", (), source, bindings, names, symbolic=True))

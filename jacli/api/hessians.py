@@ -13,7 +13,7 @@ everything a Jacobian has (numbers, formats, files, checks) serves it unchanged.
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from .derivation import VECS, Block, evaluate_blocks, jacobian_blocks, needed_na
 from .formats import FORMULA_SUFFIXES, note, sizes_note
 from .problem import Problem, require_numbers
 from .saving import Request, save_text
+
+if TYPE_CHECKING:  # the checking module loads only for check
+    from .checking import CheckResult
 
 
 class Hessian(NamedTuple):
@@ -176,6 +179,56 @@ def hessian_request(problem: Problem, request: Request) -> Saved:
     return Saved(h, h.matrix, output)
 
 
+class HessianCheck(NamedTuple):
+    """``jacli check --hessian``: the first derivative against the numerical derivative of
+    f, then each row block of H against the numerical derivative of the (checked) gradient,
+    and the asymmetry of jacli's H (for a scalar f; None where H is too large to form)."""
+
+    first: CheckResult
+    rows: tuple[CheckResult, ...]
+    hessian: Hessian
+    asymmetry: float | None
+
+    @property
+    def agree(self) -> bool:
+        return self.first.agree and all(r.agree for r in self.rows)
+
+
+ASYMMETRY_BYTES = 64 * 2**20  # H is formed for its asymmetry up to this size
+
+
+def check_hessian(
+    problem: Problem,
+    *,
+    against: str | None = None,
+    tol: float = 1e-8,
+    vec: str = "col",
+    method: str = "complex",
+    max_bytes: float | None = None,
+) -> HessianCheck:
+    """Check the Hessian as the Jacobian of the gradient: the gradient (or J) first, against
+    differences of f; then H against differences of that gradient; ``against`` is a claimed
+    closed form of H (one name after wrt)."""
+    from .checking import check_problem
+
+    h = hessian_of(problem, vec, symbolic=True)
+    if against is not None and len(h.problems) > 1:
+        raise JacliError("--against with --hessian takes one name after wrt (the claim is H's closed form)")
+    first = check_problem(problem, tol=tol, vec=vec, method=method, max_bytes=max_bytes)
+    if not h.stacked:  # H's rows are the Jacobians of the very gradients the first check tested
+        grads = [b.gradient_expr for b in jacobian_blocks(problem, vec)]
+        if grads != [p.expr for p in h.problems]:
+            raise RuntimeError("the Hessian's rows are not the checked gradients")
+    rows = tuple(
+        check_problem(p, against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes) for p in h.problems
+    )
+    asym = None
+    rows_n, cols_n = (int(x) for x in h.shape)
+    if not h.stacked and rows_n * cols_n * 8 <= min(ASYMMETRY_BYTES, max_bytes or ASYMMETRY_BYTES):
+        asym = asymmetry(hessian_matrix(problem, h.problems, h.rows, max_bytes=max_bytes))
+    return HessianCheck(first, rows, h, asym)
+
+
 def lhs(h: Hessian, latex: bool = False) -> str:
     """∂²f/∂vec(X)∂vec(X)ᵀ, or D vec((DF)ᵀ) for a matrix F."""
     vec = "vec" if h.vec == "col" else "vecᵣ"
@@ -244,8 +297,10 @@ def asymmetry(H: np.ndarray) -> float:
 
 __all__ = [
     "Hessian",
+    "HessianCheck",
     "Saved",
     "asymmetry",
+    "check_hessian",
     "hessian_latex",
     "hessian_markdown",
     "hessian_matrix",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -10,8 +11,8 @@ from .. import sizes
 from ..calculus.shapes import Shapes, infer, show_shape
 from ..errors import JacliError
 from ..expr import Expr
-from ..io.arrays import as_matrix
-from ..io.specs import Binding
+from ..io.arrays import as_matrix, short
+from ..io.specs import MAX_DIM, Binding
 from ..numeric import draws
 from ..numeric.evaluate import check_domains
 from ..syntax.notation import vocabulary
@@ -51,28 +52,48 @@ class Problem(NamedTuple):
         return max(r * c for r, c in (self.shapes(e) for e in self.expr.walk()))
 
 
+def _is_size(d: object) -> bool:
+    return isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_))
+
+
 def to_binding(name: str, value: Any) -> Binding:
-    """A binding from the Python API: an array-like, or a shape tuple such as (3, 4)."""
+    """A binding from the Python API: an array-like, or a shape tuple such as (3, 4).
+
+    A tuple is always a shape (``(2.0, 2)`` is an error, not values): values are arrays or lists."""
     if isinstance(value, Binding):
         return value
-    if isinstance(value, tuple) and all(isinstance(d, (int, np.integer, str)) for d in value):
-        dims = tuple(sizes.dim(d) if isinstance(d, str) else int(d) for d in value)
-        if len(dims) == 1:
-            dims = (dims[0], 1)
-        bad = [d for d in value if isinstance(d, str) and not sizes.is_dimension_name(d)]
-        if len(dims) != 2 or bad or any(isinstance(d, int) and d < 1 for d in dims):
+    if isinstance(value, tuple):
+        text = short(repr(value), 40)
+        named = [d for d in value if isinstance(d, str)]
+        if len(value) not in (1, 2) or not all(_is_size(d) or isinstance(d, str) for d in value):
             raise JacliError(
-                f"{name}={value}: a shape is two sizes, positive integers or dimension names, as in {name}=(3, 4) "
-                f'or {name}=("m", "n")'
+                f"{name}={text}: a tuple is a shape, one or two sizes (positive integers or dimension names) "
+                f'as in {name}=(3, 4) or {name}=("m", "n"); give values as an array or a list'
             )
+        if any(not sizes.is_dimension_name(d) for d in named):
+            raise JacliError(
+                f'{name}={text}: a dimension name is a letter, then letters or digits, as in {name}=("m", "n")'
+            )
+        if any(_is_size(d) and int(d) < 1 for d in value):  # type: ignore[call-overload]
+            raise JacliError(f"{name}={text}: a shape is positive integers or dimension names, as in {name}=(3, 4)")
+        if any(_is_size(d) and int(d) > MAX_DIM for d in value):  # type: ignore[call-overload]
+            raise JacliError(f"{name}={text}: a dimension is at most {MAX_DIM:,} (NumPy's largest)")
+        dims = tuple(sizes.dim(d) if isinstance(d, str) else int(d) for d in value) + ((1,) if len(value) == 1 else ())
         return Binding((dims[0], dims[1]), None, f"{name}={sizes.shape_text(dims)}")
+    if value is None:
+        raise JacliError(f"{name}=None: give an array or a shape tuple such as (3, 4)")
     arr = as_matrix(name, value)
     return Binding((arr.shape[0], arr.shape[1]), arr, f"{name}=<array {show_shape(arr.shape)}>")
 
 
-def bindings_of(bindings: dict | None, names: dict) -> dict[str, Binding]:
-    """The API's bindings (a dict and keyword arguments) as :class:`Binding` objects."""
+def bindings_of(bindings: Mapping | None, names: dict) -> dict[str, Binding]:
+    """The API's bindings (a mapping and keyword arguments) as :class:`Binding` objects."""
+    if bindings is not None and not isinstance(bindings, Mapping):
+        raise JacliError(f"bindings are a dict of names to arrays or shapes, not {type(bindings).__name__}")
     merged = dict(bindings or {})
+    for n in merged:
+        if not isinstance(n, str):
+            raise JacliError(f"a binding's name is a str, not {type(n).__name__} ({short(repr(n))})")
     merged.update(names)
     return {n: to_binding(n, v) for n, v in merged.items()}
 
@@ -85,23 +106,23 @@ def prepare(
     seed: int = DEFAULT_SEED,
     require_wrt: bool = True,
     symbolic: bool = False,
+    max_bytes: float | None = None,
 ) -> Problem:
     """Parse ``source``, check the bindings against it and infer every shape.
 
     ``random`` fills seeded random values for every name that has none: bound by shape only,
-    or with a shape that follows from the expression. ``symbolic`` gives every size that
-    nothing fixes a dimension name (m, n, p, ...), the variables' first.
+    or with a shape that follows from the expression; what they would take in memory is
+    refused before they are drawn when it exceeds ``max_bytes``. ``symbolic`` gives every size
+    that nothing fixes a dimension name (m, n, p, ...), the variables' first.
     """
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise JacliError(f"--seed must be a non-negative integer, not {seed}")
+    if not _is_size(seed) or seed < 0:
+        raise JacliError(f"--seed must be a non-negative integer, not {short(str(seed))}")
     parsed: Parsed = parse(source, require_wrt=require_wrt)
     names = parsed.expr.names()
-    warnings = []
     for n in bindings:
         if n in vocabulary().reserved:
             raise JacliError(f"{n} is a built-in name of jacli's language and cannot be bound")
-        if n not in names:
-            warnings.append(f"{n} is bound but does not occur in the expression")
+    warnings = unused_warnings(bindings, set(names))
     given = {n: (b.shape[0], b.shape[1]) for n, b in bindings.items() if n in names}
     try:
         resolved = infer(parsed.expr, given, source=source, name_sizes=parsed.wrt if symbolic else None)
@@ -119,11 +140,12 @@ def prepare(
         tuple(warnings),
         resolved.chosen,
     )
-    return with_random(problem, seed) if random else problem
+    return with_random(problem, seed, max_bytes=max_bytes) if random else problem
 
 
-def with_random(problem: Problem, seed: int = DEFAULT_SEED) -> Problem:
-    """``problem`` with seeded values, valid for the expression, for every name that has none."""
+def with_random(problem: Problem, seed: int = DEFAULT_SEED, *, max_bytes: float | None = None) -> Problem:
+    """``problem`` with seeded values, valid for the expression, for every name that has none;
+    refused before drawing when they would take more than ``max_bytes``."""
     fill = [n for n in problem.expr.names() if n not in problem.values]
     if not fill:
         return problem
@@ -134,8 +156,37 @@ def with_random(problem: Problem, seed: int = DEFAULT_SEED) -> Problem:
             f"{n} is {sizes.shape_text(problem.names[n])}: random values need numbers for its sizes "
             "(jacli check draws sizes itself)"
         )
+    if max_bytes is not None:
+        draws.check_memory(problem.expr, problem.names, fill, problem.shapes, max_bytes)
     values = draws.fill(problem.expr, problem.values, problem.names, fill, seed, problem.wrt)
     return problem._replace(values=values, randomized=tuple(fill))
+
+
+def unused_warnings(bindings: dict[str, Binding], names: set[str]) -> tuple[str, ...]:
+    """Warnings for names bound but not in the expression: one a name, or one line for more
+    than three (of a --values file, or of NAME=SPEC words)."""
+    groups: dict[str, list[str]] = {}  # the --values file, or "" for NAME=SPEC words
+    for n, b in bindings.items():
+        if n not in names:
+            path = b.source[len("--values ") :] if b.source.startswith("--values ") else ""
+            groups.setdefault(path, []).append(n)
+    out = []
+    for path, unused in groups.items():
+        if path and len(unused) > 3:
+            out.append(f"{len(unused):,} names in {short(path, 60)} are not in the expression")
+        elif path:
+            verb = "is" if len(unused) == 1 else "are"
+            out.append(f"{', '.join(short(n) for n in unused)} in {short(path, 60)} {verb} not in the expression")
+        elif len(unused) > 3:
+            out.append(f"{len(unused):,} bound names do not occur in the expression ({_names_list(unused)})")
+        else:
+            out.extend(f"{n} is bound but does not occur in the expression" for n in unused)
+    return tuple(out)
+
+
+def _names_list(names: list[str], most: int = 5) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")
 
 
 def _with_hints(err: JacliError, names: list[str], bindings: dict) -> JacliError:
@@ -146,9 +197,11 @@ def _with_hints(err: JacliError, names: list[str], bindings: dict) -> JacliError
             if n[:i] in bindings and n[i:] in bindings:
                 hints.append(f"{n} is one name; for a product write '{n[:i]} {n[i:]}'")
                 break
+        if len(hints) == 3:
+            break
     unused = [n for n in bindings if n not in names]
     if unused and not hints:
-        hints.append(f"{', '.join(unused)} {'is' if len(unused) == 1 else 'are'} bound but not in the expression")
+        hints.append(f"{_names_list(unused)} {'is' if len(unused) == 1 else 'are'} bound but not in the expression")
     if not hints:
         return err
     return JacliError(f"{err.message} ({'; '.join(hints)})", column=err.column, source=err.source)
@@ -171,3 +224,102 @@ def require_numbers(problem: Problem, names: list[str]) -> None:
     """Before any number: every value that ``names`` need is bound, and defined there."""
     require_values(problem, names)
     check_domains(problem.expr, problem.values, problem.wrt)
+
+
+# -- the Python API's arguments ------------------------------------------------------------
+# Every bad argument is a JacliError in the API's words; these run before any work.
+VECS = ("col", "row")
+METHODS = ("complex", "central")
+
+
+def shown(value: object) -> str:
+    """A bad argument as a message shows it: a short repr of a plain value, else its type."""
+    if isinstance(value, (str, bytes, int, float, complex, np.generic)) or value is None:
+        return short(repr(value), 40)
+    return f"a {type(value).__name__}"
+
+
+def api_source(source: object) -> str:
+    if not isinstance(source, str):
+        raise JacliError(f'the expression is a str such as "A X B wrt X", not {type(source).__name__}')
+    return source
+
+
+def api_flag(name: str, value: object) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise JacliError(f"{name} is True or False, not {shown(value)}")
+    return bool(value)
+
+
+def api_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise JacliError(f"{name} is {' or '.join(repr(c) for c in choices)}, not {shown(value)}")
+    return value
+
+
+def api_seed(value: object) -> int:
+    if not _is_size(value) or int(value) < 0:  # type: ignore[call-overload]
+        raise JacliError(f"seed is a non-negative integer, not {shown(value)}")
+    return int(value)  # type: ignore[call-overload]
+
+
+def api_number(name: str, value: object) -> float:
+    """A positive, finite real number (``tol``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise JacliError(f"{name} is a positive number, not {shown(value)}")
+    x = float(value)
+    if not (np.isfinite(x) and x > 0):
+        raise JacliError(f"{name} is a positive number, not {shown(value)}")
+    return x
+
+
+def api_max_bytes(value: object) -> float:
+    """``max_bytes``: None for half the available memory (as the command line's default), a
+    number of bytes (``math.inf`` for no limit), or a size such as "2GB" or "512MiB"."""
+    from ..io.specs import MAX_BYTES, default_max_memory, parse_size
+
+    if value is None:
+        return default_max_memory()
+    if isinstance(value, str):
+        try:
+            return parse_size(value)
+        except JacliError:
+            raise JacliError(
+                f"max_bytes {shown(value)}: give a number of bytes or a size such as '2GB' or '512MiB'"
+            ) from None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise JacliError(f"max_bytes is a number of bytes or a size such as '2GB', not {shown(value)}")
+    x = float(value)
+    if np.isnan(x) or x < 0:
+        raise JacliError(f"max_bytes is a non-negative number of bytes, not {shown(value)}")
+    return min(x, float(MAX_BYTES))
+
+
+def api_problem(
+    function: str,
+    options: tuple[str, ...],
+    source: object,
+    bindings: Mapping | None,
+    names: dict[str, Any],
+    **prepare_options: Any,
+) -> Problem:
+    """``prepare`` for the API: a keyword must be a name in the expression (a misspelt option
+    never passes for a binding), then the bindings are checked and the problem prepared."""
+    import difflib
+
+    text = api_source(source)
+    in_expr = parse(text).expr.names()
+    for n in names:
+        if n in in_expr:
+            continue
+        if function in ("jacobian", "hessian") and n == "symbolic":
+            full = "derive" if function == "jacobian" else "derive_hessian"
+            raise JacliError(
+                f"{function}() always evaluates: it takes no symbolic (jacli.{full}(..., symbolic=True) "
+                "gives the formula alone)"
+            )
+        close = difflib.get_close_matches(n, list(options) + list(in_expr), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        what = f"neither an option ({', '.join(options)}) nor a name" if options else "not a name"
+        raise JacliError(f"{function}() got the keyword {short(n)!r}, which is {what} in the expression{hint}")
+    return prepare(text, bindings_of(bindings, names), **prepare_options)

@@ -66,7 +66,7 @@ class Request(NamedTuple):
         **options: object,
     ) -> Request:
         """A request whose output can be written and whose options go together."""
-        suffix = check_output_path(output) if output else None
+        suffix = check_output_path(output) if output is not None else None
         if sparse and suffix != ".npz":
             raise JacliError("--sparse saves a SciPy sparse matrix: give -o J.npz")
         if sparse and gradient:
@@ -101,7 +101,7 @@ def derive_request(problem: Problem, request: Request) -> Derived:
     if request.numbers:
         require_numbers(problem, needed_names(blocks))
         if request.sparse and output:
-            stored = save_sparse(problem, blocks, output)
+            stored = save_sparse(problem, blocks, output, max_bytes=request.max_bytes)
             rows, cols = jacobian_size(problem, blocks)
             wrote = f"{output} ({stored:,} stored entries of {rows:,}×{cols:,}, SciPy CSR)"
         elif output and suffix == ".npy" and not request.in_memory and not request.gradient:
@@ -149,7 +149,7 @@ def save_streamed(problem: Problem, blocks: tuple[Block, ...], path: str, *, max
     save_npy_blocks(path, (rows, cols), row_blocks(parts, block))
 
 
-def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str) -> int:
+def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str, *, max_bytes: float | None = None) -> int:
     """A SciPy CSR .npz of the Jacobian, built row block by row block from its structure.
     Returns the number of stored entries."""
     try:
@@ -157,7 +157,7 @@ def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str) -> int:
     except ImportError:
         raise JacliError("--sparse needs SciPy: pip install 'jacli[sparse]' (or pip install scipy)") from None
 
-    parts = compiled(problem, blocks)
+    parts = compiled(problem, blocks, max_bytes)
     R = parts[0].shape[0]
     C = sum(p.shape[1] for p in parts)
     per_row = max(1, sum(p.nnz_upper() for p in parts) // max(R, 1))
@@ -169,13 +169,14 @@ def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str) -> int:
             rs, cs, vs = [], [], []
             c0 = 0
             for p in parts:
-                r, c, v = p.coo_rows(start, stop)
+                with np.errstate(all="ignore"):
+                    r, c, v = p.coo_rows(start, stop)
                 rs.append(r)
                 cs.append(c + c0)
                 vs.append(v)
                 c0 += p.shape[1]
             v = np.concatenate(vs)
-            if not np.all(np.isfinite(v)):
+            if not np.all(np.isfinite(v)):  # overflow: told here, not as NumPy's warning
                 raise JacliError("the Jacobian has infinite or NaN entries for these values (overflow)")
             coo = scipy.sparse.coo_matrix((v, (np.concatenate(rs), np.concatenate(cs))), shape=(stop - start, C))
             m = coo.tocsr()
@@ -185,5 +186,5 @@ def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str) -> int:
             stored[0] += m.nnz
             yield np.diff(m.indptr).astype(np.int64), m.indices, m.data
 
-    save_sparse_npz(path, (R, C), gen())
+    save_sparse_npz(path, (R, C), gen(), max_bytes=max_bytes)
     return stored[0]

@@ -1,5 +1,12 @@
-"""The command line: the Typer app, the commands, the rendering."""
+"""The command line: the Typer app, the commands, the rendering.
 
-from .app import app, main
+Ctrl-C while the command line loads ends it quietly (exit 130, no traceback): ``jacli``
+itself imports nothing before this package.
+"""
+
+try:
+    from .app import app, main
+except KeyboardInterrupt:
+    raise SystemExit(130) from None
 
 __all__ = ["app", "main"]

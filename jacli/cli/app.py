@@ -2,15 +2,18 @@
 
 import functools
 import os
+import signal
 import sys
+import warnings
 from enum import Enum
 from typing import Annotated, Any, Never
 
 import typer
+from typer.exceptions import TyperException  # the argument parser's errors (click's, as Typer ships it)
 
-from ..errors import JacliError
+from ..errors import ExitCode, JacliError
 from ..io.specs import parse_size, read_bindings
-from .reporting import Settings, reporting
+from .reporting import Settings, guard_streams, hold_standard_descriptors, printable, reporting
 
 app = typer.Typer(
     add_completion=False,
@@ -52,6 +55,17 @@ class Method(str, Enum):
 class Vec(str, Enum):
     col = "col"
     row = "row"
+
+
+def names_in(expr: str) -> set[str] | None:
+    """The names of ``expr``, whose values a --values file need hold (None if it does not parse:
+    then the error is told where it always is)."""
+    from ..syntax.parser import parse
+
+    try:
+        return set(parse(expr, require_wrt=False).expr.names())
+    except (JacliError, RecursionError):
+        return None
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -147,7 +161,7 @@ def derive(
 
         run_derive(
             expr,
-            read_bindings(specs, values, parse_size(max_memory)),
+            read_bindings(specs, values, parse_size(max_memory), shapes_only=symbolic, only=names_in(expr)),
             random=random,
             seed=seed,
             output=output,
@@ -212,7 +226,7 @@ def hessian(
 
         run_hessian(
             expr,
-            read_bindings(specs, values, parse_size(max_memory)),
+            read_bindings(specs, values, parse_size(max_memory), shapes_only=symbolic, only=names_in(expr)),
             random=random,
             seed=seed,
             output=output,
@@ -263,6 +277,10 @@ def check(
     max_memory: Annotated[
         str | None, typer.Option("--max-memory", help="Largest dense Jacobian to build in memory.")
     ] = None,
+    hessian: Annotated[
+        bool,
+        typer.Option("--hessian", help="Check the Hessian (the gradient first, then H against its differences)."),
+    ] = False,
 ) -> Never:
     """Compare jacli's Jacobian with a numerical derivative, and with a claimed closed form."""
     with reporting(ctx):
@@ -270,7 +288,7 @@ def check(
 
         code = run_check(
             expr,
-            read_bindings(specs, values, parse_size(max_memory)),
+            read_bindings(specs, values, parse_size(max_memory), only=names_in(expr)),
             against=against,
             tol=tol,
             seed=seed,
@@ -279,6 +297,7 @@ def check(
             method=method.value,
             fmt=fmt.value,
             max_bytes=parse_size(max_memory),
+            hessian=hessian,
         )
     raise typer.Exit(code)
 
@@ -308,10 +327,77 @@ def protect_expressions(args: list[str]) -> list[str]:
     return [" " + a if a.startswith("-") and not a.startswith("--") and " " in a else a for a in args]
 
 
+class Ended(BaseException):
+    """SIGTERM or SIGHUP: unwinds the run like Ctrl-C does (temporary files are removed on
+    the way), then the process ends by the same signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _end(signum: int, frame: object) -> None:
+    raise Ended(signum)
+
+
+def _catch_signals() -> None:
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) not in (signal.SIG_IGN, None):  # nohup stays nohup
+            signal.signal(sig, _end)
+
+
+def _one_line_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None
+) -> None:
+    sys.stderr.write(f"jacli: warning: {printable(str(message))}\n")
+
+
+def usage_line(err: TyperException) -> str:
+    """A usage error from the argument parser in jacli's words: one line."""
+    text = " ".join(err.format_message().split()).rstrip(".")
+    if text[:1].isupper() and text[1:2].islower():
+        text = text[0].lower() + text[1:]
+    ctx = getattr(err, "ctx", None)
+    where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+    return f"jacli: error: {printable(text)}{where}\n"
+
+
+def run(argv: list[str]) -> int:
+    """Run ``jacli ARGV``; the exit code."""
+    try:
+        rv = app(args=protect_expressions(argv), prog_name="jacli", standalone_mode=False)
+        return rv if isinstance(rv, int) else ExitCode.OK
+    except TyperException as err:
+        if type(err).__name__ == "NoArgsIsHelpError":  # jacli alone: the help
+            sys.stderr.write(err.format_message() + "\n")
+        else:
+            sys.stderr.write(usage_line(err))
+        return int(err.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
+        return 130
+
+
 def main() -> None:
-    """The console script: ``jacli ...``."""
+    """The console script: ``jacli ...``. Usage errors in one line; a closed or full stdout
+    keeps the exit code the run would have had; SIGINT, SIGTERM and SIGHUP leave no
+    temporary file behind."""
+    hold_standard_descriptors()
+    out, err = guard_streams()
+    _catch_signals()
+    warnings.showwarning = _one_line_warning
+    warnings.filterwarnings("ignore", category=RuntimeWarning)  # NumPy's: jacli checks results itself
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 4000))
-    app(args=protect_expressions(sys.argv[1:]), prog_name="jacli")
+    try:
+        code = run(sys.argv[1:])
+    except Ended as end:
+        out.flush()
+        signal.signal(end.signum, signal.SIG_DFL)
+        os.kill(os.getpid(), end.signum)
+        code = 128 + end.signum
+    out.flush()
+    err.flush()
+    sys.exit(code)
 
 
 @functools.lru_cache(maxsize=1)
@@ -324,8 +410,8 @@ def _group() -> Any:
 def parse_line(words: list[str]) -> tuple[str, dict[str, Any]]:
     """A batch line's words, parsed by the derive or check command's own parser: (name, params)."""
     name = words[0] if words else ""
-    if name not in ("derive", "check"):
-        raise JacliError(f"a batch line starts with derive or check, not {name!r}")
+    if name not in ("derive", "check", "hessian"):
+        raise JacliError(f"a batch line starts with derive, hessian or check, not {name!r}")
     if "--help" in words:
         raise JacliError("--help is not a batch line")
     try:
@@ -334,6 +420,29 @@ def parse_line(words: list[str]) -> tuple[str, dict[str, Any]]:
         message = err.format_message() if hasattr(err, "format_message") else str(err)
         raise JacliError(f"{name}: {message}") from None
     return name, ctx.params
+
+
+class ExplainFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    latex = "latex"
+
+
+@app.command(context_settings=_ARGS)
+def explain(
+    ctx: typer.Context,
+    expr: Annotated[str, typer.Argument(help='The expression, as in "A X B wrt X".')],
+    specs: SpecArgs = None,
+    fmt: Annotated[
+        ExplainFormat,
+        typer.Option("--format", help="text (default), markdown (a note with $$ blocks) or latex (align*)."),
+    ] = ExplainFormat.text,
+) -> None:
+    """The derivation step by step: each rule and where it is written, the simplifications, the result."""
+    with reporting(ctx):
+        from .commands import run_explain
+
+        run_explain(expr, read_bindings(specs, None, None, shapes_only=True), fmt=fmt.value)
 
 
 @app.command("parse", context_settings=_ARGS)

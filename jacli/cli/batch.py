@@ -8,8 +8,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..api.hessians import HessianCheck
 from ..errors import ExitCode, JacliError
 from ..io.specs import parse_size, read_bindings
+from ..syntax.printer import to_text
 from .commands import do_check, do_derive
 from .render import check_record, json_sizes
 from .terminal import is_terminal
@@ -37,8 +39,15 @@ def run_line(name: str, params: dict) -> dict:
             vec=_plain(params["vec"]),
             method=_plain(params["method"]),
             max_bytes=max_bytes,
+            hessian=params.get("hessian", False),
         )
+        if isinstance(result, HessianCheck):
+            from .hessians import check_record as hessian_record
+
+            return hessian_record(result)
         return check_record(result)
+    if name == "hessian":
+        return _hessian_line(params, bindings, max_bytes)
     d = do_derive(
         params["expr"],
         bindings,
@@ -64,6 +73,21 @@ def run_line(name: str, params: dict) -> dict:
     if params["gradient"]:
         record["gradient_formula"] = r.gradient_formula
     return record
+
+
+def _hessian_line(params: dict, bindings: dict, max_bytes: float | None) -> dict:
+    from ..api import prepare
+    from ..api.hessians import hessian_request
+    from ..api.saving import Request
+
+    request = Request.checked(
+        in_memory=_plain(params["fmt"]) != "auto", output=params["output"], symbolic=params["symbolic"],
+        vec=_plain(params["vec"]), sparse=params["sparse"], max_bytes=max_bytes,
+    )  # fmt: skip
+    problem = prepare(params["expr"], bindings, random=params["random"], seed=params["seed"], symbolic=request.symbolic)
+    h = hessian_request(problem, request).hessian
+    return {"verdict": "ok", "kind": "hessian", "expression": to_text(problem.expr), "wrt": list(problem.wrt),
+            "formula": h.formula, "shape": json_sizes(h.shape), "output": params["output"]}  # fmt: skip
 
 
 def _record(number: int, line: str, parse_line: LineParser) -> tuple[dict, bool]:
@@ -140,7 +164,7 @@ def _batch_line(r: dict) -> str:
     if r["verdict"] == "error":
         return f"{head}\n      {r['error']}"
     if r["verdict"] == "ok":
-        return f"{head}\n      J = {r['formula']}"
+        return f"{head}\n      {'H' if r.get('kind') == 'hessian' else 'J'} = {r['formula']}"
     where = f" at {r['where']}" if r.get("where") else ""
     notes = [c["note"] for c in r.get("comparisons", []) if c.get("note")]
     detail = notes[0] if notes else f"max abs diff {r['max_abs_diff']:.3g}, max rel diff {r['max_rel_diff']:.3g}{where}"

@@ -12,6 +12,7 @@ import numpy as np
 from ..api import Problem, prepare
 from ..api.derivation import latex_line
 from ..api.formats import FORMULA_FORMATS, markdown, python_source, writable_as_python
+from ..api.hessians import HessianCheck
 from ..api.problem import with_random
 from ..api.saving import Derived, Request, derive_request
 from ..calculus.shapes import UNKNOWN
@@ -21,7 +22,7 @@ from ..io.writers import atomic_write, check_output_path
 from ..sizes import shape_text
 from ..syntax.parser import parse
 from ..syntax.printer import to_text
-from .render import check_record, describe, to_json, write_csv, write_plain, write_table
+from .render import check_record, describe, write_csv, write_json, write_plain, write_table
 from .terminal import is_terminal
 
 if TYPE_CHECKING:  # the checking modules load only for check
@@ -47,9 +48,16 @@ def do_derive(
 ) -> Derived:
     """The library's derive for the command line: the request checked first, warnings told.
     A formula printed (``--format latex|markdown|python``) needs shapes only, unless ``-o``
-    saves numbers too."""
+    saves numbers too; no values are drawn for a formula alone."""
     request = Request.checked(in_memory=fmt != "auto", formula=fmt in FORMULA_FORMATS, **options)
-    problem = prepare(expr, bindings, random=random and request.numbers, seed=seed, symbolic=request.symbolic)
+    problem = prepare(
+        expr,
+        bindings,
+        random=random and request.numbers,
+        seed=seed,
+        symbolic=request.symbolic,
+        max_bytes=request.max_bytes,
+    )
     warn(problem)
     if fmt == "python" and request.output:
         writable_as_python(problem, request.vec, request.gradient)  # refused before anything is saved
@@ -101,13 +109,24 @@ def run_derive(
             raise JacliError("--format csv prints the matrix: it needs values (not --symbolic)")
         write_csv(printed, sys.stdout)
     elif chosen == "json":
-        sys.stdout.write(to_json(result, printed, gradient) + "\n")
+        write_json(result, printed, sys.stdout, gradient)
     elif chosen == "latex":
         sys.stdout.write(latex_line(result, gradient) + "\n")
     elif chosen == "markdown":
         sys.stdout.write(markdown(result, gradient))
     elif chosen == "python":
         sys.stdout.write(python_source(result, gradient))
+
+
+# -- explain -----------------------------------------------------------------------------
+def run_explain(expr: str, bindings: dict[str, Binding], *, fmt: str) -> None:
+    """The derivation, with every size that nothing fixes named."""
+    from ..api.explaining import explain_problem
+
+    problem = prepare(expr, bindings, symbolic=True)
+    warn(problem)
+    x = explain_problem(problem)
+    sys.stdout.write({"text": x.text, "markdown": x.markdown, "latex": x.latex}[fmt]())
 
 
 # -- parse -------------------------------------------------------------------------------
@@ -138,24 +157,42 @@ def do_check(
     vec: str = "col",
     method: str = "complex",
     max_bytes: float | None = None,
-) -> CheckResult | SizedCheck:
+    hessian: bool = False,
+) -> CheckResult | SizedCheck | HessianCheck:
     """Check, save the values used if asked; print nothing but warnings."""
     from ..api.checking import check_problem
 
-    if save_values and check_output_path(save_values) != ".npz":
+    if save_values is not None and check_output_path(save_values) != ".npz":
         raise JacliError("--save-values writes a .npz file")
     problem = prepare(expr, bindings, seed=seed)
     warn(problem)
+    if hessian:
+        from ..api.hessians import check_hessian
+
+        if problem.symbolic:
+            raise JacliError("check --hessian needs numbers for the sizes (give shapes such as X=3x4)")
+        checked = check_hessian(
+            with_random(problem, seed, max_bytes=max_bytes), against=against, tol=tol, vec=vec, method=method,
+            max_bytes=max_bytes,
+        )  # fmt: skip
+        if save_values is not None:
+            atomic_write(save_values, lambda f: np.savez(f, **checked.first.values))  # type: ignore[arg-type]
+        return checked
     if problem.symbolic:
         from ..api.sized_check import check_at_sizes
 
-        if save_values:
+        if save_values is not None:
             raise JacliError("--save-values needs numbers for the sizes: the check draws several")
         return check_at_sizes(problem, against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes, seed=seed)
     result = check_problem(
-        with_random(problem, seed), against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes
+        with_random(problem, seed, max_bytes=max_bytes),
+        against=against,
+        tol=tol,
+        vec=vec,
+        method=method,
+        max_bytes=max_bytes,
     )
-    if save_values:
+    if save_values is not None:
         atomic_write(save_values, lambda f: np.savez(f, **result.values))  # type: ignore[arg-type]
     return result
 
@@ -164,16 +201,22 @@ def run_check(expr: str, bindings: dict[str, Binding], *, fmt: str, **options: A
     import json
 
     result = do_check(expr, bindings, **options)
+    if isinstance(result, HessianCheck):
+        from .hessians import check_record as hessian_record
+        from .hessians import describe_check
+
+        record, lines = hessian_record(result), describe_check(result)
+    else:
+        record, lines = check_record(result), describe(result)
     if fmt == "json":
-        sys.stdout.write(json.dumps(check_record(result)) + "\n")
+        sys.stdout.write(json.dumps(record) + "\n")
     elif fmt == "table" or (fmt == "auto" and is_terminal(sys.stdout)):
         from rich.text import Text
 
         out = console()
-        lines = describe(result)
         out.print(Text(lines[0], style="bold green" if result.agree else "bold red"))
         for line in lines[1:]:
             out.print(Text(line, style="red" if "DISAGREES" in line or ": the claimed" in line else ""))
     else:
-        sys.stdout.write("\n".join(describe(result)) + "\n")
+        sys.stdout.write("\n".join(lines) + "\n")
     return ExitCode.OK if result.agree else ExitCode.DISAGREE

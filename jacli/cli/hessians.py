@@ -11,12 +11,22 @@ import numpy as np
 from ..api import prepare
 from ..api.derivation import entry_label
 from ..api.formats import FORMULA_FORMATS
-from ..api.hessians import Hessian, hessian_latex, hessian_markdown, hessian_of, hessian_python, hessian_request, lhs
+from ..api.hessians import (
+    Hessian,
+    HessianCheck,
+    hessian_latex,
+    hessian_markdown,
+    hessian_of,
+    hessian_python,
+    hessian_request,
+    lhs,
+)
 from ..api.hessians import shape_line as shape_line
 from ..api.saving import Request
 from ..errors import JacliError
 from ..io.specs import Binding
 from ..io.writers import format_rows
+from ..sizes import shape_text
 from ..syntax.printer import to_text
 from .commands import console, warn
 from .render import json_sizes, write_csv
@@ -37,7 +47,9 @@ def run_hessian(
     request = Request.checked(
         in_memory=fmt != "auto", formula=fmt in FORMULA_FORMATS, output=output, symbolic=symbolic, **options
     )
-    problem = prepare(expr, bindings, random=random and request.numbers, seed=seed, symbolic=symbolic)
+    problem = prepare(
+        expr, bindings, random=random and request.numbers, seed=seed, symbolic=symbolic, max_bytes=request.max_bytes
+    )
     warn(problem)
     if fmt == "python" and output and not request.gradient:
         hessian_python(hessian_of(problem, request.vec, symbolic=True))  # refused before anything is saved
@@ -125,3 +137,52 @@ def write_table(h: Hessian, matrix: np.ndarray | None) -> None:
 def _size(h: Hessian, n: str) -> int:
     r, c = h.problem.names[n]
     return int(r) * int(c)
+
+
+# -- check --hessian ---------------------------------------------------------------------------
+def describe_check(c: HessianCheck) -> list[str]:
+    """The report of ``check --hessian``: the verdict, the first derivative's check in one
+    line, each row block's comparisons, the numerical method, the asymmetry."""
+    from .render import describe
+
+    h = c.hessian
+    what = "stacked Hessian" if h.stacked else "Hessian"
+    lines = [
+        f"{'agree' if c.agree else 'disagree'}: the {what} of {to_text(h.problem.expr)} wrt "
+        f"{', '.join(h.problem.wrt)} (H {shape_text(h.shape)})"
+    ]
+    first = describe(c.first)
+    lines.append(f"  first derivative: {first[0].split(':')[0]}s with the numerical derivative of F ({c.first.method})")
+    for var, row in zip(h.problem.wrt, c.rows, strict=False):
+        body = describe(row)[1:]
+        for line in body:
+            if line.startswith("  random"):
+                continue
+            line = line.replace("  jacli ", "  jacli H = ", 1).replace("numerical: ", "numerical, of the gradient: ")
+            lines.append(line if h.stacked else line.replace(" at dF[", f" at d(∂f/∂{var})["))
+    if c.asymmetry is not None:
+        lines.append(f"  asymmetry of jacli's H: max|H - Hᵀ| / max(1, max|H|) = {c.asymmetry:.2g}")
+    if h.problem.randomized:
+        lines.append(f"  random values for {', '.join(h.problem.randomized)}")
+    return lines
+
+
+def check_record(c: HessianCheck) -> dict[str, Any]:
+    from .render import check_record as first_record
+
+    parts = [first_record(c.first), *[first_record(r) for r in c.rows]]
+    worst = next((r for r in parts if r["verdict"] != "agree"), parts[-1])
+    return {
+        "verdict": "agree" if c.agree else "disagree",
+        "max_abs_diff": worst["max_abs_diff"],
+        "max_rel_diff": worst["max_rel_diff"],
+        "where": worst["where"],
+        "comparisons": worst["comparisons"],
+        "expression": to_text(c.hessian.problem.expr),
+        "wrt": list(c.hessian.problem.wrt),
+        "hessian_formula": c.hessian.formula,
+        "shape": json_sizes(c.hessian.shape),
+        "first_derivative": parts[0],
+        "rows": parts[1:],
+        "asymmetry": c.asymmetry,
+    }

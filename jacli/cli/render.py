@@ -1,18 +1,25 @@
 """Rendering results for people (Rich, on a terminal) and for programs (plain, csv, json, latex).
 
 Rich is imported only when a terminal rendering is asked for, so piped runs start fast.
+Matrices are written a block of rows at a time (json too), so output takes little memory
+beyond the matrix. On a stream whose encoding lacks jacli's notation (``PYTHONIOENCODING=ascii``)
+formulas are printed in the ASCII notation (``kron(B', A)``), which reads back the same.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from ..api.derivation import Result, column_label, entry_label
+from ..api.derivation import Result, column_label, entry_label, formula_of
 from ..api.formats import chosen_line, lhs, shape_line
+from ..errors import JacliError
 from ..io.writers import format_rows
 from ..sizes import shape_text
+from ..syntax.printer import to_text
+from .reporting import can_encode
 
 if TYPE_CHECKING:  # the checking modules load only for check
     from ..api.checking import CheckResult
@@ -25,9 +32,39 @@ def json_sizes(shape: tuple) -> list:
     return [x if isinstance(x, int) else str(x) for x in shape]
 
 
-def gradient_lines(result: Result) -> list[str]:
+def ascii_only(out: Any) -> bool:
+    """Whether ``out`` cannot print jacli's notation (⊗, ᵀ, ×, ∂): then it gets ASCII."""
+    return not can_encode(out)
+
+
+def in_ascii(result: Result) -> Result:
+    """``result`` with its formulas and expression in jacli's ASCII notation."""
+    blocks = tuple(b._replace(formula=to_text(b.expr, "ascii")) for b in result.blocks)
+    expression = to_text(result.problem.expr, "ascii") if result.problem else result.expression
+    return result._replace(formula=formula_of(blocks), expression=expression, blocks=blocks)
+
+
+def ascii_formula(text: str) -> str:
+    """A formula jacli printed (or a claimed one), in the ASCII notation when it reads."""
+    from ..syntax.parser import parse_formula
+
+    try:
+        parts = [to_text(e, "ascii") for e in parse_formula(text)]
+    except (JacliError, RecursionError):
+        return text
+    return parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
+
+
+def _gradient_text(result: Result, ascii: bool) -> str | None:
     b = result.blocks[0]
-    g = result.gradient_formula
+    if not ascii or result.f_shape != (1, 1) or len(result.blocks) != 1 or b.gradient_expr is None:
+        return result.gradient_formula
+    return to_text(b.gradient_expr, "ascii")
+
+
+def gradient_lines(result: Result, ascii: bool = False) -> list[str]:
+    b = result.blocks[0]
+    g = _gradient_text(result, ascii)
     return [
         f"∂f/∂{b.var} = {g}"
         if g
@@ -38,9 +75,12 @@ def gradient_lines(result: Result) -> list[str]:
 def write_plain(
     result: Result, out: TextIO, *, matrix: np.ndarray | None, gradient: bool = False, symbolic: bool = False
 ) -> None:
+    ascii = ascii_only(out)
+    if ascii:
+        result = in_ascii(result)
     chosen = chosen_line(result)
     if symbolic:
-        out.write((gradient_lines(result)[0] if gradient else result.formula) + "\n")
+        out.write((gradient_lines(result, ascii)[0] if gradient else result.formula) + "\n")
         if chosen:
             out.write(f"# shape: {shape_line(result)}\n# {chosen}\n")
         return
@@ -49,7 +89,7 @@ def write_plain(
     if chosen:
         out.write(f"# {chosen}\n")
     if gradient:
-        out.write(f"# {gradient_lines(result)[0]}\n")
+        out.write(f"# {gradient_lines(result, ascii)[0]}\n")
     if matrix is not None:
         for line in format_rows(matrix):
             out.write(line)
@@ -60,9 +100,7 @@ def write_csv(matrix: np.ndarray, out: TextIO) -> None:
         out.write(line)
 
 
-def to_json(result: Result, matrix: np.ndarray | None, gradient: bool = False) -> str:
-    import json
-
+def _json_head(result: Result, gradient: bool) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "expression": result.expression,
         "wrt": [b.var for b in result.blocks],
@@ -74,9 +112,42 @@ def to_json(result: Result, matrix: np.ndarray | None, gradient: bool = False) -
     }
     if gradient:
         doc["gradient_formula"] = result.gradient_formula
+    return doc
+
+
+def _json_rows(matrix: np.ndarray) -> Iterator[str]:
+    """The rows of ``matrix`` as JSON, a block of rows at a time: ``[1.0, 2.0], [3.0, 4.0]``."""
+    import json
+
+    rows, cols = matrix.shape
+    step = max(1, (1 << 16) // max(cols, 1))
+    for start in range(0, rows, step):
+        yield ("" if start == 0 else ", ") + json.dumps((matrix[start : start + step] + 0.0).tolist())[1:-1]
+
+
+def to_json(result: Result, matrix: np.ndarray | None, gradient: bool = False) -> str:
+    """The result as one JSON object (the matrix under "matrix", or "gradient")."""
+    import json
+
+    doc = _json_head(result, gradient)
     if matrix is not None:
         doc["gradient" if gradient else "matrix"] = (matrix + 0.0).tolist()  # -0.0 as 0.0
     return json.dumps(doc, ensure_ascii=False)
+
+
+def write_json(result: Result, matrix: np.ndarray | None, out: TextIO, gradient: bool = False) -> None:
+    """:func:`to_json` and a newline written to ``out``, the matrix a block of rows at a time
+    (the same text; memory beyond the matrix stays at one block)."""
+    import json
+
+    head = json.dumps(_json_head(result, gradient), ensure_ascii=ascii_only(out))
+    if matrix is None:
+        out.write(head + "\n")
+        return
+    out.write(head[:-1] + f', "{"gradient" if gradient else "matrix"}": [')
+    for text in _json_rows(np.asarray(matrix).reshape(matrix.shape[0], -1)):
+        out.write(text)
+    out.write("]}\n")
 
 
 def write_table(
@@ -85,13 +156,16 @@ def write_table(
     from rich.table import Table
     from rich.text import Text
 
+    ascii = not can_encode(console.file)
+    if ascii:
+        result = in_ascii(result)
     console.print(Text.assemble(("J", "bold"), f" = {lhs(result)} = ", (result.formula, "bold cyan")))
     console.print(Text(f"shape {shape_line(result)}", style="dim"))
     chosen = chosen_line(result)
     if chosen:
         console.print(Text(chosen, style="dim"))
     if gradient:
-        console.print(Text(gradient_lines(result)[0], style="bold"))
+        console.print(Text(gradient_lines(result, ascii)[0], style="bold"))
     if result.problem and result.problem.randomized:
         console.print(Text(f"random values for {', '.join(result.problem.randomized)} (--seed)", style="yellow"))
     if matrix is None or symbolic:
@@ -136,44 +210,54 @@ def _abridge(n: int, edge: int) -> list:
 
 
 # -- check --------------------------------------------------------------------------------
-def describe(result: CheckResult | SizedCheck) -> list[str]:
-    """The check's report as plain lines."""
+def describe(result: CheckResult | SizedCheck, ascii: bool | None = None) -> list[str]:
+    """The check's report as plain lines; formulas in the ASCII notation when ``ascii`` (by
+    default: when stdout cannot print jacli's notation)."""
+    import sys
+
+    if ascii is None:
+        ascii = ascii_only(sys.stdout)
+    shown = ascii_formula if ascii else _same
     if hasattr(result, "runs"):
-        return _describe_sized(result)  # type: ignore[arg-type]
-    return _describe(result)  # type: ignore[arg-type]
+        return _describe_sized(result, shown)  # type: ignore[arg-type]
+    return _describe(result, shown)  # type: ignore[arg-type]
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def _sizes_text(a: dict[str, int]) -> str:
     return ", ".join(f"{n}={v}" for n, v in a.items())
 
 
-def _describe_sized(result: SizedCheck) -> list[str]:
+def _describe_sized(result: SizedCheck, shown: Callable[[str], str] = _same) -> list[str]:
     """A check at size assignments: the verdict, each assignment in one line, then the
     first disagreement in full."""
     names = ", ".join(result.runs[0][0]) if result.runs else ""
     failing = result.failing
     where = f" at {_sizes_text(failing[0])}" if failing else f" at {len(result.runs)} assignments of {names}"
-    lines = [f"{'agree' if failing is None else 'disagree'}: {result.expression} wrt {', '.join(result.wrt)} "
+    lines = [f"{'agree' if failing is None else 'disagree'}: {shown(result.expression)} wrt {', '.join(result.wrt)} "
              f"(J {shape_text(result.shape)}){where}"]  # fmt: skip
-    lines.append(f"  jacli's formula: {result.formula}")
+    lines.append(f"  jacli's formula: {shown(result.formula)}")
     for a, r in result.runs:
         worst = max(c.max_abs for c in r.comparisons if c.max_abs == c.max_abs) if r.comparisons else 0.0
         labels = ", ".join(f"{c.label} {'agrees' if c.agree else 'DISAGREES'}" for c in r.comparisons)
         lines.append(f"  sizes {_sizes_text(a)}: {labels}; max abs diff {worst:.3g}")
     if failing is not None:
-        lines += [f"  at {_sizes_text(failing[0])}:"] + ["  " + line for line in _describe(failing[1])[1:]]
+        lines += [f"  at {_sizes_text(failing[0])}:"] + ["  " + line for line in _describe(failing[1], shown)[1:]]
     return lines
 
 
-def _describe(result: CheckResult) -> list[str]:
+def _describe(result: CheckResult, shown: Callable[[str], str] = _same) -> list[str]:
     verdict = "agree" if result.agree else "disagree"
-    lines = [f"{verdict}: {result.expression} wrt {', '.join(result.wrt)} (J {shape_text(result.shape)})"]
+    lines = [f"{verdict}: {shown(result.expression)} wrt {', '.join(result.wrt)} (J {shape_text(result.shape)})"]
     for c in result.comparisons:
         if c.note:
-            lines.append(f"  {c.label} {c.formula}: {c.note}")
+            lines.append(f"  {c.label} {shown(c.formula)}: {c.note}")
         else:
             lines.append(
-                f"  {c.label} {c.formula}: {'agrees' if c.agree else 'DISAGREES'}, "
+                f"  {c.label} {shown(c.formula)}: {'agrees' if c.agree else 'DISAGREES'}, "
                 f"max abs diff {c.max_abs:.3g}, max rel diff {c.max_rel:.3g}, at {c.where}"
             )
     lines.append(

@@ -103,22 +103,43 @@ def check_max_bytes(label: str, shape: Sequence[int], max_bytes: int) -> None:
 def as_matrix(name: str, array: Any) -> numpy.ndarray:
     """Validate a value given through the Python API and return it as a 2-D float64 matrix.
 
-    Accepts NumPy arrays, Python numbers and nested lists.  Same rules as for files:
-    real numbers only, at most 2-D, non-empty, finite; 1-D becomes a column, 0-D a 1×1.
+    Accepts NumPy arrays, Python numbers and nested lists; a masked array when no entry is
+    masked; a PyTorch tensor (read detached, on the CPU); anything NumPy converts. Same rules
+    as for files: real numbers only, at most 2-D, non-empty, finite; 1-D becomes a column,
+    0-D a 1×1. Whatever cannot be read is a JacliError, never a silent loss.
     """
     label = str(name)
     if isinstance(array, (str, bytes)):
         raise error(label, "not a number or an array of numbers")
+    if numpy.ma.isMaskedArray(array):
+        masked = int(numpy.ma.count_masked(array))
+        if masked:
+            raise error(
+                label,
+                f"a masked array with {masked:,} masked entr{'y' if masked == 1 else 'ies'}; jacli needs every "
+                f"value: give {label}.filled(...) or the unmasked part",
+            )
+        array = numpy.ma.getdata(array)
+    elif callable(getattr(array, "detach", None)) and callable(getattr(array, "numpy", None)):  # a tensor
+        try:
+            t = array.detach()
+            array = (t.cpu() if callable(getattr(t, "cpu", None)) else t).numpy()
+        except Exception as e:
+            raise error(label, f"cannot read the tensor ({type(e).__name__}: {short(str(e), 60)})") from None
     try:
         arr = numpy.asarray(array)
     except (ValueError, TypeError, OverflowError):
         raise error(label, "not a rectangular array of numbers") from None
+    except Exception as e:  # an object whose __array__ fails in its own way
+        raise error(label, f"cannot be read as an array ({type(e).__name__}: {short(str(e), 60)})") from None
     if arr.dtype == object:
         # In-memory objects (e.g. Fractions) need no unpickling: try to convert them.
+        if any(x is None for x in arr.flat):
+            raise error(label, "holds None, not a number")
         try:
             with numpy.errstate(over="ignore", invalid="ignore"):
                 arr = arr.astype(numpy.float64)
-        except (ValueError, TypeError, OverflowError):
+        except (ValueError, TypeError, OverflowError, ArithmeticError):
             raise error(label, "not a rectangular array of real numbers") from None
     elif arr.dtype.kind == "c":
         raise error(label, "complex values are not supported; give the real and imaginary parts separately")

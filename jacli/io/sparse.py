@@ -10,9 +10,11 @@ from typing import IO, Any, BinaryIO
 import numpy
 from numpy.lib import format as _npformat
 
+from ..errors import JacliError
 from .writers import atomic_write, npy_header, write_array_bytes
 
 _INT32_MAX = 2**31 - 1
+_INT64_MAX = 2**63 - 1
 _COPY_CHUNK = 1 << 22  # bytes copied at a time when streaming spooled data
 
 
@@ -78,7 +80,11 @@ def _spool(
 
 
 def save_sparse_npz(
-    path: str, shape: tuple[int, int], row_blocks: Iterable[tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]]
+    path: str,
+    shape: tuple[int, int],
+    row_blocks: Iterable[tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]],
+    *,
+    max_bytes: float | None = None,
 ) -> None:
     """Write a CSR matrix as a SciPy ``save_npz``-compatible .npz, from successive row blocks.
 
@@ -91,6 +97,16 @@ def save_sparse_npz(
     import zipfile
 
     nrows, ncols = int(shape[0]), int(shape[1])
+    if max(nrows, ncols) > _INT64_MAX - 1:
+        raise JacliError(
+            f"the Jacobian is {nrows:,}×{ncols:,}: more rows or columns than a sparse matrix can index ({_INT64_MAX:,})"
+        )
+    need = (nrows + 1) * 8  # the row pointers, held in memory while the entries are spooled to disk
+    if max_bytes is not None and need > max_bytes:
+        raise JacliError(
+            f"the sparse Jacobian's {nrows:,} row pointers need {need:,} bytes, above the limit of "
+            f"{int(max_bytes):,} bytes (--max-memory)"
+        )
     folder = os.path.dirname(os.path.realpath(path)) or "."
     spool_idx_dtype = numpy.int32 if ncols - 1 <= _INT32_MAX else numpy.int64
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection
 from typing import NamedTuple
 
 import numpy
 
 from .. import sizes
 from ..errors import JacliError
-from .arrays import error, finish, label_of
+from .arrays import error, finish, label_of, short
 from .readers import INPUT_SUFFIXES, load_values_file, read_npy_file, read_npz_file, read_text_file
+
+MAX_DIM = 2**63 - 1  # NumPy's largest dimension (and index)
+MAX_BYTES = 2**62  # no limit means this one: NumPy allocates nothing larger
 
 _INPUT_HELP = "use .npy, .npz, .csv, .txt, a shape like 3x4, or a JSON literal"
 
@@ -30,6 +34,13 @@ _SHAPE_SEP = re.compile(r"[xX×,]")
 _JSON_START = tuple('[-+.{"0123456789')
 
 
+def _dimension(label: str, digits: str) -> int:
+    """A dimension's digits as an int, refused beyond NumPy's largest dimension."""
+    if len(digits.lstrip("0")) > len(str(MAX_DIM)) or int(digits) > MAX_DIM:
+        raise error(label, f"a dimension of {len(digits.lstrip('0')):,} digits is beyond NumPy's largest, {MAX_DIM:,}")
+    return int(digits)
+
+
 _ONE_LETTER_X = re.compile(r"\s*([0-9]+|[A-Za-z])\s*[xX]\s*([0-9]+|[A-Za-z])\s*")
 
 
@@ -38,7 +49,7 @@ def _parse_shape(name: str, text: str) -> tuple | None:
     None if it is not shape-like."""
     label = label_of(name, text)
     if _DIGITS.fullmatch(text):
-        n = int(text)
+        n = _dimension(label, text)
         if n <= 0:
             raise error(
                 label, f"dimensions must be positive integers, as in {name}=3x4 (for the number 0 write {name}=0.0)"
@@ -49,9 +60,9 @@ def _parse_shape(name: str, text: str) -> tuple | None:
         return (sizes.dim(text), 1)
     parts = [p.strip() for p in (m.groups() if m else re.split("[×,]", text))]
     if len(parts) == 2 and all(_DIGITS.fullmatch(p) or sizes.is_dimension_name(p) for p in parts):
-        if any(_DIGITS.fullmatch(p) and int(p) == 0 for p in parts):
+        if any(_DIGITS.fullmatch(p) and not p.strip("0") for p in parts):
             raise error(label, f"dimensions must be positive integers, as in {name}=3x4")
-        return tuple(int(p) if _DIGITS.fullmatch(p) else sizes.dim(p) for p in parts)
+        return tuple(_dimension(label, p) if _DIGITS.fullmatch(p) else sizes.dim(p) for p in parts)
     if not _SHAPE_LIKE.fullmatch(text):
         return None
     parts = [p.strip() for p in _SHAPE_SEP.split(text)]
@@ -111,17 +122,23 @@ def _json_value(label: str, v: object) -> numpy.ndarray:
     return arr
 
 
+# Plain number syntax that JSON lacks (.5, 1., +2, -inf), in ASCII digits only: Python's
+# float() also takes "1_000" and other scripts' digits ("৪"), which no other reader does.
+_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)", re.IGNORECASE)
+
+
 def _parse_json(name: str, text: str, max_bytes: int | None) -> numpy.ndarray:
     import json
 
     label = label_of(name, text)
     try:
-        v = json.loads(text)
+        v = json.loads(text, parse_int=float)  # float: an integer of 5,000 digits is a (too large) number
+    except RecursionError:
+        raise error(label, "the JSON literal is nested too deeply") from None
     except ValueError as e:
-        # Plain Python number syntax that JSON lacks (.5, 1., +2, -inf) is accepted too.
-        try:
+        if _NUMBER.fullmatch(text):
             v = float(text)
-        except ValueError:
+        else:
             msg = getattr(e, "msg", str(e))
             col = getattr(e, "colno", None)
             where = f" at column {col}" if col else ""
@@ -144,8 +161,10 @@ def _looks_like_path(text: str) -> bool:
     return bool(sep) and before.endswith(".npz")
 
 
-def parse_spec(name: str, spec: str, *, max_bytes: int | None = None) -> Binding:
-    """Read the text after ``NAME=``: a shape, a JSON literal, or a .npy/.npz/.csv/.txt file."""
+def parse_spec(name: str, spec: str, *, max_bytes: int | None = None, shapes_only: bool = False) -> Binding:
+    """Read the text after ``NAME=``: a shape, a JSON literal, or a .npy/.npz/.csv/.txt file,
+    refusing before reading what would take more than ``max_bytes``. With ``shapes_only``, a
+    .npy or .npz file's values are not read: the binding has its shape alone."""
     text = spec.strip()
     if not text:
         raise error(f"{name}=", f"empty value ({_INPUT_HELP})")
@@ -153,8 +172,8 @@ def parse_spec(name: str, spec: str, *, max_bytes: int | None = None) -> Binding
     if shape is not None:
         return Binding(shape=shape, value=None, source=text)
     if not _looks_like_path(spec) and text.startswith(_JSON_START):
-        m = _parse_json(name, text, max_bytes)
-        return Binding(shape=(m.shape[0], m.shape[1]), value=m, source=text)
+        literal = _parse_json(name, text, max_bytes)
+        return Binding(shape=(literal.shape[0], literal.shape[1]), value=literal, source=text)
 
     label = label_of(name, spec)
     path, key = spec, name
@@ -164,16 +183,19 @@ def parse_spec(name: str, spec: str, *, max_bytes: int | None = None) -> Binding
         if not key:
             raise error(label, f'no array name after ":"; write {name}={path}:KEY')
     suffix = os.path.splitext(path)[1].lower()
+    m: numpy.ndarray | tuple[int, int]
     if suffix == ".npy":
-        m = read_npy_file(label, path, max_bytes)
+        m = read_npy_file(label, path, max_bytes, shapes_only=shapes_only)
     elif suffix == ".npz":
-        m = read_npz_file(label, name, path, key, max_bytes)
+        m = read_npz_file(label, name, path, key, max_bytes, shapes_only=shapes_only)
     elif suffix in (".csv", ".txt"):
         m = read_text_file(label, path, max_bytes)
     elif suffix:
         raise error(label, f"unknown file type {suffix!r} ({_INPUT_HELP})")
     else:
         raise error(label, f"not a shape, a number or a file name ({_INPUT_HELP})")
+    if isinstance(m, tuple):
+        return Binding(shape=m, value=None, source=spec)
     return Binding(shape=(m.shape[0], m.shape[1]), value=m, source=spec)
 
 
@@ -181,12 +203,28 @@ def parse_spec(name: str, spec: str, *, max_bytes: int | None = None) -> Binding
 _NAME = re.compile(r"[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*")
 
 
-def read_bindings(specs: list[str] | None, values_file: str | None, max_bytes: float | None) -> dict[str, Binding]:
-    """NAME=SPEC words (and a --values file, which they override) to bindings."""
+def read_bindings(
+    specs: list[str] | None,
+    values_file: str | None,
+    max_bytes: float | None,
+    *,
+    shapes_only: bool = False,
+    only: Collection[str] | None = None,
+) -> dict[str, Binding]:
+    """NAME=SPEC words (and a --values file, which they override) to bindings, all the values
+    together within ``max_bytes``; with ``shapes_only`` (``--symbolic``) files' values are not
+    read; with ``only`` (the expression's names), the --values file's other arrays are not read."""
     bindings: dict[str, Binding] = {}
-    if values_file:
-        for n, arr in load_values_file(values_file).items():
-            bindings[n] = Binding(arr.shape, arr, f"--values {values_file}")
+    left = None if max_bytes is None else int(min(max_bytes, MAX_BYTES))
+    if values_file is not None:
+        if not values_file.strip():
+            raise JacliError("--values needs a file name")
+        for n, got in load_values_file(values_file, left, shapes_only=shapes_only, only=only).items():
+            if isinstance(got, tuple):
+                bindings[n] = Binding(got, None, f"--values {values_file}")
+            else:
+                bindings[n] = Binding((got.shape[0], got.shape[1]), got, f"--values {values_file}")
+                left = None if left is None else left - got.nbytes
     seen = set()
     for spec in specs or []:
         name, eq, text = spec.partition("=")
@@ -198,7 +236,12 @@ def read_bindings(specs: list[str] | None, values_file: str | None, max_bytes: f
         if name in seen:
             raise JacliError(f"{name} is bound twice")
         seen.add(name)
-        bindings[name] = parse_spec(name, text, max_bytes=int(max_bytes) if max_bytes else None)
+        earlier = bindings[name].value if name in bindings else None
+        if earlier is not None and left is not None:
+            left += earlier.nbytes  # a NAME=SPEC given too wins over --values
+        b = bindings[name] = parse_spec(name, text, max_bytes=left, shapes_only=shapes_only)
+        if b.value is not None and left is not None:
+            left -= b.value.nbytes
     return bindings
 
 
@@ -208,10 +251,10 @@ def parse_size(text: str | None) -> float:
         return default_max_memory()
     m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kKMGT]i?B?|B)?\s*", text)
     if not m:
-        raise JacliError(f"--max-memory {text!r}: give bytes or a size such as 2GB or 512MiB")
+        raise JacliError(f"--max-memory {short(text)!r}: give bytes or a size such as 2GB or 512MiB")
     unit = (m.group(2) or "B").upper().rstrip("B").replace("I", "i")
     factor = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}[unit]
-    return float(m.group(1)) * factor
+    return min(float(m.group(1)) * factor, float(MAX_BYTES))  # float() of 5,000 digits is inf: no limit
 
 
 def default_max_memory() -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any, BinaryIO
@@ -35,6 +36,10 @@ def _unknown_output(path: str, suffix: str) -> JacliError:
 def check_output_path(path: str) -> str:
     """Check, before any computation, that ``path`` can be written; return its lower-case suffix."""
     shown = short(path, 60)
+    if not path.strip():
+        raise JacliError("the output file name is empty: give one, such as J.npy")
+    if "\0" in path:
+        raise JacliError(f"cannot write {shown}: a file name cannot hold a NUL character")
     suffix = _suffix_of(path)
     if os.path.isdir(path):
         raise JacliError(f"cannot write {shown}: it is a directory")
@@ -69,22 +74,49 @@ def _umask() -> int:
     return mask
 
 
+# The signals a run may be ended by: while a temporary file is made or removed they wait,
+# so that its name is never lost (cli.app turns them into exceptions, which clean up).
+_ENDING_SIGNALS = frozenset(
+    getattr(signal, n)
+    for n in ("SIGINT", "SIGTERM", "SIGHUP")
+    if hasattr(signal, n) and hasattr(signal, "pthread_sigmask")
+)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP until the block ends (where the platform can)."""
+    if not _ENDING_SIGNALS:
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+TEMP_PREFIX_CHARS = 32  # of the target's name in its temporary file's: a long valid name stays valid
+
+
 def atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
     """Write ``path`` through a temporary file in the same folder, then ``os.replace`` it.
 
-    On any exception the temporary file is removed and the target is left as it was.
-    OSErrors become ``JacliError('cannot write PATH: ...')``.
+    On any exception (also KeyboardInterrupt, and the exceptions cli.app makes of SIGTERM
+    and SIGHUP) the temporary file is removed and the target is left as it was. OSErrors
+    become ``JacliError('cannot write PATH: ...')``. The temporary file's name is
+    ``.NAME…XXXXXXXX.tmp`` with at most 32 characters of the target's name.
     """
     import tempfile
 
     shown = short(path, 60)
     target = os.path.realpath(path) if os.path.islink(path) else path
     folder = os.path.dirname(target) or "."
+    prefix = "." + os.path.basename(target)[:TEMP_PREFIX_CHARS]
+    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target), suffix=".tmp", dir=folder)
-    except OSError as e:
-        raise JacliError(f"cannot write {shown}: {e.strerror or e}") from None
-    try:
+        with signals_held():  # a signal arriving now is told when tmp is named
+            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -96,8 +128,9 @@ def atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with signals_held(), contextlib.suppress(OSError):
+                os.unlink(tmp)
         if isinstance(e, OSError):
             raise JacliError(f"cannot write {shown}: {e.strerror or e}") from None
         raise

@@ -6,6 +6,8 @@ invertible where inverted, positive where logged, square-rooted or divided by.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..calculus.ops import REGISTRY
@@ -28,7 +30,7 @@ def random_hints(expr: Expr) -> dict[str, set[str]]:
 
 
 def draw(rng: np.random.Generator, shape: tuple[int, int], hints: set[str]) -> np.ndarray:
-    """One value of ``shape`` that allows ``hints``."""
+    """One value of ``shape`` that allows ``hints``, made in place (one array of ``shape``)."""
     r, c = shape
     square = r == c
     if "interval" in hints:  # arcsin, arccos: inside (-1, 1)
@@ -36,11 +38,32 @@ def draw(rng: np.random.Generator, shape: tuple[int, int], hints: set[str]) -> n
     if "positive" in hints:
         a = rng.uniform(0.5, 1.5, shape)
         if "invertible" in hints and square:
-            a += r * np.eye(r)  # diagonally dominant, positive: invertible with det > 0
+            a.flat[:: r + 1] += r  # diagonally dominant, positive: invertible with det > 0
         return a
+    a = rng.standard_normal(shape)
     if "invertible" in hints and square:
-        return rng.standard_normal(shape) / np.sqrt(r) + 2.0 * np.eye(r)
-    return rng.standard_normal(shape)
+        a /= np.sqrt(r)
+        a.flat[:: r + 1] += 2.0
+    return a
+
+
+def check_memory(
+    expr: Expr, shapes: dict[str, tuple[int, int]], names: list[str], sizes: Any, max_bytes: float
+) -> None:
+    """Refuse, before drawing, random values that would take more than ``max_bytes``: the
+    values themselves (a draw that fails the domain checks is dropped before the next) and
+    twice the largest node the domain checks evaluate."""
+    drawn = sum(shapes[n][0] * shapes[n][1] * 8 for n in names)
+    checked = [node for node in expr.walk() if REGISTRY[node.op].domain is not None]
+    largest = max((r * c * 8 for node in checked for r, c in (sizes(a) for a in node.walk())), default=0)
+    need = drawn + 2 * largest
+    if need > max_bytes:
+        big = max(names, key=lambda n: shapes[n][0] * shapes[n][1])
+        r, c = shapes[big]
+        raise JacliError(
+            f"random values for {', '.join(names[:3])}{' ...' if len(names) > 3 else ''} ({big} {r:,}×{c:,}) "
+            f"would take {need:,} bytes, above the memory limit of {int(max_bytes):,} bytes"
+        )
 
 
 def fill(

@@ -52,6 +52,13 @@ def parse_expr(source: str) -> Expr:
     return _Parser(source).parse_formula_single()
 
 
+def parse_step(source: str) -> Expr:
+    """Parse a step of a derivation: an expression where ``d(...)`` is a differential."""
+    parser = _Parser(source)
+    parser.differentials = True
+    return parser.parse_formula_single()
+
+
 def parse_formula(source: str) -> list[Expr]:
     """Parse a claimed Jacobian: one expression, or ``[J1, J2, ...]`` for several names."""
     return _Parser(source).parse_formula()
@@ -63,6 +70,7 @@ class _Parser:
         self.tokens = tokenize(source)
         self.i = 0
         self.vocab = vocabulary()
+        self.differentials = False  # d(...) is the differential (jacli explain's steps)
 
     # -- helpers -------------------------------------------------------------------
     @property
@@ -309,6 +317,11 @@ class _Parser:
                 return self._parse_call(t)
             nxt = self.tok
             if nxt.kind == "op" and nxt.text == "(" and nxt.col == t.col + len(t.text):
+                if self.differentials and t.text == "d":
+                    self.advance()
+                    inner = self._parse_expr()
+                    self.expect_close(nxt)
+                    return Expr("d", (inner,), col=t.col)
                 close = suggest(t.text, self.vocab.functions)
                 hint = (
                     f" (did you mean {_either(close)}?)"

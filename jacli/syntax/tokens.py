@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from typing import NamedTuple
 
 from ..errors import JacliError
@@ -26,7 +27,7 @@ SUBSCRIPT = {"₀": "0", "₁": "1", "₂": "2", "₃": "3", "₄": "4", "₅": 
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
-  | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<name>[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*)
   | (?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ]+)
   | (?P<sub>[₀₁₂₃₄₅₆₇₈₉]+)
@@ -48,17 +49,33 @@ class Token(NamedTuple):
         return "the end" if self.kind == "end" else f"'{self.text}'"
 
 
+def max_digits() -> int:
+    """The most digits a number may have: what Python converts to an integer (4,300 by default)."""
+    return sys.get_int_max_str_digits() or 4300
+
+
 def tokenize(source: str) -> list[Token]:
-    """The tokens of ``source``, ending with an ``end`` token."""
+    """The tokens of ``source``, ending with an ``end`` token.
+
+    Digits are ASCII only (``৪`` is not 4) and a number has at most :func:`max_digits` of them."""
     tokens = []
     pos = 0
     while pos < len(source):
         m = _TOKEN.match(source, pos)
         if m is None:
-            raise JacliError(f"unexpected character '{source[pos]}' at column {pos + 1}", column=pos + 1, source=source)
+            ch = source[pos]
+            what = f"digit '{ch}' (write digits 0-9)" if ch.isdigit() else f"character '{ch}'"
+            raise JacliError(f"unexpected {what} at column {pos + 1}", column=pos + 1, source=source)
         kind = m.lastgroup
         if kind != "space":
             text = m.group()
+            if kind in ("num", "sup", "sub") and len(text) > max_digits():
+                raise JacliError(
+                    f"a number of {len(text):,} digits at column {pos + 1}; jacli reads numbers of at most "
+                    f"{max_digits():,} digits",
+                    column=pos + 1,
+                    source=source,
+                )
             tokens.append(Token(str(kind), ALIASES.get(text, text), pos + 1))
         pos = m.end()
     tokens.append(Token("end", "", len(source) + 1))

@@ -80,6 +80,7 @@ register(
         partials=(lambda node, sh: _d(node.args[1]), lambda node, sh: _d(node.args[0])),
         notation=Notation(Prec.HADAMARD, infix=Infix(" ∘ ", " .* ", r" \circ ", ("∘",))),
         differential=bilinear,
+        cite="product rule; M&N ch. 8",
         python=lambda w, e: f"{w(e.args[0])} * {w(e.args[1])}",
     )
 )
@@ -98,6 +99,7 @@ register(
         ),
         notation=Notation(Prec.HADAMARD, infix=Infix(" ./ ", " ./ ", r" \oslash ", ("./",))),
         differential=_ediv_differential,
+        cite="quotient rule, entry by entry",
         python=lambda w, e: f"{w(e.args[0])} / {w(e.args[1])}",
     )
 )
@@ -165,6 +167,7 @@ def elementwise(
             differential=differential,
             notation=Notation(call=fn, latex=latex or rf"\operatorname{{{fn}}}", render=render, aliases=aliases),
             analytic=analytic,
+            cite="chain rule, entry by entry; M&N ch. 8",
             python=lambda w, e: code.format(w(e.args[0])),
         )
     )

@@ -28,6 +28,17 @@ register(
         python=lambda w, e: w.name(e.attr),
     )
 )
+
+
+def _d_text(p: Any, e: Expr) -> str:
+    inner = p.show(e.args[0], 0)
+    return rf"\mathrm{{d}}\left({inner}\right)" if p.latex else f"d({inner})"
+
+
+# d(F): the differential of F not yet expanded, as a derivation writes it (jacli explain);
+# it has no value: a step that holds one is evaluated along a direction
+register(Op("d", 1, lambda u, node, a: a, notation=Notation(render=_d_text)))
+
 register(
     Op(
         "num",

@@ -57,6 +57,7 @@ register(
         transpose=lambda e: add(T(e.args[0]), T(e.args[1])),
         structure=lambda c, e: c.compile(e.args[0]) + c.compile(e.args[1]),
         differential=lambda node, d, sh: plus(*d),
+        cite="sum rule; M&N ch. 8",
         python=_sum_code,
     )
 )
@@ -70,6 +71,7 @@ register(
         notation=Notation(Prec.NEG, render=_neg_text),
         structure=lambda c, e: c.scaled(c.compile(e.args[0]), -1.0),
         differential=linear,
+        cite="linear; M&N ch. 8",
         python=lambda w, e: f"-{w(e.args[0])}",
     )
 )
@@ -98,6 +100,7 @@ register(
         transpose=lambda e: e.args[0],
         structure=lambda c, e: c.transposed(c.compile(e.args[0])),
         differential=linear,
+        cite="linear; M&N ch. 8",
         python=lambda w, e: f"{w(e.args[0])}.T",
     )
 )
@@ -122,6 +125,7 @@ register(
         notation=Notation(call="vec", latex=r"\operatorname{vec}"),
         structure=lambda c, e: c.vec(c.compile(e.args[0])),
         differential=linear,
+        cite="linear; M&N ch. 8",
         python=lambda w, e: f"{w(e.args[0])}.reshape(-1, 1, order='F')",  # stacks columns
     )
 )
@@ -180,6 +184,7 @@ register(
         transpose=lambda e: e,
         structure=lambda c, e: c.diag(c.compile(e.args[0])),
         differential=linear,
+        cite="linear",
         python=lambda w, e: f"np.diagflat({w(e.args[0])})",
     )
 )
@@ -194,6 +199,7 @@ register(
         notation=Notation(text="diag", latex=r"\operatorname{diag}"),
         structure=lambda c, e: c.diagonal(c.compile(e.args[0])),
         differential=linear,
+        cite="linear",
         python=lambda w, e: f"np.diagonal({w(e.args[0])}).reshape(-1, 1)",
     )
 )
@@ -208,6 +214,7 @@ register(
         partials=(lambda node, sh: T(vec(eye(sh(node.args[0])[0]))),),
         notation=Notation(call="tr", latex=r"\operatorname{tr}"),
         differential=linear,
+        cite="linear; M&N ch. 8, Cookbook sec. 2.1",
         python=lambda w, e: f"np.trace({w(e.args[0])}).reshape(1, 1)",
     )
 )
@@ -221,6 +228,7 @@ register(
         partials=(lambda node, sh: T(vec(ones(*sh(node.args[0])))),),
         notation=Notation(call="sum", latex=r"\operatorname{sum}"),
         differential=linear,
+        cite="linear",
         python=lambda w, e: f"{w(e.args[0])}.sum(keepdims=True)",
     )
 )

@@ -61,6 +61,7 @@ register(
             Prec.POSTFIX, call="inv", latex=r"\operatorname{inv}", render=lambda p, e: p.postfix(e.args[0], "-1")
         ),
         differential=lambda node, d, sh: None if d[0] is None else neg(matmul(matmul(node, d[0]), node)),
+        cite="M&N ch. 8, Cookbook sec. 2.1",
         python=lambda w, e: f"np.linalg.inv({w(e.args[0])})",
     )
 )
@@ -127,6 +128,7 @@ register(
         partials=(_pow_partial,),
         notation=Notation(Prec.POSTFIX, render=lambda p, e: p.postfix(e.args[0], str(e.attr))),
         differential=_pow_differential,
+        cite="product rule for powers; M&N ch. 8",
         python=lambda w, e: f"np.linalg.matrix_power({w(e.args[0])}, {e.attr})",
     )
 )
@@ -166,6 +168,7 @@ register(
         partials=(lambda node, sh: T(vec(T(_adj(node.args[0])))),),
         differential=lambda node, d, sh: None if d[0] is None else Expr("tr", (matmul(_adj(node.args[0]), d[0]),)),
         notation=Notation(call="det", latex=r"\det"),
+        cite="M&N ch. 8, Cookbook sec. 2.1",
         python=lambda w, e: f"np.linalg.det({w(e.args[0])}).reshape(1, 1)",
     )
 )
@@ -181,6 +184,7 @@ register(
         partials=(lambda node, sh: T(vec(T(_inv(node.args[0])))),),
         notation=Notation(call="logdet", latex=r"\log\det"),
         differential=lambda node, d, sh: None if d[0] is None else Expr("tr", (matmul(_inv(node.args[0]), d[0]),)),
+        cite="M&N ch. 8, Cookbook sec. 2.1",
         python=_logdet_code,
     )
 )
@@ -245,6 +249,7 @@ register(
         partials=(_adj_partial,),
         differential=_adj_differential,
         notation=Notation(call="adj", latex=r"\operatorname{adj}"),
+        cite="the adjugate; M&N ch. 8",
         python=_adj_code,
     )
 )

@@ -64,6 +64,7 @@ register(
         random_hints=(None, "positive"),
         python=lambda w, e: f"{w(e.args[0])} / {w.scalar(e.args[1])}",
         notation=Notation(Prec.PRODUCT, infix=Infix(" / ", " / ", " / ", ("/",)), render=_div_text),
+        cite="quotient rule",
     )
 )
 
@@ -149,6 +150,7 @@ register(
         domain=_check_power,
         random_hints=("positive", None),
         notation=Notation(Prec.POSTFIX, render=lambda p, e: _base_then_exponent(p, e, "^")),
+        cite="power rule",
         python=lambda w, e: f"np.power({w(e.args[0])}, {w.scalar(e.args[1])})",
     )
 )
@@ -177,6 +179,7 @@ register(
         domain=_check_power,
         random_hints=("positive", None),
         notation=Notation(Prec.POSTFIX, render=lambda p, e: _base_then_exponent(p, e, ".^")),
+        cite="power rule, entry by entry",
         python=lambda w, e: f"np.power({w(e.args[0])}, {w.scalar(e.args[1])})",
     )
 )

@@ -49,6 +49,7 @@ register(
         transpose=lambda e: matmul(T(e.args[1]), T(e.args[0])),
         structure=lambda c, e: c.product(c.compile(e.args[0]), c.compile(e.args[1])),
         differential=bilinear,
+        cite="product rule; M&N ch. 8, Cookbook sec. 2.1",
         python=lambda w, e: w.product(*e.args),  # I dropped, K a permutation, diag(v) a broadcast
     )
 )
@@ -71,6 +72,7 @@ register(
         partials=(lambda node, sh: vec(node.args[1]), lambda node, sh: smul(node.args[0], eye(size(sh, node)))),
         structure=lambda c, e: c.scalar_multiple(e.args[0], c.compile(e.args[1])),
         differential=bilinear,
+        cite="product rule; M&N ch. 8",
         python=lambda w, e: f"{w.scalar(e.args[0])} * {w(e.args[1])}",
     )
 )
@@ -116,6 +118,7 @@ register(
         transpose=lambda e: kron(T(e.args[0]), T(e.args[1])),
         structure=lambda c, e: c.kron(c.compile(e.args[0]), c.compile(e.args[1])),
         differential=bilinear,
+        cite="product rule; M&N ch. 8",
         python=lambda w, e: f"np.kron({w(e.args[0])}, {w(e.args[1])})",
     )
 )

@@ -53,6 +53,7 @@ register(
         domain=refuse_where("norm1", lambda a: a == 0),
         notation=Notation(call="norm1", latex=r"\operatorname{norm1}", render=_norm_text(1)),
         analytic=False,
+        cite="entry by entry",
         python=lambda w, e: f"np.abs({w(e.args[0])}).sum(keepdims=True)",
     )
 )
@@ -68,6 +69,7 @@ register(
         ),
         domain=_check_norm2,
         notation=Notation(call="norm2", latex=r"\operatorname{norm2}", render=_norm_text(2)),
+        cite="chain rule",
         python=lambda w, e: f"np.linalg.norm({w(e.args[0])}).reshape(1, 1)",
     )
 )
@@ -116,6 +118,7 @@ register(
         partials=(_softmax_partial,),
         differential=_softmax_differential,
         notation=Notation(call="softmax", latex=r"\operatorname{softmax}"),
+        cite="quotient rule",
         python=_softmax_code,
     )
 )
@@ -130,6 +133,7 @@ register(
             None if d[0] is None else Expr("sum", (Expr("had", (Expr("softmax", node.args), d[0])),))
         ),
         notation=Notation(call="logsumexp", latex=r"\operatorname{logsumexp}"),
+        cite="chain rule",
         python=_logsumexp_code,
     )
 )

@@ -52,10 +52,11 @@ class Op(NamedTuple):
     ``structure`` is the node's rule in the structured evaluator, which evaluates every
     other operator densely. ``analytic`` is False for an operator that is not analytic
     where it is differentiable (abs, relu, norm1), for which the complex step gives wrong
-    derivatives: check then uses central differences. ``python`` writes the node's value
-    as a Python expression on NumPy, a 2-D array, asking the code writer for its
-    arguments' code (``w(arg)``), sizes read at run time (``w.size(n)``) and products that
-    keep structure (``w.product(a, b)``).
+    derivatives: check then uses central differences. ``cite`` says where the differential
+    rule is written (``jacli explain`` shows it beside each step). ``python`` writes the
+    node's value as a Python expression on NumPy, a 2-D array, asking the code writer for
+    its arguments' code (``w(arg)``), sizes read at run time (``w.size(n)``) and products
+    that keep structure (``w.product(a, b)``).
     """
 
     name: str
@@ -70,6 +71,7 @@ class Op(NamedTuple):
     transpose: TransposeRule | None = None
     structure: StructureRule | None = None
     analytic: bool = True
+    cite: str = ""
     python: PythonRule | None = None
 
 

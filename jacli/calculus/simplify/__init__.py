@@ -33,10 +33,31 @@ REWRITES: dict[str, Rewrite] = {
 }
 
 
+# What each rewrite is called where a derivation names its simplifications.
+NAMES = {
+    "neg": "scalars collected",
+    "smul": "scalars collected",
+    "div": "scalars collected",
+    "T": "transposes moved to the leaves",
+    "K": "K of a vector is I",
+    "vec": "vec of a vector is itself",
+    "diag": "diagonals simplified",
+    "inv": "inverses simplified",
+    "pow": "powers simplified",
+    "had": "Hadamard products simplified",
+    "ediv": "divisions simplified",
+    "kron": "Kronecker products simplified",
+    "matmul": "products combined",
+    "add": "terms merged",
+}
+
+
 class Simplifier(Base):
-    """``Simplifier(shapes)(e)``: an equal of ``e`` in normal form."""
+    """``Simplifier(shapes)(e)``: an equal of ``e`` in normal form; ``Simplifier(shapes,
+    trace)`` also lists in ``trace`` the names of the rewrites that changed something."""
 
     rewrites = REWRITES
+    names = NAMES
 
     def unvec_t(self, e: Expr, shape: tuple | None) -> Expr | None:
         """M with vec(M)ᵀ = e (of ``shape``), or None."""

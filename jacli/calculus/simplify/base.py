@@ -24,9 +24,16 @@ class Base:
 
     rewrites: ClassVar[dict[str, Rewrite]] = {}
 
-    def __init__(self, shapes: Shapes) -> None:
+    names: ClassVar[dict[str, str]] = {}  # operator -> what its rewrite is called (jacli explain)
+
+    def __init__(self, shapes: Shapes, trace: list[str] | None = None) -> None:
         self.shape = shapes
         self.memo: dict[Expr, Expr] = {}
+        self.trace = trace  # where given, the names of the rewrites that changed something
+
+    def note(self, what: str) -> None:
+        if self.trace is not None and what not in self.trace:
+            self.trace.append(what)
 
     def __call__(self, e: Expr) -> Expr:
         got = self.memo.get(e)
@@ -35,6 +42,8 @@ class Base:
             node = e if args == e.args else Expr(e.op, args, e.attr, e.col)
             rule = self.rewrites.get(node.op)
             got = rule(self, node) if rule else node
+            if self.trace is not None and got != node and node.op in self.names:
+                self.note(self.names[node.op])
             self.memo[e] = got
             self.memo[got] = got
         return got

@@ -107,10 +107,11 @@ def _vector_run(s: Base, factors: Factors, i: int) -> tuple[int, int, Factors] |
 
 def pair(s: Base, x: Expr, y: Expr) -> Factors | None:
     """A simpler equal of the product x y, as a list of factors, or None."""
-    for left, right, rule in PAIRS:
+    for left, right, rule, what in PAIRS:
         if (left is None or left == x.op) and (right is None or right == y.op):
             got = rule(s, x, y)
             if got is not None:
+                s.note(what)
                 return got
     return None
 
@@ -121,6 +122,7 @@ def triple(s: Base, x: Expr, y: Expr, z: Expr) -> Factors | None:
         a, b = y.args
         (m, n), (p, q) = s.shape(a), s.shape(b)
         if x.attr == (p, m) and z.attr == (n, q):
+            s.note("K around a Kronecker product swaps it")
             return [s(kron(b, a))]
     return None
 
@@ -299,20 +301,20 @@ def _powers(s: Base, x: Expr, y: Expr) -> Factors | None:
     return [s(T(p)) if px[2] else p]
 
 
-PAIRS: list[tuple[str | None, str | None, PairRule]] = [
-    ("I", None, lambda s, x, y: [y]),
-    (None, "I", lambda s, x, y: [x]),
-    ("kron", "kron", _mixed_product),
-    ("kron", "K", _kron_commutation),
-    ("K", "kron", _commutation_kron),
-    ("kron", None, _kron_vec),
-    (None, "kron", _vec_t_kron),
-    ("K", None, _commutation_vec),
-    (None, "K", _vec_t_commutation),
-    ("K", "K", _commutations),
-    ("diag", None, _diag_left),
-    (None, "diag", _diag_right),
-    ("add", None, _sum_times),
-    (None, "add", _times_sum),
-    (None, None, _powers),
-]
+PAIRS: list[tuple[str | None, str | None, PairRule, str]] = [
+    ("I", None, lambda s, x, y: [y], "identities dropped"),
+    (None, "I", lambda s, x, y: [x], "identities dropped"),
+    ("kron", "kron", _mixed_product, "the mixed-product rule"),
+    ("kron", "K", _kron_commutation, "K moved through a Kronecker product"),
+    ("K", "kron", _commutation_kron, "K moved through a Kronecker product"),
+    ("kron", None, _kron_vec, "a Kronecker product times a vec made a product"),
+    (None, "kron", _vec_t_kron, "a vec times a Kronecker product made a product"),
+    ("K", None, _commutation_vec, "K absorbed into a vec"),
+    (None, "K", _vec_t_commutation, "K absorbed into a vec"),
+    ("K", "K", _commutations, "K K = I"),
+    ("diag", None, _diag_left, "diagonal matrices merged"),
+    (None, "diag", _diag_right, "diagonal matrices merged"),
+    ("add", None, _sum_times, "a sum multiplied out"),
+    (None, "add", _times_sum, "a sum multiplied out"),
+    (None, None, _powers, "powers merged"),
+]  # (left operator, right operator, rule, its name as jacli explain shows it)

@@ -1,0 +1,144 @@
+"""A derivation as a reader follows it, in Magnus & Neudecker's order: the differential,
+one rule at a time; the simplifications, named; then the identification of the derivative
+(df = tr(Gᵀ dX) gives the gradient G; vec(dF) = J vec(dX) gives the Jacobian J).
+
+Each step is an equation whose right side is an expression of jacli's language, where
+``d(E)`` stands for the differential of E not yet expanded and ``dX`` for the variable's;
+evaluated along a direction, every right side is the same number (tests check this).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ..expr import Expr, T, add, matmul, name, vec, zeros
+from ..syntax.printer import to_text
+from .chain import jacobian_expr
+from .differential import gradient
+from .ops import REGISTRY
+from .shapes import Shapes
+from .simplify import Simplifier
+
+VEC_IDENTITY = "vec(A B C) = (Cᵀ ⊗ A) vec(B), vec(Bᵀ) = K vec(B)"
+IDENTIFICATION = "M&N ch. 9"
+
+
+class Step(NamedTuple):
+    """``lhs = expr``, by ``why`` (a rule in jacli's language, or what was simplified),
+    written in ``cite``."""
+
+    lhs: str
+    expr: Expr
+    why: str
+    cite: str = ""
+    rule: tuple[Expr, Expr] | None = None  # the rule applied, d(A B) and dA B + A dB, for LaTeX
+    words: str = ""  # ``why`` in plain ASCII words, for LaTeX's \text{}
+
+
+def differential_steps(expr: Expr, names: dict[str, str], shapes: Shapes) -> list[Step]:
+    """d(expr) expanded one rule at a time, outermost first; ``names`` maps each variable
+    to its differential's name (dX), which ``shapes`` knows."""
+    lhs = "df" if shapes(expr) == (1, 1) else "dF"
+    if expr.op == "name":
+        return [Step(lhs, name(names[expr.attr]) if expr.attr in names else zeros(*shapes(expr)), "")]
+    variables = set(names)
+    tidy = Simplifier(shapes)  # the rule's result written as jacli writes it: d(det X) / det(X)
+    cur = Expr("d", (expr,))
+    steps = []
+    while (target := _first_unexpanded(cur)) is not None:
+        e = target.args[0]
+        ds = tuple(_d(a, names, variables) for a in e.args)
+        op = REGISTRY[e.op]
+        got = op.differential(e, ds, shapes) if op.differential else None
+        got = zeros(*shapes(e)) if got is None else tidy(got)
+        cur = _replace(cur, target, got)
+        rule = generic_rule(e, shapes)
+        steps.append(Step(lhs, cur, f"{to_text(rule[0])} = {to_text(rule[1])}", op.cite, rule))
+    return steps
+
+
+def simplified(expr: Expr, shapes: Shapes, lhs: str) -> Step | None:
+    """The simplified right side, with what was done, or None if nothing changed."""
+    trace: list[str] = []
+    got = Simplifier(shapes, trace)(expr)
+    what = "; ".join(trace) or "simplified"
+    return None if got == expr else Step(lhs, got, what, words=what)
+
+
+def gradient_steps(expr: Expr, names: dict[str, str], shapes: Shapes) -> tuple[list[Step], dict[str, Expr]]:
+    """For a scalar f: df collected as Σ tr(Gᵀ dX) (gᵀ dx for a column), and each gradient."""
+    simp = Simplifier(shapes)
+    grads = {v: gradient(expr, v, shapes, simp) for v in names}
+    terms = []
+    for v, g in grads.items():
+        dv, gt = name(names[v]), simp(T(g))
+        r, c = shapes.names[v]
+        terms.append(matmul(g, dv) if (r, c) == (1, 1) else matmul(gt, dv) if c == 1 else Expr("tr", (matmul(gt, dv),)))
+    form = terms[0]
+    for t in terms[1:]:
+        form = add(form, t)
+    steps = [Step("df", form, "collected as tr(Gᵀ dX)", "", words="collected as the trace of G transposed times dX")]
+    for v, g in grads.items():
+        why = "df = tr(Gᵀ dX) ⇔ ∂f/∂X = G"
+        steps.append(Step(f"∂f/∂{v}", g, why, IDENTIFICATION, words="the first identification theorem"))
+    return steps, grads
+
+
+def vec_step(dF: Expr, names: dict[str, str], shapes: Shapes) -> tuple[Step, dict[str, Expr]]:
+    """vec(dF) = Σ J_X vec(dX): the vec identities applied to each term of dF."""
+    trace: list[str] = []
+    simp = Simplifier(shapes, trace)
+    blocks = {v: jacobian_expr(dF, dv, shapes, simp) for v, dv in names.items()}
+    total = None
+    for v, J in blocks.items():
+        term = (
+            matmul(J, vec(name(names[v]))) if J.op != "neg" else Expr("neg", (matmul(J.args[0], vec(name(names[v]))),))
+        )
+        total = term if total is None else add(total, term)
+    assert total is not None  # names has at least one variable
+    why = VEC_IDENTITY + ("; " + "; ".join(trace) if trace else "")
+    A, B, C = name("A"), name("B"), name("C")
+    rule = (vec(matmul(matmul(A, B), C)), matmul(Expr("kron", (T(C), A)), vec(B)))
+    step = Step("vec(dF)", total, why, "M&N ch. 2 and 3; Cookbook sec. 10.2", rule, "; ".join(trace))
+    return step, blocks
+
+
+def generic_rule(e: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
+    """The operator's differential rule on arguments A, B, ...: the record's own rule applied
+    to names, (d(A B), dA B + A dB)."""
+    letters = "ABCDE"
+    args = tuple(name(letters[i]) for i in range(len(e.args)))
+    generic = {letters[i]: shapes(a) for i, a in enumerate(e.args)}
+    sh = Shapes({**generic, **{f"d{k}": s for k, s in generic.items()}})
+    node = Expr(e.op, args, e.attr)
+    rule = REGISTRY[e.op].differential
+    got = rule(node, tuple(name(f"d{a.attr}") for a in args), sh) if rule else None
+    return Expr("d", (node,)), zeros(*shapes(e)) if got is None else Simplifier(sh)(got)
+
+
+def _d(a: Expr, names: dict[str, str], variables: set[str]) -> Expr | None:
+    if variables.isdisjoint(a.names()):
+        return None
+    if a.op == "name":
+        return name(names[a.attr])
+    return Expr("d", (a,))
+
+
+def _first_unexpanded(e: Expr) -> Expr | None:
+    """The first d(E) in reading order (outermost first)."""
+    if e.op == "d":
+        return e
+    for a in e.args:
+        got = _first_unexpanded(a)
+        if got is not None:
+            return got
+    return None
+
+
+def _replace(e: Expr, old: Expr, new: Expr) -> Expr:
+    if e == old:
+        return new
+    if not e.args:
+        return e
+    args = tuple(_replace(a, old, new) for a in e.args)
+    return e if args == e.args else Expr(e.op, args, e.attr, e.col)
