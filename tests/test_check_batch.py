@@ -141,7 +141,7 @@ def test_batch_json_lines_from_stdin_and_exit_codes():
     assert bad.exit_code == 2
     recs = [json.loads(line) for line in bad.stdout.splitlines()]
     assert recs[3]["verdict"] == "error" and "nothing after 'wrt'" in recs[3]["error"]
-    assert recs[4]["verdict"] == "error" and "derive or check" in recs[4]["error"]
+    assert recs[4]["verdict"] == "error" and "derive, hessian or check" in recs[4]["error"]
     assert recs[-1]["summary"]["error"] == 2
 
 

@@ -87,6 +87,7 @@ _WRAPPED: list[tuple[Callable[[Expr], bool], Callable[[Expr], Expr], Callable[[E
         lambda b: b.args[0].args[0],
         lambda x: Expr("diag", (vec(x),)),
     ),
+    (lambda b: b.op == "diag", lambda b: b.args[0], lambda x: Expr("diag", (x,))),  # diag(a) - diag(b) = diag(a - b)
 ]
 
 
