@@ -84,7 +84,6 @@ def run_derive(
                 f"--format {fmt} writes J or the gradient; --differential prints dF (as text, latex"
                 f"{' or markdown' if not directions else ''}) and --direction its numbers"
             )
-
         return run_differential(
             expr, bindings, fmt=fmt, output=output, directions=directions or [], gradient=gradient, **options
         )
