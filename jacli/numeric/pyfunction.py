@@ -9,6 +9,7 @@ every size; an input whose shape alone fixes a size the code needs is taken for 
 from __future__ import annotations
 
 import keyword
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 
@@ -75,12 +76,21 @@ def function_source(
     body = [tidy(line, "exec") for line in prologue] + w.lines + [f"return {result}"]
     signature = ", ".join(f"{p}: np.ndarray" for p in params)
     head = f"def {fname}(*, {signature}) -> np.ndarray:" if params else f"def {fname}() -> np.ndarray:"
-    text = doc.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    docstring = '    """' + "\n".join(
-        ("    " + line).rstrip() if i else line for i, line in enumerate(text.split("\n"))
-    )
-    lines = ["import numpy as np", "", "", head, docstring + '\n    """', *("    " + line for line in body)]
+    lines = ["import numpy as np", "", "", head, _docstring(doc), *("    " + line for line in body)]
     return "\n".join(lines) + "\n" + (_HELPER if params else "")
+
+
+def _docstring(doc: str) -> str:
+    """``doc`` as the function's docstring: paragraphs wrapped at 88 columns, indented lines kept."""
+    text = doc.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    out = []
+    for para in text.split("\n\n"):
+        if para.startswith("    "):
+            out.append(para)
+        else:
+            out.append("\n".join(textwrap.wrap(" ".join(para.split("\n")), 84, break_long_words=False)))
+    body = "\n\n".join(out).split("\n")
+    return '    """' + "\n".join(("    " + line).rstrip() if i else line for i, line in enumerate(body)) + '\n    """'
 
 
 def _arguments(params: list[str], needed: list[str]) -> str:
