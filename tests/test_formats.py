@@ -186,6 +186,26 @@ def test_sizes_of_builtins_are_read_from_the_inputs():
         close(call(fn, numeric.problem.values), numeric.matrix)
 
 
+HESSIANS = [
+    ("tr(X' A X) wrt X", dict(A=(3, 3), X=(3, 2))),
+    ("tr(X Y) wrt X, Y", dict(X=(2, 3))),
+    ("x' A x wrt x, A", dict(A=(3, 3))),
+    ("logdet(X) wrt X", dict(X=(3, 3))),
+    ("norm2(A x - b)^2 wrt x", dict(A=(4, 3))),
+    ("sum(softplus(-y .* (X w))) wrt w", dict(X=(4, 3), y=(4, 1))),
+    ("tr(inv(X) A) wrt X", dict(A=(3, 3))),
+    ("X' X wrt X", dict(X=(3, 2))),  # a matrix F: its entries' Hessians stacked
+    ("exp(x) wrt x", dict(x=(1, 1))),
+]
+
+
+@pytest.mark.parametrize("vec", ["col", "row"])
+@pytest.mark.parametrize("source,shapes", HESSIANS)
+def test_hessian_as_python(source, shapes, vec):
+    h = jacli.derive_hessian(source, random=True, seed=2, vec=vec, **shapes)
+    close(call(load(hessian_python(h), "hessian"), h.problem.values), h.matrix)
+
+
 def test_symbolic_gradient_and_hessian_hold_at_every_size():
     g = jacli.derive("sum(exp(W x)) wrt W", symbolic=True)
     h = jacli.derive_hessian("tr(X' A X) wrt X", symbolic=True)
@@ -226,8 +246,10 @@ def test_a_size_in_no_input_is_refused_and_a_shape_only_input_is_taken():
 
 def test_python_keywords_are_refused():
     r = jacli.derive("lambda X wrt X", symbolic=True, **{"lambda": (1, 1)})
-    with pytest.raises(JacliError, match="lambda is a name of Python's own"):
+    with pytest.raises(JacliError, match="lambda is a Python keyword"):
         python_source(r)
+    with pytest.raises(JacliError, match="np is NumPy in the Python code"):
+        python_source(jacli.derive("np X wrt X", symbolic=True))
 
 
 # -- structure kept ------------------------------------------------------------------------------
@@ -237,7 +259,7 @@ def _code(source: str, **shapes) -> str:
 
 
 def test_structure_is_kept():
-    assert "np.kron(B.T, A)" in _code("A X B wrt X")
+    assert "np.kron(np.ascontiguousarray(B.T), A)" in _code("A X B wrt X")
     xxt = _code("X X' wrt X")  # (I ⊗ X) K(m,n): the columns of I ⊗ X permuted, K never formed
     assert "transpose(0, 2, 1)" in xxt and "np.eye(m * n)" not in xxt
     assert "np.diagflat" not in _code("diag(x) A wrt x", x=("n", 1))  # diag(v) M as v * M
@@ -339,7 +361,7 @@ def test_cli_markdown_and_python_need_shapes_only():
         r = run("derive", "A X B wrt X", "A=2x3", "B=4x5", "--format", fmt)
         assert r.exit_code == 0, r.output
     r = run("derive", "A X B wrt X", "A=2x3", "B=4x5", "--format", "python")
-    assert "A = _matrix(A, 'A', (2, 3))" in r.stdout and "np.kron(B.T, A)" in r.stdout
+    assert "A = _matrix(A, 'A', (2, 3))" in r.stdout and "return np.kron(np.ascontiguousarray(B.T), A)" in r.stdout
     r = run("derive", "A X B wrt X", "A=2x3", "B=4x5", "--format", "markdown", "--random")
     assert r.stdout.startswith("$$\n") and "J is 10×12" in r.stdout
 
@@ -367,7 +389,7 @@ def test_cli_python_with_numbers_saves_both():
 
 def test_cli_refusals_leave_no_file():
     r = run("derive", "lambda X wrt X", "--symbolic", "-o", "jac.py")
-    assert r.exit_code == 2 and "lambda is a name of Python's own" in r.stderr and "Traceback" not in r.output
+    assert r.exit_code == 2 and "lambda is a Python keyword" in r.stderr and "Traceback" not in r.output
     assert not Path("jac.py").exists()
     r = run("derive", "lambda X wrt X", "lambda=1x1", "X=2x2", "--random", "--format", "python", "-o", "J.npy")
     assert r.exit_code == 2 and not Path("J.npy").exists()

@@ -29,7 +29,7 @@ from ..expr import Expr, eye, kron
 from ..sizes import SizeLike
 from ..syntax.printer import to_text
 
-_CHEAP = ("name", "num")  # never worth a local variable
+_CHEAP = ("name", "num")  # never worth a local variable (nor their transposes, views)
 
 
 def size_code(s: SizeLike, dims: dict[str, str]) -> str:
@@ -114,7 +114,7 @@ class Writer:
             if rule is None:
                 raise JacliError(f"cannot write {to_text(e)} as Python code: {e.op} has no NumPy rule")
             got = f"({rule(self, e)})"
-            if e in self.shared and e.op not in _CHEAP:
+            if e in self.shared and e.op not in _CHEAP and not (e.op == "T" and e.args[0].op in _CHEAP):
                 got = self.let(got)
             self.memo[e] = got
         return got
@@ -146,6 +146,13 @@ class Writer:
         target = ", ".join(names)
         self.lines.append(f"{target} = {tidy(code)}")
         return target
+
+    def kron(self, a: Expr, b: Expr, sign: str = "") -> str:
+        """``np.kron(a, b)`` (``-(a ⊗ b)`` as ``np.kron(-a, b)``, with ``sign``), a transposed
+        factor made contiguous first: NumPy writes a Kronecker product of a transposed view
+        several times slower."""
+        codes = [f"np.ascontiguousarray({self(x)})" if x.op == "T" else self(x) for x in (a, b)]
+        return f"np.kron({sign}{codes[0]}, {codes[1]})"
 
     def commutation(self, m: SizeLike, n: SizeLike) -> str:
         """K(m,n) itself: the identity's rows permuted."""

@@ -53,8 +53,10 @@ def function_source(
     order) reshapes the result (a gradient from a Jacobian row). ``doc`` is its docstring.
     """
     for n in names:
-        if keyword.iskeyword(n) or n == "np":
-            raise JacliError(f"{n} is a name of Python's own; a Python function cannot take it: rename it")
+        if keyword.iskeyword(n):
+            raise JacliError(f"{n} is a Python keyword: a Python function cannot take it as an argument (rename it)")
+        if n == "np":
+            raise JacliError("np is NumPy in the Python code: rename the matrix np")
     variables = {n: n for n in names}
     dims = _dim_variables(names, rows, set(names))
     counting = Writer(shapes, variables, dims, set())

@@ -72,7 +72,7 @@ register(
         structure=lambda c, e: c.scaled(c.compile(e.args[0]), -1.0),
         differential=linear,
         cite="linear; M&N ch. 8",
-        python=lambda w, e: f"-{w(e.args[0])}",
+        python=lambda w, e: w.kron(*e.args[0].args, sign="-") if e.args[0].op == "kron" else f"-{w(e.args[0])}",
     )
 )
 

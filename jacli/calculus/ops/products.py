@@ -119,6 +119,6 @@ register(
         structure=lambda c, e: c.kron(c.compile(e.args[0]), c.compile(e.args[1])),
         differential=bilinear,
         cite="product rule; M&N ch. 8",
-        python=lambda w, e: f"np.kron({w(e.args[0])}, {w(e.args[1])})",
+        python=lambda w, e: w.kron(*e.args),
     )
 )
