@@ -342,7 +342,7 @@ def test_file_refusals():
 def test_unreadable_file(monkeypatch):
     import errno
 
-    import jacli.io.readers as files
+    import jacli.io.arrays as files  # open_input lives there
 
     np.save("x.npy", np.eye(2))
     if IS_ROOT or os.name != "posix":  # root reads anything: simulate the refusal

@@ -8,15 +8,15 @@ Data flow, assembled here once: bindings (names to shapes or arrays) → parser
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import JacliError
+from .calculus import compile, derive_hessian, differential, explain, hessian, operator
 from .derivation import Block, Result, derive_problem
+from .guard import CHECK, DERIVE, JACOBIAN, api_errors
 from .problem import (
     DEFAULT_SEED,
     METHODS,
@@ -34,9 +34,6 @@ from .problem import (
 
 if TYPE_CHECKING:
     from .checking import CheckResult, Comparison
-    from .differentials import Compiled, Differential, JacobianOperator
-    from .explaining import Explanation
-    from .hessians import Hessian
 
 
 def __getattr__(name: str) -> Any:  # the checking module loads when first asked for: derive starts faster
@@ -64,51 +61,6 @@ __all__ = [
     "operator",
     "prepare",
 ]
-
-
-# The command line's words in shared messages, and the API's.
-_API_WORDS = [
-    (
-        r"; save it with -o J\.npy \(written block by block\) or --sparse -o J\.npz, or raise --max-memory",
-        "; raise max_bytes (the command line saves larger ones block by block: jacli derive ... -o J.npy)",
-    ),
-    (r"\(e\.g\. (\w+)=\1\.npy\)", r"(e.g. \1=numpy.ones(...))"),
-    (r"\(e\.g\. (\w+)=file\.npy\)", r"(e.g. \1=numpy.ones(...))"),
-    (r"use --random", "use random=True"),
-    (r"--symbolic", "symbolic=True"),
-    (r"--max-memory", "max_bytes"),
-    (r"--(seed|tol|vec|method|against)\b", r"\1"),
-]
-
-
-def api_words(message: str) -> str:
-    """A message of the shared pipeline in the API's words (no command-line flags)."""
-    for pattern, repl in _API_WORDS:
-        message = re.sub(pattern, repl, message)
-    return message
-
-
-@contextmanager
-def api_errors() -> Iterator[None]:
-    """Every failure of bad input is a JacliError in the API's words."""
-    try:
-        yield
-    except JacliError as err:
-        raise JacliError(api_words(err.message), column=err.column, source=err.source) from None
-    except RecursionError:
-        raise JacliError("the expression is nested too deeply or is too long for jacli") from None
-    except MemoryError:
-        raise JacliError("out of memory: lower max_bytes") from None
-    except ValueError as err:
-        if "integer string conversion" not in str(err):
-            raise
-        raise JacliError("a size has more digits than Python prints (sys.get_int_max_str_digits())") from None
-
-
-_DERIVE = ("vec", "random", "seed", "symbolic", "max_bytes")
-_JACOBIAN = ("vec", "random", "seed", "max_bytes")
-_CHECK = ("against", "tol", "seed", "vec", "method", "max_bytes")
-_VEC_ONLY = ("vec",)
 
 
 def derive(
@@ -170,7 +122,7 @@ def derive(
     >>> r.formula, r.shape
     ('Bᵀ ⊗ A', (10, 12))
     """
-    return _derive("derive", _DERIVE, source, bindings, names, vec, random, seed, symbolic, max_bytes)
+    return _derive("derive", DERIVE, source, bindings, names, vec, random, seed, symbolic, max_bytes)
 
 
 def _derive(
@@ -235,10 +187,10 @@ def jacobian(source: str, bindings: Mapping[str, Any] | None = None, /, **kw: An
     >>> J.shape
     (6, 6)
     """
-    options = {k: kw.pop(k) for k in _JACOBIAN if k in kw}
+    options = {k: kw.pop(k) for k in JACOBIAN if k in kw}
     result = _derive(
         "jacobian",
-        _JACOBIAN,
+        JACOBIAN,
         source,
         bindings,
         kw,
@@ -318,7 +270,7 @@ def check(
         vec_, method_ = api_choice("vec", vec, VECS), api_choice("method", method, METHODS)
         from .checking import check_problem
 
-        problem = api_problem("check", _CHECK, source, bindings, names, seed=seed_)
+        problem = api_problem("check", CHECK, source, bindings, names, seed=seed_)
         if problem.symbolic:
             from .sized_check import check_at_sizes
 
@@ -327,223 +279,3 @@ def check(
             )
         problem = with_random(problem, seed_, max_bytes=limit)
         return check_problem(problem, against=against, tol=tol_, vec=vec_, method=method_, max_bytes=limit)
-
-
-def differential(source: str, bindings: Mapping[str, Any] | None = None, /, **names: Any) -> Differential:
-    """The differential dF in matrix form, as Magnus & Neudecker write it.
-
-    Parameters
-    ----------
-    source : str
-        An expression followed by ``wrt`` and one or more names.
-    bindings : dict, optional
-        Names to arrays or shape tuples (sizes may be dimension names); keyword arguments do
-        the same. Sizes nothing fixes get names.
-
-    Returns
-    -------
-    Differential
-        ``text()`` (``d(A X B) = A dX B``), ``formula``, ``latex``, ``expr``.
-
-    Examples
-    --------
-    >>> import jacli
-    >>> jacli.differential("inv(X) wrt X").text()
-    'd(X⁻¹) = -X⁻¹ dX X⁻¹'
-    >>> jacli.differential("tr(X' A X) wrt X").text()
-    'd tr(Xᵀ A X) = tr(Xᵀ (A + Aᵀ) dX)'
-    """
-    from .differentials import differential_of
-
-    with api_errors():
-        return differential_of(api_problem("differential", (), source, bindings, names, symbolic=True))
-
-
-def operator(
-    source: str, bindings: Mapping[str, Any] | None = None, /, *, vec: str = "col", **names: Any
-) -> JacobianOperator:
-    """J = d vec(F) / d vec(X) as a linear operator, never formed.
-
-    ``matvec(v)`` is J v, evaluated from the differential (dF at dX = v); ``rmatvec(u)`` is
-    Jᵀ u, from the adjoints. ``scipy.sparse.linalg.aslinearoperator`` accepts it.
-
-    Parameters
-    ----------
-    source : str
-        An expression followed by ``wrt`` and one or more names.
-    bindings : dict, optional
-        Names to arrays; keyword arguments do the same. Every name needs values.
-    vec : {"col", "row"}
-        How the vectors v and u stack F's and X's entries.
-
-    Returns
-    -------
-    JacobianOperator
-        With ``shape``, ``dtype``, ``matvec``, ``rmatvec``, ``matmat``, ``rmatmat``.
-
-    Examples
-    --------
-    >>> import numpy as np, jacli
-    >>> A, B, X = np.eye(2), 2 * np.eye(3), np.ones((2, 3))
-    >>> J = jacli.operator("A X B wrt X", A=A, B=B, X=X)
-    >>> J.shape, J.matvec(np.ones(6))
-    ((6, 6), array([2., 2., 2., 2., 2., 2.]))
-    """
-    from .differentials import JacobianOperator
-    from .problem import require_values
-
-    with api_errors():
-        vec_ = api_choice("vec", vec, VECS)
-        problem = api_problem("operator", _VEC_ONLY, source, bindings, names)
-        require_values(problem, list(problem.names))
-        return JacobianOperator(problem, vec_)
-
-
-def compile(source: str, bindings: Mapping[str, Any] | None = None, /, *, vec: str = "col", **names: Any) -> Compiled:
-    """Derive once, evaluate many times: the closed forms for these shapes, kept.
-
-    Parameters
-    ----------
-    source : str
-        An expression followed by ``wrt`` and one or more names.
-    bindings : dict, optional
-        Names to shape tuples (or arrays, which then stay bound); keyword arguments do the same.
-    vec : {"col", "row"}
-        How vec stacks.
-
-    Returns
-    -------
-    Compiled
-        ``gradient(**values)`` (for a scalar f, from its matrix form) and ``jacobian(**values)``.
-
-    Examples
-    --------
-    >>> import numpy as np, jacli
-    >>> f = jacli.compile("tr(X' A X) wrt X", A=(2, 2), X=(2, 2))
-    >>> f.gradient(A=np.eye(2), X=np.ones((2, 2)))
-    array([[2., 2.],
-           [2., 2.]])
-    """
-    from .differentials import Compiled
-
-    with api_errors():
-        vec_ = api_choice("vec", vec, VECS)
-        return Compiled(api_problem("compile", _VEC_ONLY, source, bindings, names), vec_)
-
-
-def derive_hessian(
-    source: str,
-    bindings: Mapping[str, Any] | None = None,
-    /,
-    *,
-    vec: str = "col",
-    random: bool = False,
-    seed: int = DEFAULT_SEED,
-    symbolic: bool = False,
-    max_bytes: float | str | None = None,
-    **names: Any,
-) -> Hessian:
-    """The Hessian of ``source``: its closed form and, unless ``symbolic``, its numbers.
-
-    For a scalar f, H = ∂²f / ∂vec(X) ∂vec(X)ᵀ (the block matrix over all names after
-    ``wrt``); for a p×q F and one name, the Hessians of the entries of vec(F) stacked,
-    (p q m n) × (m n). Takes the arguments of :func:`derive`.
-
-    Returns
-    -------
-    Hessian
-        ``formula``, ``latex``, ``shape``, ``matrix`` (None when symbolic), ``rows``.
-
-    Raises
-    ------
-    JacliError
-        As :func:`derive`.
-
-    Examples
-    --------
-    >>> import jacli
-    >>> jacli.derive_hessian("tr(X' A X) wrt X", A=(3, 3), X=(3, 2), symbolic=True).formula
-    'I₂ ⊗ (A + Aᵀ)'
-    """
-    return _hessian("derive_hessian", _DERIVE, source, bindings, names, vec, random, seed, symbolic, max_bytes)
-
-
-def _hessian(
-    function: str,
-    options: tuple[str, ...],
-    source: object,
-    bindings: Mapping | None,
-    names: dict[str, Any],
-    vec: object,
-    random: object,
-    seed: object,
-    symbolic: object,
-    max_bytes: object,
-) -> Hessian:
-    from .hessians import hessian_of
-
-    with api_errors():
-        vec_ = api_choice("vec", vec, VECS)
-        random_, symbolic_ = api_flag("random", random), api_flag("symbolic", symbolic)
-        seed_, limit = api_seed(seed), api_max_bytes(max_bytes)
-        problem = api_problem(
-            function,
-            options,
-            source,
-            bindings,
-            names,
-            random=random_ and not symbolic_,
-            seed=seed_,
-            symbolic=symbolic_,
-            max_bytes=limit,
-        )
-        return hessian_of(problem, vec_, symbolic=symbolic_, max_bytes=limit)
-
-
-def hessian(source: str, bindings: Mapping[str, Any] | None = None, /, **kw: Any) -> np.ndarray:
-    """The numeric Hessian of ``source`` as a float64 array (see :func:`derive_hessian`).
-
-    Takes the arguments of :func:`derive_hessian`, but ``symbolic``.
-
-    Examples
-    --------
-    >>> import numpy as np, jacli
-    >>> jacli.hessian("x' A x wrt x", A=np.array([[1.0, 2.0], [0.0, 3.0]]), x=np.ones(2))
-    array([[2., 2.],
-           [2., 6.]])
-    """
-    options = {k: kw.pop(k) for k in _JACOBIAN if k in kw}
-    result = _hessian(
-        "hessian",
-        _JACOBIAN,
-        source,
-        bindings,
-        kw,
-        options.get("vec", "col"),
-        options.get("random", False),
-        options.get("seed", DEFAULT_SEED),
-        False,
-        options.get("max_bytes"),
-    )
-    if result.matrix is None:  # evaluated unless asked for the formula alone
-        raise RuntimeError("derive_hessian returned no matrix")
-    return result.matrix
-
-
-def explain(source: str, bindings: Mapping[str, Any] | None = None, /, **names: Any) -> Explanation:
-    """The derivation of ``source``'s Jacobian step by step (as ``jacli explain`` prints it).
-
-    Sizes nothing fixes get dimension names; no values are needed. The result's ``text()``,
-    ``markdown()`` and ``latex()`` render it; a notebook displays it as Markdown.
-
-    Examples
-    --------
-    >>> import jacli
-    >>> x = jacli.explain("A X B wrt X")
-    >>> x.steps[0].why, x.steps[-1].lhs
-    ('d(A B) = dA B + A dB', 'J')
-    """
-    from .explaining import explain_problem
-
-    with api_errors():
-        return explain_problem(api_problem("explain", (), source, bindings, names, symbolic=True))

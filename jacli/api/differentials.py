@@ -198,40 +198,43 @@ class Compiled:
         self.blocks = jacobian_blocks(problem, vec)
         self._programs: dict[frozenset[str], Program] = {}  # by the names that have values
 
-    def _problem(self, values: dict[str, Any]) -> Problem:
+    def _values(self, values: dict[str, Any]) -> dict[str, np.ndarray]:
+        """The compiled values with ``values`` validated and put over them."""
         from .problem import to_binding
 
-        given = {}
+        given = dict(self.problem.values)
         for n, v in values.items():
-            if n not in self.problem.names:
+            shape = self.problem.names.get(n)
+            if shape is None:
                 raise JacliError(f"{n} does not occur in {to_text(self.problem.expr)}")
-            if _plain(v, self.problem.names[n]):
+            if _plain(v, shape):
                 given[n] = v  # already what validation would make of it
                 continue
             b = to_binding(n, v)
-            if b.value is None or b.shape != self.problem.names[n]:
-                shape = self.problem.names[n]
+            if b.value is None or b.shape != shape:
                 raise JacliError(f"{n} needs values of the compiled shape {shape[0]}×{shape[1]}")
             given[n] = b.value
-        return self.problem._replace(values={**self.problem.values, **given})
+        return given
+
+    def _problem(self, values: dict[str, Any]) -> Problem:
+        return self.problem._replace(values=self._values(values))
 
     def gradient(self, **values: Any) -> np.ndarray | list[np.ndarray]:
         """∂f/∂X shaped like X (a list for several variables) at ``values``."""
-        problem = self._problem(values)
-        if problem.shape != (1, 1):
+        if self.problem.shape != (1, 1):
             raise JacliError("a gradient needs a scalar (1×1) expression")
-        valued = frozenset(problem.values)
+        given = self._values(values)
+        valued = frozenset(given)
         program = self._programs.get(valued)
         if program is None:  # the steps for the gradients and the checks, made once
             gradients = [b.gradient_expr for b in self.blocks]
             if any(g is None for g in gradients):
                 raise RuntimeError("a scalar expression without a gradient")
-            checked = [node for node, names in domain_nodes(problem.expr) if valued.issuperset(names)]
-            program = self._programs[valued] = Program(gradients, checked, problem.wrt)  # type: ignore[arg-type]
-        out = [
-            np.broadcast_to(g, b.var_shape).copy()
-            for g, b in zip(program.run(problem.values), self.blocks, strict=True)
-        ]
+            checked = [node for node, names in domain_nodes(self.problem.expr) if valued.issuperset(names)]
+            program = self._programs[valued] = Program(gradients, checked, self.problem.wrt)  # type: ignore[arg-type]
+        out = []
+        for g, b in zip(program.run(given), self.blocks, strict=True):
+            out.append(np.array(g) if g.shape == b.var_shape else np.broadcast_to(g, b.var_shape).copy())
         return out[0] if len(out) == 1 else out
 
     def jacobian(self, *, max_bytes: float | None = None, **values: Any) -> np.ndarray:

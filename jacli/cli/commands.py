@@ -3,13 +3,12 @@ library: call the library, print the result. Nothing is computed here."""
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..api import Problem, prepare
+from ..api import prepare
 from ..api.derivation import latex_line
 from ..api.formats import FORMULA_FORMATS, markdown, python_source, writable_as_python
 from ..api.hessians import HessianCheck
@@ -23,23 +22,11 @@ from ..sizes import shape_text
 from ..syntax.parser import parse
 from ..syntax.printer import to_text
 from .render import check_record, describe, write_csv, write_json, write_plain, write_table
-from .terminal import is_terminal
+from .terminal import console, is_terminal, warn
 
 if TYPE_CHECKING:  # the checking modules load only for check
     from ..api.checking import CheckResult
     from ..api.sized_check import SizedCheck
-
-
-def warn(problem: Problem) -> None:
-    for w in problem.warnings:
-        sys.stderr.write(f"jacli: warning: {w}\n")
-
-
-def console() -> Any:
-    """Rich on stdout; with NO_COLOR set, no styling escapes at all (bold and dim too)."""
-    from rich.console import Console
-
-    return Console(highlight=False, color_system=None if os.environ.get("NO_COLOR") else "auto")
 
 
 # -- derive ------------------------------------------------------------------------------

@@ -14,8 +14,7 @@ from ..io.specs import Binding, parse_spec
 from ..io.writers import atomic_write, check_output_path, format_rows, save_matrix
 from ..sizes import shape_text
 from ..syntax.printer import to_text
-from .commands import console, warn
-from .terminal import is_terminal
+from .terminal import console, is_terminal, warn
 
 
 def run_differential(

@@ -28,9 +28,8 @@ from ..io.specs import Binding
 from ..io.writers import format_rows
 from ..sizes import shape_text
 from ..syntax.printer import to_text
-from .commands import console, warn
 from .render import json_sizes, write_csv
-from .terminal import is_terminal
+from .terminal import console, is_terminal, warn
 
 
 def run_hessian(

@@ -6,8 +6,10 @@ Every problem is reported as a one-line :class:`JacliError` that names the bindi
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy
 
@@ -146,3 +148,23 @@ def as_matrix(name: str, array: Any) -> numpy.ndarray:
     elif arr.dtype.kind in "SUa":
         raise error(label, "not a number or an array of numbers")
     return finish(label, arr)
+
+
+def open_input(label: str, path: str) -> BinaryIO:
+    """Open a user file for binary reading, with one-line errors."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise error(label, "no such file (check the path)") from None
+    except NotADirectoryError:
+        raise error(label, "no such file (a part of the path is not a folder)") from None
+    except (OSError, ValueError) as e:  # ValueError: a NUL in the path
+        raise error(label, f"cannot read it: {getattr(e, 'strerror', None) or e}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise error(label, "is a directory, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise error(label, "not a regular file")
+    try:
+        return open(path, "rb")
+    except OSError as e:
+        raise error(label, f"cannot read it: {e.strerror or e}") from None

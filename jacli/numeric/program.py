@@ -58,25 +58,24 @@ class Program:
 
     def run(self, values: dict[str, np.ndarray]) -> list[np.ndarray]:
         """The outputs' values over ``values``, refusing values outside a domain."""
-        out: list[Any] = []
+        out: list[Any] = [None] * len(self.steps)
         with np.errstate(all="ignore"):
-            for step in self.steps:
-                if step.value is None:
+            for i, (node, value, domain, needed, args) in enumerate(self.steps):
+                if value is None:
                     try:
-                        out.append(values[step.node.attr])
+                        out[i] = values[node.attr]
                     except KeyError:
-                        raise JacliError(f"{step.node.attr} has no values: bind it to values") from None
+                        raise JacliError(f"{node.attr} has no values: bind it to values") from None
                     continue
-                args = [out[i] for i in step.args]
-                if step.domain is not None:
-                    checked = step.domain(step.node, args, step.needed)
+                a = [out[j] for j in args]
+                if domain is not None:
+                    checked = domain(node, a, needed)
                     if checked is not None:  # the check computed the value already (an inverse)
-                        out.append(checked)
+                        out[i] = checked
                         continue
                 try:
-                    out.append(step.value(step.node, *args))
+                    out[i] = value(node, *a)
                 except np.linalg.LinAlgError as err:
-                    node = step.node
                     where = f" at column {node.col}" if node.col else ""
                     raise JacliError(f"{to_text(node)}{where}: {err}", column=node.col) from None
         return [out[i] for i in self.outputs]
