@@ -402,6 +402,8 @@ def test_cli_refusals_leave_no_file():
     r = run("derive", "A X B wrt X", "A=2x3", "X=3x4", "B=4x5", "--random", "--direction",
             "X=[[1,2,3,4],[0,0,0,0],[1,1,1,1]]", "-o", "d.py")  # fmt: skip
     assert r.exit_code == 2 and "holds a formula" in r.stderr and not Path("d.py").exists()
+    r = run("derive", "tr(I(k)) X wrt X", "--symbolic", "-o", "jac.py")
+    assert r.exit_code == 2 and "k is no input's size" in r.stderr and not Path("jac.py").exists()
 
 
 def test_cli_differential_markdown():

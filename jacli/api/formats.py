@@ -65,6 +65,19 @@ def note(latex: str, lines: Sequence[str]) -> str:
 def markdown(result: Result, gradient: bool = False) -> str:
     """The closed form in a ``$$`` block and the shape line, ready for a Markdown note.
 
+    Parameters
+    ----------
+    result : Result
+        What :func:`jacli.derive` returned (numbers are not needed: ``symbolic=True`` will do).
+    gradient : bool
+        The gradient's closed form (∂f/∂X shaped like X) instead of J's, for a scalar f.
+
+    Returns
+    -------
+    str
+        The note: the LaTeX of ``--format latex`` between ``$$`` lines, then the shape line
+        and, where jacli named sizes, which.
+
     Examples
     --------
     >>> import jacli
@@ -101,6 +114,26 @@ def python_source(result: Result, gradient: bool = False) -> str:
     """A Python module on NumPy whose function returns J (``jacobian``) or, with ``gradient``,
     ∂f/∂X shaped like X (``gradient``), taking the inputs by name; the closed form in its
     docstring.
+
+    Parameters
+    ----------
+    result : Result
+        What :func:`jacli.derive` returned (``symbolic=True`` will do). Where its sizes are
+        dimension names, the function reads them from its inputs' shapes.
+    gradient : bool
+        Write the gradient, for a scalar f and one name.
+
+    Returns
+    -------
+    str
+        The module's text: ``import numpy as np``, the function, and a small helper that
+        makes each input a float matrix and checks its shape.
+
+    Raises
+    ------
+    JacliError
+        A name that a Python function cannot take (a keyword, ``np``), or a size the code
+        needs that no input's shape holds.
 
     Examples
     --------

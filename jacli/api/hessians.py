@@ -268,7 +268,18 @@ def hessian_markdown(h: Hessian) -> str:
 
 
 def hessian_python(h: Hessian) -> str:
-    """A Python module on NumPy whose function ``hessian`` returns H, taking the inputs by name."""
+    """A Python module on NumPy whose function ``hessian`` returns H, taking the inputs by name
+    (as :func:`jacli.api.formats.python_source` writes a Jacobian's).
+
+    Examples
+    --------
+    >>> import jacli, numpy as np
+    >>> space = {}
+    >>> exec(hessian_python(jacli.derive_hessian("x' A x wrt x", symbolic=True)), space)
+    >>> space["hessian"](A=np.array([[1.0, 2.0], [0.0, 1.0]]))
+    array([[2., 2.],
+           [2., 2.]])
+    """
     from ..numeric.pyfunction import function_source
 
     p = h.problem

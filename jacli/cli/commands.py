@@ -71,6 +71,8 @@ def run_derive(
                 f"--format {fmt} writes J or the gradient; --differential prints dF (as text, latex"
                 f"{' or markdown' if not directions else ''}) and --direction its numbers"
             )
+        if directions and output and check_output_path(output) in (".md", ".py"):
+            raise JacliError(f"--direction saves numbers: -o {output} holds a formula (use .npy, .csv, .txt or .json)")
         return run_differential(
             expr, bindings, fmt=fmt, output=output, directions=directions or [], gradient=gradient, **options
         )
