@@ -74,6 +74,34 @@ class CheckResult(NamedTuple):
     def randomized(self) -> tuple[str, ...]:
         return self.problem.randomized
 
+    def _repr_markdown_(self) -> str:
+        """How a notebook shows the check: the verdict, then each comparison in a table."""
+        return check_markdown(self)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def check_markdown(result: CheckResult) -> str:
+    """The check as a short Markdown report: the verdict, the comparisons with the numerical
+    derivative (largest differences and where), the method and the tolerance."""
+    rows = ["| compared with the numerical derivative | formula | verdict | max abs diff | max rel diff | at |",
+            "|---|---|---|---|---|---|"]  # fmt: skip
+    for c in result.comparisons:
+        verdict = "agrees" if c.agree else "disagrees"
+        numbers = f"{c.max_abs:.3g} | {c.max_rel:.3g} | {c.where}" if not c.note else f"{_cell(c.note)} | | "
+        rows.append(f"| {c.label} | `{_cell(c.formula)}` | {verdict} | {numbers} |")
+    verdict = "agree" if result.agree else "disagree"
+    head = f"**{verdict}**: `{result.expression} wrt {', '.join(result.wrt)}`, J {show_shape(result.shape)}"
+    tail = (
+        f"numerical: {result.method}, error estimate {result.error_estimate:.2g}; tolerance "
+        f"{result.threshold:.3g} (tol {result.tol:g} × max(1, max\\|J\\|))"
+    )
+    if result.randomized:
+        tail += f"; random values for {', '.join(result.randomized)}"
+    return "\n\n".join([head, "\n".join(rows), tail]) + "\n"
+
 
 def where_label(problem: Problem, r: int, c: int, vec: str) -> str:
     """The entry (r, c) of J named by the entries of F and of the variables: dF[2,1]/dX[0,3]."""

@@ -90,6 +90,21 @@ class Result(NamedTuple):
             return None
         return to_text(self.blocks[0].gradient_expr)
 
+    def _repr_latex_(self) -> str:
+        """How a notebook shows the result: the closed form as display math."""
+        return f"$${latex_line(self)}$$"
+
+
+def latex_line(result: Result, gradient: bool = False) -> str:
+    """The formula as one LaTeX line, to paste between $$."""
+    f = to_latex(result.problem.expr) if result.problem else result.expression
+    g = result.blocks[0].gradient_expr if len(result.blocks) == 1 else None
+    if gradient and g is not None:
+        return rf"\frac{{\partial\, {f}}}{{\partial {result.blocks[0].var}}} = {to_latex(g)}"
+    vec = r"\operatorname{vec}" if result.vec == "col" else r"\operatorname{vec}_{r}"
+    vars_ = ", ".join(rf"{vec}({b.var})" for b in result.blocks)
+    return rf"\frac{{\partial {vec}\left({f}\right)}}{{\partial {vars_}}} = {result.latex}"
+
 
 def jacobian_blocks(problem: Problem, vec: str = "col") -> tuple[Block, ...]:
     """The closed form of the Jacobian with respect to each variable, simplified.

@@ -13,7 +13,7 @@ everything a Jacobian has (numbers, formats, files, checks) serves it unchanged.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -24,11 +24,14 @@ from ..calculus.simplify import Simplifier
 from ..errors import JacliError
 from ..expr import Expr, T
 from ..expr import vec as vec_of
-from ..io.writers import atomic_write, save_matrix
+from ..io.writers import save_matrix
 from ..numeric.evaluate import check_domains
+from ..sizes import shape_text
+from ..syntax.printer import to_text
 from .derivation import VECS, Block, evaluate_blocks, jacobian_blocks, needed_names, size_error
+from .formats import FORMULA_SUFFIXES, note, sizes_note
 from .problem import Problem, require_numbers
-from .saving import Request
+from .saving import Request, save_text
 
 if TYPE_CHECKING:  # the checking module loads only for check
     from .checking import CheckResult
@@ -68,6 +71,10 @@ class Hessian(NamedTuple):
     def stacked(self) -> bool:
         """Whether F is a matrix and H the Hessians of its entries, stacked."""
         return self.problem.shape != (1, 1)
+
+    def _repr_latex_(self) -> str:
+        """How a notebook shows the Hessian: its closed form as display math."""
+        return f"$${hessian_latex(self)}$$"
 
 
 def hessian_problems(problem: Problem, vec: str = "col") -> tuple[Problem, ...]:
@@ -145,7 +152,7 @@ def hessian_request(problem: Problem, request: Request) -> Saved:
         raise JacliError("--gradient is an option of derive; hessian gives the second derivative")
     h = hessian_of(problem, request.vec, symbolic=True)
     output, suffix = request.output, request.suffix
-    numbers = not (request.symbolic or suffix == ".tex")
+    numbers = request.numbers
     streamed = output and suffix == ".npy" and not request.in_memory
     if numbers and len(h.problems) == 1 and (request.sparse or streamed):
         from .saving import save_sparse, save_streamed
@@ -164,13 +171,8 @@ def hessian_request(problem: Problem, request: Request) -> Saved:
         raise JacliError("--sparse saves the Hessian with respect to one name; give one name after wrt")
     if numbers:
         h = h._replace(matrix=hessian_matrix(problem, h.problems, h.rows, max_bytes=request.max_bytes))
-    if output and suffix == ".tex":
-        text = (hessian_latex(h) + "\n").encode()
-
-        def write_tex(f: BinaryIO) -> None:
-            f.write(text)
-
-        atomic_write(output, write_tex)
+    if output and suffix in FORMULA_SUFFIXES:
+        save_text(output, {".md": hessian_markdown, ".py": hessian_python}.get(suffix, _latex_file)(h))
     elif output and h.matrix is not None:
         comments = [f"H = {h.formula}", f"shape {h.matrix.shape[0]}x{h.matrix.shape[1]}"]
         save_matrix(output, h.matrix, formula=h.formula, latex=h.latex, comments=comments)
@@ -248,6 +250,49 @@ def hessian_latex(h: Hessian) -> str:
     return f"{lhs(h, latex=True)} = {h.latex}"
 
 
+def shape_line(h: Hessian) -> str:
+    vec = "vec" if h.vec == "col" else "vecᵣ"
+    xs = ", ".join(f"{vec} {n}, {n} {shape_text(h.problem.names[n])}" for n in h.problem.wrt)
+    f = to_text(h.problem.expr)
+    if h.stacked:
+        return (
+            f"{shape_text(h.shape)} (the Hessians of the entries of {vec} F stacked, "
+            f"F = {f} is {shape_text(h.problem.shape)}; rows within each and columns: {xs})"
+        )
+    return f"{shape_text(h.shape)} (f = {f} is 1×1; rows and columns: {xs})"
+
+
+def hessian_markdown(h: Hessian) -> str:
+    """The Hessian's closed form in a ``$$`` block and its shape line, for a Markdown note."""
+    return note(hessian_latex(h), [f"H is {shape_line(h)}"])
+
+
+def hessian_python(h: Hessian) -> str:
+    """A Python module on NumPy whose function ``hessian`` returns H, taking the inputs by name
+    (as :func:`jacli.api.formats.python_source` writes a Jacobian's).
+
+    Examples
+    --------
+    >>> import jacli, numpy as np
+    >>> space = {}
+    >>> exec(hessian_python(jacli.derive_hessian("x' A x wrt x", symbolic=True)), space)
+    >>> space["hessian"](A=np.array([[1.0, 2.0], [0.0, 1.0]]))
+    array([[2., 2.],
+           [2., 2.]])
+    """
+    from ..numeric.pyfunction import function_source
+
+    p = h.problem
+    title = f"The Hessian H = {lhs(h)} of {'F' if h.stacked else 'f'} = {to_text(p.expr)}, as jacli derived it."
+    doc = f"{title}\n\n    H = {h.formula}\n\nH is {shape_line(h)}.\n{sizes_note(p)}"
+    rows = [[b.expr for b in row] for row in h.rows]
+    return function_source("hessian", rows, shapes=p.shapes, names=p.names, doc=doc, prefer=p.wrt)
+
+
+def _latex_file(h: Hessian) -> str:
+    return hessian_latex(h) + "\n"
+
+
 def _formulas(rows: tuple[tuple[Block, ...], ...]) -> tuple[str, str]:
     if len(rows) == 1 and len(rows[0]) == 1:
         return rows[0][0].formula, rows[0][0].latex
@@ -268,9 +313,12 @@ __all__ = [
     "asymmetry",
     "check_hessian",
     "hessian_latex",
+    "hessian_markdown",
     "hessian_matrix",
     "hessian_of",
     "hessian_problems",
+    "hessian_python",
     "hessian_request",
     "lhs",
+    "shape_line",
 ]

@@ -1,8 +1,8 @@
 """``derive`` with an output: what is evaluated, what is saved, and how.
 
 ``-o J.npy`` is written block by block (memory stays at one block), ``--sparse -o J.npz``
-as SciPy CSR from the structure, ``.tex`` holds the formula; anything else is evaluated
-in memory and saved by suffix.
+as SciPy CSR from the structure, ``.tex``, ``.md`` and ``.py`` hold the formula (LaTeX, a
+Markdown note, a Python function); anything else is evaluated in memory and saved by suffix.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import JacliError
 from ..io.sparse import save_sparse_npz
 from ..io.writers import atomic_write, check_output_path, save_matrix, save_npy_blocks
-from ..syntax.printer import to_latex, to_text
+from ..syntax.printer import to_text
 from .derivation import (
     Block,
     Result,
@@ -29,6 +29,7 @@ from .derivation import (
     result_of,
     row_blocks,
 )
+from .formats import FORMULA_SUFFIXES, formula_file
 from .problem import Problem, require_numbers
 
 BLOCK_BYTES = 64 * 2**20
@@ -45,6 +46,14 @@ class Request(NamedTuple):
     sparse: bool = False
     in_memory: bool = False  # the matrix is printed too: build it in memory
     max_bytes: float | None = None
+    formula: bool = False  # what is printed is a formula (latex, markdown, python): no numbers for it
+
+    @property
+    def numbers(self) -> bool:
+        """Whether the matrix is needed: a formula alone, printed or saved, needs shapes only."""
+        if self.symbolic or self.suffix in FORMULA_SUFFIXES:
+            return False
+        return not (self.formula and self.output is None)
 
     @classmethod
     def checked(
@@ -62,10 +71,10 @@ class Request(NamedTuple):
             raise JacliError("--sparse saves a SciPy sparse matrix: give -o J.npz")
         if sparse and gradient:
             raise JacliError("--sparse and --gradient do not go together")
-        if symbolic and suffix not in (None, ".tex"):
+        if symbolic and suffix not in (None, *FORMULA_SUFFIXES):
             raise JacliError(
                 f"--symbolic gives the formula only: -o {output} would save numbers "
-                f"(save the formula with -o F.tex, or drop --symbolic)"
+                f"(save the formula with -o F.tex, F.md or F.py, or drop --symbolic)"
             )
         return cls(output=output, suffix=suffix, sparse=sparse, gradient=gradient, symbolic=symbolic, **options)  # type: ignore[arg-type]
 
@@ -89,7 +98,7 @@ def derive_request(problem: Problem, request: Request) -> Derived:
     blocks = jacobian_blocks(problem, request.vec)
     output, suffix = request.output, request.suffix
     matrix, wrote = None, output
-    if not (request.symbolic or suffix == ".tex"):
+    if request.numbers:
         require_numbers(problem, needed_names(blocks))
         if request.sparse and output:
             stored = save_sparse(problem, blocks, output, max_bytes=request.max_bytes)
@@ -102,13 +111,8 @@ def derive_request(problem: Problem, request: Request) -> Derived:
             matrix = evaluate_blocks(problem, blocks, max_bytes=request.max_bytes, hint=hint)
     result = result_of(problem, blocks, request.vec, matrix)
     shown = result.gradient if request.gradient and matrix is not None else matrix
-    if output and suffix == ".tex":
-        text = (latex_line(result, request.gradient) + "\n").encode()
-
-        def write_tex(f: BinaryIO) -> None:
-            f.write(text)
-
-        atomic_write(output, write_tex)
+    if output and suffix in FORMULA_SUFFIXES:
+        save_text(output, formula_file(result, suffix, request.gradient))
     elif output and shown is not None:
         save_matrix(
             output,
@@ -120,15 +124,14 @@ def derive_request(problem: Problem, request: Request) -> Derived:
     return Derived(result, shown, wrote)
 
 
-def latex_line(result: Result, gradient: bool = False) -> str:
-    """The formula as one LaTeX line, to paste between $$."""
-    f = to_latex(result.problem.expr) if result.problem else result.expression
-    g = result.blocks[0].gradient_expr if len(result.blocks) == 1 else None
-    if gradient and g is not None:
-        return rf"\frac{{\partial\, {f}}}{{\partial {result.blocks[0].var}}} = {to_latex(g)}"
-    vec = r"\operatorname{vec}" if result.vec == "col" else r"\operatorname{vec}_{r}"
-    vars_ = ", ".join(rf"{vec}({b.var})" for b in result.blocks)
-    return rf"\frac{{\partial {vec}\left({f}\right)}}{{\partial {vars_}}} = {result.latex}"
+def save_text(path: str, text: str) -> None:
+    """A formula's file (.tex, .md, .py), written atomically."""
+    payload = text.encode("utf-8")
+
+    def write(f: BinaryIO) -> None:
+        f.write(payload)
+
+    atomic_write(path, write)
 
 
 def save_streamed(problem: Problem, blocks: tuple[Block, ...], path: str, *, max_bytes: float | None = None) -> None:

@@ -45,6 +45,24 @@ class SizedCheck(NamedTuple):
         """The first assignment where something disagreed."""
         return next(((a, r) for a, r in self.runs if not r.agree), None)
 
+    def _repr_markdown_(self) -> str:
+        """How a notebook shows the check: the verdict, one line per assignment of the sizes,
+        and the first disagreement in full."""
+        verdict = "agree" if self.agree else "disagree"
+        lines = [
+            f"**{verdict}**: `{self.expression} wrt {', '.join(self.wrt)}`, J {sizes.shape_text(self.shape)}, "
+            f"at {len(self.runs)} assignments of the sizes; jacli's formula `{self.formula}`",
+            "| sizes | verdict |\n|---|---|",
+        ]
+        lines[1] += "".join(
+            f"\n| {', '.join(f'{n}={v}' for n, v in a.items())} | {'agrees' if r.agree else 'disagrees'} |"
+            for a, r in self.runs
+        )
+        if self.failing is not None:
+            a, r = self.failing
+            lines.append(f"at {', '.join(f'{n}={v}' for n, v in a.items())}:\n\n{r._repr_markdown_()}")
+        return "\n\n".join(lines) + "\n"
+
 
 def assignments(names: list[str], seed: int) -> list[dict[str, int]]:
     """All ones, then seeded draws from 2..4, all different."""

@@ -30,6 +30,8 @@ class Format(str, Enum):
     csv = "csv"
     json = "json"
     latex = "latex"
+    markdown = "markdown"
+    python = "python"
 
 
 class CheckFormat(str, Enum):
@@ -96,6 +98,25 @@ SpecArgs = Annotated[
 ]
 
 
+OutputOption = Annotated[
+    str | None,
+    typer.Option(
+        "-o",
+        "--output",
+        help="Save the matrix: .npy .npz .csv .txt .json; or the formula: .tex, .md (a Markdown note), "
+        ".py (a Python function on NumPy).",
+    ),
+]
+FormatOption = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        help="How to print: auto is a table on a terminal, plain when piped; latex, markdown and python "
+        "print the formula (shapes suffice).",
+    ),
+]
+
+
 # An expression may start with '-' ("-X wrt X"): unknown options are left to the arguments,
 # where a word that is not NAME=SPEC is reported (read_bindings).
 _ARGS = {"ignore_unknown_options": True}
@@ -111,13 +132,8 @@ def derive(
         bool, typer.Option("--random", help="Seeded random values for names bound by shape only.")
     ] = False,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for --random.")] = 0,
-    output: Annotated[
-        str | None,
-        typer.Option("-o", "--output", help="Save the matrix: .npy .npz .csv .txt .json, or .tex for the formula."),
-    ] = None,
-    fmt: Annotated[
-        Format, typer.Option("--format", help="How to print: auto is a table on a terminal, plain when piped.")
-    ] = Format.auto,
+    output: OutputOption = None,
+    fmt: FormatOption = Format.auto,
     symbolic: Annotated[
         bool,
         typer.Option(
@@ -174,13 +190,8 @@ def hessian(
         bool, typer.Option("--random", help="Seeded random values for names bound by shape only.")
     ] = False,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for --random.")] = 0,
-    output: Annotated[
-        str | None,
-        typer.Option("-o", "--output", help="Save the matrix: .npy .npz .csv .txt .json, or .tex for the formula."),
-    ] = None,
-    fmt: Annotated[
-        Format, typer.Option("--format", help="How to print: auto is a table on a terminal, plain when piped.")
-    ] = Format.auto,
+    output: OutputOption = None,
+    fmt: FormatOption = Format.auto,
     symbolic: Annotated[
         bool,
         typer.Option(

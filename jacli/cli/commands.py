@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..api import prepare
+from ..api.derivation import latex_line
+from ..api.formats import FORMULA_FORMATS, markdown, python_source, writable_as_python
 from ..api.hessians import HessianCheck
 from ..api.problem import with_random
-from ..api.saving import Derived, Request, derive_request, latex_line
+from ..api.saving import Derived, Request, derive_request
 from ..calculus.shapes import UNKNOWN
 from ..errors import ExitCode, JacliError
 from ..io.specs import Binding
@@ -31,13 +33,21 @@ if TYPE_CHECKING:  # the checking modules load only for check
 def do_derive(
     expr: str, bindings: dict[str, Binding], *, random: bool = False, seed: int = 0, fmt: str = "auto", **options: Any
 ) -> Derived:
-    """The library's derive for the command line: the request checked first, warnings told."""
-    request = Request.checked(in_memory=fmt != "auto", **options)
-    numbers = not (request.symbolic or request.suffix == ".tex")  # else no values are drawn
+    """The library's derive for the command line: the request checked first, warnings told.
+    A formula printed (``--format latex|markdown|python``) needs shapes only, unless ``-o``
+    saves numbers too; no values are drawn for a formula alone."""
+    request = Request.checked(in_memory=fmt != "auto", formula=fmt in FORMULA_FORMATS, **options)
     problem = prepare(
-        expr, bindings, random=random and numbers, seed=seed, symbolic=request.symbolic, max_bytes=request.max_bytes
+        expr,
+        bindings,
+        random=random and request.numbers,
+        seed=seed,
+        symbolic=request.symbolic,
+        max_bytes=request.max_bytes,
     )
     warn(problem)
+    if fmt == "python" and request.output:
+        writable_as_python(problem, request.vec, request.gradient)  # refused before anything is saved
     return derive_request(problem, request)
 
 
@@ -56,6 +66,13 @@ def run_derive(
     if differential or directions:
         from .differentials import run_differential
 
+        if fmt == "python" or (directions and fmt == "markdown"):
+            raise JacliError(
+                f"--format {fmt} writes J or the gradient; --differential prints dF (as text, latex"
+                f"{' or markdown' if not directions else ''}) and --direction its numbers"
+            )
+        if directions and output and check_output_path(output) in (".md", ".py"):
+            raise JacliError(f"--direction saves numbers: -o {output} holds a formula (use .npy, .csv, .txt or .json)")
         return run_differential(
             expr, bindings, fmt=fmt, output=output, directions=directions or [], gradient=gradient, **options
         )
@@ -83,6 +100,10 @@ def run_derive(
         write_json(result, printed, sys.stdout, gradient)
     elif chosen == "latex":
         sys.stdout.write(latex_line(result, gradient) + "\n")
+    elif chosen == "markdown":
+        sys.stdout.write(markdown(result, gradient))
+    elif chosen == "python":
+        sys.stdout.write(python_source(result, gradient))
 
 
 # -- explain -----------------------------------------------------------------------------

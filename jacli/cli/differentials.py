@@ -8,6 +8,7 @@ from typing import Any, BinaryIO
 
 from ..api import prepare
 from ..api.differentials import differential_latex, differential_of, directional
+from ..api.formats import note
 from ..errors import JacliError
 from ..io.specs import Binding, parse_spec
 from ..io.writers import atomic_write, check_output_path, format_rows, save_matrix
@@ -34,14 +35,16 @@ def run_differential(
         raise JacliError("--differential and --direction go without --gradient and --sparse")
     suffix = check_output_path(output) if output else None
     if not directions:
-        if suffix not in (None, ".tex"):
-            raise JacliError(f"--differential prints a formula: -o {output} would save numbers (use -o dF.tex)")
+        if suffix not in (None, ".tex", ".md"):
+            raise JacliError(
+                f"--differential prints a formula: -o {output} would save numbers (use -o dF.tex or dF.md)"
+            )
         problem = prepare(expr, bindings, random=random, seed=seed, symbolic=True)
         warn(problem)
         d = differential_of(problem)
         latex = differential_latex(problem, d)
         if output:
-            payload = (latex + "\n").encode()
+            payload = (note(latex, []) if suffix == ".md" else latex + "\n").encode()
 
             def write(f: BinaryIO) -> None:
                 f.write(payload)
@@ -50,6 +53,8 @@ def run_differential(
             sys.stderr.write(f"jacli: wrote {output}\n")
         if fmt == "latex":
             sys.stdout.write(latex + "\n")
+        elif fmt == "markdown":
+            sys.stdout.write(note(latex, []))
         elif fmt == "json":
             import json
 

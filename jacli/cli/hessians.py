@@ -10,7 +10,18 @@ import numpy as np
 
 from ..api import prepare
 from ..api.derivation import entry_label
-from ..api.hessians import Hessian, HessianCheck, hessian_latex, hessian_request, lhs
+from ..api.formats import FORMULA_FORMATS
+from ..api.hessians import (
+    Hessian,
+    HessianCheck,
+    hessian_latex,
+    hessian_markdown,
+    hessian_of,
+    hessian_python,
+    hessian_request,
+    lhs,
+)
+from ..api.hessians import shape_line as shape_line
 from ..api.saving import Request
 from ..errors import JacliError
 from ..io.specs import Binding
@@ -32,12 +43,15 @@ def run_hessian(
     seed: int = 0,
     **options: Any,
 ) -> None:
-    request = Request.checked(in_memory=fmt != "auto", output=output, symbolic=symbolic, **options)
-    numbers = not (symbolic or request.suffix == ".tex")  # else no values are drawn
+    request = Request.checked(
+        in_memory=fmt != "auto", formula=fmt in FORMULA_FORMATS, output=output, symbolic=symbolic, **options
+    )
     problem = prepare(
-        expr, bindings, random=random and numbers, seed=seed, symbolic=symbolic, max_bytes=request.max_bytes
+        expr, bindings, random=random and request.numbers, seed=seed, symbolic=symbolic, max_bytes=request.max_bytes
     )
     warn(problem)
+    if fmt == "python" and output and not request.gradient:
+        hessian_python(hessian_of(problem, request.vec, symbolic=True))  # refused before anything is saved
     saved = hessian_request(problem, request)
     if saved.wrote:
         sys.stderr.write(f"jacli: wrote {saved.wrote}\n")
@@ -52,22 +66,14 @@ def run_hessian(
         sys.stdout.write(to_json(h, printed) + "\n")
     elif chosen == "latex":
         sys.stdout.write(hessian_latex(h) + "\n")
+    elif chosen == "markdown":
+        sys.stdout.write(hessian_markdown(h))
+    elif chosen == "python":
+        sys.stdout.write(hessian_python(h))
     elif chosen == "table":
         write_table(h, printed)
     else:
         write_plain(h, sys.stdout, printed, symbolic=symbolic or (printed is None and output is None))
-
-
-def shape_line(h: Hessian) -> str:
-    vec = "vec" if h.vec == "col" else "vecᵣ"
-    xs = ", ".join(f"{vec} {n}, {n} {shape_text(h.problem.names[n])}" for n in h.problem.wrt)
-    f = to_text(h.problem.expr)
-    if h.stacked:
-        return (
-            f"{shape_text(h.shape)} (the Hessians of the entries of {vec} F stacked, "
-            f"F = {f} is {shape_text(h.problem.shape)}; rows within each and columns: {xs})"
-        )
-    return f"{shape_text(h.shape)} (f = {f} is 1×1; rows and columns: {xs})"
 
 
 def write_plain(h: Hessian, out: TextIO, matrix: np.ndarray | None, *, symbolic: bool) -> None:

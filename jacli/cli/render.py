@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 
 from ..api.derivation import Result, column_label, entry_label, formula_of
+from ..api.formats import chosen_line, lhs, shape_line
 from ..errors import JacliError
 from ..io.writers import format_rows
 from ..sizes import shape_text
@@ -25,28 +26,6 @@ if TYPE_CHECKING:  # the checking modules load only for check
     from ..api.sized_check import SizedCheck
 
 EDGE = 3  # entries shown at each end of an abridged axis, as NumPy does
-
-
-def lhs(result: Result) -> str:
-    vec = "vec" if result.vec == "col" else "vecᵣ"
-    vars_ = ", ".join(f"{vec}({b.var})" for b in result.blocks)
-    return f"∂{vec}(F)/∂{vars_}" if len(result.blocks) == 1 else f"∂{vec}(F)/∂[{vars_}]"
-
-
-def shape_line(result: Result) -> str:
-    f = shape_text(result.f_shape)
-    vec = "vec" if result.vec == "col" else "vecᵣ"
-    xs = ", ".join(f"{vec} {b.var}, {b.var} {shape_text(b.var_shape)}" for b in result.blocks)
-    return f"{shape_text(result.shape)} (rows: {vec} F, F = {result.expression} is {f}; columns: {xs})"
-
-
-def chosen_line(result: Result) -> str | None:
-    """Which sizes jacli named itself, and the shapes that makes: ``m, n, p, q (A p×m, X m×n, B n×q)``."""
-    problem = result.problem
-    if problem is None or not problem.chosen:
-        return None
-    shapes = ", ".join(f"{n} {shape_text(s)}" for n, s in problem.names.items())
-    return f"sizes chosen by jacli: {', '.join(problem.chosen)} ({shapes})"
 
 
 def json_sizes(shape: tuple) -> list:

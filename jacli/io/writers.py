@@ -19,8 +19,8 @@ from numpy.lib import format as _npformat
 from ..errors import JacliError
 from .arrays import short
 
-OUTPUT_SUFFIXES = (".npy", ".npz", ".csv", ".txt", ".json", ".tex")
-_OUTPUT_HELP = "use .npy, .npz, .csv, .txt, .json or .tex"
+OUTPUT_SUFFIXES = (".npy", ".npz", ".csv", ".txt", ".json", ".tex", ".md", ".py")
+_OUTPUT_HELP = "use .npy, .npz, .csv, .txt, .json, .tex, .md or .py"
 
 
 def _suffix_of(path: str) -> str:
@@ -194,6 +194,8 @@ def save_matrix(
     suffix = _suffix_of(path)
     if suffix not in OUTPUT_SUFFIXES:
         raise _unknown_output(path, suffix)
+    if suffix in (".md", ".py"):
+        raise JacliError(f"cannot write numbers to {short(path, 60)}: {suffix} holds a formula (a note, code)")
     J = _as_2d(J)
 
     def write(f: BinaryIO) -> None:

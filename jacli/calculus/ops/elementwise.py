@@ -81,6 +81,7 @@ register(
         notation=Notation(Prec.HADAMARD, infix=Infix(" ∘ ", " .* ", r" \circ ", ("∘",))),
         differential=bilinear,
         cite="product rule; M&N ch. 8",
+        python=lambda w, e: f"{w(e.args[0])} * {w(e.args[1])}",
     )
 )
 # d(A ./ B) = dA ./ B - (A ./ (B ∘ B)) ∘ dB   (the quotient rule, entry by entry; M&N ch. 9)
@@ -99,6 +100,7 @@ register(
         notation=Notation(Prec.HADAMARD, infix=Infix(" ./ ", " ./ ", r" \oslash ", ("./",))),
         differential=_ediv_differential,
         cite="quotient rule, entry by entry",
+        python=lambda w, e: f"{w(e.args[0])} / {w(e.args[1])}",
     )
 )
 
@@ -138,14 +140,17 @@ def elementwise(
     render: Any = None,
     aliases: tuple[str, ...] = (),
     analytic: bool = True,
+    python: str | None = None,
 ) -> Op:
     """Register ``fn`` applied entry by entry: d f(A) = f'(A) ∘ dA, so that
     d vec f(A) = diag(vec f'(A)) d vec(A).
 
     ``derivative(node, argument, shapes)`` is f'(A) as an expression; ``hint`` what random
     values of the argument must be (``"positive"``, ``"interval"`` for (-1, 1));
-    ``analytic`` False where the complex step would be wrong (abs, relu).
+    ``analytic`` False where the complex step would be wrong (abs, relu); ``python`` its
+    NumPy code with ``{}`` for the argument (``np.<fn>({})`` unless given).
     """
+    code = python or f"np.{fn}({{}})"
 
     def differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
         return None if d[0] is None else _had(derivative(node, node.args[0], sh), d[0])
@@ -163,6 +168,7 @@ def elementwise(
             notation=Notation(call=fn, latex=latex or rf"\operatorname{{{fn}}}", render=render, aliases=aliases),
             analytic=analytic,
             cite="chain rule, entry by entry; M&N ch. 8",
+            python=lambda w, e: code.format(w(e.args[0])),
         )
     )
 
@@ -245,8 +251,9 @@ elementwise(
     render=_sqrt_text,
 )
 # sigmoid(x) = 1 / (1 + exp(-x)), sigmoid' = sigmoid (1 - sigmoid); softplus(x) = log(1 + exp(x)), softplus' = sigmoid
-elementwise("sigmoid", _sigmoid, lambda node, a, sh: _had(node, add(_ones_like(sh, a), neg(node))))
-elementwise("softplus", _softplus, lambda node, a, sh: _ew("sigmoid", a))
+elementwise("sigmoid", _sigmoid, lambda node, a, sh: _had(node, add(_ones_like(sh, a), neg(node))),
+            python="0.5 * (1.0 + np.tanh(0.5 * {}))")  # fmt: skip
+elementwise("softplus", _softplus, lambda node, a, sh: _ew("sigmoid", a), python="np.logaddexp(0.0, {})")
 
 
 # -- not analytic: kinks where the derivative does not exist ------------------------------------
@@ -259,6 +266,6 @@ elementwise("abs", np.abs, lambda node, a, sh: _ew("sign", a), domain=_at_zero("
             render=lambda p, e: rf"\lvert {p.show(e.args[0], 0)} \rvert" if p.latex else p.call(e))  # fmt: skip
 elementwise("sign", np.sign, lambda node, a, sh: zeros(*sh(a)), domain=_at_zero("sign"), analytic=False)
 elementwise("step", lambda a: (np.real(a) > 0).astype(float), lambda node, a, sh: zeros(*sh(a)),
-            domain=_at_zero("step"), analytic=False)  # fmt: skip
+            domain=_at_zero("step"), analytic=False, python="np.heaviside({}, 0.0)")  # fmt: skip
 elementwise("relu", lambda a: np.maximum(a, 0), lambda node, a, sh: _ew("step", a), domain=_at_zero("relu"),
-            analytic=False)  # fmt: skip
+            analytic=False, python="np.maximum({}, 0.0)")  # fmt: skip

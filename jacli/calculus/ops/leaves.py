@@ -19,7 +19,15 @@ def _name_shape(u: Any, node: Expr) -> Shape:
     return u.name_shape(node.attr, node)
 
 
-register(Op("name", 0, _name_shape, notation=Notation(render=lambda p, e: p.name(e.attr))))
+register(
+    Op(
+        "name",
+        0,
+        _name_shape,
+        notation=Notation(render=lambda p, e: p.name(e.attr)),
+        python=lambda w, e: w.name(e.attr),
+    )
+)
 
 
 def _d_text(p: Any, e: Expr) -> str:
@@ -30,6 +38,7 @@ def _d_text(p: Any, e: Expr) -> str:
 # d(F): the differential of F not yet expanded, as a derivation writes it (jacli explain);
 # it has no value: a step that holds one is evaluated along a direction
 register(Op("d", 1, lambda u, node, a: a, notation=Notation(render=_d_text)))
+
 register(
     Op(
         "num",
@@ -37,6 +46,7 @@ register(
         lambda u, node: (1, 1),
         value=lambda node: np.array([[node.attr]]),
         notation=Notation(render=lambda p, e: p.number(e.attr)),
+        python=lambda w, e: f"np.full((1, 1), {float(e.attr)!r})",
     )
 )
 
@@ -73,6 +83,7 @@ register(
         transpose=lambda e: e,
         notation=Notation(builtin=Builtin(True, (1,), "I(3)"), render=_eye_text),
         structure=lambda c, e: c.identity(e.attr),
+        python=lambda w, e: f"np.eye({w.size(e.attr)})",
     )
 )
 
@@ -109,8 +120,13 @@ register(
         transpose=lambda e: Expr("K", (), (e.attr[1], e.attr[0])),
         notation=Notation(builtin=Builtin(False, (2,), "K(2,3)"), render=_sized_text("K_{{{m}{sep}{n}}}")),
         structure=lambda c, e: c.commutation(*e.attr),
+        python=lambda w, e: w.commutation(*e.attr),  # the identity's rows permuted
     )
 )
+
+
+def _sized_code(w: Any, fn: str, e: Expr) -> str:
+    return f"{fn}(({w.size(e.attr[0])}, {w.size(e.attr[1])}))"
 
 
 def _swapped(e: Expr) -> Expr:
@@ -129,6 +145,7 @@ register(
             builtin=Builtin(True, (1, 2), "ones(2,3)"), render=_sized_text(r"\mathbf{{1}}_{{{m}\times {n}}}")
         ),
         structure=lambda c, e: c.constant(*e.attr),
+        python=lambda w, e: _sized_code(w, "np.ones", e),
     )
 )
 register(
@@ -140,6 +157,7 @@ register(
         transpose=_swapped,
         notation=Notation(builtin=Builtin(False, (1, 2), "zeros(2,3)"), render=_sized_text(r"0_{{{m}\times {n}}}")),
         structure=lambda c, e: [],
+        python=lambda w, e: _sized_code(w, "np.zeros", e),
     )
 )
 

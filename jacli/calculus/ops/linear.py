@@ -22,6 +22,11 @@ def _sum_text(p: Any, e: Expr) -> str:
     return f"{left} + {p.show(b, Prec.NEG)}"
 
 
+def _sum_code(w: Any, e: Expr) -> str:
+    a, b = e.args
+    return f"{w(a)} - {w(b.args[0])}" if b.op == "neg" else f"{w(a)} + {w(b)}"
+
+
 def _neg_text(p: Any, e: Expr) -> str:
     inner = e.args[0]
     if inner.op in ("kron", "had", "ediv") and not p.parens:  # -(X⁻ᵀ ⊗ X⁻¹), for the reader
@@ -53,6 +58,7 @@ register(
         structure=lambda c, e: c.compile(e.args[0]) + c.compile(e.args[1]),
         differential=lambda node, d, sh: plus(*d),
         cite="sum rule; M&N ch. 8",
+        python=_sum_code,
     )
 )
 register(
@@ -66,6 +72,7 @@ register(
         structure=lambda c, e: c.scaled(c.compile(e.args[0]), -1.0),
         differential=linear,
         cite="linear; M&N ch. 8",
+        python=lambda w, e: w.kron(*e.args[0].args, sign="-") if e.args[0].op == "kron" else f"-{w(e.args[0])}",
     )
 )
 
@@ -94,6 +101,7 @@ register(
         structure=lambda c, e: c.transposed(c.compile(e.args[0])),
         differential=linear,
         cite="linear; M&N ch. 8",
+        python=lambda w, e: f"{w(e.args[0])}.T",
     )
 )
 
@@ -118,6 +126,7 @@ register(
         structure=lambda c, e: c.vec(c.compile(e.args[0])),
         differential=linear,
         cite="linear; M&N ch. 8",
+        python=lambda w, e: f"{w(e.args[0])}.reshape(-1, 1, order='F')",  # stacks columns
     )
 )
 
@@ -176,6 +185,7 @@ register(
         structure=lambda c, e: c.diag(c.compile(e.args[0])),
         differential=linear,
         cite="linear",
+        python=lambda w, e: f"np.diagflat({w(e.args[0])})",
     )
 )
 # diag of a square matrix: what inference makes of diag(X) for X n×n, n > 1
@@ -190,6 +200,7 @@ register(
         structure=lambda c, e: c.diagonal(c.compile(e.args[0])),
         differential=linear,
         cite="linear",
+        python=lambda w, e: f"np.diagonal({w(e.args[0])}).reshape(-1, 1)",
     )
 )
 
@@ -204,6 +215,7 @@ register(
         notation=Notation(call="tr", latex=r"\operatorname{tr}"),
         differential=linear,
         cite="linear; M&N ch. 8, Cookbook sec. 2.1",
+        python=lambda w, e: f"np.trace({w(e.args[0])}).reshape(1, 1)",
     )
 )
 # d sum(X) = 1ᵀ d vec(X), sum(X) being 1ᵀ vec(X)   (M&N ch. 9, linear forms)
@@ -217,5 +229,6 @@ register(
         notation=Notation(call="sum", latex=r"\operatorname{sum}"),
         differential=linear,
         cite="linear",
+        python=lambda w, e: f"{w(e.args[0])}.sum(keepdims=True)",
     )
 )

@@ -62,6 +62,7 @@ register(
         ),
         differential=lambda node, d, sh: None if d[0] is None else neg(matmul(matmul(node, d[0]), node)),
         cite="M&N ch. 8, Cookbook sec. 2.1",
+        python=lambda w, e: f"np.linalg.inv({w(e.args[0])})",
     )
 )
 
@@ -128,6 +129,7 @@ register(
         notation=Notation(Prec.POSTFIX, render=lambda p, e: p.postfix(e.args[0], str(e.attr))),
         differential=_pow_differential,
         cite="product rule for powers; M&N ch. 8",
+        python=lambda w, e: f"np.linalg.matrix_power({w(e.args[0])}, {e.attr})",
     )
 )
 
@@ -149,6 +151,12 @@ def _check_logdet(node: Expr, args: list, derivative_needed: bool) -> None:
         raise JacliError(f"{describe(node)}: the determinant is {d:.6g}, not positive", column=node.col)
 
 
+def _logdet_code(w: Any, e: Expr) -> str:
+    # from slogdet, without overflow; NaN where the determinant is not positive
+    sign, logabs = w.let(f"np.linalg.slogdet({w(e.args[0])})", 2).split(", ")
+    return f"(np.log({sign}) + {logabs}).reshape(1, 1)"
+
+
 # d det(X) = tr(adj(X) dX) = vec(adj(X)ᵀ)ᵀ d vec(X), adj(X) = det(X) X⁻¹ where X is invertible
 # and defined everywhere   (M&N ch. 8, the adjoint matrix X#; Cookbook sec. 2.1, (49))
 register(
@@ -161,6 +169,7 @@ register(
         differential=lambda node, d, sh: None if d[0] is None else Expr("tr", (matmul(_adj(node.args[0]), d[0]),)),
         notation=Notation(call="det", latex=r"\det"),
         cite="M&N ch. 8, Cookbook sec. 2.1",
+        python=lambda w, e: f"np.linalg.det({w(e.args[0])}).reshape(1, 1)",
     )
 )
 # d log det(X) = tr(X⁻¹ dX) = vec(X⁻ᵀ)ᵀ d vec(X)   (M&N ch. 8; Cookbook sec. 2.1)
@@ -176,6 +185,7 @@ register(
         notation=Notation(call="logdet", latex=r"\log\det"),
         differential=lambda node, d, sh: None if d[0] is None else Expr("tr", (matmul(_inv(node.args[0]), d[0]),)),
         cite="M&N ch. 8, Cookbook sec. 2.1",
+        python=_logdet_code,
     )
 )
 
@@ -199,6 +209,13 @@ def _adj_value(node: Expr, a: np.ndarray) -> np.ndarray:
     others = np.stack([np.prod(np.delete(s, i, axis=-1), axis=-1) for i in range(n)], axis=-1)
     scale = (np.linalg.det(u) * np.linalg.det(vh))[..., None, None]
     return scale * np.swapaxes(vh, -1, -2).conj() @ (others[..., :, None] * np.swapaxes(u, -1, -2).conj())
+
+
+def _adj_code(w: Any, e: Expr) -> str:
+    # from the SVD, as _adj_value above does past 16×16: defined where X is singular too
+    u, s, vh = w.let(f"np.linalg.svd({w(e.args[0])})", 3).split(", ")
+    others = f"np.prod(np.where(np.eye({s}.size, dtype=bool), 1.0, {s}), axis=1)"  # Π_{j≠i} sⱼ
+    return f"np.linalg.det({u}) * np.linalg.det({vh}) * ({vh}.T * {others}) @ {u}.T"
 
 
 def _adj_partial(node: Expr, sh: Any) -> Expr:
@@ -233,5 +250,6 @@ register(
         differential=_adj_differential,
         notation=Notation(call="adj", latex=r"\operatorname{adj}"),
         cite="the adjugate; M&N ch. 8",
+        python=_adj_code,
     )
 )

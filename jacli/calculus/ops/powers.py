@@ -62,6 +62,7 @@ register(
         ),
         domain=_check_divisor,
         random_hints=(None, "positive"),
+        python=lambda w, e: f"{w(e.args[0])} / {w.scalar(e.args[1])}",
         notation=Notation(Prec.PRODUCT, infix=Infix(" / ", " / ", " / ", ("/",)), render=_div_text),
         cite="quotient rule",
     )
@@ -150,6 +151,7 @@ register(
         random_hints=("positive", None),
         notation=Notation(Prec.POSTFIX, render=lambda p, e: _base_then_exponent(p, e, "^")),
         cite="power rule",
+        python=lambda w, e: f"np.power({w(e.args[0])}, {w.scalar(e.args[1])})",
     )
 )
 
@@ -178,5 +180,6 @@ register(
         random_hints=("positive", None),
         notation=Notation(Prec.POSTFIX, render=lambda p, e: _base_then_exponent(p, e, ".^")),
         cite="power rule, entry by entry",
+        python=lambda w, e: f"np.power({w(e.args[0])}, {w.scalar(e.args[1])})",
     )
 )

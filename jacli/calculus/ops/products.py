@@ -50,6 +50,7 @@ register(
         structure=lambda c, e: c.product(c.compile(e.args[0]), c.compile(e.args[1])),
         differential=bilinear,
         cite="product rule; M&N ch. 8, Cookbook sec. 2.1",
+        python=lambda w, e: w.product(*e.args),  # I dropped, K a permutation, diag(v) a broadcast
     )
 )
 
@@ -72,6 +73,7 @@ register(
         structure=lambda c, e: c.scalar_multiple(e.args[0], c.compile(e.args[1])),
         differential=bilinear,
         cite="product rule; M&N ch. 8",
+        python=lambda w, e: f"{w.scalar(e.args[0])} * {w(e.args[1])}",
     )
 )
 
@@ -117,5 +119,6 @@ register(
         structure=lambda c, e: c.kron(c.compile(e.args[0]), c.compile(e.args[1])),
         differential=bilinear,
         cite="product rule; M&N ch. 8",
+        python=lambda w, e: w.kron(*e.args),
     )
 )

@@ -54,6 +54,7 @@ register(
         notation=Notation(call="norm1", latex=r"\operatorname{norm1}", render=_norm_text(1)),
         analytic=False,
         cite="entry by entry",
+        python=lambda w, e: f"np.abs({w(e.args[0])}).sum(keepdims=True)",
     )
 )
 register(
@@ -69,6 +70,7 @@ register(
         domain=_check_norm2,
         notation=Notation(call="norm2", latex=r"\operatorname{norm2}", render=_norm_text(2)),
         cite="chain rule",
+        python=lambda w, e: f"np.linalg.norm({w(e.args[0])}).reshape(1, 1)",
     )
 )
 
@@ -81,6 +83,18 @@ def _softmax_value(node: Expr, a: np.ndarray) -> np.ndarray:
 def _logsumexp_value(node: Expr, a: np.ndarray) -> np.ndarray:
     m = np.max(np.real(a), axis=(-2, -1), keepdims=True)
     return m + np.log(_sum(np.exp(a - m)))
+
+
+def _softmax_code(w: Any, e: Expr) -> str:
+    a = w(e.args[0])
+    shifted = w.let(f"np.exp({a} - {a}.max())")  # no overflow, as _softmax_value
+    return f"{shifted} / {shifted}.sum()"
+
+
+def _logsumexp_code(w: Any, e: Expr) -> str:
+    a = w(e.args[0])
+    top = w.let(f"{a}.max()")
+    return f"{top} + np.log(np.exp({a} - {top}).sum(keepdims=True))"
 
 
 def _softmax_partial(node: Expr, sh: Any) -> Expr:
@@ -105,6 +119,7 @@ register(
         differential=_softmax_differential,
         notation=Notation(call="softmax", latex=r"\operatorname{softmax}"),
         cite="quotient rule",
+        python=_softmax_code,
     )
 )
 register(
@@ -119,5 +134,6 @@ register(
         ),
         notation=Notation(call="logsumexp", latex=r"\operatorname{logsumexp}"),
         cite="chain rule",
+        python=_logsumexp_code,
     )
 )

@@ -3,7 +3,8 @@
 An operator's record holds everything about it: its shape rule, its value rule, one
 derivative rule per argument, its domain check, the random values it needs, how it is
 written (:class:`jacli.syntax.notation.Notation`), how the simplifier transposes it, and
-how the structured evaluator writes it where it has a structural path. Registering a
+how the structured evaluator writes it where it has a structural path, and how it is
+written as NumPy code (:mod:`jacli.numeric.codegen`). Registering a
 record makes the parser read it, the printer print it and the tests test it.
 
 A derivative rule returns d vec(f) / d vec(argument) as an *expression in jacli's own
@@ -38,6 +39,7 @@ DomainRule = Callable[[Expr, list, bool], "np.ndarray | None"]  # (node, argumen
 DifferentialRule = Callable[[Expr, tuple, Any], "Expr | None"]  # (node, arguments' differentials, shapes) -> dF
 TransposeRule = Callable[[Expr], Expr]  # node -> an equal of its transpose
 StructureRule = Callable[[Any, Expr], Any]  # (structured compiler, node) -> the node's terms
+PythonRule = Callable[[Any, Expr], str]  # (code writer, node) -> the node's value as a NumPy expression
 
 
 class Op(NamedTuple):
@@ -51,7 +53,10 @@ class Op(NamedTuple):
     other operator densely. ``analytic`` is False for an operator that is not analytic
     where it is differentiable (abs, relu, norm1), for which the complex step gives wrong
     derivatives: check then uses central differences. ``cite`` says where the differential
-    rule is written (``jacli explain`` shows it beside each step).
+    rule is written (``jacli explain`` shows it beside each step). ``python`` writes the
+    node's value as a Python expression on NumPy, a 2-D array, asking the code writer for
+    its arguments' code (``w(arg)``), sizes read at run time (``w.size(n)``) and products
+    that keep structure (``w.product(a, b)``).
     """
 
     name: str
@@ -67,6 +72,7 @@ class Op(NamedTuple):
     structure: StructureRule | None = None
     analytic: bool = True
     cite: str = ""
+    python: PythonRule | None = None
 
 
 REGISTRY: dict[str, Op] = {}
