@@ -279,3 +279,14 @@ def test_a_lowercase_name_is_a_column_where_nothing_fixes_its_columns():
     assert jacli.derive("X' A X wrt X", A=(3, 3), X=(3, 2), symbolic=True).problem.names["X"] == (3, 2)
     r = run("derive", "A X wrt X", "A=2x3")
     assert r.exit_code == 2 and "cannot infer the shape of X (3×?)" in r.stderr
+
+
+def test_a_builtin_sized_by_a_name_in_a_numeric_problem():
+    # X 1×1 makes I(m) X a scalar multiple: F is m×m, and m is a name: numbers are refused,
+    # check draws sizes for m as for a name's shape
+    r = run("derive", "I(m) X wrt X", "X=1x1", "--random")
+    assert r.exit_code == 2 and "I(m) has a dimension name for a size" in r.stderr
+    r = run("derive", "K(m,n) vec(X) wrt X", "X=1x1", "--random")
+    assert r.exit_code == 2 and "K(m,n) has a dimension name" in r.stderr
+    r = run("check", "I(m) X wrt X", "X=1x1")
+    assert r.exit_code == 0 and r.stdout.startswith("agree: X I(m) wrt X (J (m²)×1) at 4 assignments of m")

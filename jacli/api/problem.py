@@ -17,6 +17,7 @@ from ..numeric import draws
 from ..numeric.evaluate import check_domains
 from ..syntax.notation import vocabulary
 from ..syntax.parser import Parsed, parse
+from ..syntax.printer import to_text
 
 DEFAULT_SEED = 0
 
@@ -40,8 +41,8 @@ class Problem(NamedTuple):
 
     @property
     def symbolic(self) -> bool:
-        """Whether some size is a dimension name."""
-        return any(sizes.is_symbolic(shape) for shape in self.names.values())
+        """Whether some size is a dimension name (of a name's shape, or of a builtin: I(m))."""
+        return any(sizes.is_symbolic(shape) for shape in self.names.values()) or sizes.in_expr(self.expr)
 
     def variables(self) -> dict[str, tuple[int, int]]:
         """The names after ``wrt`` and their shapes, in order."""
@@ -221,7 +222,15 @@ def require_values(problem: Problem, names: list[str]) -> None:
 
 
 def require_numbers(problem: Problem, names: list[str]) -> None:
-    """Before any number: every value that ``names`` need is bound, and defined there."""
+    """Before any number: every size is a number, every value that ``names`` need is bound,
+    and defined there."""
+    named = next((node for node in problem.expr.walk() if sizes.in_expr(node) and not node.args), None)
+    if named is not None:
+        raise JacliError(
+            f"{to_text(named)} has a dimension name for a size: numbers need numbers for sizes "
+            f"(write it with integers, or use --symbolic for the formula alone)",
+            column=named.col,
+        )
     require_values(problem, names)
     check_domains(problem.expr, problem.values, problem.wrt)
 

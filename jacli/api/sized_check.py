@@ -14,14 +14,13 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import sizes
-from ..calculus.shapes import at_sizes, shape_at_sizes
+from ..calculus.shapes import Shapes, at_sizes, shape_at_sizes
 from ..errors import JacliError
-from ..io.specs import Binding
 from ..syntax.parser import parse_formula
 from ..syntax.printer import to_text
 from .checking import CheckResult, check_problem
 from .derivation import formula_of, jacobian_blocks
-from .problem import Problem, prepare
+from .problem import Problem, with_random
 
 DRAWS = 3  # assignments drawn besides all-ones
 SIZES = (2, 3, 4)
@@ -99,12 +98,18 @@ def check_at_sizes(
     seed: int = 0,
 ) -> SizedCheck:
     """Check ``problem`` (whose shapes have dimension names) at several size assignments."""
-    names = sorted({n for shape in problem.names.values() for n in sizes.names(tuple(shape))})
+    names = sorted(
+        {n for shape in problem.names.values() for n in sizes.names(tuple(shape))}
+        | {n for node in problem.expr.walk() if isinstance(node.attr, tuple) for n in sizes.names(node.attr)}
+        | {n for node in problem.expr.walk() if isinstance(node.attr, sizes.Size) for n in sizes.names((node.attr,))}
+    )
     blocks = jacobian_blocks(problem, vec)
     runs = []
     for a in assignments(names, seed):
-        bindings = {n: Binding(shape_at_sizes(s, a), None, "") for n, s in problem.names.items()}
-        numeric = prepare(problem.source, bindings, random=True, seed=seed)
+        shapes = {n: shape_at_sizes(s, a) for n, s in problem.names.items()}
+        numeric = with_random(
+            problem._replace(expr=at_sizes(problem.expr, a), names=shapes, shapes=Shapes(shapes), values={}), seed
+        )
         own = formula_of(tuple(b._replace(formula=to_text(at_sizes(b.expr, a))) for b in blocks))
         mine = check_problem(numeric, against=own, tol=tol, vec=vec, method=method, max_bytes=max_bytes)
         comparisons = [mine.comparisons[0], mine.comparisons[1]._replace(label="formula", formula=own)]
