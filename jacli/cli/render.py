@@ -120,7 +120,7 @@ def _json_rows(matrix: np.ndarray) -> Iterator[str]:
     import json
 
     rows, cols = matrix.shape
-    step = max(1, (1 << 16) // max(cols, 1))
+    step = max(1, (1 << 13) // max(cols, 1))
     for start in range(0, rows, step):
         yield ("" if start == 0 else ", ") + json.dumps((matrix[start : start + step] + 0.0).tolist())[1:-1]
 
