@@ -35,7 +35,7 @@ def main(count: int = 1000) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\n".join(lines) + "\n")
     t0 = time.perf_counter()
-    out = subprocess.run(cmd + ["batch", f.name], capture_output=True, text=True)
+    out = subprocess.run(cmd + ["batch", f.name] + sys.argv[2:], capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     Path(f.name).unlink()
     print(out.stdout.strip().splitlines()[-1])

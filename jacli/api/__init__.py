@@ -170,4 +170,4 @@ def check(
     from .checking import check_problem
 
     problem = prepare(source, bindings_of(bindings, names), random=True, seed=seed)
-    return check_problem(problem, against=against, tol=tol, vec=vec, method=method)
+    return check_problem(problem, against=against, tol=tol, vec=vec, method=method, seed=seed)

@@ -13,7 +13,7 @@ from ..io.specs import parse_size, read_bindings
 from .reporting import Settings, reporting
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,  # costs nothing measurable at start-up: Typer imports its completion code anyway
     no_args_is_help=True,
     rich_markup_mode=None,
     help="Jacobians of matrix expressions: d vec(F) / d vec(X), closed form and numbers.",
@@ -200,12 +200,16 @@ def batch(
     fmt: Annotated[
         BatchFormat, typer.Option("--format", help="auto (plain), plain, or json (JSON Lines).")
     ] = BatchFormat.auto,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", "-j", help="Processes to run the lines in (0: one per core); output stays in order."),
+    ] = 1,
 ) -> Never:
-    """Run many derive/check lines in one process; exit 1 if any disagreed, 2 if any was bad input."""
+    """Run many derive/check lines; exit 1 if any disagreed, 2 if any was bad input."""
     with reporting(ctx):
         from .batch import run_batch
 
-        code = run_batch(file, fmt=fmt.value, parse_line=parse_line)
+        code = run_batch(file, fmt=fmt.value, parse_line=parse_line, jobs=jobs)
     raise typer.Exit(code)
 
 

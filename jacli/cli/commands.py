@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from ..io.specs import Binding
 from ..io.writers import atomic_write, check_output_path
 from ..syntax.parser import parse
 from ..syntax.printer import to_text
+from .progress import LazyBar
 from .render import check_record, describe, to_json, write_csv, write_plain, write_table
 from .terminal import is_terminal
 
@@ -40,8 +42,13 @@ def console() -> Any:
 def do_derive(
     expr: str, bindings: dict[str, Binding], *, random: bool = False, seed: int = 0, fmt: str = "auto", **options: Any
 ) -> Derived:
-    """The library's derive for the command line: the request checked first, warnings told."""
-    request = Request.checked(in_memory=fmt != "auto", **options)
+    """The library's derive for the command line: the request checked first, warnings told.
+    ``--format latex`` prints the formula only: without ``-o`` (or with ``-o F.tex``) it
+    needs shapes only, as ``--symbolic`` does."""
+    output = options.get("output")
+    if fmt == "latex" and (not output or output.lower().endswith(".tex")):
+        options["symbolic"] = True
+    request = Request.checked(in_memory=fmt not in ("auto", "latex"), **options)
     problem = prepare(expr, bindings, random=random, seed=seed)
     warn(problem)
     return derive_request(problem, request)
@@ -58,8 +65,6 @@ def run_derive(
     **options: Any,
 ) -> None:
     d = do_derive(expr, bindings, fmt=fmt, output=output, symbolic=symbolic, gradient=gradient, **options)
-    if d.wrote:
-        sys.stderr.write(f"jacli: wrote {d.wrote}\n")
     result = d.result
     chosen = fmt if fmt != "auto" else ("table" if is_terminal(sys.stdout) else "plain")
     printed = d.shown if (output is None or fmt != "auto") else None
@@ -81,6 +86,9 @@ def run_derive(
         sys.stdout.write(to_json(result, printed, gradient) + "\n")
     elif chosen == "latex":
         sys.stdout.write(latex_line(result, gradient) + "\n")
+    if d.wrote:  # after the formula, so that on a terminal the last line says where it went
+        sys.stdout.flush()
+        sys.stderr.write(f"jacli: wrote {d.wrote}\n")
 
 
 # -- parse -------------------------------------------------------------------------------
@@ -111,6 +119,7 @@ def do_check(
     vec: str = "col",
     method: str = "complex",
     max_bytes: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CheckResult:
     """Check, save the values used if asked; print nothing but warnings."""
     from ..api.checking import check_problem
@@ -119,26 +128,46 @@ def do_check(
         raise JacliError("--save-values writes a .npz file")
     problem = prepare(expr, bindings, random=True, seed=seed)
     warn(problem)
-    result = check_problem(problem, against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes)
+    result = check_problem(
+        problem,
+        against=against.strip() if against is not None else None,
+        tol=tol,
+        vec=vec,
+        method=method,
+        max_bytes=max_bytes,
+        seed=seed,
+        progress=progress,
+    )
     if save_values:
         atomic_write(save_values, lambda f: np.savez(f, **result.values))  # type: ignore[arg-type]
     return result
 
 
 def run_check(expr: str, bindings: dict[str, Binding], *, fmt: str, **options: Any) -> int:
+    """Check and print the report; the exit code is the verdict's, whether or not the report
+    could be written (a reader gone, ``| true``, a full disk)."""
     import json
 
-    result = do_check(expr, bindings, **options)
+    from .batch import Output
+
+    with LazyBar("check") as bar:
+        result = do_check(expr, bindings, progress=bar.update, **options)
+    code = ExitCode.OK if result.agree else ExitCode.DISAGREE
+    out = Output()
+    lines = describe(result)
     if fmt == "json":
-        sys.stdout.write(json.dumps(check_record(result)) + "\n")
+        out.write(json.dumps(check_record(result)) + "\n")
     elif fmt == "table" or (fmt == "auto" and is_terminal(sys.stdout)):
         from rich.text import Text
 
-        out = console()
-        lines = describe(result)
-        out.print(Text(lines[0], style="bold green" if result.agree else "bold red"))
-        for line in lines[1:]:
-            out.print(Text(line, style="red" if "DISAGREES" in line or ": the claimed" in line else ""))
+        terminal = console()
+        try:
+            terminal.print(Text(lines[0], style="bold green" if result.agree else "bold red"))
+            for line in lines[1:]:
+                terminal.print(Text(line, style="red" if "DISAGREES" in line or ": the claimed" in line else ""))
+        except OSError as err:
+            out.gone(err)
     else:
-        sys.stdout.write("\n".join(describe(result)) + "\n")
-    return ExitCode.OK if result.agree else ExitCode.DISAGREE
+        out.write("\n".join(lines) + "\n")
+    out.flush()
+    return code

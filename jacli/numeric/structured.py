@@ -15,7 +15,7 @@ import numpy as np
 
 from ..expr import Expr
 from .networks import Compiler
-from .writing import Term, box_layout, boxes, broadcast_factors, emit, suffix, term_dtype, write_term
+from .writing import Term, apply_term, box_layout, boxes, broadcast_factors, emit, suffix, term_dtype, write_term
 
 
 class Structured:
@@ -107,6 +107,31 @@ class Structured:
         per = per // unit * unit
         for s in range(0, R, per):
             yield s, min(s + per, R)
+
+    # -- products with vectors, J never formed --------------------------------------------
+    def matvec(self, v: np.ndarray) -> np.ndarray:
+        """J v for v of shape (columns,) or (columns, k), term by term, without forming J.
+
+        Memory and time are those of the terms' small factors contracted with v (for
+        ``Bᵀ ⊗ A``: two matrix products), not of J."""
+        return self._apply(v, transpose=False)
+
+    def rmatvec(self, u: np.ndarray) -> np.ndarray:
+        """Jᵀ u (the entries of uᵀ J) for u of shape (rows,) or (rows, k), without forming J."""
+        return self._apply(u, transpose=True)
+
+    def _apply(self, v: np.ndarray, transpose: bool) -> np.ndarray:
+        R, C = self.shape[::-1] if transpose else self.shape
+        v = np.asarray(v)
+        if v.ndim not in (1, 2) or v.shape[0] != C:
+            raise ValueError(f"a vector of {C} entries (or {C}×k) was expected, not {v.shape}")
+        one = v.ndim == 1
+        V = np.ascontiguousarray(v.reshape(C, -1))
+        out = np.zeros((R, V.shape[1]), dtype=np.result_type(self.dtype, V.dtype))
+        if R and C and V.shape[1]:
+            for t in self.terms:
+                apply_term(t, self.size, V, out, transpose)
+        return out[:, 0] if one else out
 
     # -- sparse structure ----------------------------------------------------------------
     def nnz_upper(self) -> int:

@@ -213,6 +213,47 @@ def write_term(t: Term, out: np.ndarray, row_start: int, row_stop: int, size: di
         emit(view, broadcast_factors(t, labels, lo, hi), t.scale, assign)
 
 
+def apply_term(t: Term, size: dict, v: np.ndarray, out: np.ndarray, transpose: bool = False) -> None:
+    """out += T v (or Tᵀ v with ``transpose``) for term T, without forming T.
+
+    ``v`` is (columns of T, k) and ``out`` (rows of T, k), both C-contiguous. One einsum
+    contracts the factors with v laid out along the column legs (a repeated column label
+    reads v's diagonal); the result is added through a strided view of ``out`` along the
+    row legs (a repeated row label writes the diagonal, a row label held by nothing is a
+    broadcast)."""
+    rows, cols = (t.cols, t.rows) if transpose else (t.rows, t.cols)
+    k = v.shape[1]
+    labels = list(dict.fromkeys(rows + cols + tuple(x for _, ls in t.factors for x in ls)))
+    if len(labels) > 51:
+        raise RuntimeError(f"a term with {len(labels)} index labels: too many to contract")
+    idx = {x: i for i, x in enumerate(labels)}
+    batch = len(labels)
+    vin = v.reshape(tuple(size[x] for x in cols) + (k,))
+    operands: list = []
+    for arr, ls in t.factors:
+        operands += [arr, [idx[x] for x in ls]]
+    operands += [vin, [idx[x] for x in cols] + [batch]]
+    held = {x for _, ls in t.factors for x in ls} | set(cols)
+    urows = tuple(dict.fromkeys(rows))
+    kept = [x for x in urows if x in held]
+    res = np.einsum(*operands, [idx[x] for x in kept] + [batch], optimize=len(t.factors) > 1)
+    if t.scale != 1:
+        res = res * t.scale
+    # the view of out with one axis per distinct row label (strides add up for repeats)
+    weights = dict.fromkeys(urows, 0)
+    for x, w in zip(rows, suffix([size[x] for x in rows])):
+        weights[x] += w
+    sr, sk = out.strides
+    view = as_strided(
+        out,
+        shape=tuple(size[x] for x in urows) + (k,),
+        strides=tuple(weights[x] * sr for x in urows) + (sk,),
+        writeable=True,
+    )
+    res = res.reshape(tuple(size[x] if x in held else 1 for x in urows) + (k,))
+    view += res
+
+
 # ======================================================================================
 # The public class
 # ======================================================================================

@@ -296,6 +296,13 @@ class _Parser:
                     else f"; for a product write '{t.text} (...)' or '{t.text}*(...)'"
                 )
                 raise self.error(f"unknown function '{t.text}'{hint}", t.col)
+            if nxt.kind == "op" and nxt.text == "(" and len(t.text) > 2:  # 'trace (X)': a function meant
+                hint = suggest(t.text, self.vocab.functions)
+                if hint:
+                    raise self.error(
+                        f"unknown function '{t.text}' (did you mean '{hint}'?; for a product write '{t.text}*(...)')",
+                        t.col,
+                    )
             return Expr("name", (), t.text, col=t.col)
         if t.kind == "end":
             raise self.error("expected an expression, found the end")
