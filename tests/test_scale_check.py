@@ -208,3 +208,62 @@ def test_the_progress_bar_appears_after_the_delay_and_goes(monkeypatch):
     quiet.update(5)
     quiet.stop()
     assert quiet._timer is None and quiet._bar is None
+
+
+# -- the dense writer: slabs, the batched product of split terms, two threads ---------------
+SUMS = [
+    ("inv(A + X' X) wrt X", {"X": (4, 4), "A": (4, 4)}),
+    ("A X B + B X' A wrt X", {"X": (3, 3), "A": (3, 3), "B": (3, 3)}),
+    ("A X B + X wrt X", {"X": (3, 4), "A": (3, 3), "B": (4, 4)}),  # a covering term and an identity
+    ("A X B + 2 C X D - X' X wrt X", {"X": (3, 3)}),
+    ("inv(X) + A X B wrt X", {"X": (4, 4)}),
+    ("A X B wrt X", {"X": (3, 4), "A": (2, 3), "B": (4, 5)}),
+    ("(A X) ∘ (X B) wrt X", {"X": (3, 4), "A": (3, 3), "B": (4, 4)}),
+    ("kron(A, X) + kron(X, A) wrt X", {"X": (2, 2), "A": (2, 2)}),
+]
+
+
+@pytest.fixture(params=[1, 2], ids=["1 thread", "2 threads"])
+def small_slabs(request, monkeypatch):
+    """Tiny slabs and the batched product at any size, so that every path is taken."""
+    import jacli.numeric.structured as structured
+
+    monkeypatch.setattr(structured, "SLAB_BYTES", 64)
+    monkeypatch.setattr(structured, "PASS_BYTES", 256)
+    monkeypatch.setattr(structured, "LOWRANK_BYTES", 0)
+    monkeypatch.setattr(structured, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(structured, "_cores", lambda: request.param)
+    return request.param
+
+
+@pytest.mark.parametrize(
+    "source,given",
+    SUMS + [(s, g) for s, gs in CASES for g in gs],
+    ids=[s for s, _ in SUMS] + [f"{s} {g}" for s, gs in CASES for g in gs],
+)
+def test_slab_blocked_writing_equals_plain_evaluation(small_slabs, source, given):
+    from test_structured import _check
+
+    p = parse(source)
+    r = infer(p.expr, given)
+    sh = Shapes(r.names)
+    ev = Evaluator(_values(r.names, positive=source.startswith("log")))
+    for v in p.wrt:
+        _check(jacobian_expr(r.expr, v, sh), sh, ev)
+
+
+@pytest.mark.parametrize("source,given", RAW, ids=[f"{s} {g}" for s, g in RAW])
+def test_slab_blocked_writing_of_unsimplified_forms(small_slabs, source, given):
+    from test_structured import _check
+
+    r = infer(parse_expr(source), given)
+    _check(r.expr, Shapes(r.names), Evaluator(_values(r.names, seed=1)), seed=1)
+
+
+def test_a_sum_of_kronecker_terms_is_one_batched_product():
+    r = infer(parse("inv(A + X' X) wrt X").expr, {"X": (6, 6), "A": (6, 6)})
+    sh = Shapes(r.names)
+    st = Structured(jacobian_expr(r.expr, "X", sh), sh, Evaluator(_values(r.names)))
+    assert st._lowrank is not None
+    m, grouped, _ = st._lowrank
+    assert m == 6 and sorted(grouped) == [0, 1]
