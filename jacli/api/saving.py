@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import JacliError
 from ..io.sparse import save_sparse_npz
 from ..io.writers import atomic_write, check_output_path, save_matrix, save_npy_blocks
+from ..numeric.structured import Structured
 from ..syntax.printer import to_latex, to_text
 from .derivation import (
     Block,
@@ -26,8 +27,8 @@ from .derivation import (
     jacobian_blocks,
     jacobian_size,
     needed_names,
+    require_finite,
     result_of,
-    row_blocks,
 )
 from .problem import Problem, require_numbers
 
@@ -142,8 +143,43 @@ def save_streamed(problem: Problem, blocks: tuple[Block, ...], path: str, *, max
             f"{free:,} bytes free in {folder}"
         )
     parts = compiled(problem, blocks, max_bytes)
-    block = min(BLOCK_BYTES, max_bytes / 4) if max_bytes else BLOCK_BYTES
-    save_npy_blocks(path, (rows, cols), row_blocks(parts, block))
+    block = min(BLOCK_BYTES / 2, max_bytes / 8) if max_bytes else BLOCK_BYTES / 2  # two buffers
+    save_npy_blocks(path, (rows, cols), pipelined_blocks(parts, block))
+
+
+def pipelined_blocks(parts: list[Structured], max_block_bytes: float) -> Iterator[np.ndarray]:
+    """Row blocks of the Jacobian, in order, each written (by a second thread, into the
+    other of two buffers) while the one before is being saved: the file is written at
+    the speed of the slower of the two, not of their sum."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    C = sum(p.shape[1] for p in parts)
+    ranges = list(parts[0].row_blocks(int(max_block_bytes)))
+    if not ranges:
+        return
+    check = any(p.may_overflow() for p in parts)
+    rows = max(b - a for a, b in ranges)
+    buffers = [np.empty((rows, C)), np.empty((rows, C))] if len(ranges) > 1 else [np.empty((rows, C))]
+
+    def fill(k: int) -> np.ndarray:
+        start, stop = ranges[k]
+        out = buffers[k % len(buffers)][: stop - start]
+        c0 = 0
+        with np.errstate(all="ignore"):
+            for p in parts:
+                p.write_rows(out[:, c0 : c0 + p.shape[1]], start, stop, threads=1)
+                c0 += p.shape[1]
+        if check:
+            require_finite(out)
+        return out
+
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(fill, 0)
+        for k in range(len(ranges)):
+            out = pending.result()
+            if k + 1 < len(ranges):
+                pending = pool.submit(fill, k + 1)
+            yield out
 
 
 def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str) -> int:
