@@ -68,3 +68,42 @@ def test_shell_completion_is_available():
     r = subprocess.run([str(JACLI)], env=env, capture_output=True, text=True, timeout=60)
     assert r.stdout.split() == ["complex", "central"]
     assert "--install-completion" in run("--help").stdout
+
+
+def test_sparse_says_when_the_jacobian_is_dense(tmp_path):
+    dense = run(
+        "derive", "A X B wrt X", "A=20x20", "B=20x20", "X=20x20", "--random", "--sparse", "-o", tmp_path / "S.npz"
+    )
+    assert dense.exit_code == 0
+    assert (
+        "jacli: warning: the Jacobian is dense (100% of its entries are stored): a sparse file of it is "
+        "larger and slower to write and read than -o J.npy, which is written block by block\n"
+    ) in dense.stderr
+    sparse = run("derive", "X' X wrt X", "X=20x20", "--random", "--sparse", "-o", tmp_path / "T.npz")
+    assert sparse.exit_code == 0 and "warning" not in sparse.stderr
+    from typer.testing import CliRunner
+
+    from jacli.cli import app
+
+    r = CliRunner().invoke(
+        app,
+        ["batch", "-", "--format", "json"],
+        input=f'derive "A X B wrt X" A=4x4 B=4x4 X=4x4 --random --sparse -o {tmp_path}/U.npz\n',
+    )
+    assert "the Jacobian is dense" in r.stdout.splitlines()[0]
+
+
+def test_sparse_checks_free_disk_space_first(tmp_path, monkeypatch):
+    from collections import namedtuple
+
+    import jacli.api.saving as saving
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(saving.shutil, "disk_usage", lambda folder: usage(10**6, 10**6 - 1000, 1000))
+    r = run("derive", "X' X wrt X", "X=20x20", "--random", "--sparse", "-o", tmp_path / "S.npz")
+    assert r.exit_code == 2
+    assert r.stderr.startswith(
+        "jacli: error: the sparse Jacobian (400×400, up to 16,000 stored entries) may need up to 385,604 bytes"
+    )
+    assert "more than the 1,000 bytes free in" in r.stderr
+    assert list(tmp_path.iterdir()) == []

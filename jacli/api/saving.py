@@ -75,6 +75,7 @@ class Derived(NamedTuple):
     result: Result
     shown: np.ndarray | None  # the matrix (or gradient) computed in memory, if any
     wrote: str | None  # what was saved, as told to the user
+    warnings: tuple[str, ...] = ()  # what the user should know about it (a dense --sparse)
 
 
 def derive_request(problem: Problem, request: Request) -> Derived:
@@ -90,12 +91,19 @@ def derive_request(problem: Problem, request: Request) -> Derived:
     blocks = jacobian_blocks(problem, request.vec)
     output, suffix = request.output, request.suffix
     matrix, wrote = None, output
+    warnings: list[str] = []
     if not (request.symbolic or suffix == ".tex"):
         require_numbers(problem, needed_names(blocks))
         if request.sparse and output:
             stored = save_sparse(problem, blocks, output)
             rows, cols = jacobian_size(problem, blocks)
             wrote = f"{output} ({stored:,} stored entries of {rows:,}×{cols:,}, SciPy CSR)"
+            if stored > rows * cols / 2:
+                warnings.append(
+                    f"the Jacobian is dense ({stored / (rows * cols):.0%} of its entries are stored): "
+                    f"a sparse file of it is larger and slower to write and read than -o J.npy, "
+                    f"which is written block by block"
+                )
         elif output and suffix == ".npy" and not request.in_memory and not request.gradient:
             save_streamed(problem, blocks, output, max_bytes=request.max_bytes)
         else:
@@ -118,7 +126,7 @@ def derive_request(problem: Problem, request: Request) -> Derived:
             latex=result.latex,
             comments=[f"J = {result.formula}", f"shape {shown.shape[0]}x{shown.shape[1]}"],
         )
-    return Derived(result, shown, wrote)
+    return Derived(result, shown, wrote, tuple(warnings))
 
 
 def latex_line(result: Result, gradient: bool = False) -> str:
@@ -182,6 +190,21 @@ def pipelined_blocks(parts: list[Structured], max_block_bytes: float) -> Iterato
             yield out
 
 
+def check_sparse_space(path: str, rows: int, cols: int, upper: int) -> None:
+    """Refuse before any work when the sparse file may not fit on its disk: at most ``upper``
+    stored entries, each a value and a column index, spooled in the folder then copied
+    into the file (twice the file while it is written)."""
+    index = 4 if max(rows, cols, upper) <= 2**31 - 1 else 8
+    need = 2 * upper * (8 + index) + (rows + 1) * index
+    folder = os.path.dirname(os.path.abspath(path))
+    free = shutil.disk_usage(folder).free
+    if need > free:
+        raise JacliError(
+            f"the sparse Jacobian ({rows:,}×{cols:,}, up to {upper:,} stored entries) may need up to "
+            f"{need:,} bytes while it is written, more than the {free:,} bytes free in {folder}"
+        )
+
+
 def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str) -> int:
     """A SciPy CSR .npz of the Jacobian, built row block by row block from its structure.
     Returns the number of stored entries."""
@@ -193,7 +216,9 @@ def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str) -> int:
     parts = compiled(problem, blocks)
     R = parts[0].shape[0]
     C = sum(p.shape[1] for p in parts)
-    per_row = max(1, sum(p.nnz_upper() for p in parts) // max(R, 1))
+    upper = sum(p.nnz_upper() for p in parts)
+    check_sparse_space(path, R, C, upper)
+    per_row = max(1, upper // max(R, 1))
     block_rows = max(1, int(4e6 // per_row))
     stored = [0]
 

@@ -62,6 +62,8 @@ def run_line(name: str, params: dict) -> dict:
         "shape": list(r.shape),
         "output": d.wrote,
     }
+    if d.warnings:
+        record["warnings"] = list(d.warnings)
     if params["gradient"]:
         record["gradient_formula"] = r.gradient_formula
     return record

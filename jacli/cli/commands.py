@@ -89,6 +89,8 @@ def run_derive(
     if d.wrote:  # after the formula, so that on a terminal the last line says where it went
         sys.stdout.flush()
         sys.stderr.write(f"jacli: wrote {d.wrote}\n")
+    for w in d.warnings:
+        sys.stderr.write(f"jacli: warning: {w}\n")
 
 
 # -- parse -------------------------------------------------------------------------------
