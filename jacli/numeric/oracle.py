@@ -129,13 +129,13 @@ def directional_derivatives(
     """J V by perturbing every variable along each column of V (directions in the space of
     vec(X1; X2; ...), stacked as ``vec`` says), and an estimate of its error. Each column
     costs two evaluations of F (complex step at two step sizes; four for central
-    differences), batched ~4 million entries per node at a time; J is never formed.
+    differences), batched ~1 million entries per node at a time; J is never formed.
     ``progress`` is told the number of columns done after each batch."""
     if method not in METHODS:
         raise JacliError(f"unknown method {method!r}: complex or central")
     p, q = f_shape
     k = V.shape[1]
-    chunk = max(1, int(4e6 // max(largest, 1)))
+    chunk = max(1, int(1e6 // max(largest, 1)))  # small batches: progress shown, Ctrl-C heard
     scale = max([1.0] + [float(np.max(np.abs(values[v]), initial=0.0)) for v in variables])
     cols, estimates = [], []
     for start in range(0, k, chunk):
