@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from math import prod
 from typing import Any
 
@@ -149,7 +149,7 @@ class Structured:
         slabs = list(self._slabs(start, stop, per))
         scratch_size = max(b - a for a, b in slabs) * C if len(laid) > 1 else 0
 
-        def work(part: list[tuple[int, int]]) -> None:
+        def work(part: Iterable[tuple[int, int]]) -> None:
             scratch = np.empty(scratch_size, dtype=out.dtype) if scratch_size else None
             for a, b in part:
                 block = out[a - start : b - start]
@@ -174,11 +174,22 @@ class Structured:
         if threads <= 1 or len(slabs) < 2:
             work(slabs)
             return
+        import queue
         from concurrent.futures import ThreadPoolExecutor
 
-        step = (len(slabs) + threads - 1) // threads
+        todo: queue.SimpleQueue = queue.SimpleQueue()  # slabs taken in turn: a thread the machine
+        for slab in slabs:  # keeps busy elsewhere does fewer of them, none waits for it long
+            todo.put(slab)
+
+        def taken() -> Iterator[tuple[int, int]]:
+            while True:
+                try:
+                    yield todo.get_nowait()
+                except queue.Empty:
+                    return
+
         with ThreadPoolExecutor(threads) as pool:
-            for f in [pool.submit(work, slabs[i : i + step]) for i in range(0, len(slabs), step)]:
+            for f in [pool.submit(work, taken()) for _ in range(threads)]:
                 f.result()
 
     def _plan(self, out: np.ndarray, start: int, stop: int) -> tuple[list, tuple | None]:
