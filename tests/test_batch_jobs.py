@@ -178,3 +178,18 @@ def test_check_exit_code_survives_a_reader_that_left(tmp_path):
     assert full.returncode == 1 and "cannot write the results: No space left on device" in full.stderr
     closed = _shell(f"{wrong} >&-", tmp_path)
     assert closed.returncode == 1
+
+
+def test_lines_run_at_once_share_the_default_memory_limit(monkeypatch):
+    import jacli.io.specs as specs
+    from jacli.cli.app import parse_line
+    from jacli.cli.batch import record
+
+    monkeypatch.setattr(specs, "default_max_memory", lambda: 4_000_000)
+    line = 'derive "A X B wrt X" A=20x20 B=20x20 X=20x20 --random'
+    alone, _ = record(1, line, parse_line, share=1)  # J: 400×400, 1.28 MB
+    assert alone["verdict"] == "ok", alone
+    shared, _ = record(1, line, parse_line, share=4)  # 1 MB each
+    assert shared["verdict"] == "error" and "above the limit of 1,000,000 bytes" in shared["error"]
+    given, _ = record(1, line + " --max-memory 2MB", parse_line, share=4)  # a line's own limit stands
+    assert given["verdict"] == "ok"

@@ -12,6 +12,7 @@ from typing import Any
 from ..errors import ExitCode, JacliError
 from ..io.specs import parse_size, read_bindings
 from .commands import do_check, do_derive
+from .output import Output
 from .progress import LazyBar
 from .render import check_record
 
@@ -23,9 +24,11 @@ def _plain(option: Any) -> Any:
     return getattr(option, "value", option)
 
 
-def run_line(name: str, params: dict) -> dict:
-    """One batch line, parsed by the command line's own parser: a record with its verdict."""
-    max_bytes = parse_size(params.get("max_memory"))
+def run_line(name: str, params: dict, share: int = 1) -> dict:
+    """One batch line, parsed by the command line's own parser: a record with its verdict.
+    ``share``: lines run at once; without --max-memory each gets that share of the default."""
+    given = params.get("max_memory")
+    max_bytes = parse_size(given) if given is not None else parse_size(None) / max(1, share)
     bindings = read_bindings(params.get("specs"), params.get("values"), max_bytes)
     if name == "check":
         result = do_check(
@@ -95,10 +98,10 @@ def line_words(line: str) -> list[str]:
     return words
 
 
-def record(number: int, line: str, parse_line: LineParser) -> tuple[dict, bool]:
+def record(number: int, line: str, parse_line: LineParser, share: int = 1) -> tuple[dict, bool]:
     """The record of one line, and whether it hit a bug."""
     try:
-        result = run_line(*parse_line(line_words(line)))
+        result = run_line(*parse_line(line_words(line)), share=share)
         rec, bug = result, False
     except JacliError as err:
         rec, bug = {"verdict": "error", "error": err.message}, False
@@ -111,8 +114,8 @@ def record(number: int, line: str, parse_line: LineParser) -> tuple[dict, bool]:
     return {"line": number, "command": line, **rec}, bug
 
 
-def _record_of(item: tuple[int, str], parse_line: LineParser) -> tuple[dict, bool]:
-    return record(item[0], item[1], parse_line)
+def _record_of(item: tuple[int, str], parse_line: LineParser, share: int) -> tuple[dict, bool]:
+    return record(item[0], item[1], parse_line, share)
 
 
 def _quiet_worker() -> None:
@@ -149,59 +152,26 @@ def records(
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
     jobs = min(jobs, len(lines))
-    pool = ctx.Pool(jobs, initializer=_quiet_worker)
-    return _pooled(pool, lines, parse_line, chunk=max(1, min(16, len(lines) // (jobs * 8))))
+    try:
+        pool = ctx.Pool(jobs, initializer=_quiet_worker)
+    except (OSError, ImportError) as err:  # no process pool here (no semaphores, no fork)
+        sys.stderr.write(f"jacli: warning: --jobs {jobs}: cannot start processes ({err}); running in one\n")
+        return (record(number, line, parse_line) for number, line in lines)
+    return _pooled(pool, lines, parse_line, jobs, chunk=max(1, min(16, len(lines) // (jobs * 8))))
 
 
-def _pooled(pool: Any, lines: list, parse_line: LineParser, chunk: int) -> Generator[tuple[dict, bool], None, None]:
+def _pooled(
+    pool: Any, lines: list, parse_line: LineParser, jobs: int, chunk: int
+) -> Generator[tuple[dict, bool], None, None]:
     import functools
 
+    run = functools.partial(_record_of, parse_line=parse_line, share=jobs)
     try:
-        yield from pool.imap(functools.partial(_record_of, parse_line=parse_line), lines, chunksize=chunk)
+        yield from pool.imap(run, lines, chunksize=chunk)
         pool.close()
     finally:
         pool.terminate()
         pool.join()
-
-
-class Output:
-    """stdout for results; a reader that went away (``| head``) or a write that fails
-    stops the printing, not the run, so the exit code is the run's."""
-
-    def __init__(self) -> None:
-        self.lost = False
-
-    def write(self, text: str) -> None:
-        self._do(lambda stream: stream.write(text))
-
-    def flush(self) -> None:
-        self._do(lambda stream: stream.flush())
-
-    def _do(self, action: Callable[[Any], object]) -> None:
-        if self.lost:
-            return
-        if sys.stdout is None:  # started with stdout closed (>&-)
-            self.lost = True
-            sys.stderr.write("jacli: warning: stdout is closed: the results are not shown\n")
-            return
-        try:
-            action(sys.stdout)
-        except (OSError, ValueError) as err:  # EPIPE, ENOSPC (> /dev/full), a closed file
-            self.gone(err)
-
-    def gone(self, err: Exception) -> None:
-        """Stop printing; tell why unless the reader simply left (a broken pipe)."""
-        import os
-
-        self.lost = True
-        if not isinstance(err, BrokenPipeError):
-            sys.stderr.write(f"jacli: warning: cannot write the results: {getattr(err, 'strerror', None) or err}\n")
-        try:  # what is left in the buffer goes nowhere, and the interpreter exits quietly
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
-        except (OSError, ValueError, AttributeError):
-            pass
 
 
 def run_batch(path: str, *, fmt: str, parse_line: LineParser, jobs: int = 1) -> int:

@@ -150,7 +150,7 @@ def run_check(expr: str, bindings: dict[str, Binding], *, fmt: str, **options: A
     could be written (a reader gone, ``| true``, a full disk)."""
     import json
 
-    from .batch import Output
+    from .output import Output
 
     with LazyBar("check") as bar:
         result = do_check(expr, bindings, progress=bar.update, **options)
