@@ -13,7 +13,9 @@ Parts:
    slab-blocked for the sum), the numpy.kron closed form, the write floor (a fresh array
    of that size filled once), jax.jacrev / jax.jacfwd under jit (compile time excluded)
    and torch.func.jacrev (n=128: jacli, hand and the floor only). Medians over rounds, the
-   methods interleaved in each round; ratios are medians of per-round ratios.
+   methods interleaved in each round; ratios are medians of per-round ratios, except
+   against JAX and PyTorch, timed in a process of their own (their thread pools would
+   spin beside jacli's): ratios of medians.
 2. Cold start of the CLI against `python -c "import numpy, typer, rich"`.
 3. Peak RSS of `jacli derive ... -o J.npy` at n=64 against the Jacobian's bytes plus the
    interpreter's baseline.
@@ -93,27 +95,34 @@ def _torch_fns(n, A, B):
     return {src: {"torch.jacrev": jacrev(f)} for src, f in fs.items()}
 
 
-def dense_part(ns, others_up_to=96):
-    print(f"## 1. Dense Jacobians (ms, median of {ROUNDS} rounds; ratio = median of per-round ratios)\n")
-    head = (
-        "| n | expression | jacli | hand | numpy.kron | write floor | jax.jacrev | jax.jacfwd | "
-        "torch.jacrev | jacli/floor | jacli/hand | jax.jacrev/jacli | torch/jacli |"
-    )
-    print(head)
-    print("|" + "---|" * 13)
+def framework_times(ns, others_up_to=96) -> dict:
+    """jax.jacrev, jax.jacfwd and torch.jacrev times, {"n expression": {method: [seconds]}}, from
+    a separate process: their thread pools stay out of jacli's timings (and jacli's out of theirs)."""
+    import json
+
+    wanted = ",".join(str(n) for n in ns if n <= others_up_to)
+    if not wanted:
+        return {}
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--frameworks=" + wanted],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=ENV,
+    ).stdout
+    return json.loads(out)
+
+
+def _frameworks_main(ns):
+    import json
+
+    result = {}
     for n in ns:
         vals = values(n)
         A, X, B = vals["A"], vals["X"], vals["B"]
-        others = n <= others_up_to
-        jx, th = (_jax_fns(n, A, B), _torch_fns(n, A, B)) if others else ({}, {})
+        jx, th = _jax_fns(n, A, B), _torch_fns(n, A, B)
         for src in EXPRS:
-            methods = {
-                "jacli": lambda: jacli.jacobian(src + " wrt X", A=A, X=X, B=B),
-                "hand": lambda: HAND[src](A, X, B),
-                "write floor": lambda: np.empty((n * n, n * n)).fill(1.0),
-            }
-            if others:
-                methods["numpy.kron"] = lambda: KRON[src](A, X, B)
+            methods = {}
             if src in jx:
                 import jax.numpy as jnp
 
@@ -127,24 +136,58 @@ def dense_part(ns, others_up_to=96):
                 Xt = torch.from_numpy(X)
                 for name, f in th[src].items():
                     methods[name] = lambda f=f: f(Xt)
+            result[f"{n} {src}"] = timed(methods)
+    print(json.dumps(result))
+
+
+def timed(methods: dict) -> dict:
+    """Seconds of each method over ROUNDS rounds, the methods interleaved in each round."""
+    times = {k: [] for k in methods}
+    for fn in methods.values():
+        fn()  # warm-up
+    for _ in range(ROUNDS):
+        for k, fn in methods.items():
+            t0 = time.perf_counter()
+            r = fn()
+            times[k].append(time.perf_counter() - t0)
+            del r
+    return times
+
+
+def dense_part(ns, others_up_to=96):
+    print(f"## 1. Dense Jacobians (ms, median of {ROUNDS} rounds; ratio = median of per-round ratios)\n")
+    fw = framework_times(ns, others_up_to)
+    head = (
+        "| n | expression | jacli | hand | numpy.kron | write floor | jax.jacrev | jax.jacfwd | "
+        "torch.jacrev | jacli/floor | jacli/hand | jax.jacrev/jacli | torch/jacli |"
+    )
+    print(head)
+    print("|" + "---|" * 13)
+    for n in ns:
+        vals = values(n)
+        A, X, B = vals["A"], vals["X"], vals["B"]
+        for src in EXPRS:
+            methods = {
+                "jacli": lambda: jacli.jacobian(src + " wrt X", A=A, X=X, B=B),
+                "hand": lambda: HAND[src](A, X, B),
+                "write floor": lambda: np.empty((n * n, n * n)).fill(1.0),
+            }
+            if n <= others_up_to:
+                methods["numpy.kron"] = lambda: KRON[src](A, X, B)
             ref = HAND[src](A, X, B)
             np.testing.assert_allclose(methods["jacli"](), ref, rtol=1e-10, atol=1e-10)
             del ref
-            times = {k: [] for k in methods}
-            for fn in methods.values():
-                fn()  # warm-up
-            for _ in range(ROUNDS):
-                for k, fn in methods.items():
-                    t0 = time.perf_counter()
-                    r = fn()
-                    times[k].append(time.perf_counter() - t0)
-                    del r
-            med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+            times = timed(methods)
+            others = fw.get(f"{n} {src}", {})
+            med = {k: statistics.median(v) * 1e3 for k, v in {**times, **others}.items()}
 
             def ratio(a, b):
                 if a not in times or b not in times:
                     return "-"
                 return f"{statistics.median([x / y for x, y in zip(times[a], times[b])]):.2f}"
+
+            def vs_jacli(k):  # another process: a ratio of medians
+                return f"{med[k] / med['jacli']:.2f}" if k in med else "-"
 
             cells = [
                 f"{med[k]:.1f}" if k in med else "-"
@@ -152,7 +195,7 @@ def dense_part(ns, others_up_to=96):
             ]
             print(
                 f"| {n} | `{src}` | " + " | ".join(cells) + f" | {ratio('jacli', 'write floor')} | "
-                f"{ratio('jacli', 'hand')} | {ratio('jax.jacrev', 'jacli')} | {ratio('torch.jacrev', 'jacli')} |",
+                f"{ratio('jacli', 'hand')} | {vs_jacli('jax.jacrev')} | {vs_jacli('torch.jacrev')} |",
                 flush=True,
             )
     print()
@@ -346,11 +389,9 @@ def _child(code: str, *args: str) -> tuple[float, int, int, str, str]:
 
 def check_part(ns, rounds: int = 3):
     print("## 6. check at scale (s and MB; medians of", rounds, "fresh processes each)\n")
-    have_jax = True
-    try:
-        import jax  # noqa: F401
-    except ImportError:
-        have_jax = False
+    import importlib.util
+
+    have_jax = importlib.util.find_spec("jax") is not None  # imported in the child processes only
     print(
         "| n | J | expression | jacli.check | peak RSS (interpreter) | `jacli check` command | "
         "directions | jax check_grads | peak RSS (interpreter) |"
@@ -464,6 +505,10 @@ def writer_part(ns):
 
 
 def main():
+    frameworks = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--frameworks=")]
+    if frameworks:
+        _frameworks_main([int(n) for n in frameworks[0].split(",")])
+        return
     quick = "--quick" in sys.argv
     print(
         f"# jacli benchmark\n\nmachine: {platform.machine()}, {os.cpu_count()} cores, "

@@ -129,9 +129,11 @@ class Structured:
     ) -> None:
         """Overwrite ``out`` (stop-start rows) with the rows start:stop of the matrix.
 
-        A sum of terms is written slab by slab (:data:`SLAB_BYTES` of rows): every term
-        goes into a slab while it is in cache, so each entry of ``out`` leaves the cache
-        once. ``threads`` (default: :func:`writer_threads`) write disjoint slabs."""
+        The terms that cover every entry are written slab by slab (:data:`SLAB_BYTES` of
+        rows): each goes into a slab while it is in cache, so each entry of ``out`` leaves
+        the cache once; ``threads`` (default: :func:`writer_threads`) take slabs in turn.
+        The others (a Kronecker delta in them: a fraction of the entries) are added once
+        each, after; with no covering term, ``out`` is zeroed first unless ``zeroed``."""
         R, C = self.shape
         if not (0 <= start <= stop <= R):
             raise ValueError(f"row range {start}:{stop} outside 0:{R}")
@@ -140,29 +142,45 @@ class Structured:
         if stop == start or C == 0:
             return
         laid, lowrank = self._plan(out, start, stop)
-        fill = self._first is None and lowrank is None and not zeroed
+        dense = [(i, ps) for i, ps in laid if self.terms[i].covering()]  # each covers every entry
+        sparse = [(i, ps) for i, ps in laid if not self.terms[i].covering()]  # a fraction of them
+        if dense or lowrank is not None:
+            self._write_dense(out, start, stop, dense, lowrank, threads)
+        elif not zeroed:
+            out.fill(0)
+        for i, ps in sparse:  # once each, over the whole range: little to write, nothing to share
+            if ps is None:
+                write_term(self.terms[i], out, start, stop, self.size, assign=False)
+                continue
+            for piece in ps:
+                piece.write(max(start, piece.r0), min(stop, piece.r1), False, None)
+
+    def _write_dense(
+        self, out: np.ndarray, start: int, stop: int, dense: list, lowrank: tuple | None, threads: int | None
+    ) -> None:
+        """The covering terms: the first assigned (or the batched product of the split
+        ones), the others added, slab by slab; slabs taken in turn by the threads."""
+        C = self.shape[1]
         row_bytes = C * out.itemsize
         if threads is None:
             threads = writer_threads((stop - start) * row_bytes)
-        one_pass = len(laid) <= 1 and not fill  # nothing to keep in cache between terms
+        one_pass = lowrank is None and len(dense) == 1  # nothing to keep in cache between terms
         per = max(1, (PASS_BYTES if one_pass else SLAB_BYTES) // row_bytes)
         slabs = list(self._slabs(start, stop, per))
-        scratch_size = max(b - a for a, b in slabs) * C if len(laid) > 1 else 0
+        scratch_size = max(b - a for a, b in slabs) * C if len(dense) > (0 if lowrank is not None else 1) else 0
 
         def work(part: Iterable[tuple[int, int]]) -> None:
             scratch = np.empty(scratch_size, dtype=out.dtype) if scratch_size else None
             for a, b in part:
                 block = out[a - start : b - start]
-                if fill:
-                    block.fill(0)
                 if lowrank is not None:
                     m, P, Q = lowrank
                     rows = as_strided(
                         block, (b - a, C // m, m), (block.strides[0], m * block.strides[1], block.strides[1])
                     )
                     np.matmul(P[a - start : b - start], Q[a - start : b - start], out=rows)
-                for k, (i, ps) in enumerate(laid):
-                    assign = k == 0 and lowrank is None and self._first is not None
+                for k, (i, ps) in enumerate(dense):
+                    assign = k == 0 and lowrank is None
                     if ps is None:
                         write_term(self.terms[i], block, a, b, self.size, assign)
                         continue
