@@ -343,7 +343,7 @@ def apply_term(t: Term, size: dict, v: np.ndarray, out: np.ndarray, transpose: b
     held = {x for _, ls in t.factors for x in ls} | set(cols)
     urows = tuple(dict.fromkeys(rows))
     kept = [x for x in urows if x in held]
-    res = np.einsum(*operands, [idx[x] for x in kept] + [batch], optimize=len(t.factors) > 1)
+    res = np.einsum(*operands, [idx[x] for x in kept] + [batch], optimize=True)  # BLAS where it can
     if t.scale != 1:
         res = res * t.scale
     # the view of out with one axis per distinct row label (strides add up for repeats)
