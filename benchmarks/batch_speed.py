@@ -1,6 +1,6 @@
-"""Lines per second of `jacli batch`: 1,000 small checks (3×3 to 5×5) in one process.
+"""Lines per second of `jacli batch`: 1,000 small checks (3×3 to 5×5).
 
-python benchmarks/batch_speed.py [count]
+python benchmarks/batch_speed.py [count] [batch options, e.g. --jobs 2]
 """
 
 from __future__ import annotations
@@ -23,19 +23,27 @@ CHECKS = [
 ]
 
 
-def main(count: int = 1000) -> None:
+def batch_lines(count: int = 1000) -> list[str]:
+    """``count`` check lines drawn (seeded) from CHECKS with random small sizes."""
     rng = random.Random(1)
     lines = []
     for _ in range(count):
         expr, specs, claim = rng.choice(CHECKS)
         d = {k: rng.randint(3, 5) for k in "abcd"}
         lines.append(f'check "{expr}" {specs.format(**d)}' + (f' --against "{claim.format(**d)}"' if claim else ""))
+    return lines
+
+
+def jacli_cmd() -> list[str]:
     exe = Path(sys.executable).with_name("jacli")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "jacli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "jacli"]
+
+
+def main(count: int = 1000, options: list[str] | None = None) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        f.write("\n".join(lines) + "\n")
+        f.write("\n".join(batch_lines(count)) + "\n")
     t0 = time.perf_counter()
-    out = subprocess.run(cmd + ["batch", f.name], capture_output=True, text=True)
+    out = subprocess.run(jacli_cmd() + ["batch", f.name, *(options or [])], capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     Path(f.name).unlink()
     print(out.stdout.strip().splitlines()[-1])
@@ -46,4 +54,4 @@ def main(count: int = 1000) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000, sys.argv[2:])

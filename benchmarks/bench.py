@@ -2,27 +2,40 @@
 
     python benchmarks/bench.py            # everything; JAX and PyTorch where installed
     python benchmarks/bench.py --quick    # n=64 only, no big files
+    python benchmarks/bench.py --only=6,7 # some parts (numbers as below)
 
 Installs for the comparisons: pip install '.[bench]' (jax[cpu], torch==2.13.0, scipy).
 
 Parts:
-1. Dense Jacobians of A X B, X' X, inv(X), (A X) ∘ (X B) wrt X at n=64 and n=96:
-   jacli.jacobian (from the expression string: parse, derive, simplify, evaluate), a
-   hand-written one-pass NumPy construction of the same matrix, the numpy.kron closed form,
-   the write floor (a fresh array of that size filled once), jax.jacrev / jax.jacfwd under
-   jit (compile time excluded) and torch.func.jacrev. Medians over rounds, the methods
-   interleaved in each round; ratios are medians of per-round ratios.
+1. Dense Jacobians of A X B, X' X, inv(X), (A X) ∘ (X B) and the sum inv(A + X' X) wrt X
+   at n=64, 96 and 128: jacli.jacobian (from the expression string: parse, derive,
+   simplify, evaluate), a hand-written NumPy construction of the same matrix (one pass;
+   slab-blocked for the sum), the numpy.kron closed form, the write floor (a fresh array
+   of that size filled once), jax.jacrev / jax.jacfwd under jit (compile time excluded)
+   and torch.func.jacrev (n=128: jacli, hand and the floor only). Medians over rounds, the
+   methods interleaved in each round; ratios are medians of per-round ratios, except
+   against JAX and PyTorch, timed in a process of their own (their thread pools would
+   spin beside jacli's): ratios of medians.
 2. Cold start of the CLI against `python -c "import numpy, typer, rich"`.
 3. Peak RSS of `jacli derive ... -o J.npy` at n=64 against the Jacobian's bytes plus the
    interpreter's baseline.
 4. X' X wrt X at n=300 saved sparse (--sparse -o J.npz): time, peak RSS, stored entries.
-5. A X B wrt X at n=128 (2.1 GB) written block by block (-o J.npy): time, peak RSS.
+5. A X B wrt X written block by block (-o J.npy): n=128 (2.1 GB), time and peak RSS; n=160
+   (5.2 GB) against `dd if=/dev/zero ... conv=fsync` of the same size (where the disk has
+   room for it), interleaved.
+6. check at n = 32, 64, 96, 128 of A X B, X' X, inv(X): jacli.check and, on the same
+   function, jax.test_util.check_grads (modes fwd and rev), each in a fresh process: the
+   time of the call, the process's peak RSS; and the whole `jacli check` command.
+7. batch: lines per second on 1,000 small checks with --jobs 1 and --jobs 2, interleaved.
+8. The dense block writer with 1 and 2 threads against the write floor filled by 1 and 2
+   threads (the Jacobian's structure compiled once; a fresh output each time).
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -38,7 +51,7 @@ import jacli
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
-EXPRS = ["A X B", "X' X", "inv(X)", "(A X) ∘ (X B)"]
+EXPRS = ["A X B", "X' X", "inv(X)", "(A X) ∘ (X B)", "inv(A + X' X)"]
 ROUNDS = 7
 
 
@@ -55,6 +68,7 @@ def _jax_fns(n, A, B):
         "X' X": lambda X: X.T @ X,
         "inv(X)": lambda X: jnp.linalg.inv(X),
         "(A X) ∘ (X B)": lambda X: (A_ @ X) * (X @ B_),
+        "inv(A + X' X)": lambda X: jnp.linalg.inv(A_ + X.T @ X),
     }
     out = {}
     for src, f in fs.items():
@@ -76,29 +90,39 @@ def _torch_fns(n, A, B):
         "X' X": lambda X: X.T @ X,
         "inv(X)": lambda X: torch.linalg.inv(X),
         "(A X) ∘ (X B)": lambda X: (A_ @ X) * (X @ B_),
+        "inv(A + X' X)": lambda X: torch.linalg.inv(A_ + X.T @ X),
     }
     return {src: {"torch.jacrev": jacrev(f)} for src, f in fs.items()}
 
 
-def dense_part(ns):
-    print(f"## 1. Dense Jacobians (ms, median of {ROUNDS} rounds; ratio = median of per-round ratios)\n")
-    head = (
-        "| n | expression | jacli | one-pass | numpy.kron | write floor | jax.jacrev | jax.jacfwd | "
-        "torch.jacrev | jacli/one-pass | jax.jacrev/jacli | torch/jacli |"
-    )
-    print(head)
-    print("|" + "---|" * 12)
+def framework_times(ns, others_up_to=96) -> dict:
+    """jax.jacrev, jax.jacfwd and torch.jacrev times, {"n expression": {method: [seconds]}}, from
+    a separate process: their thread pools stay out of jacli's timings (and jacli's out of theirs)."""
+    import json
+
+    wanted = ",".join(str(n) for n in ns if n <= others_up_to)
+    if not wanted:
+        return {}
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--frameworks=" + wanted],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=ENV,
+    ).stdout
+    return json.loads(out)
+
+
+def _frameworks_main(ns):
+    import json
+
+    result = {}
     for n in ns:
         vals = values(n)
         A, X, B = vals["A"], vals["X"], vals["B"]
         jx, th = _jax_fns(n, A, B), _torch_fns(n, A, B)
         for src in EXPRS:
-            methods = {
-                "jacli": lambda: jacli.jacobian(src + " wrt X", A=A, X=X, B=B),
-                "one-pass": lambda: HAND[src](A, X, B),
-                "numpy.kron": lambda: KRON[src](A, X, B),
-                "write floor": lambda: np.empty((n * n, n * n)).fill(1.0),
-            }
+            methods = {}
             if src in jx:
                 import jax.numpy as jnp
 
@@ -112,31 +136,66 @@ def dense_part(ns):
                 Xt = torch.from_numpy(X)
                 for name, f in th[src].items():
                     methods[name] = lambda f=f: f(Xt)
+            result[f"{n} {src}"] = timed(methods)
+    print(json.dumps(result))
+
+
+def timed(methods: dict) -> dict:
+    """Seconds of each method over ROUNDS rounds, the methods interleaved in each round."""
+    times = {k: [] for k in methods}
+    for fn in methods.values():
+        fn()  # warm-up
+    for _ in range(ROUNDS):
+        for k, fn in methods.items():
+            t0 = time.perf_counter()
+            r = fn()
+            times[k].append(time.perf_counter() - t0)
+            del r
+    return times
+
+
+def dense_part(ns, others_up_to=96):
+    print(f"## 1. Dense Jacobians (ms, median of {ROUNDS} rounds; ratio = median of per-round ratios)\n")
+    fw = framework_times(ns, others_up_to)
+    head = (
+        "| n | expression | jacli | hand | numpy.kron | write floor | jax.jacrev | jax.jacfwd | "
+        "torch.jacrev | jacli/floor | jacli/hand | jax.jacrev/jacli | torch/jacli |"
+    )
+    print(head)
+    print("|" + "---|" * 13)
+    for n in ns:
+        vals = values(n)
+        A, X, B = vals["A"], vals["X"], vals["B"]
+        for src in EXPRS:
+            methods = {
+                "jacli": lambda: jacli.jacobian(src + " wrt X", A=A, X=X, B=B),
+                "hand": lambda: HAND[src](A, X, B),
+                "write floor": lambda: np.empty((n * n, n * n)).fill(1.0),
+            }
+            if n <= others_up_to:
+                methods["numpy.kron"] = lambda: KRON[src](A, X, B)
             ref = HAND[src](A, X, B)
             np.testing.assert_allclose(methods["jacli"](), ref, rtol=1e-10, atol=1e-10)
-            times = {k: [] for k in methods}
-            for fn in methods.values():
-                fn()  # warm-up
-            for _ in range(ROUNDS):
-                for k, fn in methods.items():
-                    t0 = time.perf_counter()
-                    r = fn()
-                    times[k].append(time.perf_counter() - t0)
-                    del r
-            med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+            del ref
+            times = timed(methods)
+            others = fw.get(f"{n} {src}", {})
+            med = {k: statistics.median(v) * 1e3 for k, v in {**times, **others}.items()}
 
             def ratio(a, b):
                 if a not in times or b not in times:
                     return "-"
                 return f"{statistics.median([x / y for x, y in zip(times[a], times[b])]):.2f}"
 
+            def vs_jacli(k):  # another process: a ratio of medians
+                return f"{med[k] / med['jacli']:.2f}" if k in med else "-"
+
             cells = [
                 f"{med[k]:.1f}" if k in med else "-"
-                for k in ("jacli", "one-pass", "numpy.kron", "write floor", "jax.jacrev", "jax.jacfwd", "torch.jacrev")
+                for k in ("jacli", "hand", "numpy.kron", "write floor", "jax.jacrev", "jax.jacfwd", "torch.jacrev")
             ]
             print(
-                f"| {n} | `{src}` | " + " | ".join(cells) + f" | {ratio('jacli', 'one-pass')} | "
-                f"{ratio('jax.jacrev', 'jacli')} | {ratio('torch.jacrev', 'jacli')} |",
+                f"| {n} | `{src}` | " + " | ".join(cells) + f" | {ratio('jacli', 'write floor')} | "
+                f"{ratio('jacli', 'hand')} | {vs_jacli('jax.jacrev')} | {vs_jacli('torch.jacrev')} |",
                 flush=True,
             )
     print()
@@ -242,16 +301,236 @@ def memory_parts(quick: bool):
         )
 
 
+def npy_against_dd(rounds: int = 3, n: int = 160):
+    """-o J.npy of A X B wrt X at n against dd of the same size (fsync'd, as jacli's file is)."""
+    size = (n * n) ** 2 * 8
+    free = shutil.disk_usage(ROOT).free
+    print(f"## 5b. -o J.npy at n={n} ({size / 1e9:.1f} GB) against dd, {rounds} rounds interleaved\n")
+    if free < 3 * size:
+        print(f"skipped: {free / 1e9:.0f} GB free in {ROOT}, {3 * size / 1e9:.0f} GB wanted\n")
+        return
+    with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
+        tmp = Path(tmp)
+        rng = np.random.default_rng(0)
+        np.save(tmp / "A.npy", rng.standard_normal((n, n)))
+        np.save(tmp / "B.npy", rng.standard_normal((n, n)))
+        out = tmp / "J.npy"
+        cmds = {
+            "jacli": jacli_cmd() + ["derive", "A X B wrt X", f"A={tmp}/A.npy", f"B={tmp}/B.npy", "-o", str(out)],
+            "dd": ["dd", "if=/dev/zero", f"of={out}", "bs=32M", f"count={-(-size // 2**25)}", "conv=fsync"],
+        }
+        times = {k: [] for k in cmds}
+        for r in range(rounds):
+            for k in list(cmds) if r % 2 == 0 else list(cmds)[::-1]:
+                t0 = time.perf_counter()
+                subprocess.run(cmds[k], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+                times[k].append(time.perf_counter() - t0)
+                out.unlink()
+        ratios = [a / b for a, b in zip(times["jacli"], times["dd"])]
+        print("| round | jacli -o J.npy (s) | dd conv=fsync (s) | ratio |\n|---|---|---|---|")
+        for r in range(rounds):
+            print(f"| {r + 1} | {times['jacli'][r]:.2f} | {times['dd'][r]:.2f} | {ratios[r]:.2f} |")
+        print(
+            f"| median | {statistics.median(times['jacli']):.2f} | {statistics.median(times['dd']):.2f} | "
+            f"{statistics.median(ratios):.2f} |\n"
+        )
+
+
+CHECK_EXPRS = ["A X B", "X' X", "inv(X)"]
+
+_JACLI_CHECK = """
+import resource, sys, time
+import jacli
+expr, n = sys.argv[1], int(sys.argv[2])
+names = [k for k in "ABX" if k in expr]
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter()
+c = jacli.check(expr + " wrt X", **{k: (n, n) for k in names})
+t = time.perf_counter() - t
+print(t, base * 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, c.agree, c.directions)
+"""
+
+_JAX_CHECK = """
+import resource, sys, time
+import numpy as np
+import jax, jax.numpy as jnp
+from jax.test_util import check_grads
+jax.config.update("jax_enable_x64", True)
+expr, n = sys.argv[1], int(sys.argv[2])
+rng = np.random.default_rng(0)
+A, X, B = (jnp.asarray(rng.standard_normal((n, n)) / np.sqrt(n) + 2 * np.eye(n)) for _ in range(3))
+f = {"A X B": lambda X: A @ X @ B, "X' X": lambda X: X.T @ X, "inv(X)": jnp.linalg.inv}[expr]
+f(X).block_until_ready()
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter()
+check_grads(f, (X,), order=1, modes=("fwd", "rev"))
+t = time.perf_counter() - t
+print(t, base * 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, True, 1)
+"""
+
+
+_WRAPPER = (
+    "import subprocess, sys; print(subprocess.run(sys.argv[1:], check=True, capture_output=True, text=True).stdout)"
+)
+
+
+def _child(code: str, *args: str) -> tuple[float, int, int, str, str]:
+    """Run ``code`` in a fresh interpreter started by a small one (a forked child starts
+    with its parent's peak RSS): (time, RSS after the imports, peak RSS, agree, directions)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, sys.executable, "-c", code, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=ENV,
+    ).stdout.split()
+    return float(out[0]), int(out[1]), int(out[2]), out[3], out[4]
+
+
+def check_part(ns, rounds: int = 3):
+    print("## 6. check at scale (s and MB; medians of", rounds, "fresh processes each)\n")
+    import importlib.util
+
+    have_jax = importlib.util.find_spec("jax") is not None  # imported in the child processes only
+    print(
+        "| n | J | expression | jacli.check | peak RSS (interpreter) | `jacli check` command | "
+        "directions | jax check_grads | peak RSS (interpreter) |"
+    )
+    print("|" + "---|" * 9)
+    for n in ns:
+        for src in CHECK_EXPRS:
+            names = [f"{k}={n}x{n}" for k in "ABX" if k in src]
+            cmd = jacli_cmd() + ["check", src + " wrt X", *names]
+            runs, cli, jx = [], [], []
+            for _ in range(rounds):
+                runs.append(_child(_JACLI_CHECK, src, str(n)))
+                t0 = time.perf_counter()
+                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=ENV)
+                cli.append(time.perf_counter() - t0)
+                if have_jax:
+                    jx.append(_child(_JAX_CHECK, src, str(n)))
+            assert all(r[3] == "True" for r in runs)
+            t = statistics.median(r[0] for r in runs)
+            rss, base = statistics.median(r[2] for r in runs), statistics.median(r[1] for r in runs)
+            jcell = (
+                f"{statistics.median(r[0] for r in jx):.3f} | {statistics.median(r[2] for r in jx) / 1e6:.0f} "
+                f"({statistics.median(r[1] for r in jx) / 1e6:.0f})"
+                if jx
+                else "- | -"
+            )
+            print(
+                f"| {n} | {(n * n) ** 2 * 8 / 1e9:.3g} GB | `{src}` | {t:.3f} | {rss / 1e6:.0f} ({base / 1e6:.0f}) | "
+                f"{statistics.median(cli):.2f} | {runs[0][4]} | {jcell} |",
+                flush=True,
+            )
+    print()
+
+
+def batch_part(rounds: int = 5, count: int = 1000):
+    from batch_speed import batch_lines
+
+    print(f"## 7. batch: {count:,} small checks, lines/s of the whole command ({rounds} rounds, interleaved)\n")
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("\n".join(batch_lines(count)) + "\n")
+    try:
+        times = {"1": [], "2": []}
+        for r in range(rounds):
+            for jobs in ("1", "2") if r % 2 == 0 else ("2", "1"):
+                t0 = time.perf_counter()
+                _run(jacli_cmd() + ["batch", f.name, "--jobs", jobs])
+                times[jobs].append(time.perf_counter() - t0)
+    finally:
+        Path(f.name).unlink()
+    print("| --jobs | median s | lines/s |\n|---|---|---|")
+    for jobs, ts in times.items():
+        print(f"| {jobs} | {statistics.median(ts):.2f} | {count / statistics.median(ts):.0f} |")
+    ratio = statistics.median([a / b for a, b in zip(times["1"], times["2"])])
+    print(f"\nthroughput --jobs 2 / --jobs 1: {ratio:.2f} (median of per-round ratios)\n")
+
+
+def writer_part(ns):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from jacli.api import prepare
+    from jacli.api.derivation import compiled, jacobian_blocks
+    from jacli.api.problem import to_binding
+
+    print(f"## 8. The dense writer, 1 and 2 threads, against the write floor (ms, median of {ROUNDS})\n")
+    print("| n | expression | floor, 1 thread | floor, 2 threads | jacli, 1 thread | jacli, 2 threads | "
+          "jacli 1 / floor 1 | jacli 2 / floor 1 | jacli 2 / floor 2 |")  # fmt: skip
+    print("|" + "---|" * 9)
+    pool = ThreadPoolExecutor(2)
+    for n in ns:
+        N = n * n
+
+        def floor2():
+            out = np.empty((N, N))
+            list(pool.map(lambda sl: out[sl].fill(1.0), (slice(0, N // 2), slice(N // 2, N))))
+
+        for src in EXPRS:
+            vals = {k: v for k, v in values(n).items() if k in src}
+            p = prepare(src + " wrt X", {k: to_binding(k, v) for k, v in vals.items()})
+            (st,) = compiled(p, jacobian_blocks(p))
+
+            def write(threads, st=st):
+                out = np.zeros((N, N)) if st.needs_zeros else np.empty((N, N))
+                st.write(out, zeroed=st.needs_zeros, threads=threads)
+
+            methods = {
+                "f1": lambda: np.empty((N, N)).fill(1.0),
+                "f2": floor2,
+                "j1": lambda: write(1),
+                "j2": lambda: write(2),
+            }
+            ts = {k: [] for k in methods}
+            for fn in methods.values():
+                fn()
+            for _ in range(ROUNDS):
+                for k, fn in methods.items():
+                    t0 = time.perf_counter()
+                    fn()
+                    ts[k].append(time.perf_counter() - t0)
+            med = {k: statistics.median(v) * 1e3 for k, v in ts.items()}
+
+            def ratio(a, b):
+                return statistics.median([x / y for x, y in zip(ts[a], ts[b])])
+
+            print(
+                f"| {n} | `{src}` | {med['f1']:.1f} | {med['f2']:.1f} | {med['j1']:.1f} | {med['j2']:.1f} | "
+                f"{ratio('j1', 'f1'):.2f} | {ratio('j2', 'f1'):.2f} | {ratio('j2', 'f2'):.2f} |",
+                flush=True,
+            )
+    pool.shutdown()
+    print()
+
+
 def main():
+    frameworks = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--frameworks=")]
+    if frameworks:
+        _frameworks_main([int(n) for n in frameworks[0].split(",")])
+        return
     quick = "--quick" in sys.argv
     print(
         f"# jacli benchmark\n\nmachine: {platform.machine()}, {os.cpu_count()} cores, "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python "
         f"{platform.python_version()}, NumPy {np.__version__}\n"
     )
-    dense_part([64] if quick else [64, 96])
-    cold_start()
-    memory_parts(quick)
+    only = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--only=")]
+    parts = set(only[0].split(",")) if only else set("12345678")
+    if "1" in parts:
+        dense_part([64] if quick else [64, 96, 128])
+    if "2" in parts:
+        cold_start()
+    if parts & {"3", "4", "5"}:
+        memory_parts(quick)
+    if "5" in parts and not quick:
+        npy_against_dd()
+    if "6" in parts:
+        check_part([32, 64] if quick else [32, 64, 96, 128])
+    if "7" in parts:
+        batch_part(rounds=3 if quick else 5)
+    if "8" in parts:
+        writer_part([64] if quick else [64, 96, 128])
 
 
 if __name__ == "__main__":

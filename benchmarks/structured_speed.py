@@ -33,7 +33,7 @@ from jacli.numeric.evaluate import Evaluator
 from jacli.numeric.structured import Structured, jacobian_dense
 from jacli.syntax import parse
 
-EXPRS = ["A X B", "X' X", "inv(X)", "(A X) ∘ (X B)"]
+EXPRS = ["A X B", "X' X", "inv(X)", "(A X) ∘ (X B)", "inv(A + X' X)"]
 
 
 # -- hand-written one-pass constructions ------------------------------------------------
@@ -84,6 +84,27 @@ def hand_had(A, X, B):
     return out
 
 
+def _sum_factors(A, X):
+    # J = -((Sᵀ Xᵀ ⊗ S) K + Sᵀ ⊗ S Xᵀ), S = (A + XᵀX)⁻¹
+    S = np.linalg.inv(A + X.T @ X)
+    return S.T @ X.T, S, S @ X.T
+
+
+def hand_sum(A, X, B):
+    # a sum of two Kronecker terms, slab-blocked: for each leading row index a, both terms
+    # go into the n rows out4[a] while they are in cache
+    n = X.shape[0]
+    P, S, R = _sum_factors(A, X)
+    out = np.empty((n * n, n * n))
+    o4 = out.reshape(n, n, n, n)  # (a, b, c, d): (P ⊗ S) K at [a,b,c,d] = P[a,d] S[b,c]
+    tmp = np.empty((n, n, n))
+    for a in range(n):
+        np.multiply(S[:, :, None], -P[a][None, None, :], out=o4[a])
+        np.multiply(S.T[a][None, :, None], R[:, None, :], out=tmp)
+        o4[a] -= tmp
+    return out
+
+
 # -- numpy.kron constructions -------------------------------------------------------------
 def _perm(n):
     """Column permutation of K(n,n): (M K)[:, c] = M[:, perm[c]]."""
@@ -116,8 +137,13 @@ def kron_had(A, X, B):
     return vXB * np.kron(I, A) + vAX * np.kron(B.T, I)
 
 
-HAND = {"A X B": hand_AXB, "X' X": hand_XtX, "inv(X)": hand_inv, "(A X) ∘ (X B)": hand_had}
-KRON = {"A X B": kron_AXB, "X' X": kron_XtX, "inv(X)": kron_inv, "(A X) ∘ (X B)": kron_had}
+def kron_sum(A, X, B):
+    P, S, R = _sum_factors(A, X)
+    return -(np.kron(P, S)[:, _perm(X.shape[0])] + np.kron(S.T, R))
+
+
+HAND = {"A X B": hand_AXB, "X' X": hand_XtX, "inv(X)": hand_inv, "(A X) ∘ (X B)": hand_had, "inv(A + X' X)": hand_sum}
+KRON = {"A X B": kron_AXB, "X' X": kron_XtX, "inv(X)": kron_inv, "(A X) ∘ (X B)": kron_had, "inv(A + X' X)": kron_sum}
 
 
 def median_times(fns, reps: int = 7) -> list[float]:

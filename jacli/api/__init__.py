@@ -232,7 +232,9 @@ def check(
     against : str, optional
         A claimed closed form, such as ``"B' ⊗ A"``.
     tol : float
-        Agreement means max |J − J_num| ≤ tol · max(1, max |J_num|).
+        Agreement means max |J − J_num| ≤ tol · max(1, max |J_num|); for a J too large to
+        compare whole (over 2**20 entries), max |J v − (J v)_num| ≤ tol · max(1, max |(J v)_num|)
+        along 8 random directions v (``CheckResult.directions``), J never formed.
     seed : int
         The seed of the random values.
     vec : {"col", "row"}
@@ -278,4 +280,4 @@ def check(
                 problem, against=against, tol=tol_, vec=vec_, method=method_, max_bytes=limit, seed=seed_
             )
         problem = with_random(problem, seed_, max_bytes=limit)
-        return check_problem(problem, against=against, tol=tol_, vec=vec_, method=method_, max_bytes=limit)
+        return check_problem(problem, against=against, tol=tol_, vec=vec_, method=method_, max_bytes=limit, seed=seed_)

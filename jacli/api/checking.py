@@ -1,18 +1,35 @@
-"""``check``: jacli's Jacobian against the numerical oracle, and against a claimed formula."""
+"""``check``: jacli's Jacobian against the numerical oracle, and against a claimed formula.
+
+A small Jacobian is compared whole, entry by entry, with the numerical Jacobian. A large
+one is never formed: J v and uᵀ J are computed from its structure
+(:meth:`jacli.numeric.structured.Structured.matvec`) along random directions and compared
+with numerical directional derivatives, at the cost of a few evaluations of F.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
 from ..calculus.shapes import UNKNOWN, Shapes, infer, show_shape
 from ..errors import JacliError
+from ..expr import Expr
+from ..io.specs import default_max_memory
 from ..numeric.evaluate import Evaluator, check_domains
-from ..numeric.oracle import METHODS, not_analytic, numerical_jacobian, to_row_vec
+from ..numeric.oracle import METHODS, directional_derivatives, directions, not_analytic, numerical_jacobian, to_row_vec
+from ..numeric.structured import Structured
 from ..syntax.parser import parse_formula
-from .derivation import column_label, entry_label, evaluate_blocks, jacobian_blocks, result_of
+from .derivation import Block, column_label, compiled, entry_label, evaluate_blocks, jacobian_blocks, result_of
 from .problem import Problem
+
+WHOLE_ENTRIES = 2**20  # J is compared whole up to this many entries ...
+WHOLE_WORK = 2**26  # ... when the perturbations (one per column) cost at most this many node entries
+DIRECTIONS = 8  # k: random directions of the comparison along directions
+
+# progress(done, total): the steps of a check, for a progress bar
+Progress = Callable[[int, int], None]
 
 
 class Comparison(NamedTuple):
@@ -39,6 +56,10 @@ class CheckResult(NamedTuple):
         The relative tolerance, and the absolute one it made: tol · max(1, max|J|).
     method : str
         The numerical derivative used, and ``error_estimate`` its own error estimate.
+    directions : int
+        0 when J was compared whole; k when J, too large, was compared along k random
+        directions (J v against numerical directional derivatives, uᵀ J v against uᵀ of
+        them) without being formed.
     values : dict of numpy.ndarray
         The values used (given or drawn); ``randomized`` names the drawn ones.
 
@@ -60,6 +81,7 @@ class CheckResult(NamedTuple):
     comparisons: tuple[Comparison, ...]
     problem: Problem
     vec: str = "col"
+    directions: int = 0  # k > 0: compared along k random directions (J v, uᵀ J), J not formed
 
     @property
     def agree(self) -> bool:
@@ -120,8 +142,10 @@ def compare(
     return Comparison(label, formula, bool(max_abs <= threshold), max_abs, max_rel, where_label(problem, r, c, vec))
 
 
-def claimed(problem: Problem, against: str, block_shapes: list[tuple[int, int]]) -> tuple[np.ndarray | None, str]:
-    """Evaluate the claimed formula(s); a note instead when its shape cannot fit."""
+def claimed(
+    problem: Problem, against: str, block_shapes: list[tuple[int, int]]
+) -> tuple[list[tuple[Expr, Shapes]] | None, str]:
+    """The claimed formula(s), resolved and sized; a note instead when a shape cannot fit."""
     formulas = parse_formula(against)
     if len(formulas) != len(block_shapes):
         raise JacliError(
@@ -147,8 +171,8 @@ def claimed(problem: Problem, against: str, block_shapes: list[tuple[int, int]])
         got = Shapes(resolved.names)(resolved.expr)
         if got != want:
             return None, f"the claimed formula is {show_shape(got)}, the Jacobian block {show_shape(want)}"
-        parts.append(Evaluator(problem.values)(resolved.expr))
-    return np.concatenate(parts, axis=1), ""
+        parts.append((resolved.expr, Shapes(resolved.names)))
+    return parts, ""
 
 
 def check_problem(
@@ -159,8 +183,11 @@ def check_problem(
     vec: str = "col",
     method: str = "complex",
     max_bytes: float | None = None,
+    seed: int = 0,
+    progress: Progress | None = None,
 ) -> CheckResult:
-    """Compare ``problem``'s Jacobian with the numerical oracle (and ``against``)."""
+    """Compare ``problem``'s Jacobian with the numerical oracle (and ``against``): whole
+    when J is small, along random directions (``seed``) when it is large."""
     if not (np.isfinite(tol) and tol > 0):
         raise JacliError(f"--tol must be a positive number, not {tol}")
     if method not in METHODS:
@@ -170,29 +197,15 @@ def check_problem(
     method = "central" if kink else method
     blocks = jacobian_blocks(problem, vec)
     result = result_of(problem, blocks, vec, None)
-    J = evaluate_blocks(problem, blocks, max_bytes=max_bytes)
-    variables = problem.variables()
-    J_num, estimate = numerical_jacobian(
-        problem.expr, problem.values, variables, problem.shape, problem.largest(), method
-    )
-    if vec == "row":
-        J_num = to_row_vec(J_num, problem.shape, variables)
-    scale = max(1.0, float(np.max(np.abs(J_num), initial=0.0)))
-    threshold = tol * scale
-    if not np.isfinite(estimate) or estimate > threshold / 10:
-        raise JacliError(
-            f"the numerical derivative ({method}) is not accurate enough to decide: its error "
-            f"estimate {estimate:.2g} is not well below the tolerance {threshold:.2g}; "
-            f"raise --tol or try other values (--seed)"
-        )
-    comparisons = [compare("jacli", result.formula, J, J_num, threshold, problem, vec)]
+    claim = None
     if against is not None:
         shapes = [(result.shape[0], b.var_shape[0] * b.var_shape[1]) for b in blocks]
-        C, note = claimed(problem, against, shapes)
-        if C is None:
-            comparisons.append(Comparison("claim", against, False, note=note))
-        else:
-            comparisons.append(compare("claim", against, C, J_num, threshold, problem, vec))
+        claim = (against, *claimed(problem, against, shapes))
+    rows, cols = result.shape
+    whole = rows * cols <= WHOLE_ENTRIES and cols * problem.largest() <= WHOLE_WORK
+    compare_ = compare_whole if whole else compare_along
+    options = Options(tol, vec, method, max_bytes, seed, progress)
+    comparisons, threshold, estimate = compare_(problem, blocks, result.formula, claim, options)
     return CheckResult(
         result.expression,
         problem.wrt,
@@ -204,4 +217,154 @@ def check_problem(
         tuple(comparisons),
         problem,
         vec,
+        0 if whole else DIRECTIONS,
     )
+
+
+def require_accurate(estimate: float, threshold: float, method: str) -> None:
+    """Refuse to decide when the numerical derivative's own error is not well below the tolerance."""
+    if not np.isfinite(estimate) or estimate > threshold / 10:
+        raise JacliError(
+            f"the numerical derivative ({method}) is not accurate enough to decide: its error "
+            f"estimate {estimate:.2g} is not well below the tolerance {threshold:.2g}; "
+            f"raise --tol or try other values (--seed)"
+        )
+
+
+class Options(NamedTuple):
+    """How a check compares: the options of :func:`check_problem`."""
+
+    tol: float
+    vec: str
+    method: str
+    max_bytes: float | None
+    seed: int
+    progress: Progress | None
+
+
+# the claimed formula as given, and its parts resolved (None and a note when it cannot fit)
+Claim = tuple[str, list[tuple[Expr, Shapes]] | None, str]
+
+
+def compare_whole(
+    problem: Problem, blocks: tuple[Block, ...], formula: str, claim: Claim | None, o: Options
+) -> tuple[list[Comparison], float, float]:
+    """J and the claim against the whole numerical Jacobian, entry by entry."""
+    tol, vec, method, max_bytes = o.tol, o.vec, o.method, o.max_bytes
+    J = evaluate_blocks(problem, blocks, max_bytes=max_bytes)
+    variables = problem.variables()
+    J_num, estimate = numerical_jacobian(
+        problem.expr, problem.values, variables, problem.shape, problem.largest(), method
+    )
+    if vec == "row":
+        J_num = to_row_vec(J_num, problem.shape, variables)
+    threshold = tol * max(1.0, float(np.max(np.abs(J_num), initial=0.0)))
+    require_accurate(estimate, threshold, method)
+    comparisons = [compare("jacli", formula, J, J_num, threshold, problem, vec)]
+    if claim is not None:
+        against, parts, note = claim
+        if parts is None:
+            comparisons.append(Comparison("claim", against, False, note=note))
+        else:
+            C = np.concatenate([Evaluator(problem.values)(e) for e, _ in parts], axis=1)
+            comparisons.append(compare("claim", against, C, J_num, threshold, problem, vec))
+    return comparisons, threshold, estimate
+
+
+def compare_along(
+    problem: Problem, blocks: tuple[Block, ...], formula: str, claim: Claim | None, o: Options
+) -> tuple[list[Comparison], float, float]:
+    """J (and the claim) along k random directions v, J never formed: J v against the
+    numerical directional derivatives (every row), and uᵀ J v, with uᵀ J from the
+    transposed structure, against uᵀ times them."""
+    tol, vec, method, max_bytes, seed, progress = o
+    k = DIRECTIONS
+    steps = k + 2 + (2 if claim is not None else 0)
+    tell = progress or (lambda done, total: None)
+    tell(0, steps)
+    variables = problem.variables()
+    rows, cols = problem.shape[0] * problem.shape[1], sum(r * c for r, c in variables.values())
+    need = 8 * (k * (3 * rows + cols) + 4 * rows)  # U, D, the claim's J V; V; F at complex points
+    limit = default_max_memory() if max_bytes is None else max_bytes
+    if need > limit:
+        raise JacliError(
+            f"checking a {rows:,}×{cols:,} Jacobian along {k} directions needs about {need:,} bytes, "
+            f"above the limit of {int(limit):,} bytes (--max-memory)"
+        )
+    parts = compiled(problem, blocks, max_bytes)
+    V = directions(variables, k, seed)
+    U = np.random.default_rng([seed, 17]).standard_normal((problem.shape[0] * problem.shape[1], k))
+    D, estimate = directional_derivatives(
+        problem.expr,
+        problem.values,
+        variables,
+        problem.shape,
+        V,
+        problem.largest(),
+        method=method,
+        vec=vec,
+        progress=lambda done: tell(done, steps),
+    )
+    threshold = tol * max(1.0, float(np.max(np.abs(D), initial=0.0)))
+    require_accurate(estimate, threshold, method)
+    tell(k, steps)
+    comparisons = [along("jacli", formula, parts, V, U, D, threshold, problem, vec)]
+    tell(k + 2, steps)
+    if claim is not None:
+        against, exprs, note = claim
+        if exprs is None:
+            comparisons.append(Comparison("claim", against, False, note=note))
+        else:
+            claim_parts = [
+                Structured(e, sh, Evaluator(problem.values, shapes=sh, max_bytes=max_bytes), max_bytes)
+                for e, sh in exprs
+            ]
+            comparisons.append(along("claim", against, claim_parts, V, U, D, threshold, problem, vec))
+        tell(steps, steps)
+    return comparisons, threshold, estimate
+
+
+def along(
+    label: str,
+    formula: str,
+    parts: list[Structured],
+    V: np.ndarray,
+    U: np.ndarray,
+    D: np.ndarray,
+    threshold: float,
+    problem: Problem,
+    vec: str,
+) -> Comparison:
+    """One side (jacli's J or the claim, as blocks of columns) along the directions V:
+    J V against D (the numerical J V) row by row, then uᵀ J V, with Jᵀ u from the
+    transposed structure, against uᵀ D."""
+    JV = np.zeros_like(D)
+    JtU = []
+    c0 = 0
+    for p in parts:
+        c1 = c0 + p.shape[1]
+        JV += p.matvec(V[c0:c1]).real
+        JtU.append(p.rmatvec(U).real)
+        c0 = c1
+    diff = np.abs(JV - D)
+    at = int(np.argmax(diff))
+    r, d = divmod(at, diff.shape[1])
+    max_abs = float(diff.flat[at])
+    scale = float(np.max(np.abs(D), initial=0.0))
+    max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf"))
+    where = f"d{entry_label('F', r, problem.shape, vec)} along direction {d + 1}"
+    agree = bool(max_abs <= threshold)
+    # uᵀ J v through the transposed structure against uᵀ D: within threshold · Σ|u_r| when
+    # every row of J v is within the threshold
+    uJv = np.einsum("ck,ck->k", np.concatenate(JtU, axis=0), V)
+    off = np.abs(uJv - np.einsum("rk,rk->k", U, D))
+    bound = threshold * np.maximum(1.0, np.sum(np.abs(U), axis=0))
+    note = ""
+    if agree and np.any(off > bound):
+        j = int(np.argmax(off / bound))
+        note = (
+            f"J v agrees, but uᵀ J v (from uᵀ J) differs by {off[j]:.3g} along direction {j + 1} "
+            f"(tolerance {bound[j]:.3g}): a bug in jacli's transposed products; please report it"
+        )
+        agree = False
+    return Comparison(label, formula, agree, max_abs, max_rel, where, note)

@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import JacliError
 from ..io.sparse import save_sparse_npz
 from ..io.writers import atomic_write, check_output_path, save_matrix, save_npy_blocks
+from ..numeric.structured import Structured
 from ..syntax.printer import to_text
 from .derivation import (
     Block,
@@ -26,8 +27,8 @@ from .derivation import (
     jacobian_blocks,
     jacobian_size,
     needed_names,
+    require_finite,
     result_of,
-    row_blocks,
 )
 from .formats import FORMULA_SUFFIXES, formula_file
 from .problem import Problem, require_numbers
@@ -83,6 +84,7 @@ class Derived(NamedTuple):
     result: Result
     shown: np.ndarray | None  # the matrix (or gradient) computed in memory, if any
     wrote: str | None  # what was saved, as told to the user
+    warnings: tuple[str, ...] = ()  # what the user should know about it (a dense --sparse)
 
 
 def derive_request(problem: Problem, request: Request) -> Derived:
@@ -98,12 +100,19 @@ def derive_request(problem: Problem, request: Request) -> Derived:
     blocks = jacobian_blocks(problem, request.vec)
     output, suffix = request.output, request.suffix
     matrix, wrote = None, output
+    warnings: list[str] = []
     if request.numbers:
         require_numbers(problem, needed_names(blocks))
         if request.sparse and output:
             stored = save_sparse(problem, blocks, output, max_bytes=request.max_bytes)
             rows, cols = jacobian_size(problem, blocks)
             wrote = f"{output} ({stored:,} stored entries of {rows:,}×{cols:,}, SciPy CSR)"
+            if stored > rows * cols / 2:
+                warnings.append(
+                    f"the Jacobian is dense ({stored / (rows * cols):.0%} of its entries are stored): "
+                    f"a sparse file of it is larger and slower to write and read than -o J.npy, "
+                    f"which is written block by block"
+                )
         elif output and suffix == ".npy" and not request.in_memory and not request.gradient:
             save_streamed(problem, blocks, output, max_bytes=request.max_bytes)
         else:
@@ -121,7 +130,7 @@ def derive_request(problem: Problem, request: Request) -> Derived:
             latex=result.latex,
             comments=[f"J = {result.formula}", f"shape {shown.shape[0]}x{shown.shape[1]}"],
         )
-    return Derived(result, shown, wrote)
+    return Derived(result, shown, wrote, tuple(warnings))
 
 
 def save_text(path: str, text: str) -> None:
@@ -145,8 +154,58 @@ def save_streamed(problem: Problem, blocks: tuple[Block, ...], path: str, *, max
             f"{free:,} bytes free in {folder}"
         )
     parts = compiled(problem, blocks, max_bytes)
-    block = min(BLOCK_BYTES, max_bytes / 4) if max_bytes else BLOCK_BYTES
-    save_npy_blocks(path, (rows, cols), row_blocks(parts, block))
+    block = min(BLOCK_BYTES / 2, max_bytes / 8) if max_bytes else BLOCK_BYTES / 2  # two buffers
+    save_npy_blocks(path, (rows, cols), pipelined_blocks(parts, block))
+
+
+def pipelined_blocks(parts: list[Structured], max_block_bytes: float) -> Iterator[np.ndarray]:
+    """Row blocks of the Jacobian, in order, each written (by a second thread, into the
+    other of two buffers) while the one before is being saved: the file is written at
+    the speed of the slower of the two, not of their sum."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    C = sum(p.shape[1] for p in parts)
+    ranges = list(parts[0].row_blocks(int(max_block_bytes)))
+    if not ranges:
+        return
+    check = any(p.may_overflow() for p in parts)
+    rows = max(b - a for a, b in ranges)
+    buffers = [np.empty((rows, C)), np.empty((rows, C))] if len(ranges) > 1 else [np.empty((rows, C))]
+
+    def fill(k: int) -> np.ndarray:
+        start, stop = ranges[k]
+        out = buffers[k % len(buffers)][: stop - start]
+        c0 = 0
+        with np.errstate(all="ignore"):
+            for p in parts:
+                p.write_rows(out[:, c0 : c0 + p.shape[1]], start, stop, threads=1)
+                c0 += p.shape[1]
+        if check:
+            require_finite(out)
+        return out
+
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(fill, 0)
+        for k in range(len(ranges)):
+            out = pending.result()
+            if k + 1 < len(ranges):
+                pending = pool.submit(fill, k + 1)
+            yield out
+
+
+def check_sparse_space(path: str, rows: int, cols: int, upper: int) -> None:
+    """Refuse before any work when the sparse file may not fit on its disk: at most ``upper``
+    stored entries, each a value and a column index, spooled in the folder then copied
+    into the file (twice the file while it is written)."""
+    index = 4 if max(rows, cols, upper) <= 2**31 - 1 else 8
+    need = 2 * upper * (8 + index) + (rows + 1) * index
+    folder = os.path.dirname(os.path.abspath(path))
+    free = shutil.disk_usage(folder).free
+    if need > free:
+        raise JacliError(
+            f"the sparse Jacobian ({rows:,}×{cols:,}, up to {upper:,} stored entries) may need up to "
+            f"{need:,} bytes while it is written, more than the {free:,} bytes free in {folder}"
+        )
 
 
 def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str, *, max_bytes: float | None = None) -> int:
@@ -160,7 +219,9 @@ def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str, *, max_b
     parts = compiled(problem, blocks, max_bytes)
     R = parts[0].shape[0]
     C = sum(p.shape[1] for p in parts)
-    per_row = max(1, sum(p.nnz_upper() for p in parts) // max(R, 1))
+    upper = sum(p.nnz_upper() for p in parts)
+    check_sparse_space(path, R, C, upper)
+    per_row = max(1, upper // max(R, 1))
     block_rows = max(1, int(4e6 // per_row))
     stored = [0]
 

@@ -16,7 +16,7 @@ from ..io.specs import parse_size, read_bindings
 from .reporting import Settings, guard_streams, hold_standard_descriptors, printable, reporting
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,  # costs nothing measurable at start-up: Typer imports its completion code anyway
     no_args_is_help=True,
     rich_markup_mode=None,
     help="Jacobians of matrix expressions: d vec(F) / d vec(X), closed form and numbers.",
@@ -300,12 +300,13 @@ def batch(
     fmt: Annotated[
         BatchFormat, typer.Option("--format", help="auto (plain), plain, or json (JSON Lines).")
     ] = BatchFormat.auto,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for the lines (0: one per core), in order.")] = 1,
 ) -> Never:
-    """Run many derive/check lines in one process; exit 1 if any disagreed, 2 if any was bad input."""
+    """Run many derive/check lines; exit 1 if any disagreed, 2 if any was bad input."""
     with reporting(ctx):
         from .batch import run_batch
 
-        code = run_batch(file, fmt=fmt.value, parse_line=parse_line)
+        code = run_batch(file, fmt=fmt.value, parse_line=parse_line, jobs=jobs)
     raise typer.Exit(code)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from contextlib import closing
 from typing import Any
 
 from ..api.hessians import HessianCheck
@@ -13,8 +14,8 @@ from ..errors import ExitCode, JacliError
 from ..io.specs import parse_size, read_bindings
 from ..syntax.printer import to_text
 from .commands import do_check, do_derive
+from .progress import LazyBar
 from .render import check_record, json_sizes
-from .terminal import is_terminal
 
 LineParser = Callable[[list[str]], tuple[str, dict]]
 
@@ -24,9 +25,11 @@ def _plain(option: Any) -> Any:
     return getattr(option, "value", option)
 
 
-def run_line(name: str, params: dict) -> dict:
-    """One batch line, parsed by the command line's own parser: a record with its verdict."""
-    max_bytes = parse_size(params.get("max_memory"))
+def run_line(name: str, params: dict, share: int = 1) -> dict:
+    """One batch line, parsed by the command line's own parser: a record with its verdict.
+    ``share``: lines run at once; without --max-memory each gets that share of the default."""
+    given = params.get("max_memory")
+    max_bytes = parse_size(given) if given is not None else parse_size(None) / max(1, share)
     bindings = read_bindings(params.get("specs"), params.get("values"), max_bytes)
     if name == "check":
         result = do_check(
@@ -70,6 +73,8 @@ def run_line(name: str, params: dict) -> dict:
         "shape": json_sizes(r.shape),
         "output": d.wrote,
     }
+    if d.warnings:
+        record["warnings"] = list(d.warnings)
     if params["gradient"]:
         record["gradient_formula"] = r.gradient_formula
     return record
@@ -90,29 +95,115 @@ def _hessian_line(params: dict, bindings: dict, max_bytes: float | None) -> dict
             "formula": h.formula, "shape": json_sizes(h.shape), "output": params["output"]}  # fmt: skip
 
 
-def _record(number: int, line: str, parse_line: LineParser) -> tuple[dict, bool]:
-    """The record of one line, and whether it hit a bug."""
+MAX_LINE = 65_536  # characters in one line; a longer line is a bad line
+MAX_FILE = 64 * 2**20  # bytes in a batch file; a larger one is refused
+_READ = 2**20  # bytes read at a time
+
+TOO_DEEP = "the expression is nested too deeply or is too long for jacli"
+
+
+def line_words(line: str) -> list[str]:
+    """A line's words as the shell splits them: quotes, and a trailing ``# comment``
+    dropped; a leading ``jacli`` (a line pasted from a shell) is skipped."""
     import shlex
 
+    if len(line) > MAX_LINE:
+        raise JacliError(f"the line is {len(line):,} characters long, over the limit of {MAX_LINE:,}")
     try:
-        try:
-            words = shlex.split(line)
-        except ValueError as err:  # unbalanced quotes
-            raise JacliError(f"cannot split the line: {err}") from None
-        record = run_line(*parse_line(words))
-        bug = False
+        words = shlex.split(line, comments=True)
+    except ValueError as err:  # unbalanced quotes
+        raise JacliError(f"cannot split the line: {err}") from None
+    if words and words[0] == "jacli":
+        words = words[1:]
+    for w in words[1:]:
+        if w == "--format" or w.startswith("--format="):
+            raise JacliError("--format belongs to the batch, not to a line: jacli batch FILE --format json")
+    return words
+
+
+def record(number: int, line: str, parse_line: LineParser, share: int = 1) -> tuple[dict, bool]:
+    """The record of one line, and whether it hit a bug."""
+    try:
+        result = run_line(*parse_line(line_words(line)), share=share)
+        rec, bug = result, False
     except JacliError as err:
-        record, bug = {"verdict": "error", "error": err.message}, False
+        rec, bug = {"verdict": "error", "error": err.message}, False
+    except RecursionError:  # as on the command line: bad input, not a bug
+        rec, bug = {"verdict": "error", "error": TOO_DEEP}, False
+    except MemoryError:
+        rec, bug = {"verdict": "error", "error": "out of memory; lower --max-memory or run the line alone"}, False
     except Exception as err:
-        record, bug = {"verdict": "error", "error": f"internal error (a bug): {type(err).__name__}: {err}"}, True
-    return {"line": number, "command": line, **record}, bug
+        rec, bug = {"verdict": "error", "error": f"internal error (a bug): {type(err).__name__}: {err}"}, True
+    return {"line": number, "command": line, **rec}, bug
 
 
-def run_batch(path: str, *, fmt: str, parse_line: LineParser) -> int:
+def _record_of(item: tuple[int, str], parse_line: LineParser, share: int) -> tuple[dict, bool]:
+    return record(item[0], item[1], parse_line, share)
+
+
+def _quiet_worker() -> None:
+    """A worker leaves Ctrl-C to the batch, which stops the pool."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def jobs_count(jobs: int) -> int:
+    """--jobs: N processes, 0 for one per core."""
+    import os
+
+    if jobs < 0:
+        raise JacliError(f"--jobs must be 0 (one per core) or a positive number, not {jobs}")
+    if jobs == 0:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            return os.cpu_count() or 1
+    return jobs
+
+
+def records(
+    lines: list[tuple[int, str]], parse_line: LineParser, jobs: int
+) -> Generator[tuple[dict, bool], None, None]:
+    """The lines' records in the order of the lines: in this process, or in a pool of
+    ``jobs`` processes started now (each line run as it would be here, the results
+    collected in order). Close the iterator to stop the pool early."""
+    if jobs <= 1 or len(lines) < 2:
+        return (record(number, line, parse_line) for number, line in lines)
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    jobs = min(jobs, len(lines))
+    try:
+        pool = ctx.Pool(jobs, initializer=_quiet_worker)
+    except (OSError, ImportError) as err:  # no process pool here (no semaphores, no fork)
+        sys.stderr.write(f"jacli: warning: --jobs {jobs}: cannot start processes ({err}); running in one\n")
+        return (record(number, line, parse_line) for number, line in lines)
+    return _pooled(pool, lines, parse_line, jobs, chunk=max(1, min(16, len(lines) // (jobs * 8))))
+
+
+def _pooled(
+    pool: Any, lines: list, parse_line: LineParser, jobs: int, chunk: int
+) -> Generator[tuple[dict, bool], None, None]:
+    import functools
+
+    run = functools.partial(_record_of, parse_line=parse_line, share=jobs)
+    try:
+        yield from pool.imap(run, lines, chunksize=chunk)
+        pool.close()
+        pool.join()  # the workers end by themselves: terminating idle ones can leave one stuck on the queue's lock
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def run_batch(path: str, *, fmt: str, parse_line: LineParser, jobs: int = 1) -> int:
     """``parse_line(words) -> (command, params)`` is the command line's own parser."""
     import json
 
-    text = sys.stdin.read() if path == "-" else _read_text(path)
+    jobs = jobs_count(jobs)
+    text = read_batch(path)
     lines = [
         (i, line.strip())
         for i, line in enumerate(text.splitlines(), 1)
@@ -121,25 +212,23 @@ def run_batch(path: str, *, fmt: str, parse_line: LineParser) -> int:
     as_json = fmt == "json"
     counts = {"agree": 0, "disagree": 0, "ok": 0, "error": 0}
     bugs = 0
+    out = sys.stdout  # a reader gone or a full disk stops the printing (cli.reporting), not the run
     start = time.perf_counter()
-    bar = progress_bar(len(lines)) if not as_json else None
-    try:
-        for number, line in lines:
-            record, bug = _record(number, line, parse_line)
+    results = records(lines, parse_line, jobs)  # the pool starts before the bar's thread
+    with closing(results), LazyBar("batch", len(lines), enabled=None if not as_json else False) as bar:
+        for rec, bug in results:
             bugs += bug
-            counts[record["verdict"]] += 1
-            sys.stdout.write((json.dumps(record, ensure_ascii=False) if as_json else _batch_line(record)) + "\n")
-            if bar is not None:
-                bar.advance()
-    finally:
-        if bar is not None:
-            bar.stop()
+            counts[rec["verdict"]] += 1
+            out.write((json.dumps(rec, ensure_ascii=False) if as_json else _batch_line(rec)) + "\n")
+            bar.advance()
     seconds = time.perf_counter() - start
     if as_json:
-        sys.stdout.write(json.dumps({"summary": {"lines": len(lines), **counts, "seconds": round(seconds, 3)}}) + "\n")
+        out.write(json.dumps({"summary": {"lines": len(lines), **counts, "seconds": round(seconds, 3)}}) + "\n")
     else:
         parts = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
-        sys.stdout.write(f"{len(lines)} lines: {parts or 'nothing to do'} ({seconds:.2f} s)\n")
+        noun = "line" if len(lines) == 1 else "lines"
+        out.write(f"{len(lines)} {noun}: {parts or 'nothing to do'} ({seconds:.2f} s)\n")
+    out.flush()
     if bugs:
         return ExitCode.INTERNAL
     if counts["error"]:
@@ -147,16 +236,56 @@ def run_batch(path: str, *, fmt: str, parse_line: LineParser) -> int:
     return ExitCode.DISAGREE if counts["disagree"] else ExitCode.OK
 
 
-def _read_text(path: str) -> str:
+def read_batch(path: str) -> str:
+    """The batch file (or stdin for ``-``) as text: at most :data:`MAX_FILE` bytes of UTF-8
+    without NUL bytes, read a piece at a time (so /dev/zero is refused at once)."""
+    shown = "stdin" if path == "-" else path
+    if path == "-":
+        if sys.stdin is None:
+            raise JacliError("stdin is closed: give the batch a file, or pipe lines into `jacli batch -`")
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:  # a text stream without bytes underneath
+            return _checked(sys.stdin.read(MAX_FILE + 1).encode("utf-8", "surrogateescape"), shown)
+        return _read_from(stream, shown)
     try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
+        with open(path, "rb") as f:
+            return _read_from(f, shown)
     except FileNotFoundError:
         raise JacliError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise JacliError(f"{path}: is a directory") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise JacliError(f"{path}: cannot read ({getattr(err, 'strerror', None) or err})") from None
+    except OSError as err:
+        raise JacliError(f"{path}: cannot read ({err.strerror or err})") from None
+
+
+def _read_from(stream: Any, shown: str) -> str:
+    pieces, size = [], 0
+    while True:
+        try:
+            piece = stream.read(_READ)
+        except OSError as err:
+            raise JacliError(f"{shown}: cannot read ({err.strerror or err})") from None
+        if not piece:
+            break
+        if b"\0" in piece:
+            raise JacliError(f"{shown}: not a text file (it holds NUL bytes)")
+        size += len(piece)
+        if size > MAX_FILE:
+            raise JacliError(f"{shown}: more than {MAX_FILE // 2**20} MiB; split it into several batch files")
+        pieces.append(piece)
+    return _checked(b"".join(pieces), shown)
+
+
+def _checked(data: bytes, shown: str) -> str:
+    if b"\0" in data:
+        raise JacliError(f"{shown}: not a text file (it holds NUL bytes)")
+    if len(data) > MAX_FILE:
+        raise JacliError(f"{shown}: more than {MAX_FILE // 2**20} MiB; split it into several batch files")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise JacliError(f"{shown}: not UTF-8 text (line {line:,})") from None
 
 
 def _batch_line(r: dict) -> str:
@@ -169,28 +298,3 @@ def _batch_line(r: dict) -> str:
     notes = [c["note"] for c in r.get("comparisons", []) if c.get("note")]
     detail = notes[0] if notes else f"max abs diff {r['max_abs_diff']:.3g}, max rel diff {r['max_rel_diff']:.3g}{where}"
     return f"{head}\n      {detail}"
-
-
-class Bar:
-    """A Rich progress bar on stderr."""
-
-    def __init__(self, total: int) -> None:
-        from rich.console import Console
-        from rich.progress import Progress
-
-        self.bar = Progress(console=Console(stderr=True), transient=True)
-        self.task = self.bar.add_task("batch", total=total)
-        self.bar.start()
-
-    def advance(self) -> None:
-        self.bar.advance(self.task)
-
-    def stop(self) -> None:
-        self.bar.stop()
-
-
-def progress_bar(total: int) -> Bar | None:
-    """A progress bar for long batches on a terminal; None otherwise."""
-    if total < 20 or not is_terminal(sys.stderr):
-        return None
-    return Bar(total)

@@ -4,6 +4,7 @@ library: call the library, print the result. Nothing is computed here."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from ..io.writers import atomic_write, check_output_path
 from ..sizes import shape_text
 from ..syntax.parser import parse
 from ..syntax.printer import to_text
+from .progress import LazyBar
 from .render import check_record, describe, write_csv, write_json, write_plain, write_table
 from .terminal import console, is_terminal, warn
 
@@ -77,8 +79,6 @@ def run_derive(
             expr, bindings, fmt=fmt, output=output, directions=directions or [], gradient=gradient, **options
         )
     d = do_derive(expr, bindings, fmt=fmt, output=output, symbolic=symbolic, gradient=gradient, **options)
-    if d.wrote:
-        sys.stderr.write(f"jacli: wrote {d.wrote}\n")
     result = d.result
     chosen = fmt if fmt != "auto" else ("table" if is_terminal(sys.stdout) else "plain")
     printed = d.shown if (output is None or fmt != "auto") else None
@@ -104,6 +104,12 @@ def run_derive(
         sys.stdout.write(markdown(result, gradient))
     elif chosen == "python":
         sys.stdout.write(python_source(result, gradient))
+
+    if d.wrote:  # after the formula, so that on a terminal the last line says where it went
+        sys.stdout.flush()
+        sys.stderr.write(f"jacli: wrote {d.wrote}\n")
+    for w in d.warnings:
+        sys.stderr.write(f"jacli: warning: {w}\n")
 
 
 # -- explain -----------------------------------------------------------------------------
@@ -146,6 +152,7 @@ def do_check(
     method: str = "complex",
     max_bytes: float | None = None,
     hessian: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CheckResult | SizedCheck | HessianCheck:
     """Check, save the values used if asked; print nothing but warnings."""
     from ..api.checking import check_problem
@@ -174,11 +181,13 @@ def do_check(
         return check_at_sizes(problem, against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes, seed=seed)
     result = check_problem(
         with_random(problem, seed, max_bytes=max_bytes),
-        against=against,
+        against=against.strip() if against is not None else None,
         tol=tol,
         vec=vec,
         method=method,
         max_bytes=max_bytes,
+        seed=seed,
+        progress=progress,
     )
     if save_values is not None:
         atomic_write(save_values, lambda f: np.savez(f, **result.values))  # type: ignore[arg-type]
@@ -186,9 +195,13 @@ def do_check(
 
 
 def run_check(expr: str, bindings: dict[str, Binding], *, fmt: str, **options: Any) -> int:
+    """Check and print the report; the exit code is the verdict's, whether or not the report
+    could be written (a reader gone, ``| true``, a full disk)."""
     import json
 
-    result = do_check(expr, bindings, **options)
+    with LazyBar("check") as bar:
+        result = do_check(expr, bindings, progress=bar.update, **options)
+    code = ExitCode.OK if result.agree else ExitCode.DISAGREE
     if isinstance(result, HessianCheck):
         from .hessians import check_record as hessian_record
         from .hessians import describe_check
@@ -196,15 +209,17 @@ def run_check(expr: str, bindings: dict[str, Binding], *, fmt: str, **options: A
         record, lines = hessian_record(result), describe_check(result)
     else:
         record, lines = check_record(result), describe(result)
+    out = sys.stdout  # a reader gone or a full disk stops the printing (cli.reporting), not the verdict
     if fmt == "json":
-        sys.stdout.write(json.dumps(record) + "\n")
+        out.write(json.dumps(record) + "\n")
     elif fmt == "table" or (fmt == "auto" and is_terminal(sys.stdout)):
         from rich.text import Text
 
-        out = console()
-        out.print(Text(lines[0], style="bold green" if result.agree else "bold red"))
+        terminal = console()
+        terminal.print(Text(lines[0], style="bold green" if result.agree else "bold red"))
         for line in lines[1:]:
-            out.print(Text(line, style="red" if "DISAGREES" in line or ": the claimed" in line else ""))
+            terminal.print(Text(line, style="red" if "DISAGREES" in line or ": the claimed" in line else ""))
     else:
-        sys.stdout.write("\n".join(lines) + "\n")
-    return ExitCode.OK if result.agree else ExitCode.DISAGREE
+        out.write("\n".join(lines) + "\n")
+    out.flush()
+    return code

@@ -260,10 +260,19 @@ def _describe(result: CheckResult, shown: Callable[[str], str] = _same) -> list[
                 f"  {c.label} {shown(c.formula)}: {'agrees' if c.agree else 'DISAGREES'}, "
                 f"max abs diff {c.max_abs:.3g}, max rel diff {c.max_rel:.3g}, at {c.where}"
             )
-    lines.append(
-        f"  numerical: {result.method}, error estimate {result.error_estimate:.2g}; "
-        f"tolerance {result.threshold:.3g} (--tol {result.tol:g} × max(1, max|J|))"
-    )
+    if result.directions:
+        rows, cols = result.shape
+        lines.append(
+            f"  numerical: {result.method} along {result.directions} random directions v "
+            f"(J v row by row, and uᵀ J v; J, {rows:,}×{cols:,}, not formed), error estimate "
+            f"{result.error_estimate:.2g}; tolerance {result.threshold:.3g} "
+            f"(--tol {result.tol:g} × max(1, max|J v|))"
+        )
+    else:
+        lines.append(
+            f"  numerical: {result.method}, error estimate {result.error_estimate:.2g}; "
+            f"tolerance {result.threshold:.3g} (--tol {result.tol:g} × max(1, max|J|))"
+        )
     if result.randomized:
         lines.append(f"  random values for {', '.join(result.randomized)}")
     return lines
@@ -298,6 +307,7 @@ def _check_record(result: CheckResult) -> dict:
         "tol": result.tol,
         "threshold": result.threshold,
         "method": result.method,
+        "directions": result.directions,
         "error_estimate": result.error_estimate,
         "comparisons": [
             {

@@ -7,15 +7,49 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from math import prod
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from ..expr import Expr
 from .networks import Compiler
-from .writing import Term, box_layout, boxes, broadcast_factors, emit, suffix, term_dtype, write_term
+from .writing import (
+    Term,
+    apply_term,
+    box_layout,
+    boxes,
+    broadcast_factors,
+    emit,
+    pieces,
+    separate,
+    suffix,
+    term_dtype,
+    write_term,
+)
+
+SLAB_BYTES = 2**21  # rows of a sum of terms written by every term while in cache
+PASS_BYTES = 2**23  # rows of a single term written at a time (short views, fast loops)
+LOWRANK_BYTES = 2**20  # outputs from this size write a sum of split terms as one batched product
+PARALLEL_BYTES = 2**25  # outputs from this size are written by two threads (where there are two cores)
+
+
+def writer_threads(nbytes: int) -> int:
+    """Threads that write an output of ``nbytes``: two for a large one where two cores are usable."""
+    if nbytes < PARALLEL_BYTES:
+        return 1
+    return min(2, _cores())
+
+
+def _cores() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class Structured:
@@ -43,6 +77,26 @@ class Structured:
         # the covering term to assign first: the one with most factors (no temporary)
         covering = [i for i, t in enumerate(self.terms) if t.covering()]
         self._first = max(covering, key=lambda i: len(self.terms[i].factors)) if covering else None
+        self._lowrank = self._find_lowrank(covering)
+
+    def _find_lowrank(self, covering: list[int]) -> tuple[int, list[int], list[tuple[Term, Term]]] | None:
+        """Two or more covering terms that each split as P_t(row, c // m) · Q_t(row, c % m)
+        for one m: their sum is, row by row, the (C/m × k) @ (k × m) product of the P's and
+        Q's, one batched matrix product (BLAS) written once into the output."""
+        if len(covering) < 2:
+            return None
+        C = self.shape[1]
+        common = None
+        for i in covering:
+            w = set(suffix([self.size[x] for x in self.terms[i].cols]))
+            common = w if common is None else common & w
+        candidates = sorted((m for m in common or () if 1 < m < C), key=lambda m: abs(np.log(m / np.sqrt(C))))
+        for m in candidates:
+            split = [(i, separate(self.terms[i], self.size, m)) for i in covering]
+            found = [(i, pq) for i, pq in split if pq is not None]
+            if len(found) >= 2:
+                return m, [i for i, _ in found], [pq for _, pq in found]
+        return None
 
     def may_overflow(self, limit: float = 1e300) -> bool:
         """False when no entry can be infinite or NaN: the factors are finite and every entry
@@ -64,14 +118,22 @@ class Structured:
         return self._first is None
 
     # -- dense writing -----------------------------------------------------------------
-    def write(self, out: np.ndarray, *, zeroed: bool = False) -> None:
+    def write(self, out: np.ndarray, *, zeroed: bool = False, threads: int | None = None) -> None:
         """Overwrite ``out`` (2-D, ``self.shape``, maybe a column slice of a larger array).
 
         ``zeroed``: out is known to hold zeros already (a fresh numpy.zeros)."""
-        self.write_rows(out, 0, self.shape[0], zeroed=zeroed)
+        self.write_rows(out, 0, self.shape[0], zeroed=zeroed, threads=threads)
 
-    def write_rows(self, out: np.ndarray, start: int, stop: int, *, zeroed: bool = False) -> None:
-        """Overwrite ``out`` (stop-start rows) with the rows start:stop of the matrix."""
+    def write_rows(
+        self, out: np.ndarray, start: int, stop: int, *, zeroed: bool = False, threads: int | None = None
+    ) -> None:
+        """Overwrite ``out`` (stop-start rows) with the rows start:stop of the matrix.
+
+        The terms that cover every entry are written slab by slab (:data:`SLAB_BYTES` of
+        rows): each goes into a slab while it is in cache, so each entry of ``out`` leaves
+        the cache once; ``threads`` (default: :func:`writer_threads`) take slabs in turn.
+        The others (a Kronecker delta in them: a fraction of the entries) are added once
+        each, after; with no covering term, ``out`` is zeroed first unless ``zeroed``."""
         R, C = self.shape
         if not (0 <= start <= stop <= R):
             raise ValueError(f"row range {start}:{stop} outside 0:{R}")
@@ -79,14 +141,112 @@ class Structured:
             raise ValueError(f"output of shape {out.shape}, expected {(stop - start, C)}")
         if stop == start or C == 0:
             return
-        if self._first is None:
-            if not zeroed:
-                out.fill(0)
-        else:
-            write_term(self.terms[self._first], out, start, stop, self.size, assign=True)
-        for i, t in enumerate(self.terms):
-            if i != self._first:
-                write_term(t, out, start, stop, self.size, assign=False)
+        laid, lowrank = self._plan(out, start, stop)
+        dense = [(i, ps) for i, ps in laid if self.terms[i].covering()]  # each covers every entry
+        sparse = [(i, ps) for i, ps in laid if not self.terms[i].covering()]  # a fraction of them
+        if dense or lowrank is not None:
+            self._write_dense(out, start, stop, dense, lowrank, threads)
+        elif not zeroed:
+            out.fill(0)
+        for i, ps in sparse:  # once each, over the whole range: little to write, nothing to share
+            if ps is None:
+                write_term(self.terms[i], out, start, stop, self.size, assign=False)
+                continue
+            for piece in ps:
+                piece.write(max(start, piece.r0), min(stop, piece.r1), False, None)
+
+    def _write_dense(
+        self, out: np.ndarray, start: int, stop: int, dense: list, lowrank: tuple | None, threads: int | None
+    ) -> None:
+        """The covering terms: the first assigned (or the batched product of the split
+        ones), the others added, slab by slab; slabs taken in turn by the threads."""
+        C = self.shape[1]
+        row_bytes = C * out.itemsize
+        if threads is None:
+            threads = writer_threads((stop - start) * row_bytes)
+        one_pass = lowrank is None and len(dense) == 1  # nothing to keep in cache between terms
+        per = max(1, (PASS_BYTES if one_pass else SLAB_BYTES) // row_bytes)
+        slabs = list(self._slabs(start, stop, per))
+        scratch_size = max(b - a for a, b in slabs) * C if len(dense) > (0 if lowrank is not None else 1) else 0
+
+        def work(part: Iterable[tuple[int, int]]) -> None:
+            scratch = np.empty(scratch_size, dtype=out.dtype) if scratch_size else None
+            for a, b in part:
+                block = out[a - start : b - start]
+                if lowrank is not None:
+                    m, P, Q = lowrank
+                    rows = as_strided(
+                        block, (b - a, C // m, m), (block.strides[0], m * block.strides[1], block.strides[1])
+                    )
+                    np.matmul(P[a - start : b - start], Q[a - start : b - start], out=rows)
+                for k, (i, ps) in enumerate(dense):
+                    assign = k == 0 and lowrank is None
+                    if ps is None:
+                        write_term(self.terms[i], block, a, b, self.size, assign)
+                        continue
+                    for piece in ps:
+                        lo, hi = max(a, piece.r0), min(b, piece.r1)
+                        if lo < hi:
+                            piece.write(lo, hi, assign, scratch)
+
+        if threads <= 1 or len(slabs) < 2:
+            work(slabs)
+            return
+        import queue
+        from concurrent.futures import ThreadPoolExecutor
+
+        todo: queue.SimpleQueue = queue.SimpleQueue()  # slabs taken in turn: a thread the machine
+        for slab in slabs:  # keeps busy elsewhere does fewer of them, none waits for it long
+            todo.put(slab)
+
+        def taken() -> Iterator[tuple[int, int]]:
+            while True:
+                try:
+                    yield todo.get_nowait()
+                except queue.Empty:
+                    return
+
+        with ThreadPoolExecutor(threads) as pool:
+            for f in [pool.submit(work, taken()) for _ in range(threads)]:
+                f.result()
+
+    def _plan(self, out: np.ndarray, start: int, stop: int) -> tuple[list, tuple | None]:
+        """What write_rows writes: the low-rank group's P and Q over the rows start:stop (if
+        any), and every other term laid out as pieces, the covering one to assign first."""
+        lowrank = None
+        grouped: set[int] = set()
+        if self._lowrank is not None and (stop - start) * self.shape[1] * out.itemsize >= LOWRANK_BYTES:
+            m, grouped_terms, pqs = self._lowrank
+            grouped = set(grouped_terms)
+            k, R = len(pqs), stop - start
+            P = np.empty((R, self.shape[1] // m, k), dtype=out.dtype)
+            Q = np.empty((R, k, m), dtype=out.dtype)
+            for j, (p, q) in enumerate(pqs):  # covering: every entry assigned
+                write_term(p, P[:, :, j], start, stop, self.size, assign=True)
+                write_term(q, Q[:, j, :], start, stop, self.size, assign=True)
+            lowrank = (m, P, Q)
+        first = None if grouped else self._first
+        order = ([first] if first is not None else []) + [
+            i for i in range(len(self.terms)) if i != first and i not in grouped
+        ]
+        laid = [(i, pieces(self.terms[i], out, start, stop, self.size)) for i in order]
+        return laid, lowrank
+
+    def _slabs(self, start: int, stop: int, per: int) -> Iterator[tuple[int, int]]:
+        """Row ranges of about ``per`` rows covering start:stop, their bounds aligned on a
+        unit common to the row legs of every term (so a slab is one box per term)."""
+        units = None
+        for t in self.terms:
+            w = set(suffix([self.size[x] for x in t.rows]))
+            units = w if units is None else units & w
+        units = (units or set()) | {1}
+        unit = max(u for u in units if u <= max(per, 1))
+        per = max(unit, per // unit * unit)
+        a = start
+        while a < stop:
+            b = min((a // per + 1) * per, stop)
+            yield a, b
+            a = b
 
     def row_blocks(self, max_bytes: int) -> Iterator[tuple[int, int]]:
         """Row ranges covering 0:rows whose blocks take at most ~max_bytes each (one row at
@@ -107,6 +267,31 @@ class Structured:
         per = per // unit * unit
         for s in range(0, R, per):
             yield s, min(s + per, R)
+
+    # -- products with vectors, J never formed --------------------------------------------
+    def matvec(self, v: np.ndarray) -> np.ndarray:
+        """J v for v of shape (columns,) or (columns, k), term by term, without forming J.
+
+        Memory and time are those of the terms' small factors contracted with v (for
+        ``Bᵀ ⊗ A``: two matrix products), not of J."""
+        return self._apply(v, transpose=False)
+
+    def rmatvec(self, u: np.ndarray) -> np.ndarray:
+        """Jᵀ u (the entries of uᵀ J) for u of shape (rows,) or (rows, k), without forming J."""
+        return self._apply(u, transpose=True)
+
+    def _apply(self, v: np.ndarray, transpose: bool) -> np.ndarray:
+        R, C = self.shape[::-1] if transpose else self.shape
+        v = np.asarray(v)
+        if v.ndim not in (1, 2) or v.shape[0] != C:
+            raise ValueError(f"a vector of {C} entries (or {C}×k) was expected, not {v.shape}")
+        one = v.ndim == 1
+        V = np.ascontiguousarray(v.reshape(C, -1))
+        out = np.zeros((R, V.shape[1]), dtype=np.result_type(self.dtype, V.dtype))
+        if R and C and V.shape[1]:
+            for t in self.terms:
+                apply_term(t, self.size, V, out, transpose)
+        return out[:, 0] if one else out
 
     # -- sparse structure ----------------------------------------------------------------
     def nnz_upper(self) -> int:

@@ -162,8 +162,11 @@ def chunks(shape: tuple, max_elems: int) -> Iterator[tuple]:
             yield lead + (slice(s, min(s + step, shape[ax])),)
 
 
-def emit(view: np.ndarray, fbs: list, scale: Any, assign: bool) -> None:
-    """view (=|+=) scale · Π fbs, the fbs broadcast along the view's axes."""
+def emit(view: np.ndarray, fbs: list, scale: Any, assign: bool, scratch: np.ndarray | None = None) -> None:
+    """view (=|+=) scale · Π fbs, the fbs broadcast along the view's axes.
+
+    ``scratch`` (1-D, the view's dtype), when large enough, holds the product of an
+    accumulation, so that adding a term to a block that is in cache allocates nothing."""
     if not fbs:
         if assign:
             view.fill(scale)
@@ -187,9 +190,14 @@ def emit(view: np.ndarray, fbs: list, scale: Any, assign: bool) -> None:
     if len(fbs) == 1 and scale == 1:  # no temporary: a broadcast add
         np.add(view, fbs[0], out=view)
         return
-    limit = max(1, CHUNK_BYTES // max(view.itemsize, 1))
     if len(fbs) == 1:
         fbs = fbs + [np.asarray(scale)]
+    if scratch is not None and view.size <= scratch.size and scratch.dtype == view.dtype:
+        tmp = scratch[: view.size].reshape(view.shape)
+        np.multiply(fbs[0], fbs[1], out=tmp)
+        np.add(view, tmp, out=view)
+        return
+    limit = max(1, CHUNK_BYTES // max(view.itemsize, 1))
     if view.size <= limit:
         view += fbs[0] * fbs[1]
         return
@@ -211,6 +219,146 @@ def write_term(t: Term, out: np.ndarray, row_start: int, row_stop: int, size: di
         base = out[row0:, col0:]
         view = as_strided(base, shape=shape, strides=strides, writeable=True)
         emit(view, broadcast_factors(t, labels, lo, hi), t.scale, assign)
+
+
+class Piece:
+    """One box of one term over the rows of an output: its view and factors, laid out
+    once, then written slab by slab (a slab: a row range inside the box).
+
+    The view's first axes are the term's row legs (distinct labels), so the rows
+    ``r0 + a : r0 + b`` of the box are an index over those axes, found by :func:`boxes`
+    on the box's own leg sizes. Each factor is a contiguous copy in the view's axis order
+    with the positions of its axes; the scale is folded into the smallest. When two
+    factors hold every axis of the view (a Kronecker product and its permutations), a
+    slab is one ``numpy.einsum`` into the view, whose outer-product loop runs faster
+    than a broadcast multiply over short rows; otherwise :func:`emit` broadcasts."""
+
+    __slots__ = ("factors", "outer", "r0", "r1", "scale", "sizes", "view")
+
+    def __init__(self, view: np.ndarray, factors: list, scale: Any, r0: int, sizes: list[int]) -> None:
+        factors = sorted(factors, key=lambda f: f[0].size)
+        if factors and scale != 1:
+            factors[0] = (factors[0][0] * scale, factors[0][1])
+            scale = 1
+        self.view, self.factors, self.scale, self.r0, self.sizes = view, factors, scale, r0, sizes
+        self.r1 = r0 + int(np.prod(sizes, dtype=np.int64))
+        held = {q for _, axes in factors for q in axes}
+        self.outer = len(factors) == 2 and held == set(range(view.ndim))
+
+    def write(self, a: int, b: int, assign: bool, scratch: np.ndarray | None) -> None:
+        """Rows a:b (of the output, within this box) written or added."""
+        for prefix, p, u0, u1 in boxes(a - self.r0, b - self.r0, self.sizes):
+            idx = prefix if p is None else prefix + (slice(u0, u1),)
+            view = self.view[idx + (Ellipsis,)]  # a view, even 0-d
+            k, fixed = len(idx), len(prefix)
+            parts = []  # (factor sliced to the slab, its axes in the sliced view)
+            for arr, axes in self.factors:
+                sub = tuple(idx[q] if q < k else slice(None) for q in axes)
+                parts.append((arr[sub + (Ellipsis,)], [q - fixed for q in axes if q >= fixed]))
+            if self.outer and (assign or (scratch is not None and view.size <= scratch.size)):
+                (f0, a0), (f1, a1) = parts
+                out = view if assign or scratch is None else scratch[: view.size].reshape(view.shape)
+                np.einsum(f0, a0, f1, a1, list(range(view.ndim)), out=out)
+                if not assign:
+                    np.add(view, out, out=view)
+                continue
+            fbs = []
+            for f, axes in parts:
+                shape = [1] * view.ndim
+                for q, n in zip(axes, f.shape):
+                    shape[q] = n
+                fbs.append(f.reshape(shape))
+            emit(view, fbs, self.scale, assign, scratch)
+
+
+def pieces(t: Term, out: np.ndarray, row_start: int, row_stop: int, size: dict) -> list[Piece] | None:
+    """The boxes of term t over rows row_start:row_stop of ``out`` as :class:`Piece`
+    objects; None when the term repeats a row label (written by :func:`write_term`)."""
+    if len(set(t.rows)) != len(t.rows):
+        return None
+    sr, sc = out.strides
+    sizes = [size[x] for x in t.rows]
+    W = suffix(sizes)
+    found = []
+    for box in boxes(row_start, row_stop, sizes):
+        lay = box_layout(t, size, box, sr, sc, row_start)
+        if lay is None:
+            continue
+        labels, lo, hi, row0, col0, strides, _, _ = lay
+        shape = tuple(hi[x] - lo[x] for x in labels)
+        view = as_strided(out[row0:, col0:], shape=shape, strides=strides, writeable=True)
+        r0 = sum(lo[x] * W[q] for q, x in enumerate(t.rows))
+        pos = {x: i for i, x in enumerate(labels)}
+        factors = []
+        for arr, ls in t.factors:
+            a = arr[tuple(slice(lo[x], hi[x]) for x in ls)]
+            order = sorted(range(len(ls)), key=lambda i: pos[ls[i]])
+            factors.append((np.ascontiguousarray(a.transpose(order)), [pos[ls[i]] for i in order]))
+        found.append(Piece(view, factors, t.scale, r0, list(shape[: len(t.rows)])))
+    return found
+
+
+def separate(t: Term, size: dict, m: int) -> tuple[Term, Term] | None:
+    """A covering term as P ⊙ Q with P a function of (row, c // m) and Q of (row, c % m),
+    c the column: P's columns are the leading column legs, Q's the trailing ones whose
+    sizes multiply to m; every factor must fall on one side. None when it cannot."""
+    sizes = [size[x] for x in t.cols]
+    W = suffix(sizes)
+    if m not in W or not t.covering():
+        return None
+    j = W.index(m)
+    hi, lo = t.cols[: j + 1], t.cols[j + 1 :]
+    left_labels, right_labels = set(t.rows) | set(hi), set(t.rows) | set(lo)
+    left, right = [], []
+    for f in t.factors:
+        if set(f[1]) <= left_labels:
+            left.append(f)
+        elif set(f[1]) <= right_labels:
+            right.append(f)
+        else:
+            return None
+    return Term(t.rows, hi, left, t.scale), Term(t.rows, lo, right, 1.0)
+
+
+def apply_term(t: Term, size: dict, v: np.ndarray, out: np.ndarray, transpose: bool = False) -> None:
+    """out += T v (or Tᵀ v with ``transpose``) for term T, without forming T.
+
+    ``v`` is (columns of T, k) and ``out`` (rows of T, k), both C-contiguous. One einsum
+    contracts the factors with v laid out along the column legs (a repeated column label
+    reads v's diagonal); the result is added through a strided view of ``out`` along the
+    row legs (a repeated row label writes the diagonal, a row label held by nothing is a
+    broadcast)."""
+    rows, cols = (t.cols, t.rows) if transpose else (t.rows, t.cols)
+    k = v.shape[1]
+    labels = list(dict.fromkeys(rows + cols + tuple(x for _, ls in t.factors for x in ls)))
+    if len(labels) > 51:
+        raise RuntimeError(f"a term with {len(labels)} index labels: too many to contract")
+    idx = {x: i for i, x in enumerate(labels)}
+    batch = len(labels)
+    vin = v.reshape(tuple(size[x] for x in cols) + (k,))
+    operands: list = []
+    for arr, ls in t.factors:
+        operands += [arr, [idx[x] for x in ls]]
+    operands += [vin, [idx[x] for x in cols] + [batch]]
+    held = {x for _, ls in t.factors for x in ls} | set(cols)
+    urows = tuple(dict.fromkeys(rows))
+    kept = [x for x in urows if x in held]
+    res = np.einsum(*operands, [idx[x] for x in kept] + [batch], optimize=True)  # BLAS where it can
+    if t.scale != 1:
+        res = res * t.scale
+    # the view of out with one axis per distinct row label (strides add up for repeats)
+    weights = dict.fromkeys(urows, 0)
+    for x, w in zip(rows, suffix([size[x] for x in rows])):
+        weights[x] += w
+    sr, sk = out.strides
+    view = as_strided(
+        out,
+        shape=tuple(size[x] for x in urows) + (k,),
+        strides=tuple(weights[x] * sr for x in urows) + (sk,),
+        writeable=True,
+    )
+    res = res.reshape(tuple(size[x] if x in held else 1 for x in urows) + (k,))
+    view += res
 
 
 # ======================================================================================

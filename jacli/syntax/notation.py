@@ -140,3 +140,9 @@ def suggest(word: str, known: Iterable[str]) -> list[str]:
     close = difflib.get_close_matches(word, list(known), n=3, cutoff=0.6)
     ratio = [difflib.SequenceMatcher(None, word, c).ratio() for c in close]
     return [c for c, r in zip(close, ratio, strict=True) if r >= ratio[0] - 0.15]  # the near, not the far
+
+
+def either(words: list[str]) -> str:
+    """``'a'``, ``'a' or 'b'``, ``'a', 'b' or 'c'``."""
+    quoted = [f"'{w}'" for w in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]

@@ -13,8 +13,7 @@ binary operators, function names and builtins come from the declared notations
     - (prefix)   negation of one operand, after a binary operator (A ⊗ -B)
     ' ᵀ ^T ⁻¹ ^-1 ⁻ᵀ ^-T ^k ²   postfix: transpose, inverse, integer power
 
-The module is longer than most: it holds the whole grammar, one method per rule, so that
-the grammar reads in one place.
+The whole grammar is here, one method per rule, so that it reads in one place.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from .. import sizes
 from ..errors import JacliError
 from ..expr import Expr
 from ..sizes import SizeLike
-from .notation import Prec, suggest, vocabulary
+from .notation import Prec, either, suggest, vocabulary
 from .tokens import SUBSCRIPT, SUPERSCRIPT, Token, tokenize
 
 # The binary levels, loosest first; each reads its operators from the vocabulary.
@@ -316,19 +315,13 @@ class _Parser:
             if t.text in self.vocab.functions:
                 return self._parse_call(t)
             nxt = self.tok
-            if nxt.kind == "op" and nxt.text == "(" and nxt.col == t.col + len(t.text):
-                if self.differentials and t.text == "d":
+            if nxt.kind == "op" and nxt.text == "(":
+                if self.differentials and t.text == "d" and nxt.col == t.col + 1:
                     self.advance()
                     inner = self._parse_expr()
                     self.expect_close(nxt)
                     return Expr("d", (inner,), col=t.col)
-                close = suggest(t.text, self.vocab.functions)
-                hint = (
-                    f" (did you mean {_either(close)}?)"
-                    if close
-                    else f"; for a product write '{t.text} (...)' or '{t.text}*(...)'"
-                )
-                raise self.error(f"unknown function '{t.text}'{hint}", t.col)
+                self._refuse_call(t, nxt.col == t.col + len(t.text))
             return Expr("name", (), t.text, col=t.col)
         if t.kind == "end":
             raise self.error("expected an expression, found the end")
@@ -352,6 +345,21 @@ class _Parser:
         if len(args) != arity:
             raise self.error(f"{fn.text} needs {_count(arity, 'argument')}, got {len(args)}", fn.col)
         return Expr(op, tuple(args), col=fn.col)
+
+    def _refuse_call(self, t: Token, touching: bool) -> None:
+        """``f(`` calls a function jacli does not know; so does ``trace (X)`` when one is near."""
+        near = suggest(t.text, self.vocab.functions)
+        if touching:
+            hint = (
+                f" (did you mean {either(near)}?)"
+                if near
+                else f"; for a product write '{t.text} (...)' or '{t.text}*(...)'"
+            )
+        elif near and len(t.text) > 2:
+            hint = f" (did you mean {either(near)}?; for a product write '{t.text}*(...)')"
+        else:
+            return
+        raise self.error(f"unknown function '{t.text}'{hint}", t.col)
 
     def _parse_builtin(self, t: Token) -> Expr:
         """builtin = "I" [SUBSCRIPT | "(" size ")"] | "K" "(" size "," size ")"
@@ -436,11 +444,6 @@ class _Parser:
         raise self.error(
             f"{builtin.text} takes sizes (positive integers or dimension names), as in {example}; found {s.shown()}"
         )
-
-
-def _either(words: list[str]) -> str:
-    quoted = [f"'{w}'" for w in words]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def _count(n: int, word: str) -> str:

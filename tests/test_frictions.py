@@ -1,0 +1,109 @@
+"""What a new user tripped on, each fixed and held by a test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_support import run
+
+JACLI = Path(sys.executable).with_name("jacli")
+LATEX = r"\frac{\partial \operatorname{vec}\left(A X B\right)}{\partial \operatorname{vec}(X)} = B^{\top} \otimes A"
+
+
+def test_latex_needs_shapes_only_as_the_tex_file_does(tmp_path):
+    shown = run("derive", "A X B wrt X", "A=2x3", "B=4x5", "--format", "latex")
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.stdout == LATEX + "\n"
+    saved = run("derive", "A X B wrt X", "A=2x3", "B=4x5", "-o", tmp_path / "f.tex", "--format", "latex")
+    assert saved.exit_code == 0 and saved.stdout == LATEX + "\n"
+    assert (tmp_path / "f.tex").read_text() == LATEX + "\n"  # one line, ending in a newline
+    numbers = run("derive", "A X B wrt X", "A=2x3", "B=4x5", "-o", tmp_path / "J.npy", "--format", "latex")
+    assert numbers.exit_code == 2 and "has no values" in numbers.stderr  # the .npy needs numbers
+    assert not (tmp_path / "J.npy").exists()
+
+
+def test_the_tex_file_ends_with_a_newline(tmp_path):
+    r = run("derive", "A X B wrt X", "A=2x3", "B=4x5", "-o", tmp_path / "f.tex")
+    assert r.exit_code == 0
+    assert (tmp_path / "f.tex").read_bytes().endswith(b"A\n")
+
+
+def test_wrote_comes_after_the_formula(tmp_path):
+    r = run("derive", "A X B wrt X", "A=2x3", "B=4x5", "--random", "-o", tmp_path / "J.npy")
+    assert r.exit_code == 0
+    lines = r.output.splitlines()  # stdout and stderr as a terminal shows them
+    assert lines[0].startswith("# J = ") and lines[-1] == f"jacli: wrote {tmp_path / 'J.npy'}"
+
+
+def test_a_claim_starting_with_minus_is_printed_with_one_space():
+    r = run("check", "inv(X) wrt X", "X=3x3", "--against", "-(X^-T ⊗ X^-1)")
+    assert r.exit_code == 0
+    assert "\n  claim -(X^-T ⊗ X^-1): agrees, " in r.stdout
+
+
+@pytest.mark.parametrize("source", ["trace (X) wrt X", "trace(X) wrt X"])
+def test_trace_with_or_without_a_space_is_an_unknown_function(source):
+    r = run("derive", source, "X=3x3")
+    assert r.exit_code == 2
+    assert r.stderr.startswith("jacli: error: unknown function 'trace' (did you mean 'tr'?")
+    assert r.stderr.rstrip().endswith("at column 1")
+
+
+@pytest.mark.parametrize(
+    "source,formula", [("tr (X) wrt X", "vec(I₃)ᵀ"), ("A (X + B) wrt X", "I₃ ⊗ A"), ("Sigma (X) wrt X", "I₃ ⊗ Sigma")]
+)
+def test_a_name_before_parentheses_is_still_a_product(source, formula):
+    r = run("derive", source, "X=3x3", "A=3x3", "B=3x3", "Sigma=3x3", "--symbolic")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == formula + "\n"
+
+
+@pytest.mark.skipif(not JACLI.exists(), reason="needs the installed jacli script")
+def test_shell_completion_is_available():
+    env = dict(os.environ, COMP_WORDS="jacli check X --method ", COMP_CWORD="4", _JACLI_COMPLETE="complete_bash")
+    r = subprocess.run([str(JACLI)], env=env, capture_output=True, text=True, timeout=60)
+    assert r.stdout.split() == ["complex", "central"]
+    assert "--install-completion" in run("--help").stdout
+
+
+def test_sparse_says_when_the_jacobian_is_dense(tmp_path):
+    dense = run(
+        "derive", "A X B wrt X", "A=20x20", "B=20x20", "X=20x20", "--random", "--sparse", "-o", tmp_path / "S.npz"
+    )
+    assert dense.exit_code == 0
+    assert (
+        "jacli: warning: the Jacobian is dense (100% of its entries are stored): a sparse file of it is "
+        "larger and slower to write and read than -o J.npy, which is written block by block\n"
+    ) in dense.stderr
+    sparse = run("derive", "X' X wrt X", "X=20x20", "--random", "--sparse", "-o", tmp_path / "T.npz")
+    assert sparse.exit_code == 0 and "warning" not in sparse.stderr
+    from typer.testing import CliRunner
+
+    from jacli.cli import app
+
+    r = CliRunner().invoke(
+        app,
+        ["batch", "-", "--format", "json"],
+        input=f'derive "A X B wrt X" A=4x4 B=4x4 X=4x4 --random --sparse -o {tmp_path}/U.npz\n',
+    )
+    assert "the Jacobian is dense" in r.stdout.splitlines()[0]
+
+
+def test_sparse_checks_free_disk_space_first(tmp_path, monkeypatch):
+    from collections import namedtuple
+
+    import jacli.api.saving as saving
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(saving.shutil, "disk_usage", lambda folder: usage(10**6, 10**6 - 1000, 1000))
+    r = run("derive", "X' X wrt X", "X=20x20", "--random", "--sparse", "-o", tmp_path / "S.npz")
+    assert r.exit_code == 2
+    assert r.stderr.startswith(
+        "jacli: error: the sparse Jacobian (400×400, up to 16,000 stored entries) may need up to 385,604 bytes"
+    )
+    assert "more than the 1,000 bytes free in" in r.stderr
+    assert list(tmp_path.iterdir()) == []
