@@ -29,6 +29,9 @@ Parts:
 7. batch: lines per second on 1,000 small checks with --jobs 1 and --jobs 2, interleaved.
 8. The dense block writer with 1 and 2 threads against the write floor filled by 1 and 2
    threads (the Jacobian's structure compiled once; a fresh output each time).
+9. Gradients, J applied to a direction (--direction at n=1024, CLI and script) and lsqr
+   over jacli.operator: benchmarks/gradients.py.
+10. Hessians against a hand-written construction and jax.hessian: benchmarks/hessians.py.
 """
 
 from __future__ import annotations
@@ -516,7 +519,7 @@ def main():
         f"{platform.python_version()}, NumPy {np.__version__}\n"
     )
     only = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--only=")]
-    parts = set(only[0].split(",")) if only else set("12345678")
+    parts = set(only[0].split(",")) if only else {str(k) for k in range(1, 11)}
     if "1" in parts:
         dense_part([64] if quick else [64, 96, 128])
     if "2" in parts:
@@ -531,6 +534,14 @@ def main():
         batch_part(rounds=3 if quick else 5)
     if "8" in parts:
         writer_part([64] if quick else [64, 96, 128])
+    if "9" in parts:
+        import gradients  # benchmarks/ is the script's directory
+
+        gradients.main(quick)
+    if "10" in parts:
+        import hessians
+
+        hessians.main(quick)
 
 
 if __name__ == "__main__":
