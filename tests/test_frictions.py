@@ -39,10 +39,17 @@ def test_wrote_comes_after_the_formula(tmp_path):
     assert lines[0].startswith("# J = ") and lines[-1] == f"jacli: wrote {tmp_path / 'J.npy'}"
 
 
-def test_a_claim_starting_with_minus_is_printed_with_one_space():
-    r = run("check", "inv(X) wrt X", "X=3x3", "--against", "-(X^-T ⊗ X^-1)")
-    assert r.exit_code == 0
-    assert "\n  claim -(X^-T ⊗ X^-1): agrees, " in r.stdout
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["inv(X) wrt X", "X=3x3", "--against", "-(X^-T ⊗ X^-1)"],
+        ["logdet(X) wrt X", "X=3x3", "--hessian", "--against", "-K(3,3) (X^-T ⊗ X^-1)"],
+    ],
+)
+def test_a_claim_starting_with_minus_is_printed_with_one_space(args):
+    r = run("check", *args)
+    assert r.exit_code == 0, r.output
+    assert "claim  " not in r.stdout and "claim -" in r.stdout
 
 
 @pytest.mark.parametrize("source", ["trace (X) wrt X", "trace(X) wrt X"])

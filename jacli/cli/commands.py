@@ -159,6 +159,7 @@ def do_check(
 
     if save_values is not None and check_output_path(save_values) != ".npz":
         raise JacliError("--save-values writes a .npz file")
+    against = against.strip() if against is not None else None  # the space that kept '-...' from Typer
     problem = prepare(expr, bindings, seed=seed)
     warn(problem)
     if hessian:
@@ -181,7 +182,7 @@ def do_check(
         return check_at_sizes(problem, against=against, tol=tol, vec=vec, method=method, max_bytes=max_bytes, seed=seed)
     result = check_problem(
         with_random(problem, seed, max_bytes=max_bytes),
-        against=against.strip() if against is not None else None,
+        against=against,
         tol=tol,
         vec=vec,
         method=method,
