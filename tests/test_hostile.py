@@ -648,15 +648,15 @@ def test_a_long_source_is_shown_around_the_column():
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "words"),
     [
-        ["derive", "A X wrt X", "A=2x2", "X=2x2", "--random", "-o", ""],
-        ["derive", "A X wrt X", "--values", "", "--symbolic"],
-        ["check", "A X wrt X", "A=2x2", "X=2x2", "--save-values", ""],
+        (["derive", "A X wrt X", "A=2x2", "X=2x2", "--random", "-o", ""], "such as J.npy"),
+        (["derive", "A X wrt X", "--values", "", "--symbolic"], "--values needs a file name"),
+        (["check", "A X wrt X", "A=2x2", "X=2x2", "--save-values", ""], "such as values.npz"),
     ],
 )
-def test_empty_file_names_are_errors(args):
-    refused(run(*args))
+def test_empty_file_names_are_errors(args, words):
+    refused(run(*args), words)
     assert not os.listdir(".")
 
 

@@ -157,7 +157,7 @@ def do_check(
     """Check, save the values used if asked; print nothing but warnings."""
     from ..api.checking import check_problem
 
-    if save_values is not None and check_output_path(save_values) != ".npz":
+    if save_values is not None and check_output_path(save_values, "values.npz") != ".npz":
         raise JacliError("--save-values writes a .npz file")
     against = against.strip() if against is not None else None  # the space that kept '-...' from Typer
     problem = prepare(expr, bindings, seed=seed)

@@ -33,11 +33,11 @@ def _unknown_output(path: str, suffix: str) -> JacliError:
     return JacliError(f"cannot write {short(path, 60)}: unknown output type {suffix!r} ({_OUTPUT_HELP})")
 
 
-def check_output_path(path: str) -> str:
+def check_output_path(path: str, example: str = "J.npy") -> str:
     """Check, before any computation, that ``path`` can be written; return its lower-case suffix."""
     shown = short(path, 60)
     if not path.strip():
-        raise JacliError("the output file name is empty: give one, such as J.npy")
+        raise JacliError(f"the output file name is empty: give one, such as {example}")
     if "\0" in path:
         raise JacliError(f"cannot write {shown}: a file name cannot hold a NUL character")
     suffix = _suffix_of(path)
