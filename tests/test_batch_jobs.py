@@ -193,3 +193,20 @@ def test_lines_run_at_once_share_the_default_memory_limit(monkeypatch):
     assert shared["verdict"] == "error" and "above the limit of 1,000,000 bytes" in shared["error"]
     given, _ = record(1, line + " --max-memory 2MB", parse_line, share=4)  # a line's own limit stands
     assert given["verdict"] == "ok"
+
+
+def test_batch_lines_read_only_what_they_need(tmp_path, monkeypatch):
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    np.savez(tmp_path / "v.npz", X=np.eye(2), Big=np.zeros((1000, 1000)))  # Big: 8 MB, in no line
+    np.save(tmp_path / "W.npy", np.zeros((1000, 1000)))
+    lines = [
+        'derive "tr(X) wrt X" --values v.npz --max-memory 1MB',  # the expression's arrays only
+        'derive "tr(W) wrt W" W=W.npy --symbolic --max-memory 1MB',  # --symbolic: headers only
+        'derive "tr(W) wrt W" W=W.npy --max-memory 1MB',  # the values are needed: refused
+    ]
+    (tmp_path / "b.txt").write_text("\n".join(lines) + "\n")
+    r = run("batch", str(tmp_path / "b.txt"), "--format", "json")
+    verdicts = [json.loads(x)["verdict"] for x in r.stdout.splitlines()[:-1]]
+    assert verdicts == ["ok", "ok", "error"], r.stdout

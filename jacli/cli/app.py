@@ -58,14 +58,10 @@ class Vec(str, Enum):
 
 
 def names_in(expr: str) -> set[str] | None:
-    """The names of ``expr``, whose values a --values file need hold (None if it does not parse:
-    then the error is told where it always is)."""
-    from ..syntax.parser import parse
+    """:func:`jacli.syntax.names_in`, the parser loaded only when a command runs."""
+    from ..syntax import names_in as names
 
-    try:
-        return set(parse(expr, require_wrt=False).expr.names())
-    except (JacliError, RecursionError):
-        return None
+    return names(expr)
 
 
 # -- commands ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 from ..api.hessians import HessianCheck
 from ..errors import ExitCode, JacliError
 from ..io.specs import parse_size, read_bindings
+from ..syntax import names_in
 from ..syntax.printer import to_text
 from .commands import do_check, do_derive
 from .progress import LazyBar
@@ -30,7 +31,10 @@ def run_line(name: str, params: dict, share: int = 1) -> dict:
     ``share``: lines run at once; without --max-memory each gets that share of the default."""
     given = params.get("max_memory")
     max_bytes = parse_size(given) if given is not None else parse_size(None) / max(1, share)
-    bindings = read_bindings(params.get("specs"), params.get("values"), max_bytes)
+    symbolic = bool(params.get("symbolic")) and name != "check"
+    bindings = read_bindings(
+        params.get("specs"), params.get("values"), max_bytes, shapes_only=symbolic, only=names_in(params["expr"])
+    )
     if name == "check":
         result = do_check(
             params["expr"],

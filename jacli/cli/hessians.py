@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any, TextIO
 
@@ -28,7 +27,7 @@ from ..io.specs import Binding
 from ..io.writers import format_rows
 from ..sizes import shape_text
 from ..syntax.printer import to_text
-from .render import json_sizes, write_csv
+from .render import ascii_formula, ascii_only, json_sizes, write_csv, write_document
 from .terminal import console, is_terminal, warn
 
 
@@ -56,6 +55,8 @@ def run_hessian(
     if saved.wrote:
         sys.stderr.write(f"jacli: wrote {saved.wrote}\n")
     h = saved.hessian
+    if ascii_only(sys.stdout) and fmt not in ("latex", "markdown", "python"):  # jacli's ASCII notation
+        h = h._replace(formula=ascii_formula(h.formula))
     chosen = fmt if fmt != "auto" else ("table" if is_terminal(sys.stdout) else "plain")
     printed = saved.shown if (output is None or fmt != "auto") else None
     if chosen == "csv":
@@ -63,7 +64,7 @@ def run_hessian(
             raise JacliError("--format csv prints the matrix: it needs values (not --symbolic)")
         write_csv(printed, sys.stdout)
     elif chosen == "json":
-        sys.stdout.write(to_json(h, printed) + "\n")
+        write_document(json_head(h), "matrix", printed, sys.stdout)
     elif chosen == "latex":
         sys.stdout.write(hessian_latex(h) + "\n")
     elif chosen == "markdown":
@@ -87,8 +88,9 @@ def write_plain(h: Hessian, out: TextIO, matrix: np.ndarray | None, *, symbolic:
             out.write(line)
 
 
-def to_json(h: Hessian, matrix: np.ndarray | None) -> str:
-    doc: dict[str, Any] = {
+def json_head(h: Hessian) -> dict[str, Any]:
+    """The Hessian's JSON object but its matrix."""
+    return {
         "expression": to_text(h.problem.expr),
         "wrt": list(h.problem.wrt),
         "hessian_formula": h.formula,
@@ -98,9 +100,6 @@ def to_json(h: Hessian, matrix: np.ndarray | None) -> str:
         "stacked": h.stacked,
         "vec": h.vec,
     }
-    if matrix is not None:
-        doc["matrix"] = (matrix + 0.0).tolist()
-    return json.dumps(doc, ensure_ascii=False)
 
 
 def write_table(h: Hessian, matrix: np.ndarray | None) -> None:

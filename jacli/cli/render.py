@@ -138,13 +138,19 @@ def to_json(result: Result, matrix: np.ndarray | None, gradient: bool = False) -
 def write_json(result: Result, matrix: np.ndarray | None, out: TextIO, gradient: bool = False) -> None:
     """:func:`to_json` and a newline written to ``out``, the matrix a block of rows at a time
     (the same text; memory beyond the matrix stays at one block)."""
+    write_document(_json_head(result, gradient), "gradient" if gradient else "matrix", matrix, out)
+
+
+def write_document(doc: dict[str, Any], key: str, matrix: np.ndarray | None, out: TextIO) -> None:
+    """``doc`` as one JSON line with ``matrix`` (if any) last under ``key``, written a block
+    of rows at a time."""
     import json
 
-    head = json.dumps(_json_head(result, gradient), ensure_ascii=ascii_only(out))
+    head = json.dumps(doc, ensure_ascii=ascii_only(out))
     if matrix is None:
         out.write(head + "\n")
         return
-    out.write(head[:-1] + f', "{"gradient" if gradient else "matrix"}": [')
+    out.write(head[:-1] + f', "{key}": [')
     for text in _json_rows(np.asarray(matrix).reshape(matrix.shape[0], -1)):
         out.write(text)
     out.write("]}\n")

@@ -94,6 +94,9 @@ class Printer:
         """``e`` printed where an operand binding at least ``need`` is expected."""
         text = self.render(e)
         p = prec(e)
+        sym = notation(e.op).infix
+        if self.ascii and sym is not None and sym.ascii is None:
+            p = Prec.ATOM  # printed as a call: kron(A, B)
         if p < need or (self.parens and need > 0 and p < Prec.ATOM):
             return self.wrap(text)
         return text

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from math import prod
 
-from ...expr import Expr, T, add, eye, kron, matmul, vec, zeros
+from ...expr import Expr, T, add, comm, eye, kron, matmul, vec, zeros
 from .base import Base
 from .local import chain, flatten
 
@@ -124,7 +124,27 @@ def triple(s: Base, x: Expr, y: Expr, z: Expr) -> Factors | None:
         if x.attr == (p, m) and z.attr == (n, q):
             s.note("K around a Kronecker product swaps it")
             return [s(kron(b, a))]
+    # (P ⊗ Q) K(p,m) (A ⊗ B) = (P ⊗ Q) (B ⊗ A) K(q,n), where the mixed product then applies
+    # (to each term of a sum of Kronecker products: a Hessian's X⁻¹ chains)
+    if y.op == "K" and z.op == "kron":
+        a, b = z.args
+        (m, n), (p, q) = s.shape(a), s.shape(b)
+        if y.attr == (p, m) and _mixes(s, x, s.shape(b)[0], s.shape(a)[0]):
+            s.note("K moved through a Kronecker product")
+            return [x, s(kron(b, a)), comm(q, n)]
     return None
+
+
+def _mixes(s: Base, e: Expr, rows_left: object, rows_right: object) -> bool:
+    """Every term of ``e`` is a Kronecker product P ⊗ Q with P rows_left and Q rows_right
+    columns, so that its product with a Kronecker product of those rows is one again."""
+    for t in flatten(e, "add"):
+        b = s.split(t)[2]
+        if b is None or b.op != "kron":
+            return False
+        if (s.shape(b.args[0])[1], s.shape(b.args[1])[1]) != (rows_left, rows_right):
+            return False
+    return True
 
 
 def unvec(s: Base, e: Expr, shape: tuple | None) -> Expr | None:
