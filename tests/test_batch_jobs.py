@@ -210,3 +210,42 @@ def test_batch_lines_read_only_what_they_need(tmp_path, monkeypatch):
     r = run("batch", str(tmp_path / "b.txt"), "--format", "json")
     verdicts = [json.loads(x)["verdict"] for x in r.stdout.splitlines()[:-1]]
     assert verdicts == ["ok", "ok", "error"], r.stdout
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(not JACLI.exists() or not Path("/proc/self/task").exists(), reason="Linux's /proc")
+@pytest.mark.parametrize("what", ["a worker killed", "the batch terminated"])
+def test_a_pool_stopped_or_broken_ends_cleanly(tmp_path, what):
+    import signal
+    import time
+
+    (tmp_path / "b.txt").write_text('check "A X B wrt X" A=25x25 B=25x25 X=25x25\n' * 400)
+    p = subprocess.Popen(
+        [str(JACLI), "batch", "b.txt", "--jobs", "2"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 20
+    while len(_children(p.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _children(p.pid)
+    assert len(workers) == 2
+    time.sleep(0.3)
+    if what == "a worker killed":  # as the out-of-memory killer would
+        os.kill(workers[0], signal.SIGKILL)
+    else:
+        p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=30)
+    err = err.decode()
+    assert "Traceback" not in err
+    if what == "a worker killed":
+        assert p.returncode == 2 and "a --jobs process ended abruptly" in err
+    else:
+        assert p.returncode == -signal.SIGTERM and err == ""
+    assert all(
+        not Path(f"/proc/{w}").exists() or "Z" in Path(f"/proc/{w}/stat").read_text().split()[2] for w in workers
+    )

@@ -61,10 +61,16 @@ def test_trace_with_or_without_a_space_is_an_unknown_function(source):
 
 
 @pytest.mark.parametrize(
-    "source,formula", [("tr (X) wrt X", "vec(I₃)ᵀ"), ("A (X + B) wrt X", "I₃ ⊗ A"), ("Sigma (X) wrt X", "I₃ ⊗ Sigma")]
+    "source,formula",
+    [
+        ("tr (X) wrt X", "vec(I₃)ᵀ"),
+        ("A (X + B) wrt X", "I₃ ⊗ A"),
+        ("Sigma (X) wrt X", "I₃ ⊗ Sigma"),
+        ("Dinv (X) wrt X", "I₃ ⊗ Dinv"),  # near 'inv', but a capital: a matrix
+    ],
 )
 def test_a_name_before_parentheses_is_still_a_product(source, formula):
-    r = run("derive", source, "X=3x3", "A=3x3", "B=3x3", "Sigma=3x3", "--symbolic")
+    r = run("derive", source, "X=3x3", "A=3x3", "B=3x3", "Sigma=3x3", "Dinv=3x3", "--symbolic")
     assert r.exit_code == 0, r.stderr
     assert r.stdout == formula + "\n"
 

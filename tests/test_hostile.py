@@ -223,6 +223,15 @@ def test_json_output_takes_little_memory_beyond_the_matrix():
     assert peak_rss(*args) - base < 4 * 6.48e6  # all at once it was 13.5× J
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="VmHWM is Linux's")
+@pytest.mark.parametrize("wrt", ["x, Y", "Y, x"])
+def test_blocks_of_several_names_stay_within_the_limit(tmp_path, wrt):
+    args = ["derive", f"x * Y wrt {wrt}", "x=1x1", "Y=3000x1", "--random", "--max-memory", "1MB"]
+    base = peak_rss(*args, "--symbolic")
+    grown = peak_rss(*args, "-o", str(tmp_path / "J.npy")) - base  # J: 3000×3001, 72 MB
+    assert grown < 20e6  # blocks sized by all the columns (the first name's alone: 110 MB)
+
+
 # --------------------------------------------------------------------------- exit 2, never 70
 
 BIG = "9" * 5000

@@ -93,8 +93,9 @@ def test_check_at_n128_within_a_small_memory_limit():
     assert r.exit_code == 0, r.stderr
     assert r.stdout.startswith("agree: A X B wrt X (J 16384×16384)")
     assert "  claim B' ⊗ A: agrees, " in r.stdout
-    assert "complex step along 8 random directions v (J v row by row, and uᵀ J v; J, 16,384×16,384, not formed)" in (
-        r.stdout
+    assert (
+        "complex step along 8 random directions v (J v row by row, uᵀ J v, and rows of J as derive "
+        "writes them; J, 16,384×16,384, not formed)" in r.stdout
     )
     assert "tolerance" in r.stdout and "max(1, max|J v|)" in r.stdout
     rec = json.loads(run("check", "A X B wrt X", *BIG, "--format", "json").stdout)
@@ -142,6 +143,21 @@ def test_every_sample_identity_agrees_along_directions(always_along):
     assert r.exit_code == 0, r.stdout
     checks = [x for x in recs[:-1] if x["command"].startswith("check")]
     assert len(checks) == 23 and all(x["directions"] == 8 and x["verdict"] == "agree" for x in checks)
+
+
+def test_a_wrong_dense_writer_is_caught_along_directions(always_along, monkeypatch):
+    assert jacli.check("X' X wrt X", X=(4, 3)).agree
+    write = Structured.write_rows
+
+    def off_by_one_entry(self, out, start, stop, **kw):
+        write(self, out, start, stop, **kw)
+        out[0, 0] += 1.0
+
+    monkeypatch.setattr(Structured, "write_rows", off_by_one_entry)
+    c = jacli.check("X' X wrt X", X=(4, 3))
+    assert not c.agree and "as the dense writer writes them differ" in c.comparisons[0].note
+    monkeypatch.setattr(checking, "WRITTEN_BYTES", 0)  # no rows written: the check cannot see it
+    assert jacli.check("X' X wrt X", X=(4, 3)).agree
 
 
 @pytest.mark.parametrize(
@@ -232,7 +248,7 @@ def small_slabs(request, monkeypatch):
     monkeypatch.setattr(structured, "PASS_BYTES", 256)
     monkeypatch.setattr(structured, "LOWRANK_BYTES", 0)
     monkeypatch.setattr(structured, "PARALLEL_BYTES", 0)
-    monkeypatch.setattr(structured, "_cores", lambda: request.param)
+    monkeypatch.setattr(structured, "usable_cores", lambda: request.param)
     return request.param
 
 

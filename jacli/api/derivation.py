@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -262,22 +261,3 @@ def evaluate_blocks(
 def require_finite(J: np.ndarray) -> None:
     if not np.all(np.isfinite(J)):
         raise JacliError("the Jacobian has infinite or NaN entries for these values (overflow)")
-
-
-def row_blocks(parts: list[Structured], max_block_bytes: float) -> Iterator[np.ndarray]:
-    """Row blocks of the Jacobian, written into one reused buffer, in order."""
-    C = sum(p.shape[1] for p in parts)
-    buf = None
-    check = any(p.may_overflow() for p in parts)
-    for start, stop in parts[0].row_blocks(int(max_block_bytes)):
-        if buf is None:
-            buf = np.empty((stop - start, C))
-        out = buf[: stop - start]
-        c0 = 0
-        with np.errstate(all="ignore"):
-            for p in parts:
-                p.write_rows(out[:, c0 : c0 + p.shape[1]], start, stop)
-                c0 += p.shape[1]
-        if check:
-            require_finite(out)
-        yield out

@@ -165,7 +165,7 @@ def pipelined_blocks(parts: list[Structured], max_block_bytes: float) -> Iterato
     from concurrent.futures import ThreadPoolExecutor
 
     C = sum(p.shape[1] for p in parts)
-    ranges = list(parts[0].row_blocks(int(max_block_bytes)))
+    ranges = list(parts[0].row_blocks(int(max_block_bytes * parts[0].shape[1] / max(C, 1))))  # rows of all C columns
     if not ranges:
         return
     check = any(p.may_overflow() for p in parts)
@@ -226,7 +226,7 @@ def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str, *, max_b
     stored = [0]
 
     def gen() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        for start, stop in parts[0].row_blocks(block_rows * C * 8):
+        for start, stop in parts[0].row_blocks(block_rows * parts[0].shape[1] * 8):  # block_rows rows
             rs, cs, vs = [], [], []
             c0 = 0
             for p in parts:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from typing import Any
 
@@ -146,60 +146,92 @@ def _record_of(item: tuple[int, str], parse_line: LineParser, share: int) -> tup
 
 
 def _quiet_worker() -> None:
-    """A worker leaves Ctrl-C to the batch, which stops the pool."""
+    """A worker leaves Ctrl-C to the batch, which stops the pool; SIGTERM and SIGHUP (the
+    batch stopping it) end it quietly, its temporary files removed on the way."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            signal.signal(sig, _leave)
+
+
+def _leave(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+MAX_JOBS_PER_CORE = 4
 
 
 def jobs_count(jobs: int) -> int:
-    """--jobs: N processes, 0 for one per core."""
-    import os
+    """--jobs: N processes (at most :data:`MAX_JOBS_PER_CORE` per core), 0 for one per core."""
+    from ..numeric.structured import usable_cores
 
     if jobs < 0:
         raise JacliError(f"--jobs must be 0 (one per core) or a positive number, not {jobs}")
-    if jobs == 0:
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # not on Linux
-            return os.cpu_count() or 1
-    return jobs
+    cores = usable_cores()
+    if jobs > MAX_JOBS_PER_CORE * cores:
+        sys.stderr.write(f"jacli: warning: --jobs {jobs}: running {MAX_JOBS_PER_CORE * cores} ({cores} cores)\n")
+        return MAX_JOBS_PER_CORE * cores
+    return jobs or cores
 
 
 def records(
     lines: list[tuple[int, str]], parse_line: LineParser, jobs: int
 ) -> Generator[tuple[dict, bool], None, None]:
     """The lines' records in the order of the lines: in this process, or in a pool of
-    ``jobs`` processes started now (each line run as it would be here, the results
-    collected in order). Close the iterator to stop the pool early."""
+    ``jobs`` processes started now, before any thread (each line run as it would be here,
+    the results collected in order). Close the iterator to stop the pool early."""
     if jobs <= 1 or len(lines) < 2:
         return (record(number, line, parse_line) for number, line in lines)
+    import functools
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
     jobs = min(jobs, len(lines))
-    try:
-        pool = ctx.Pool(jobs, initializer=_quiet_worker)
-    except (OSError, ImportError) as err:  # no process pool here (no semaphores, no fork)
-        sys.stderr.write(f"jacli: warning: --jobs {jobs}: cannot start processes ({err}); running in one\n")
-        return (record(number, line, parse_line) for number, line in lines)
-    return _pooled(pool, lines, parse_line, jobs, chunk=max(1, min(16, len(lines) // (jobs * 8))))
-
-
-def _pooled(
-    pool: Any, lines: list, parse_line: LineParser, jobs: int, chunk: int
-) -> Generator[tuple[dict, bool], None, None]:
-    import functools
-
     run = functools.partial(_record_of, parse_line=parse_line, share=jobs)
     try:
-        yield from pool.imap(run, lines, chunksize=chunk)
-        pool.close()
-        pool.join()  # the workers end by themselves: terminating idle ones can leave one stuck on the queue's lock
+        pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_quiet_worker)
+        results = pool.map(run, lines, chunksize=max(1, min(16, len(lines) // (jobs * 8))))
+    except (OSError, ImportError, NotImplementedError) as err:  # no process pool here (no semaphores, no fork)
+        sys.stderr.write(f"jacli: warning: --jobs {jobs}: cannot start processes ({err}); running in one\n")
+        return (record(number, line, parse_line) for number, line in lines)
+    return _pooled(pool, results)
+
+
+def _pooled(pool: Any, results: Iterator[tuple[dict, bool]]) -> Generator[tuple[dict, bool], None, None]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    finished = False
+    try:
+        yield from results
+        finished = True
+    except BrokenProcessPool:
+        raise JacliError(
+            "a --jobs process ended abruptly (out of memory?); the lines after it were not run: "
+            "run the batch with fewer --jobs or a lower --max-memory"
+        ) from None
     finally:
-        pool.terminate()
-        pool.join()
+        if finished:
+            pool.shutdown(wait=True)
+        else:
+            _stop(pool)
+
+
+def _stop(pool: Any) -> None:
+    """Stop the workers now (Ctrl-C, an error, a closed iterator): SIGTERM, then SIGKILL."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # the executor has no public handle
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        p.terminate()
+    for p in processes:
+        p.join(2)
+        if p.is_alive():
+            p.kill()
+            p.join()
 
 
 def run_batch(path: str, *, fmt: str, parse_line: LineParser, jobs: int = 1) -> int:
@@ -216,23 +248,24 @@ def run_batch(path: str, *, fmt: str, parse_line: LineParser, jobs: int = 1) -> 
     as_json = fmt == "json"
     counts = {"agree": 0, "disagree": 0, "ok": 0, "error": 0}
     bugs = 0
-    out = sys.stdout  # a reader gone or a full disk stops the printing (cli.reporting), not the run
     start = time.perf_counter()
     results = records(lines, parse_line, jobs)  # the pool starts before the bar's thread
     with closing(results), LazyBar("batch", len(lines), enabled=None if not as_json else False) as bar:
         for rec, bug in results:
             bugs += bug
             counts[rec["verdict"]] += 1
-            out.write((json.dumps(rec, ensure_ascii=False) if as_json else _batch_line(rec)) + "\n")
+            # sys.stdout at each write: the bar, once shown, prints through it (and a reader gone or
+            # a full disk stops the printing, not the run: cli.reporting)
+            sys.stdout.write((json.dumps(rec, ensure_ascii=False) if as_json else _batch_line(rec)) + "\n")
             bar.advance()
     seconds = time.perf_counter() - start
     if as_json:
-        out.write(json.dumps({"summary": {"lines": len(lines), **counts, "seconds": round(seconds, 3)}}) + "\n")
+        sys.stdout.write(json.dumps({"summary": {"lines": len(lines), **counts, "seconds": round(seconds, 3)}}) + "\n")
     else:
         parts = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
         noun = "line" if len(lines) == 1 else "lines"
-        out.write(f"{len(lines)} {noun}: {parts or 'nothing to do'} ({seconds:.2f} s)\n")
-    out.flush()
+        sys.stdout.write(f"{len(lines)} {noun}: {parts or 'nothing to do'} ({seconds:.2f} s)\n")
+    sys.stdout.flush()
     if bugs:
         return ExitCode.INTERNAL
     if counts["error"]:

@@ -270,7 +270,8 @@ def _describe(result: CheckResult, shown: Callable[[str], str] = _same) -> list[
         rows, cols = result.shape
         lines.append(
             f"  numerical: {result.method} along {result.directions} random directions v "
-            f"(J v row by row, and uᵀ J v; J, {rows:,}×{cols:,}, not formed), error estimate "
+            f"(J v row by row, uᵀ J v, and rows of J as derive writes them; J, {rows:,}×{cols:,}, "
+            f"not formed), error estimate "
             f"{result.error_estimate:.2g}; tolerance {result.threshold:.3g} "
             f"(--tol {result.tol:g} × max(1, max|J v|))"
         )

@@ -40,10 +40,11 @@ def writer_threads(nbytes: int) -> int:
     """Threads that write an output of ``nbytes``: two for a large one where two cores are usable."""
     if nbytes < PARALLEL_BYTES:
         return 1
-    return min(2, _cores())
+    return min(2, usable_cores())
 
 
-def _cores() -> int:
+def usable_cores() -> int:
+    """The cores this process may run on."""
     import os
 
     try:

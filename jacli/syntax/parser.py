@@ -355,7 +355,7 @@ class _Parser:
                 if near
                 else f"; for a product write '{t.text} (...)' or '{t.text}*(...)'"
             )
-        elif near and len(t.text) > 2:
+        elif near and len(t.text) > 2 and t.text.islower():  # Dinv (X) is a product
             hint = f" (did you mean {either(near)}?; for a product write '{t.text}*(...)')"
         else:
             return
