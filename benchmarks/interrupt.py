@@ -1,5 +1,5 @@
-"""How fast Ctrl-C acts: SIGINT to the process group of a running `jacli check` (n=600,
-J of 360,000²) and `jacli batch --jobs 2` (3,000 lines), the seconds until it has exited.
+"""How fast Ctrl-C acts: SIGINT to the process group of a running `jacli check` (n=2000,
+J of 4,000,000²) and `jacli batch --jobs 2` (3,000 lines), the seconds until it has exited.
 
 python benchmarks/interrupt.py [rounds]
 """
@@ -39,7 +39,7 @@ def main(rounds: int = 5) -> None:
         batch = Path(tmp) / "lines.txt"
         batch.write_text("\n".join(['check "inv(X) wrt X" X=30x30'] * 3000) + "\n")
         cases = {
-            "check A X B, n=600": jacli_cmd() + ["check", "A X B wrt X", "A=600x600", "B=600x600", "X=600x600"],
+            "check A X B, n=2000": jacli_cmd() + ["check", "A X B wrt X", "A=2000x2000", "B=2000x2000", "X=2000x2000"],
             "batch --jobs 2, 3,000 lines": jacli_cmd() + ["batch", str(batch), "--jobs", "2"],
         }
         for name, cmd in cases.items():

@@ -142,7 +142,12 @@ def record(number: int, line: str, parse_line: LineParser, share: int = 1) -> tu
 
 
 def _record_of(item: tuple[int, str], parse_line: LineParser, share: int) -> tuple[dict, bool]:
-    return record(item[0], item[1], parse_line, share)
+    try:
+        return record(item[0], item[1], parse_line, share)
+    except SystemExit as stop:  # the batch stopping this worker (_leave): the line's temporary files are gone
+        import os
+
+        os._exit(stop.code if isinstance(stop.code, int) else 1)
 
 
 def _quiet_worker() -> None:
