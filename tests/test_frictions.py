@@ -32,11 +32,18 @@ def test_the_tex_file_ends_with_a_newline(tmp_path):
     assert (tmp_path / "f.tex").read_bytes().endswith(b"A\n")
 
 
-def test_wrote_comes_after_the_formula(tmp_path):
-    r = run("derive", "A X B wrt X", "A=2x3", "B=4x5", "--random", "-o", tmp_path / "J.npy")
+@pytest.mark.parametrize(
+    "args,head",
+    [
+        (["derive", "A X B wrt X", "A=2x3", "B=4x5"], "# J = "),
+        (["hessian", "tr(X' A X) wrt X", "A=3x3", "X=3x2"], "# H = "),
+    ],
+)
+def test_wrote_comes_after_the_formula(tmp_path, args, head):
+    r = run(*args, "--random", "-o", tmp_path / "J.npy")
     assert r.exit_code == 0
     lines = r.output.splitlines()  # stdout and stderr as a terminal shows them
-    assert lines[0].startswith("# J = ") and lines[-1] == f"jacli: wrote {tmp_path / 'J.npy'}"
+    assert lines[0].startswith(head) and lines[-1] == f"jacli: wrote {tmp_path / 'J.npy'}"
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from ..api.formats import FORMULA_FORMATS
 from ..api.hessians import (
     Hessian,
     HessianCheck,
+    Saved,
     hessian_latex,
     hessian_markdown,
     hessian_of,
@@ -52,8 +53,14 @@ def run_hessian(
     if fmt == "python" and output and not request.gradient:
         hessian_python(hessian_of(problem, request.vec, symbolic=True))  # refused before anything is saved
     saved = hessian_request(problem, request)
-    if saved.wrote:
+    _show(saved, fmt, output, symbolic)
+    if saved.wrote:  # after the formula, as derive says it: the last line says where it went
+        sys.stdout.flush()
         sys.stderr.write(f"jacli: wrote {saved.wrote}\n")
+
+
+def _show(saved: Saved, fmt: str, output: str | None, symbolic: bool) -> None:
+    """Print the Hessian in ``fmt`` (the matrix where one was computed for it)."""
     h = saved.hessian
     if ascii_only(sys.stdout) and fmt not in ("latex", "markdown", "python"):  # jacli's ASCII notation
         h = h._replace(formula=ascii_formula(h.formula))
