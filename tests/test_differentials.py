@@ -262,3 +262,16 @@ def test_compiled_gradient_with_some_values_bound_at_compile_time():
         f.gradient(x=x, b=A @ x)
     with pytest.raises(JacliError, match="x: has NaN"):
         f.gradient(x=np.full((4, 1), np.nan), b=b)
+
+
+def test_operator_refuses_a_matrix_for_a_vector():
+    X = np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [1.0, 0.0, 4.0]])
+    op = jacli.operator("inv(X) wrt X", X=X)
+    V = np.arange(9.0).reshape(3, 3)
+    for f in (op.matvec, op.rmatvec):
+        with pytest.raises(jacli.JacliError, match=r"not a 3×3 array: .* V.reshape\(-1, order='F'\)"):
+            f(V)
+    Xi = np.linalg.inv(X)
+    want = (-Xi @ V @ Xi).reshape(-1, order="F")  # dF at dX = V
+    for v in (V.reshape(-1, order="F"), V.reshape(-1, 1, order="F"), V.reshape(1, -1, order="F")):
+        np.testing.assert_allclose(op.matvec(v), want)

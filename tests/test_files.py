@@ -716,3 +716,20 @@ def test_symbolic_shapes(spec, shape):
 def test_nan_and_inf_are_not_sizes():
     for word in ("nan", "inf", "Infinity"):
         assert "not a shape" in message(parse_spec, "A", word)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz", ".txt"])
+def test_a_saved_gradient_carries_the_gradient_formula(tmp_path, suffix):
+    from cli_support import run
+
+    path = tmp_path / f"g{suffix}"
+    r = run("derive", "tr(X' X) wrt X", "X=2x3", "--random", "--gradient", "-o", path)
+    assert r.exit_code == 0, r.output
+    if suffix == ".json":
+        doc = json.loads(path.read_text())
+        assert doc["formula"] == "2 X" and doc["shape"] == [2, 3]
+    elif suffix == ".npz":
+        with np.load(path) as d:
+            assert str(d["formula"]) == "2 X" and d["J"].shape == (2, 3)
+    else:
+        assert path.read_text().startswith("# ∂f/∂X = 2 X\n# shape 2x3\n")

@@ -140,3 +140,11 @@ def test_print_parse_round_trip(e):
 def test_latex_is_printable(e):
     text = to_latex(e)
     assert text.count("{") == text.count("}")
+
+
+@pytest.mark.parametrize("source,shown,col", [("0.5.5 X", "0.5.5", 1), ("A + 1.2.3", "1.2.3", 5), ("2..5", "2..5", 1)])
+def test_a_malformed_number_is_refused_not_read_as_a_product(source, shown, col):
+    with pytest.raises(JacliError, match=f"malformed number '{shown}' at column {col}") as err:
+        parse_expr(source)
+    assert err.value.column == col
+    assert to_text(parse_expr("0.5 X + 2. Y + .5 Z")) == "0.5 X + 2 Y + 0.5 Z"

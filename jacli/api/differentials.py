@@ -148,10 +148,23 @@ class JacobianOperator:
                 self._moving.add(node)
         return out
 
+    def _vector(self, v: np.ndarray, n: int, what: str) -> np.ndarray:
+        """``v`` as a vector of n entries: 1-D, or a column or row; a matrix is refused (its
+        flattening order would be a guess)."""
+        v = np.asarray(v, dtype=float)
+        if v.ndim > 2 or (v.ndim == 2 and 1 not in v.shape):
+            order = "'F'" if self.order == "F" else "'C'"
+            raise JacliError(
+                f"{what} takes a vector of {n} entries, not a {'×'.join(map(str, v.shape))} array: "
+                f"for a direction shaped like a matrix V pass V.reshape(-1, order={order})"
+            )
+        v = v.reshape(-1)
+        if v.shape[0] != n:
+            raise JacliError(f"{what} takes a vector of {n} entries, not {v.shape[0]}")
+        return v
+
     def _split(self, v: np.ndarray) -> list[np.ndarray]:
-        v = np.asarray(v, dtype=float).reshape(-1)
-        if v.shape[0] != self.shape[1]:
-            raise JacliError(f"matvec takes a vector of {self.shape[1]} entries, not {v.shape[0]}")
+        v = self._vector(v, self.shape[1], "matvec")
         parts, start = [], 0
         for var, k in zip(self.problem.wrt, self.sizes):
             parts.append(v[start : start + k].reshape(self.problem.names[var], order=self.order))
@@ -166,9 +179,7 @@ class JacobianOperator:
 
     def rmatvec(self, u: np.ndarray) -> np.ndarray:
         """Jᵀ u: the adjoints of the variables when F's is u (in vec order)."""
-        u = np.asarray(u, dtype=float).reshape(-1)
-        if u.shape[0] != self.shape[0]:
-            raise JacliError(f"rmatvec takes a vector of {self.shape[0]} entries, not {u.shape[0]}")
+        u = self._vector(u, self.shape[0], "rmatvec")
         seed = {SEED: u.reshape(self.problem.shape, order=self.order)}
         adjoints = self._evaluate(self.adjoints, seed)
         parts = [

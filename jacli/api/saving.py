@@ -123,12 +123,13 @@ def derive_request(problem: Problem, request: Request) -> Derived:
     if output and suffix in FORMULA_SUFFIXES:
         save_text(output, formula_file(result, suffix, request.gradient))
     elif output and shown is not None:
+        if request.gradient:  # the file holds the gradient: its formula, not J's
+            var = result.blocks[0].var
+            formula, latex, head = result.gradient_formula or "", "", f"∂f/∂{var} = {result.gradient_formula or '?'}"
+        else:
+            formula, latex, head = result.formula, result.latex, f"J = {result.formula}"
         save_matrix(
-            output,
-            shown,
-            formula=result.formula,
-            latex=result.latex,
-            comments=[f"J = {result.formula}", f"shape {shown.shape[0]}x{shown.shape[1]}"],
+            output, shown, formula=formula, latex=latex, comments=[head, f"shape {shown.shape[0]}x{shown.shape[1]}"]
         )
     return Derived(result, shown, wrote, tuple(warnings))
 

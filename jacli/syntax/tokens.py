@@ -76,6 +76,10 @@ def tokenize(source: str) -> list[Token]:
                     column=pos + 1,
                     source=source,
                 )
+            if kind == "num" and re.match(r"\.?\.[0-9]", source[m.end() - text.endswith(".") :]):
+                bad = re.match(r"[0-9.eE+-]*", source[pos:])
+                shown = bad.group() if bad else text
+                raise JacliError(f"malformed number '{shown}' at column {pos + 1}", column=pos + 1, source=source)
             tokens.append(Token(str(kind), ALIASES.get(text, text), pos + 1))
         pos = m.end()
     tokens.append(Token("end", "", len(source) + 1))
