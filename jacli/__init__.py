@@ -58,3 +58,8 @@ __all__ = [
     "jacobian",
     "operator",
 ]
+
+
+def __dir__() -> list[str]:
+    """The public API, for completion in a shell or notebook (the names load lazily)."""
+    return sorted(__all__)

@@ -127,3 +127,26 @@ def test_sparse_checks_free_disk_space_first(tmp_path, monkeypatch):
     )
     assert "more than the 1,000 bytes free in" in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_dir_shows_the_public_api():
+    import jacli
+
+    names = dir(jacli)
+    assert {"derive", "jacobian", "check", "hessian", "explain", "operator", "compile", "JacliError"} <= set(names)
+    assert all(callable(getattr(jacli, n)) for n in names if n not in ("__version__",))
+
+
+def test_wrote_comes_after_a_direction_and_a_differential(tmp_path):
+    import numpy as np
+
+    np.save(tmp_path / "X.npy", 2 * np.eye(3) + 0.1)
+    np.save(tmp_path / "V.npy", np.ones((3, 3)))
+    for args, out in (
+        ([f"X={tmp_path / 'X.npy'}", f"--direction=X={tmp_path / 'V.npy'}"], "dF.npy"),
+        (["--differential"], "dF.tex"),
+    ):
+        r = run("derive", "inv(X) wrt X", *args, "-o", tmp_path / out, "--format", "plain")
+        assert r.exit_code == 0, r.output
+        lines = r.output.splitlines()
+        assert len(lines) > 1 and lines[-1] == f"jacli: wrote {tmp_path / out}"

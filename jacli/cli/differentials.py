@@ -50,23 +50,10 @@ def run_differential(
                 f.write(payload)
 
             atomic_write(output, write)
+        _print_differential(problem, d, latex, fmt, output)
+        if output:  # after what is printed, as derive says it
+            sys.stdout.flush()
             sys.stderr.write(f"jacli: wrote {output}\n")
-        if fmt == "latex":
-            sys.stdout.write(latex + "\n")
-        elif fmt == "markdown":
-            sys.stdout.write(note(latex, []))
-        elif fmt == "json":
-            import json
-
-            doc = {
-                "expression": to_text(problem.expr),
-                "wrt": list(problem.wrt),
-                "differential": d.formula,
-                "latex": latex,
-            }
-            sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
-        elif output is None or fmt != "auto":
-            sys.stdout.write(d.text() + "\n")
         return
     given = {}
     for spec in directions:
@@ -84,8 +71,10 @@ def run_differential(
     head = [f"{d.text()}, along {along}", f"shape: {shape_text(dF.shape)}, F's (F = {to_text(problem.expr)})"]
     if output:
         save_matrix(output, dF, formula=d.formula, comments=head)
-        sys.stderr.write(f"jacli: wrote {output}\n")
     _print(dF, head, d, fmt, printed=output is None or fmt != "auto")
+    if output:  # after what is printed, as derive says it
+        sys.stdout.flush()
+        sys.stderr.write(f"jacli: wrote {output}\n")
 
 
 def given_source(directions: list[str], var: str) -> str:
@@ -115,3 +104,23 @@ def _print(dF: Any, head: list[str], d: Any, fmt: str, printed: bool) -> None:
         sys.stdout.write("".join(f"# {line}\n" for line in head))
         if printed:
             sys.stdout.writelines(format_rows(dF))
+
+
+def _print_differential(problem: Any, d: Any, latex: str, fmt: str, output: str | None) -> None:
+    """dF in ``fmt``: text, LaTeX, Markdown or JSON."""
+    if fmt == "latex":
+        sys.stdout.write(latex + "\n")
+    elif fmt == "markdown":
+        sys.stdout.write(note(latex, []))
+    elif fmt == "json":
+        import json
+
+        doc = {
+            "expression": to_text(problem.expr),
+            "wrt": list(problem.wrt),
+            "differential": d.formula,
+            "latex": latex,
+        }
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    elif output is None or fmt != "auto":
+        sys.stdout.write(d.text() + "\n")
