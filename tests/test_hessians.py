@@ -276,3 +276,13 @@ def test_batch_lines(tmp_path):
     out = r.stdout.splitlines()
     assert out[1] == "      H = I₂ ⊗ (A + Aᵀ)"
     assert out[2].split()[1] == "agree" and out[4].split()[1] == "disagree"
+
+
+def test_a_hessian_needs_only_the_values_it_depends_on():
+    A = np.arange(9.0).reshape(3, 3)
+    np.testing.assert_array_equal(jacli.hessian("x' A x wrt x", A=A, x=(3, 1)), A + A.T)
+    np.testing.assert_array_equal(jacli.hessian("tr(X) wrt X", X=(2, 2)), np.zeros((4, 4)))
+    with pytest.raises(JacliError, match=r"X \(2×2\) has no values"):
+        jacli.hessian("logdet(X) wrt X", X=(2, 2))  # H needs X
+    with pytest.raises(JacliError, match=r"y \(3×1\) has no values"):
+        jacli.hessian("log(y' y) + x' A x wrt x", A=A, y=(3, 1))  # f's domain needs y

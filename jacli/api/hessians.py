@@ -25,7 +25,7 @@ from ..errors import JacliError
 from ..expr import Expr, T
 from ..expr import vec as vec_of
 from ..io.writers import save_matrix
-from ..numeric.evaluate import check_domains
+from ..numeric.evaluate import domain_nodes
 from ..sizes import shape_text
 from ..syntax.printer import to_text
 from .derivation import VECS, Block, evaluate_blocks, jacobian_blocks, needed_names, size_error
@@ -125,8 +125,7 @@ def hessian_matrix(
 ) -> np.ndarray:
     """H's numbers, row block by row block; f's own domain is checked first (the gradient
     of logdet(X) is defined where det X < 0, logdet is not)."""
-    require_numbers(problem, problem.expr.names())
-    check_domains(problem.expr, problem.values, problem.wrt)
+    require_h_numbers(problem, rows)
     cols = sum(b.var_shape[0] * b.var_shape[1] for b in rows[0])
     total = sum(p.shape[0] * p.shape[1] for p in problems)
     if max_bytes is not None and total * cols * 8 > max_bytes:
@@ -136,6 +135,15 @@ def hessian_matrix(
         require_numbers(p, needed_names(blocks))
         parts.append(evaluate_blocks(p, blocks, max_bytes=max_bytes))
     return parts[0] if len(parts) == 1 else np.vstack(parts)
+
+
+def require_h_numbers(problem: Problem, rows: tuple[tuple[Block, ...], ...]) -> None:
+    """The values H's numbers need, and those of f's domain, which is checked there: H of
+    x' A x is A + Aᵀ, whatever x; H of logdet(X) needs det X > 0."""
+    needed = {n: None for blocks in rows for n in needed_names(blocks)}
+    for _, names in domain_nodes(problem.expr):
+        needed.update(dict.fromkeys(names))
+    require_numbers(problem, list(needed))
 
 
 class Saved(NamedTuple):
@@ -158,8 +166,7 @@ def hessian_request(problem: Problem, request: Request) -> Saved:
         from .saving import save_sparse, save_streamed
 
         (p,), (blocks,) = h.problems, h.rows
-        require_numbers(problem, problem.expr.names())
-        check_domains(problem.expr, problem.values, problem.wrt)
+        require_h_numbers(problem, h.rows)
         require_numbers(p, needed_names(blocks))
         if request.sparse:
             stored = save_sparse(p, blocks, output)  # type: ignore[arg-type]
