@@ -249,3 +249,15 @@ def test_a_pool_stopped_or_broken_ends_cleanly(tmp_path, what):
     assert all(
         not Path(f"/proc/{w}").exists() or "Z" in Path(f"/proc/{w}/stat").read_text().split()[2] for w in workers
     )
+
+
+def test_batch_refuses_what_it_would_drop(tmp_path):
+    lines = [
+        'derive "inv(X) wrt X" X=3x3 --differential',
+        'derive "inv(X) wrt X" X=3x3 --random --direction X=[[1,0,0],[0,1,0],[0,0,1]]',
+    ]
+    (tmp_path / "b.txt").write_text("\n".join(lines) + "\n")
+    r = run("batch", str(tmp_path / "b.txt"), "--format", "json")
+    recs = [json.loads(x) for x in r.stdout.splitlines()[:-1]]
+    assert r.exit_code == 2
+    assert all(x["verdict"] == "error" and "not batch lines" in x["error"] for x in recs) and len(recs) == 2

@@ -55,6 +55,8 @@ def run_line(name: str, params: dict, share: int = 1) -> dict:
         return check_record(result)
     if name == "hessian":
         return _hessian_line(params, bindings, max_bytes)
+    if params.get("direction") or params.get("differential"):
+        raise JacliError("--differential and --direction are not batch lines: run them as commands")
     d = do_derive(
         params["expr"],
         bindings,

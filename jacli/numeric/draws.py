@@ -92,4 +92,7 @@ def fill(
             messages.add(err.message)
     if len(messages) == 1 and last is not None:  # the same whatever was drawn: not the draws' fault
         raise last
-    raise JacliError(f"no valid random values found for this expression: {last}")
+    raise JacliError(
+        f"no valid random values found for this expression ({last}); give values for "
+        f"{', '.join(names)} instead (as in {names[0]}=values.npy)"
+    )
