@@ -290,3 +290,16 @@ def test_a_builtin_sized_by_a_name_in_a_numeric_problem():
     assert r.exit_code == 2 and "K(m,n) has a dimension name" in r.stderr
     r = run("check", "I(m) X wrt X", "X=1x1")
     assert r.exit_code == 0 and r.stdout.startswith("agree: X I(m) wrt X (J (m²)×1) at 4 assignments of m")
+
+
+@pytest.mark.parametrize(
+    "source,formula",
+    [
+        ("diag(x) wrt x", "diag(vec(I(m))) (ones(m,1) ⊗ I(m))"),  # x a column, as x=m would make it
+        ("diag(A x) wrt x", "diag(vec(I(n))) (ones(n,1) ⊗ I(n)) A"),
+    ],
+)
+def test_diag_of_a_lowercase_name_is_of_a_column(source, formula):
+    assert jacli.derive(source, symbolic=True).formula == formula
+    with pytest.raises(jacli.JacliError, match="cannot tell whether the argument of diag"):
+        jacli.derive("diag(X) wrt X", symbolic=True)  # an uppercase name may be a square matrix
