@@ -99,6 +99,17 @@ def signals_held() -> Iterator[None]:
 TEMP_PREFIX_CHARS = 32  # of the target's name in its temporary file's: a long valid name stays valid
 
 
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _temporary_names(folder: str, prefix: str) -> Iterator[str]:
+    """Names ``folder/prefix…XXXXXXXX.tmp`` to try, as tempfile.mkstemp tries them."""
+    import secrets
+
+    for _ in range(100):
+        yield os.path.join(folder, f"{prefix}{secrets.token_hex(4)}.tmp")
+
+
 def atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
     """Write ``path`` through a temporary file in the same folder, then ``os.replace`` it.
 
@@ -107,16 +118,21 @@ def atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
     become ``JacliError('cannot write PATH: ...')``. The temporary file's name is
     ``.NAME…XXXXXXXX.tmp`` with at most 32 characters of the target's name.
     """
-    import tempfile
-
     shown = short(path, 60)
     target = os.path.realpath(path) if os.path.islink(path) else path
     folder = os.path.dirname(target) or "."
     prefix = "." + os.path.basename(target)[:TEMP_PREFIX_CHARS]
     tmp = None
     try:
-        with signals_held():  # a signal arriving now is told when tmp is named
-            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
+        with signals_held():  # a signal arriving now is told when tmp is named ...
+            for tmp in _temporary_names(folder, prefix):  # ... and, where another thread takes it, tmp is
+                try:  # named before the file exists: the exception finds it to remove
+                    fd = os.open(tmp, _TEMP_FLAGS, 0o600)
+                    break
+                except FileExistsError:
+                    tmp = None  # somebody else's
+            else:
+                raise FileExistsError(f"no free temporary name in {folder}")
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
