@@ -23,7 +23,7 @@ from .problem import (
     VECS,
     Problem,
     api_choice,
-    api_flag,
+    api_derivation,
     api_max_bytes,
     api_number,
     api_problem,
@@ -138,19 +138,8 @@ def _derive(
     max_bytes: object,
 ) -> Result:
     with api_errors():
-        vec_ = api_choice("vec", vec, VECS)
-        random_, symbolic_ = api_flag("random", random), api_flag("symbolic", symbolic)
-        seed_, limit = api_seed(seed), api_max_bytes(max_bytes)
-        problem = api_problem(
-            function,
-            options,
-            source,
-            bindings,
-            names,
-            random=random_ and not symbolic_,
-            seed=seed_,
-            symbolic=symbolic_,
-            max_bytes=limit,
+        problem, vec_, symbolic_, limit = api_derivation(
+            function, options, source, bindings, names, vec, random, seed, symbolic, max_bytes
         )
         return derive_problem(problem, vec=vec_, symbolic=symbolic_, max_bytes=limit)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .guard import DERIVE, JACOBIAN, VEC_ONLY, api_errors
-from .problem import DEFAULT_SEED, VECS, api_choice, api_flag, api_max_bytes, api_problem, api_seed
+from .problem import DEFAULT_SEED, VECS, api_choice, api_derivation, api_problem
 
 if TYPE_CHECKING:
     from .differentials import Compiled, Differential, JacobianOperator
@@ -171,19 +171,8 @@ def _hessian(
     from .hessians import hessian_of
 
     with api_errors():
-        vec_ = api_choice("vec", vec, VECS)
-        random_, symbolic_ = api_flag("random", random), api_flag("symbolic", symbolic)
-        seed_, limit = api_seed(seed), api_max_bytes(max_bytes)
-        problem = api_problem(
-            function,
-            options,
-            source,
-            bindings,
-            names,
-            random=random_ and not symbolic_,
-            seed=seed_,
-            symbolic=symbolic_,
-            max_bytes=limit,
+        problem, vec_, symbolic_, limit = api_derivation(
+            function, options, source, bindings, names, vec, random, seed, symbolic, max_bytes
         )
         return hessian_of(problem, vec_, symbolic=symbolic_, max_bytes=limit)
 

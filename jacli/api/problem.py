@@ -332,3 +332,34 @@ def api_problem(
         what = f"neither an option ({', '.join(options)}) nor a name" if options else "not a name"
         raise JacliError(f"{function}() got the keyword {short(n)!r}, which is {what} in the expression{hint}")
     return prepare(text, bindings_of(bindings, names), **prepare_options)
+
+
+def api_derivation(
+    function: str,
+    options: tuple[str, ...],
+    source: object,
+    bindings: Mapping | None,
+    names: dict[str, Any],
+    vec: object,
+    random: object,
+    seed: object,
+    symbolic: object,
+    max_bytes: object,
+) -> tuple[Problem, str, bool, float | None]:
+    """The arguments of derive, jacobian, hessian and derive_hessian checked, and the problem
+    prepared: (problem, vec, symbolic, max_bytes)."""
+    vec_ = api_choice("vec", vec, VECS)
+    random_, symbolic_ = api_flag("random", random), api_flag("symbolic", symbolic)
+    seed_, limit = api_seed(seed), api_max_bytes(max_bytes)
+    problem = api_problem(
+        function,
+        options,
+        source,
+        bindings,
+        names,
+        random=random_ and not symbolic_,
+        seed=seed_,
+        symbolic=symbolic_,
+        max_bytes=limit,
+    )
+    return problem, vec_, symbolic_, limit

@@ -26,21 +26,15 @@ def jacobian_expr(expr: Expr, var: str, shapes: Shapes, simplifier: Simplifier |
             r, c = shapes(e)
             result = eye(r * c) if e.attr == var else None
         else:
-            op = REGISTRY[e.op]
             total = None
             for i, arg in enumerate(e.args):
                 da = d(arg)
                 if da is None:
                     continue
-                rule = op.partials[i] if i < len(op.partials) else None
-                if rule is None:
-                    raise JacliError(
-                        f"no derivative rule for {op.notation.name or op.name} with respect to its argument {i + 1}"
-                    )
-                partial = rule(e, shapes)
-                if partial is None:
+                p = partial(e, i, shapes)
+                if p is None:
                     continue
-                term = simp(matmul(simp(partial), da))
+                term = simp(matmul(simp(p), da))
                 total = term if total is None else simp(add(total, term))
             result = total
         memo[e] = result
@@ -51,3 +45,12 @@ def jacobian_expr(expr: Expr, var: str, shapes: Shapes, simplifier: Simplifier |
         (r, c), (m, n) = shapes(expr), shapes.names[var]
         return zeros(r * c, m * n)
     return J
+
+
+def partial(node: Expr, i: int, shapes: Shapes) -> Expr | None:
+    """The record's Kronecker partial of ``node`` with respect to its argument i (None: 0)."""
+    op = REGISTRY[node.op]
+    rule = op.partials[i] if i < len(op.partials) else None
+    if rule is None:
+        raise JacliError(f"no derivative rule for {op.notation.name or op.name} with respect to its argument {i + 1}")
+    return rule(node, shapes)

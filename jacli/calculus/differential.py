@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ..errors import JacliError
 from ..expr import Expr, T, add, eye, kron, matmul, name, vec, zeros
+from .chain import partial
 from .ops import REGISTRY
 from .shapes import Shapes
 from .simplify import Simplifier
@@ -65,19 +66,13 @@ def adjoint(expr: Expr, var: str, seed: Expr, shapes: Shapes, simp: Simplifier) 
         if bar is None or node.op == "name":
             continue
         bar = simp(bar)
-        op = REGISTRY[node.op]
         for i, a in enumerate(node.args):
             if not depends[a]:
                 continue
-            rule = op.partials[i] if i < len(op.partials) else None
-            if rule is None:
-                raise JacliError(
-                    f"no derivative rule for {op.notation.name or op.name} with respect to argument {i + 1}"
-                )
-            partial = rule(node, shapes)
-            if partial is None:
+            p = partial(node, i, shapes)
+            if p is None:
                 continue
-            contribution = matrix_of(simp(matmul(T(partial), vec(bar))), shapes(a), simp)
+            contribution = matrix_of(simp(matmul(T(p), vec(bar))), shapes(a), simp)
             bars[a] = contribution if a not in bars else add(bars[a], contribution)
     got = bars.get(name(var))
     return zeros(*shapes.names[var]) if got is None else simp(got)

@@ -9,8 +9,10 @@ evaluated along a direction, every right side is the same number (tests check th
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
+from ..errors import JacliError
 from ..expr import Expr, T, add, matmul, name, vec, zeros
 from ..syntax.printer import to_text
 from .chain import jacobian_expr
@@ -89,13 +91,13 @@ def vec_step(dF: Expr, names: dict[str, str], shapes: Shapes) -> tuple[Step, dic
     trace: list[str] = []
     simp = Simplifier(shapes, trace)
     blocks = {v: jacobian_expr(dF, dv, shapes, simp) for v, dv in names.items()}
-    total = None
-    for v, J in blocks.items():
-        term = (
-            matmul(J, vec(name(names[v]))) if J.op != "neg" else Expr("neg", (matmul(J.args[0], vec(name(names[v]))),))
-        )
-        total = term if total is None else add(total, term)
-    assert total is not None  # names has at least one variable
+    if not blocks:
+        raise JacliError("a derivation needs a variable after wrt")
+    terms = [
+        matmul(J, vec(name(names[v]))) if J.op != "neg" else Expr("neg", (matmul(J.args[0], vec(name(names[v]))),))
+        for v, J in blocks.items()
+    ]
+    total = functools.reduce(add, terms)
     why = VEC_IDENTITY + ("; " + "; ".join(trace) if trace else "")
     A, B, C = name("A"), name("B"), name("C")
     rule = (vec(matmul(matmul(A, B), C)), matmul(Expr("kron", (T(C), A)), vec(B)))

@@ -94,6 +94,18 @@ SpecArgs = Annotated[
 ]
 
 
+ValuesOption = Annotated[str | None, typer.Option("--values", help="A .npz file whose arrays bind names.")]
+RandomOption = Annotated[bool, typer.Option("--random", help="Seeded random values for names bound by shape only.")]
+SeedOption = Annotated[int, typer.Option("--seed", min=0, help="Seed for --random.")]
+SymbolicOption = Annotated[
+    bool,
+    typer.Option(
+        "--symbolic", help="The closed form only: no values needed; sizes nothing fixes get names (m, n, ...)."
+    ),
+]
+VecOption = Annotated[
+    Vec, typer.Option("--vec", help="col: vec stacks columns (default); row: stacks rows, as NumPy flattens.")
+]
 OutputOption = Annotated[
     str | None,
     typer.Option(
@@ -123,22 +135,13 @@ def derive(
     ctx: typer.Context,
     expr: Annotated[str, typer.Argument(help='The expression, as in "A X B wrt X".')],
     specs: SpecArgs = None,
-    values: Annotated[str | None, typer.Option("--values", help="A .npz file whose arrays bind names.")] = None,
-    random: Annotated[
-        bool, typer.Option("--random", help="Seeded random values for names bound by shape only.")
-    ] = False,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for --random.")] = 0,
+    values: ValuesOption = None,
+    random: RandomOption = False,
+    seed: SeedOption = 0,
     output: OutputOption = None,
     fmt: FormatOption = Format.auto,
-    symbolic: Annotated[
-        bool,
-        typer.Option(
-            "--symbolic", help="The closed form only: no values needed; sizes nothing fixes get names (m, n, ...)."
-        ),
-    ] = False,
-    vec: Annotated[
-        Vec, typer.Option("--vec", help="col: vec stacks columns (default); row: stacks rows, as NumPy flattens.")
-    ] = Vec.col,
+    symbolic: SymbolicOption = False,
+    vec: VecOption = Vec.col,
     gradient: Annotated[bool, typer.Option("--gradient", help="For a scalar F: ∂f/∂X shaped like X.")] = False,
     differential: Annotated[
         bool, typer.Option("--differential", help="The differential dF in matrix form, as Magnus & Neudecker write it.")
@@ -181,22 +184,13 @@ def hessian(
     ctx: typer.Context,
     expr: Annotated[str, typer.Argument(help='The expression, as in "tr(X\' A X) wrt X".')],
     specs: SpecArgs = None,
-    values: Annotated[str | None, typer.Option("--values", help="A .npz file whose arrays bind names.")] = None,
-    random: Annotated[
-        bool, typer.Option("--random", help="Seeded random values for names bound by shape only.")
-    ] = False,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for --random.")] = 0,
+    values: ValuesOption = None,
+    random: RandomOption = False,
+    seed: SeedOption = 0,
     output: OutputOption = None,
     fmt: FormatOption = Format.auto,
-    symbolic: Annotated[
-        bool,
-        typer.Option(
-            "--symbolic", help="The closed form only: no values needed; sizes nothing fixes get names (m, n, ...)."
-        ),
-    ] = False,
-    vec: Annotated[
-        Vec, typer.Option("--vec", help="col: vec stacks columns (default); row: stacks rows, as NumPy flattens.")
-    ] = Vec.col,
+    symbolic: SymbolicOption = False,
+    vec: VecOption = Vec.col,
     sparse: Annotated[bool, typer.Option("--sparse", help="Save a SciPy sparse .npz (-o H.npz).")] = False,
     max_memory: Annotated[
         str | None,
@@ -235,7 +229,7 @@ def check(
             "--tol", help="Largest accepted difference, relative to the Jacobian's largest entry (at least 1)."
         ),
     ] = 1e-8,
-    values: Annotated[str | None, typer.Option("--values", help="A .npz file whose arrays bind names.")] = None,
+    values: ValuesOption = None,
     random: Annotated[
         bool,
         typer.Option(
