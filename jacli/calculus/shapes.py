@@ -175,8 +175,8 @@ class _Run:
                 if not self.pending:
                     return
                 waiting = [n for node in self.pending for n in node.names()]
-                if any(node.op == "diag" for node in self.pending) and self.u.columns_of_vectors(waiting):
-                    continue  # diag(x): x a column, as a lowercase name is where nothing fixes it
+                if self.u.columns_of_vectors(waiting):
+                    continue  # a lowercase name is a column where nothing fixes it (diag(x)), before forcing
                 self.u.forced = True
                 try:
                     self.attempt(self.pending.pop(0))
