@@ -57,6 +57,13 @@ def cases() -> list[tuple[str, dict]]:
 
 
 def tokens(text: str) -> int:
+    """The tokens of a printed form (a differential's right side; blocks ``[J1, J2]`` counted
+    entry by entry)."""
+    if " = " in text:
+        text = text.split(" = ", 1)[1]
+    if text.startswith("(refused"):
+        return -1
+    text = text.replace("[", " ").replace("]", " ").replace(";", ",")
     try:
         return sum(1 for t in tokenize(text) if t.kind != "end")
     except jacli.JacliError:

@@ -16,11 +16,13 @@ import pytest
 import scipy.sparse.linalg as sla
 from cli_support import isolated, run  # noqa: F401 (isolated: autouse)
 from oracle import derivative, draw
+from test_rules import attrs
 
 import jacli
 from jacli.calculus import ops
+from jacli.calculus.adjoint import adjoint, gradient
 from jacli.calculus.chain import jacobian_expr
-from jacli.calculus.differential import adjoint, differential, gradient
+from jacli.calculus.differential import differential
 from jacli.calculus.shapes import Shapes
 from jacli.calculus.simplify import Simplifier
 from jacli.errors import JacliError
@@ -34,7 +36,7 @@ def _cases():
     for op in ops.REGISTRY.values():
         if op.differential is None or op.value is None:
             continue
-        for attr in [2, 3, -1, -2] if op.name == "pow" else [None]:
+        for attr in [2, 3, -1, -2] if op.name == "pow" else attrs(op):
             combos = []
             for shapes in itertools.product(SHAPES, repeat=op.arity):
                 node = Expr(op.name, tuple(name(f"A{i}") for i in range(op.arity)), attr)

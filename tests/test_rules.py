@@ -21,9 +21,22 @@ from jacli.calculus.shapes import Shapes
 from jacli.errors import JacliError
 from jacli.expr import Expr, name
 from jacli.numeric.evaluate import Evaluator
+from jacli.sizes import dim
 
 SHAPES = [(2, 3), (3, 2), (3, 3), (3, 1), (1, 3), (1, 1), (2, 2), (4, 2)]
 ATTRS = {"pow": [2, 3, 0, -1, -2]}
+
+
+def attrs(op, symbolic: bool = False) -> list:
+    """The attributes to try an operator with: powers, a size (unvec's rows), an offset."""
+    if op.name in ATTRS:
+        return ATTRS[op.name]
+    kind = op.notation.attr
+    if kind == "size":
+        return [dim("m"), 1] if symbolic else [1, 2, 3]
+    if kind == "offset":
+        return [0, -1, 1]
+    return [None]
 
 
 def _accepts(op, shapes, attr) -> bool:
@@ -37,9 +50,9 @@ def _accepts(op, shapes, attr) -> bool:
 
 def _cases():
     for op in ops.REGISTRY.values():
-        if not op.partials or op.value is None:
+        if op.differential is None or op.value is None:
             continue
-        for attr in ATTRS.get(op.name, [None]):
+        for attr in attrs(op):
             combos = [c for c in itertools.product(SHAPES, repeat=op.arity) if _accepts(op, c, attr)]
             for shapes in combos[:6]:
                 for i in range(op.arity):
@@ -108,5 +121,5 @@ def test_rule_through_the_chain_rule(opname, attr, shapes, i):
 
 def test_every_registered_rule_is_exercised():
     tested = {c.values[0] for c in _cases()}
-    with_rules = {n for n, op in ops.REGISTRY.items() if op.partials and op.value is not None}
+    with_rules = {n for n, op in ops.REGISTRY.items() if op.differential and op.value is not None}
     assert tested == with_rules

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from cli_support import isolated, run  # noqa: F401 (isolated: autouse)
 from oracle import derivative, draw
+from test_rules import attrs
 
 import jacli
 from jacli.api import prepare
@@ -231,10 +232,9 @@ MENU = [("m", "n"), ("n", "m"), ("n", "n"), ("n", 1), (1, "n"), (1, 1), ("p", "q
 
 def _cases():
     for op in ops.REGISTRY.values():
-        if not op.partials or op.value is None:
+        if op.differential is None or op.value is None:
             continue
-        attrs = [2, -1] if op.name == "pow" else [None]
-        for attr in attrs:
+        for attr in [2, -1] if op.name == "pow" else attrs(op, symbolic=True):
             combos = []
             for shapes in itertools.product(MENU, repeat=op.arity):
                 node = Expr(op.name, tuple(name(f"A{i}") for i in range(op.arity)), attr)

@@ -135,8 +135,9 @@ KNOWN_MACROS = {
 
 @pytest.mark.parametrize("op", sorted(n for n, o in ops.REGISTRY.items() if o.notation.call))
 def test_latex_names_compile(op):
-    arity = ops.REGISTRY[op].arity
-    text = f"{ops.REGISTRY[op].notation.call}({', '.join(['x'] * arity)})"
+    record = ops.REGISTRY[op]
+    extra = {"size": ["1"], "offset": ["-1"]}.get(record.notation.attr, [])
+    text = f"{record.notation.call}({', '.join(['x'] * record.arity + extra)})"
     latex = to_latex(parse_expr(text))
     assert set(re.findall(r"\\([A-Za-z]+)", latex)) <= KNOWN_MACROS, latex
     assert latex.count("{") == latex.count("}")

@@ -8,8 +8,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import sizes
+from ..calculus.adjoint import gradient
 from ..calculus.chain import jacobian_expr
-from ..calculus.differential import gradient
 from ..calculus.shapes import Shapes
 from ..calculus.simplify import Simplifier
 from ..errors import JacliError

@@ -7,7 +7,8 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from ..calculus.differential import adjoint, differential, differential_name, gradient
+from ..calculus.adjoint import adjoint, gradient
+from ..calculus.differential import differential, differential_name
 from ..calculus.shapes import Shapes
 from ..calculus.simplify import Simplifier
 from ..errors import JacliError

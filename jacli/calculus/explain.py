@@ -15,8 +15,8 @@ from typing import NamedTuple
 from ..errors import JacliError
 from ..expr import Expr, T, add, matmul, name, vec, zeros
 from ..syntax.printer import to_text
-from .chain import jacobian_expr
-from .differential import gradient
+from .adjoint import gradient
+from .chain import identify
 from .ops import REGISTRY
 from .shapes import Shapes
 from .simplify import Simplifier
@@ -90,7 +90,7 @@ def vec_step(dF: Expr, names: dict[str, str], shapes: Shapes) -> tuple[Step, dic
     """vec(dF) = Σ J_X vec(dX): the vec identities applied to each term of dF."""
     trace: list[str] = []
     simp = Simplifier(shapes, trace)
-    blocks = {v: jacobian_expr(dF, dv, shapes, simp) for v, dv in names.items()}
+    blocks = {v: identify(dF, dv, shapes, simp) for v, dv in names.items()}
     if not blocks:
         raise JacliError("a derivation needs a variable after wrt")
     terms = [

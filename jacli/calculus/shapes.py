@@ -273,13 +273,22 @@ class Shapes:
 
     shape = __call__
 
+    def extended(self, extra: dict[str, tuple[int, int]]) -> Shapes:
+        """These shapes and those of new names (a differential dX): the shapes known so far
+        are kept, since no expression seen yet holds the new names."""
+        if all(n in self.names for n in extra):
+            return self
+        out = Shapes({**self.names, **extra})
+        out._memo = self._memo
+        return out
+
 
 def at_sizes(e: Expr, assignment: dict[str, int]) -> Expr:
     """``e`` with every dimension name replaced by its value in ``assignment``: the builtins'
     sizes (``I(m n)`` at m=2, n=3 is ``I(6)``)."""
     args = tuple(at_sizes(a, assignment) for a in e.args)
     attr = e.attr
-    if attr is not None and notation(e.op).builtin is not None:
+    if attr is not None and (notation(e.op).builtin is not None or notation(e.op).attr == "size"):
         attr = (
             tuple(sizes.value(s, assignment) for s in attr)
             if isinstance(attr, tuple)

@@ -60,7 +60,9 @@ class Notation(NamedTuple):
     ``call`` is its spelling as a function (``tr``), ``text`` the name printed when it
     is not called by that spelling (``diagonal`` prints as ``diag``), ``latex`` the LaTeX of
     the function name; ``infix`` makes it a binary operator, ``builtin`` a sized name;
-    ``render`` prints what none of these forms describe (postfix operators, leaves).
+    ``render`` prints what none of these forms describe (postfix operators, leaves);
+    ``attr`` makes the call take a last argument that is not an expression: ``"size"`` (a
+    size, ``unvec(v, m)``) or ``"offset"`` (an optional integer, ``tril(X, -1)``).
     """
 
     prec: Prec = Prec.ATOM
@@ -71,6 +73,7 @@ class Notation(NamedTuple):
     builtin: Builtin | None = None
     render: Render | None = None
     aliases: tuple[str, ...] = ()  # other spellings the parser reads as the call: asin for arcsin
+    attr: str | None = None  # "size" or "offset": the call's last argument, kept as the node's attr
 
     @property
     def name(self) -> str | None:

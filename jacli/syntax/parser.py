@@ -13,7 +13,9 @@ binary operators, function names and builtins come from the declared notations
     - (prefix)   negation of one operand, after a binary operator (A ⊗ -B)
     ' ᵀ ^T ⁻¹ ^-1 ⁻ᵀ ^-T ^k ²   postfix: transpose, inverse, integer power
 
-The whole grammar is here, one method per rule, so that it reads in one place.
+The grammar of expressions is here, one method per rule; the rules of sizes and builtins
+(``I(3)``, ``K(m,n)``, ``ones(2,3)``, a call's size or offset argument) are in
+:mod:`jacli.syntax.reader`, with the token reading they share.
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ import math
 import re
 from typing import NamedTuple
 
-from .. import sizes
 from ..errors import JacliError
 from ..expr import Expr
 from ..sizes import SizeLike
-from .notation import Prec, either, suggest, vocabulary
-from .tokens import SUBSCRIPT, SUPERSCRIPT, Token, tokenize
+from .notation import Prec, either, notation, suggest
+from .reader import Reader, count
+from .tokens import SUPERSCRIPT, Token
 
 # The binary levels, loosest first; each reads its operators from the vocabulary.
 _LEVELS = (Prec.KRON, Prec.HADAMARD, Prec.PRODUCT)
@@ -63,40 +65,10 @@ def parse_formula(source: str) -> list[Expr]:
     return _Parser(source).parse_formula()
 
 
-class _Parser:
+class _Parser(Reader):
     def __init__(self, source: str) -> None:
-        self.source = source
-        self.tokens = tokenize(source)
-        self.i = 0
-        self.vocab = vocabulary()
+        super().__init__(source)
         self.differentials = False  # d(...) is the differential (jacli explain's steps)
-
-    # -- helpers -------------------------------------------------------------------
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.i]
-
-    def advance(self) -> Token:
-        t = self.tokens[self.i]
-        self.i += 1
-        return t
-
-    def at(self, kind: str, text: str | None = None) -> bool:
-        t = self.tok
-        return t.kind == kind and (text is None or t.text == text)
-
-    def error(self, message: str, col: int | None = None) -> JacliError:
-        col = self.tok.col if col is None else col
-        return JacliError(f"{message} at column {col}", column=col, source=self.source)
-
-    def expect_close(self, opener: Token) -> None:
-        if not self.at("op", ")"):
-            raise self.error(f"expected ')' to close '(' at column {opener.col}, found {self.tok.shown()}")
-        self.advance()
-
-    def starts_operand(self) -> bool:
-        t = self.tok
-        return (t.kind in ("num", "name") and t.text != "wrt") or (t.kind == "op" and t.text == "(")
 
     # -- grammar -------------------------------------------------------------------
     def parse_input(self, require_wrt: bool) -> Parsed:
@@ -336,15 +308,31 @@ class _Parser:
             raise self.error(f"expected '(' after '{fn.text}'")
         opener = self.advance()
         if self.at("op", ")"):
-            raise self.error(f"{fn.text} needs {_count(arity, 'argument')}, got none")
+            raise self.error(f"{fn.text} needs {count(arity, 'argument')}, got none")
         args = [self._parse_expr()]
+        kind, attr = notation(op).attr, None
         while self.at("op", ","):
             self.advance()
+            if kind is not None and len(args) == arity:
+                attr = self._parse_attr(fn, kind)
+                break
             args.append(self._parse_expr())
         self.expect_close(opener)
-        if len(args) != arity:
-            raise self.error(f"{fn.text} needs {_count(arity, 'argument')}, got {len(args)}", fn.col)
-        return Expr(op, tuple(args), col=fn.col)
+        if len(args) != arity or (kind == "size" and attr is None):
+            more = " and a size" if kind == "size" else ""
+            raise self.error(f"{fn.text} needs {count(arity, 'argument')}{more}, got {len(args)}", fn.col)
+        return Expr(op, tuple(args), 0 if kind == "offset" and attr is None else attr, col=fn.col)
+
+    def _parse_attr(self, fn: Token, kind: str) -> SizeLike:
+        """size argument = size;  offset = ["-"] INTEGER"""
+        if kind == "size":
+            return self._parse_size(fn, f"{fn.text}(v, 3)")
+        sign = -1 if self.at("op", "-") else 1
+        if sign < 0:
+            self.advance()
+        if not (self.tok.kind == "num" and self.tok.text.isdigit()):
+            raise self.error(f"{fn.text} takes an integer offset, as in {fn.text}(X, -1); found {self.tok.shown()}")
+        return sign * int(self.advance().text)
 
     def _refuse_call(self, t: Token, touching: bool) -> None:
         """``f(`` calls a function jacli does not know; so does ``trace (X)`` when one is near."""
@@ -360,91 +348,3 @@ class _Parser:
         else:
             return
         raise self.error(f"unknown function '{t.text}'{hint}", t.col)
-
-    def _parse_builtin(self, t: Token) -> Expr:
-        """builtin = "I" [SUBSCRIPT | "(" size ")"] | "K" "(" size "," size ")"
-        | ("ones" | "zeros") ["(" size ["," size] ")"]"""
-        spec = self.vocab.builtins[t.text]
-        if t.text == "I" and self.tok.kind == "sub":
-            sub = self.advance()
-            n = int("".join(SUBSCRIPT[c] for c in sub.text))
-            if n < 1:
-                raise self.error("I needs a positive size", sub.col)
-            return Expr("I", (), n, col=t.col)
-        if spec.constant:
-            return self._parse_constant(t, spec.example)
-        if not self.at("op", "(") or self.tok.col != t.col + len(t.text):
-            if spec.bare:
-                return Expr(t.text, (), None, col=t.col)
-            raise self.error(f"{t.text} needs its sizes, as in {spec.example}", t.col)
-        opener = self.advance()
-        sizes = [self._parse_size(t, spec.example)]
-        while self.at("op", ","):
-            self.advance()
-            sizes.append(self._parse_size(t, spec.example))
-        self.expect_close(opener)
-        if len(sizes) not in spec.sizes:
-            raise self.error(
-                f"{t.text} takes {' or '.join(map(str, spec.sizes))} sizes, as in {spec.example}; got {len(sizes)}",
-                t.col,
-            )
-        if t.text == "I":
-            return Expr("I", (), sizes[0], col=t.col)
-        if len(sizes) == 1:
-            sizes.append(1)
-        return Expr(t.text, (), tuple(sizes), col=t.col)
-
-    def _parse_constant(self, t: Token, example: str) -> Expr:
-        """constant = ("vector" | "matrix") "(" ["-"] NUMBER ")"   (every entry the number)"""
-        if not self.at("op", "("):
-            raise self.error(f"{t.text} takes the value of its entries, as in {example}", t.col)
-        opener = self.advance()
-        sign = -1.0 if self.at("op", "-") else 1.0
-        if sign < 0:
-            self.advance()
-        if self.tok.kind != "num":
-            raise self.error(f"{t.text} takes a number, as in {example}; found {self.tok.shown()}")
-        value = sign * float(self.advance().text)
-        self.expect_close(opener)
-        return Expr(t.text, (), value, col=t.col)
-
-    def _parse_size(self, builtin: Token, example: str) -> SizeLike:
-        """size = factor {["*"] factor};  factor = INTEGER | NAME [SUPERSCRIPT | "^" INTEGER]"""
-        factors = [self._parse_size_factor(builtin, example)]
-        while self.at("op", "*") or self.tok.kind in ("num", "name"):
-            if self.at("op", "*"):
-                self.advance()
-            factors.append(self._parse_size_factor(builtin, example))
-        return sizes.product(factors)
-
-    def _parse_size_factor(self, builtin: Token, example: str) -> SizeLike:
-        s = self.tok
-        if s.kind == "num" and s.text.isdigit():
-            self.advance()
-            if int(s.text) < 1:
-                raise self.error(f"{builtin.text} needs positive sizes, as in {example}; got {s.text}", s.col)
-            return int(s.text)
-        if s.kind == "name" and sizes.is_dimension_name(s.text) and s.text != "wrt":
-            self.advance()
-            power = 1
-            if (
-                self.tok.kind == "sup"
-                and self.tok.text.isascii() is False
-                and all(c in "⁰¹²³⁴⁵⁶⁷⁸⁹" for c in self.tok.text)
-            ):
-                power = int("".join(SUPERSCRIPT[c] for c in self.advance().text))
-            elif self.at("op", "^"):
-                self.advance()
-                if not (self.tok.kind == "num" and self.tok.text.isdigit()):
-                    raise self.error(f"expected an integer power after '^', found {self.tok.shown()}")
-                power = int(self.advance().text)
-            if power < 1:
-                raise self.error(f"{builtin.text} needs positive powers of sizes; got {s.text}^{power}", s.col)
-            return sizes.Size(1, ((s.text, power),))
-        raise self.error(
-            f"{builtin.text} takes sizes (positive integers or dimension names), as in {example}; found {s.shown()}"
-        )
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")

@@ -118,6 +118,10 @@ class Printer:
         n = notation(e.op)
         fn = n.latex if self.latex else n.name
         args = ", ".join(self.show(x, 0) for x in e.args)
+        if n.attr == "size":
+            args += f", {self.size(e.attr)}"
+        elif n.attr == "offset" and e.attr:
+            args += f", {e.attr}"
         return rf"{fn}\left({args}\right)" if self.latex else f"{fn}({args})"
 
     def infix(self, e: Expr) -> str:

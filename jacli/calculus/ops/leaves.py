@@ -80,7 +80,7 @@ register(
         0,
         _eye_shape,
         value=lambda node: np.eye(node.attr),
-        transpose=lambda e: e,
+        transposed=lambda e: e,
         notation=Notation(builtin=Builtin(True, (1,), "I(3)"), render=_eye_text),
         structure=lambda c, e: c.identity(e.attr),
         python=lambda w, e: f"np.eye({w.size(e.attr)})",
@@ -117,7 +117,7 @@ register(
         0,
         lambda u, node: (node.attr[0] * node.attr[1],) * 2,
         value=_comm_value,
-        transpose=lambda e: Expr("K", (), (e.attr[1], e.attr[0])),
+        transposed=lambda e: Expr("K", (), (e.attr[1], e.attr[0])),
         notation=Notation(builtin=Builtin(False, (2,), "K(2,3)"), render=_sized_text("K_{{{m}{sep}{n}}}")),
         structure=lambda c, e: c.commutation(*e.attr),
         python=lambda w, e: w.commutation(*e.attr),  # the identity's rows permuted
@@ -140,7 +140,7 @@ register(
         0,
         _sized_shape,
         value=lambda node: np.ones(node.attr),
-        transpose=_swapped,
+        transposed=_swapped,
         notation=Notation(
             builtin=Builtin(True, (1, 2), "ones(2,3)"), render=_sized_text(r"\mathbf{{1}}_{{{m}\times {n}}}")
         ),
@@ -154,7 +154,7 @@ register(
         0,
         _sized_shape,
         value=lambda node: np.zeros(node.attr),
-        transpose=_swapped,
+        transposed=_swapped,
         notation=Notation(builtin=Builtin(False, (1, 2), "zeros(2,3)"), render=_sized_text(r"0_{{{m}\times {n}}}")),
         structure=lambda c, e: [],
         python=lambda w, e: _sized_code(w, "np.zeros", e),

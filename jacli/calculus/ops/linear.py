@@ -1,6 +1,7 @@
 """Linear operators: d vec(f) is a fixed matrix times d vec(argument). M&N ch. 2, 3 and 9.
 
-Sum, negation, transpose, vec, diag (both ways), trace and sum of entries.
+Sum, negation, transpose, vec and its inverse unvec, diag (both ways), trace and sum of
+entries. Each gives its Kronecker form and its adjoint (the transposed map, in matrix form).
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from ...expr import Expr, T, add, comm, diag, eye, kron, matmul, neg, ones, vec
+from ... import sizes
+from ...expr import Expr, T, add, comm, diag, eye, kron, matmul, neg, ones, smul, vec
 from ...syntax.notation import Notation, Prec
-from .registry import Op, Shape, linear, plus, register, scalar, size, square, unary_same
+from .registry import Op, Shape, ShapeOf, linear, plus, register, scalar, size, square, unary_same
 
 
 def _sum_text(p: Any, e: Expr) -> str:
@@ -52,9 +54,10 @@ register(
         2,
         _add_shape,
         value=lambda node, a, b: a + b,
-        partials=(lambda node, sh: eye(size(sh, node)), lambda node, sh: eye(size(sh, node))),
+        kronecker=(lambda node, sh: eye(size(sh, node)), lambda node, sh: eye(size(sh, node))),
+        adjoint=(lambda node, g, sh: g, lambda node, g, sh: g),
         notation=Notation(Prec.SUM, render=_sum_text),
-        transpose=lambda e: add(T(e.args[0]), T(e.args[1])),
+        transposed=lambda e: add(T(e.args[0]), T(e.args[1])),
         structure=lambda c, e: c.compile(e.args[0]) + c.compile(e.args[1]),
         differential=lambda node, d, sh: plus(*d),
         cite="sum rule; M&N ch. 8",
@@ -67,7 +70,8 @@ register(
         1,
         unary_same,
         value=lambda node, a: -a,
-        partials=(lambda node, sh: neg(eye(size(sh, node))),),
+        kronecker=(lambda node, sh: neg(eye(size(sh, node))),),
+        adjoint=(lambda node, g, sh: neg(g),),
         notation=Notation(Prec.NEG, render=_neg_text),
         structure=lambda c, e: c.scaled(c.compile(e.args[0]), -1.0),
         differential=linear,
@@ -95,9 +99,10 @@ register(
         1,
         _transpose_shape,
         value=lambda node, a: np.swapaxes(a, -1, -2),
-        partials=(lambda node, sh: comm(*sh(node.args[0])),),
+        kronecker=(lambda node, sh: comm(*sh(node.args[0])),),
+        adjoint=(lambda node, g, sh: T(g),),
         notation=Notation(Prec.POSTFIX, render=_transpose_text),
-        transpose=lambda e: e.args[0],
+        transposed=lambda e: e.args[0],
         structure=lambda c, e: c.transposed(c.compile(e.args[0])),
         differential=linear,
         cite="linear; M&N ch. 8",
@@ -121,7 +126,8 @@ register(
         1,
         _vec_shape,
         value=_vec_value,
-        partials=(lambda node, sh: eye(size(sh, node)),),
+        kronecker=(lambda node, sh: eye(size(sh, node)),),
+        adjoint=(lambda node, g, sh: unvec(g, sh(node.args[0])[0]),),
         notation=Notation(call="vec", latex=r"\operatorname{vec}"),
         structure=lambda c, e: c.vec(c.compile(e.args[0])),
         differential=linear,
@@ -167,6 +173,15 @@ def _diagonal_partial(node: Expr, sh: Any) -> Expr:
     return matmul(kron(ones(1, n), eye(n)), diag(vec(eye(n))))
 
 
+def _diag_adjoint(node: Expr, g: Expr, sh: ShapeOf) -> Expr:
+    # ⟨Ḡ, diag(dv)⟩ = ⟨diag(Ḡ), dv⟩: the diagonal of Ḡ, shaped like v (a column, a row or 1×1)
+    r, c = sh(node.args[0])
+    if (r, c) == (1, 1):
+        return g
+    d = Expr("diagonal", (g,))
+    return d if c == 1 else T(d)
+
+
 def _diagonal_shape(u: Any, node: Expr, a: Shape) -> Shape:
     u.same(a[0], a[1], lambda: f"diag needs a vector or a square matrix, got {u.show(a)}")
     return (a[0], 1)
@@ -179,9 +194,10 @@ register(
         1,
         _diag_shape,
         value=_diag_value,
-        partials=(_diag_partial,),
+        kronecker=(_diag_partial,),
+        adjoint=(_diag_adjoint,),
         notation=_DIAG,
-        transpose=lambda e: e,
+        transposed=lambda e: e,
         structure=lambda c, e: c.diag(c.compile(e.args[0])),
         differential=linear,
         cite="linear",
@@ -194,7 +210,8 @@ register(
         "diagonal",
         1,
         _diagonal_shape,
-        partials=(_diagonal_partial,),
+        kronecker=(_diagonal_partial,),
+        adjoint=(lambda node, g, sh: diag(g),),
         value=lambda node, a: np.diagonal(a, axis1=-2, axis2=-1)[..., :, None].copy(),
         notation=Notation(text="diag", latex=r"\operatorname{diag}"),
         structure=lambda c, e: c.diagonal(c.compile(e.args[0])),
@@ -211,7 +228,8 @@ register(
         1,
         square("tr", "scalar"),
         value=lambda node, a: np.trace(a, axis1=-2, axis2=-1)[..., None, None],
-        partials=(lambda node, sh: T(vec(eye(sh(node.args[0])[0]))),),
+        kronecker=(lambda node, sh: T(vec(eye(sh(node.args[0])[0]))),),
+        adjoint=(lambda node, g, sh: smul(g, eye(sh(node.args[0])[0])),),
         notation=Notation(call="tr", latex=r"\operatorname{tr}"),
         differential=linear,
         cite="linear; M&N ch. 8, Cookbook sec. 2.1",
@@ -225,10 +243,51 @@ register(
         1,
         scalar,
         value=lambda node, a: a.sum(axis=(-2, -1), keepdims=True),
-        partials=(lambda node, sh: T(vec(ones(*sh(node.args[0])))),),
+        kronecker=(lambda node, sh: T(vec(ones(*sh(node.args[0])))),),
+        adjoint=(lambda node, g, sh: smul(g, ones(*sh(node.args[0]))),),
         notation=Notation(call="sum", latex=r"\operatorname{sum}"),
         differential=linear,
         cite="linear",
         python=lambda w, e: f"{w(e.args[0])}.sum(keepdims=True)",
+    )
+)
+
+
+def unvec(v: Expr, rows: object) -> Expr:
+    """The matrix of ``rows`` rows whose vec is the column ``v``."""
+    return Expr("unvec", (v,), rows)
+
+
+def _unvec_shape(u: Any, node: Expr, a: Shape) -> Shape | None:
+    m = node.attr
+    u.same(a[1], 1, lambda: f"unvec needs a column, got {u.show(a)}")
+    k = u.known(a[0])
+    if k is None:
+        u.defer()
+        return None
+    n = sizes.div(k, m)
+    if n is None:
+        u.fail(f"unvec: {sizes.text(k)} entries do not make {sizes.text(m)} rows of equal length")
+    return (m, n)
+
+
+def _unvec_value(node: Expr, a: np.ndarray) -> np.ndarray:
+    m = node.attr
+    return np.swapaxes(a.reshape(a.shape[:-2] + (-1, m)), -1, -2)  # columns of m entries
+
+
+# unvec(v, m): the m×n matrix M with vec(M) = v, the inverse of vec (a reshape); its adjoint is vec
+register(
+    Op(
+        "unvec",
+        1,
+        _unvec_shape,
+        value=_unvec_value,
+        kronecker=(lambda node, sh: eye(size(sh, node)),),
+        adjoint=(lambda node, g, sh: vec(g),),
+        notation=Notation(call="unvec", latex=r"\operatorname{unvec}", attr="size"),
+        differential=linear,
+        cite="linear; the inverse of vec",
+        python=lambda w, e: f"{w(e.args[0])}.reshape({w.size(e.attr)}, -1, order='F')",
     )
 )

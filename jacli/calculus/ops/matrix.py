@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import JacliError
-from ...expr import Expr, T, add, eye, kron, matmul, neg, smul, vec
+from ...expr import Expr, eye, matmul, neg, smul
 from ...syntax.notation import Notation, Prec
 from ...syntax.printer import to_text
 from .registry import Op, describe, plus, register, square
@@ -56,7 +56,6 @@ register(
         value=lambda node, a: np.linalg.inv(a),
         domain=check_invertible,
         random_hints=("invertible",),
-        partials=(lambda node, sh: neg(kron(T(node), node)),),
         notation=Notation(
             Prec.POSTFIX, call="inv", latex=r"\operatorname{inv}", render=lambda p, e: p.postfix(e.args[0], "-1")
         ),
@@ -77,33 +76,17 @@ def _power(base: Expr, k: int, n: int) -> Expr:
     return Expr("pow", (base,), k)
 
 
-def _pow_partial(node: Expr, sh: Any) -> Expr | None:
-    # d(Xᵏ) = Σ_{j<k} Xʲ (dX) X^(k-1-j)  ⇒  Σ_j (X^(k-1-j))ᵀ ⊗ Xʲ   (M&N ch. 8, powers)
-    # X^-k = (X⁻¹)ᵏ, chained with d vec(X⁻¹) = -(X⁻ᵀ ⊗ X⁻¹) d vec(X).
-    x, k = node.args[0], node.attr
-    n = sh(x)[0]
-    if abs(k) > MAX_POWER:
-        raise JacliError(
-            f"the derivative of a power above {MAX_POWER} is not supported (X^{k}); write it as a product of powers",
-            column=node.col,
-        )
-    if k == 0:
-        return None  # constant: no dependence
-    sign, m = (1, k) if k > 0 else (-1, -k)
-    terms = kron(T(_power(x, sign * (m - 1), n)), _power(x, 0, n))
-    for j in range(1, m):
-        terms = add(terms, kron(T(_power(x, sign * (m - 1 - j), n)), _power(x, sign * j, n)))
-    if k > 0:
-        return terms
-    return matmul(terms, neg(kron(T(_inv(x)), _inv(x))))
-
-
 def _pow_differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
     # d(Xᵏ) = Σ_{j<k} Xʲ dX X^(k-1-j); for k < 0, X^k = (X⁻¹)^|k| and d(X⁻¹) = -X⁻¹ dX X⁻¹,
     # so d(X^k) = -Σ_{j<|k|} X^-(j+1) dX X^-(|k|-j)   (M&N ch. 8, powers)
     x, k = node.args[0], node.attr
     if d[0] is None or k == 0:
         return None
+    if abs(k) > MAX_POWER:
+        raise JacliError(
+            f"the derivative of a power above {MAX_POWER} is not supported (X^{k}); write it as a product of powers",
+            column=node.col,
+        )
     n = sh(x)[0]
     if k > 0:
         terms = [matmul(matmul(_power(x, j, n), d[0]), _power(x, k - 1 - j, n)) for j in range(k)]
@@ -125,7 +108,6 @@ register(
         value=lambda node, a: np.linalg.matrix_power(a, node.attr),
         domain=_pow_domain,
         random_hints=("invertible",),
-        partials=(_pow_partial,),
         notation=Notation(Prec.POSTFIX, render=lambda p, e: p.postfix(e.args[0], str(e.attr))),
         differential=_pow_differential,
         cite="product rule for powers; M&N ch. 8",
@@ -165,7 +147,6 @@ register(
         1,
         square("det", "scalar"),
         value=_det_value,
-        partials=(lambda node, sh: T(vec(T(_adj(node.args[0])))),),
         differential=lambda node, d, sh: None if d[0] is None else Expr("tr", (matmul(_adj(node.args[0]), d[0]),)),
         notation=Notation(call="det", latex=r"\det"),
         cite="M&N ch. 8, Cookbook sec. 2.1",
@@ -181,7 +162,6 @@ register(
         value=_logdet_value,
         domain=_check_logdet,
         random_hints=("invertible",),
-        partials=(lambda node, sh: T(vec(T(_inv(node.args[0])))),),
         notation=Notation(call="logdet", latex=r"\log\det"),
         differential=lambda node, d, sh: None if d[0] is None else Expr("tr", (matmul(_inv(node.args[0]), d[0]),)),
         cite="M&N ch. 8, Cookbook sec. 2.1",
@@ -218,13 +198,6 @@ def _adj_code(w: Any, e: Expr) -> str:
     return f"np.linalg.det({u}) * np.linalg.det({vh}) * ({vh}.T * {others}) @ {u}.T"
 
 
-def _adj_partial(node: Expr, sh: Any) -> Expr:
-    # d adj(X) = tr(adj(X) dX) X⁻¹ - X⁻¹ dX adj(X) where X is invertible (from adj(X) = det(X) X⁻¹),
-    # so d vec adj(X) = (vec(X⁻¹) vec(adj(X)ᵀ)ᵀ - adj(X)ᵀ ⊗ X⁻¹) d vec(X)
-    x = node.args[0]
-    return Expr("add", (matmul(vec(_inv(x)), T(vec(T(node)))), neg(kron(T(node), _inv(x)))))
-
-
 def _adj_differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
     x = node.args[0]
     if d[0] is None:
@@ -246,7 +219,6 @@ register(
         value=_adj_value,
         domain=_check_adj,
         random_hints=("invertible",),
-        partials=(_adj_partial,),
         differential=_adj_differential,
         notation=Notation(call="adj", latex=r"\operatorname{adj}"),
         cite="the adjugate; M&N ch. 8",

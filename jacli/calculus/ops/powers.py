@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import JacliError
-from ...expr import Expr, add, diag, eye, neg, num, smul, vec
+from ...expr import Expr, add, eye, neg, num, smul
 from ...syntax.notation import Infix, Notation, Prec
 from .registry import Op, Shape, describe, plus, register, size, where
 
@@ -52,10 +52,8 @@ register(
         2,
         _div_shape,
         value=lambda node, a, s: a / s,
-        partials=(
-            lambda node, sh: _div(eye(size(sh, node)), node.args[1]),
-            lambda node, sh: neg(_div(vec(node.args[0]), _square(node.args[1]))),
-        ),
+        kronecker=(lambda node, sh: _div(eye(size(sh, node)), node.args[1]), None),  # linear in A
+        adjoint=(lambda node, g, sh: _div(g, node.args[1]), None),
         differential=lambda node, d, sh: plus(
             None if d[0] is None else _div(d[0], node.args[1]),
             None if d[1] is None else neg(_div(smul(d[1], node.args[0]), _square(node.args[1]))),
@@ -137,10 +135,6 @@ register(
         2,
         _spow_shape,
         value=lambda node, s, p: np.power(s, p),
-        partials=(
-            lambda node, sh: smul(node.args[1], Expr("spow", (node.args[0], _minus_one(node.args[1])))),
-            lambda node, sh: smul(node, _log(node.args[0])),
-        ),
         differential=lambda node, d, sh: plus(
             None
             if d[0] is None
@@ -156,20 +150,12 @@ register(
 )
 
 
-def _epow_partials(node: Expr, sh: Any, i: int) -> Expr:
-    a, p = node.args
-    if i == 0:  # diag(vec(p A .^ (p - 1)))
-        return diag(vec(smul(p, Expr("epow", (a, _minus_one(p))))))
-    return vec(Expr("had", (node, _log(a))))  # vec(A .^ p ∘ log(A))
-
-
 register(
     Op(
         "epow",
         2,
         _epow_shape,
         value=lambda node, a, p: np.power(a, p),
-        partials=(lambda node, sh: _epow_partials(node, sh, 0), lambda node, sh: _epow_partials(node, sh, 1)),
         differential=lambda node, d, sh: plus(
             None
             if d[0] is None

@@ -6,13 +6,15 @@ The parser reads every product as ``mul``; shape inference makes it a matrix pro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ...expr import Expr, T, comm, eye, kron, matmul, smul, vec
 from ...syntax.notation import Infix, Notation, Prec
-from .registry import Op, Shape, bilinear, register, size
+from .linear import unvec
+from .registry import Op, Shape, ShapeOf, bilinear, register, size
 
 _JUXTAPOSED = Notation(Prec.PRODUCT, infix=Infix(" ", " ", " ", ()))
 
@@ -42,11 +44,15 @@ register(
         _matmul_shape,
         value=lambda node, a, b: a @ b,
         notation=_JUXTAPOSED,
-        partials=(
+        kronecker=(
             lambda node, sh: kron(T(node.args[1]), eye(sh(node.args[0])[0])),
             lambda node, sh: kron(eye(sh(node.args[1])[1]), node.args[0]),
         ),
-        transpose=lambda e: matmul(T(e.args[1]), T(e.args[0])),
+        adjoint=(  # ⟨Ḡ, dA B⟩ = ⟨Ḡ Bᵀ, dA⟩, ⟨Ḡ, A dB⟩ = ⟨Aᵀ Ḡ, dB⟩
+            lambda node, g, sh: matmul(g, T(node.args[1])),
+            lambda node, g, sh: matmul(T(node.args[0]), g),
+        ),
+        transposed=lambda e: matmul(T(e.args[1]), T(e.args[0])),
         structure=lambda c, e: c.product(c.compile(e.args[0]), c.compile(e.args[1])),
         differential=bilinear,
         cite="product rule; M&N ch. 8, Cookbook sec. 2.1",
@@ -69,7 +75,11 @@ register(
         _smul_shape,
         value=lambda node, s, a: s * a,
         notation=_JUXTAPOSED,
-        partials=(lambda node, sh: vec(node.args[1]), lambda node, sh: smul(node.args[0], eye(size(sh, node)))),
+        kronecker=(lambda node, sh: vec(node.args[1]), lambda node, sh: smul(node.args[0], eye(size(sh, node)))),
+        adjoint=(  # ⟨Ḡ, ds M⟩ = vec(M)ᵀ vec(Ḡ) ds, ⟨Ḡ, s dM⟩ = ⟨s Ḡ, dM⟩
+            lambda node, g, sh: matmul(T(vec(node.args[1])), vec(g)),
+            lambda node, g, sh: smul(node.args[0], g),
+        ),
         structure=lambda c, e: c.scalar_multiple(e.args[0], c.compile(e.args[1])),
         differential=bilinear,
         cite="product rule; M&N ch. 8",
@@ -107,15 +117,26 @@ def _kron_wrt_right(node: Expr, sh: Any) -> Expr:
     return matmul(perm, kron(vec(node.args[0]), eye(p * q)))
 
 
+def _kron_adjoint(i: int) -> Callable[[Expr, Expr, ShapeOf], Expr]:
+    """The adjoint from the Kronecker form P: vec(Ā) = Pᵀ vec(Ḡ)."""
+    form = (_kron_wrt_left, _kron_wrt_right)[i]
+
+    def rule(node: Expr, g: Expr, sh: ShapeOf) -> Expr:
+        return unvec(matmul(T(form(node, sh)), vec(g)), sh(node.args[i])[0])
+
+    return rule
+
+
 register(
     Op(
         "kron",
         2,
         _kron_shape,
         value=_kron_value,
-        partials=(_kron_wrt_left, _kron_wrt_right),
+        kronecker=(_kron_wrt_left, _kron_wrt_right),
+        adjoint=(_kron_adjoint(0), _kron_adjoint(1)),
         notation=Notation(Prec.KRON, call="kron", infix=Infix(" ⊗ ", None, r" \otimes ", ("⊗",))),
-        transpose=lambda e: kron(T(e.args[0]), T(e.args[1])),
+        transposed=lambda e: kron(T(e.args[0]), T(e.args[1])),
         structure=lambda c, e: c.kron(c.compile(e.args[0]), c.compile(e.args[1])),
         differential=bilinear,
         cite="product rule; M&N ch. 8",

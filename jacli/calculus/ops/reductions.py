@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import JacliError
-from ...expr import Expr, T, add, diag, matmul, neg, vec
+from ...expr import Expr, add, neg
 from ...syntax.notation import Notation
 from .registry import Op, describe, refuse_where, register, scalar, unary_same
 
@@ -46,7 +46,6 @@ register(
         1,
         scalar,
         value=lambda node, a: _sum(np.abs(a)),
-        partials=(lambda node, sh: T(vec(Expr("sign", node.args))),),
         differential=lambda node, d, sh: (
             None if d[0] is None else Expr("sum", (Expr("had", (Expr("sign", node.args), d[0])),))
         ),
@@ -63,7 +62,6 @@ register(
         1,
         scalar,
         value=lambda node, a: np.sqrt(_sum(a * a)),
-        partials=(lambda node, sh: _div(T(vec(node.args[0])), node),),
         differential=lambda node, d, sh: (
             None if d[0] is None else _div(Expr("sum", (Expr("had", (node.args[0], d[0])),)), node)
         ),
@@ -97,11 +95,6 @@ def _logsumexp_code(w: Any, e: Expr) -> str:
     return f"{top} + np.log(np.exp({a} - {top}).sum(keepdims=True))"
 
 
-def _softmax_partial(node: Expr, sh: Any) -> Expr:
-    s = vec(node)
-    return add(diag(s), neg(matmul(s, T(s))))
-
-
 def _softmax_differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
     if d[0] is None:
         return None
@@ -115,7 +108,6 @@ register(
         1,
         unary_same,
         value=_softmax_value,
-        partials=(_softmax_partial,),
         differential=_softmax_differential,
         notation=Notation(call="softmax", latex=r"\operatorname{softmax}"),
         cite="quotient rule",
@@ -128,7 +120,6 @@ register(
         1,
         scalar,
         value=_logsumexp_value,
-        partials=(lambda node, sh: T(vec(Expr("softmax", node.args))),),
         differential=lambda node, d, sh: (
             None if d[0] is None else Expr("sum", (Expr("had", (Expr("softmax", node.args), d[0])),))
         ),

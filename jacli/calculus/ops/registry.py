@@ -1,15 +1,26 @@
 """The operator record and the registry that holds one record per operator.
 
-An operator's record holds everything about it: its shape rule, its value rule, one
-derivative rule per argument, its domain check, the random values it needs, how it is
-written (:class:`jacli.syntax.notation.Notation`), how the simplifier transposes it, and
-how the structured evaluator writes it where it has a structural path, and how it is
-written as NumPy code (:mod:`jacli.numeric.codegen`). Registering a
-record makes the parser read it, the printer print it and the tests test it.
+An operator's record holds everything about it: its shape rule, its value rule, its
+differential, its domain check, the random values it needs, how it is written
+(:class:`jacli.syntax.notation.Notation`), how the simplifier writes its transpose, how the
+structured evaluator writes it where it has a structural path, and how it is written as
+NumPy code (:mod:`jacli.numeric.codegen`). Registering a record makes the parser read it,
+the printer print it and the tests test it.
 
-A derivative rule returns d vec(f) / d vec(argument) as an *expression in jacli's own
-language* (Kronecker products, transposes, ``I(n)``, ``K(m,n)``, ``vec``, ``diag``), so the
-chain rule, the simplifier, the printer and the evaluators all work on one kind of object.
+The derivative contract is JAX's split, written in jacli's own language:
+
+* every operator gives its **differential**: d(node) from its arguments' differentials, an
+  expression of the language (d(X⁻¹) = -X⁻¹ dX X⁻¹, d exp(A) = exp(A) ∘ dA). A nonlinear
+  operator gives nothing else.
+* an operator that is **linear** in an argument (sum, negation, transpose, vec, diag,
+  trace, sum of entries, a block; a product in each of its factors) gives, for that
+  argument, its **Kronecker form** (d vec(node) / d vec(argument), an expression: vec(A dX B)
+  = (Bᵀ ⊗ A) vec(dX)) and its **adjoint** (the transposed map in matrix form: Ḡ ↦ Aᵀ Ḡ Bᵀ).
+
+A differential is linear in the variables' differentials and is built from linear
+operators only, so the Jacobian is identified from dF by the Kronecker forms
+(:mod:`jacli.calculus.chain`), the gradient is dF transposed by the adjoints
+(:mod:`jacli.calculus.adjoint`), and the Hessian is the differential of the gradient.
 ``vec`` stacks columns; ``K(m,n) vec(A) = vec(Aᵀ)`` for A m×n.
 
 The rules receive the machinery they work with as their first argument (a unifier for
@@ -29,15 +40,18 @@ from ...expr import Expr
 from ...syntax.notation import Notation, declare
 from ...syntax.printer import to_text
 
-Shape = tuple  # (rows, cols): ints, or dimension variables during inference
+Shape = tuple[Any, Any]  # (rows, cols): sizes, or dimension variables during inference
+ShapeOf = Callable[[Expr], tuple[Any, Any]]  # the shapes of explicit expressions (jacli.calculus.shapes.Shapes)
+Differentials = tuple["Expr | None", ...]  # the arguments' differentials, None where an argument is constant
 
 ShapeRule = Callable[..., Any]  # (unifier, node, *argument shapes) -> shape
 ValueRule = Callable[..., np.ndarray]  # (node, *argument values) -> value, batched over leading axes
-PartialRule = Callable[[Expr, Any], "Expr | None"]  # (node, shapes) -> d vec(node) / d vec(argument)
-DomainRule = Callable[[Expr, list, bool], "np.ndarray | None"]  # (node, argument values, derivative needed);
-# raises where undefined; may return the node's value when the check computed it
-DifferentialRule = Callable[[Expr, tuple, Any], "Expr | None"]  # (node, arguments' differentials, shapes) -> dF
-TransposeRule = Callable[[Expr], Expr]  # node -> an equal of its transpose
+DifferentialRule = Callable[[Expr, Differentials, ShapeOf], "Expr | None"]  # (node, dargs, shapes) -> d(node)
+KroneckerRule = Callable[[Expr, ShapeOf], Expr]  # (node, shapes) -> d vec(node) / d vec(argument)
+AdjointRule = Callable[[Expr, Expr, ShapeOf], Expr]  # (node, its adjoint Ḡ, shapes) -> the argument's adjoint
+DomainRule = Callable[[Expr, list[np.ndarray], bool], "np.ndarray | None"]  # (node, argument values,
+# derivative needed); raises where undefined; may return the node's value when the check computed it
+TransposedRule = Callable[[Expr], Expr]  # node -> an equal of its transpose
 StructureRule = Callable[[Any, Expr], Any]  # (structured compiler, node) -> the node's terms
 PythonRule = Callable[[Any, Expr], str]  # (code writer, node) -> the node's value as a NumPy expression
 
@@ -46,9 +60,12 @@ class Op(NamedTuple):
     """One operator of the language, or of jacli's answers.
 
     ``differential`` writes d(node) in matrix form from the arguments' differentials (None
-    where an argument is constant), as Magnus & Neudecker do: d(A B) = dA B + A dB.
+    where an argument is constant), as Magnus & Neudecker do: d(A B) = dA B + A dB. Where the
+    operator is linear in argument i, ``kronecker[i]`` is d vec(node) / d vec(argument i)
+    and ``adjoint[i]`` the argument's adjoint Ā from the node's Ḡ, ⟨Ḡ, dF⟩ = ⟨Ā, dA⟩ (None
+    at the other positions; both empty for a nonlinear operator).
     ``random_hints`` say, per argument, what random values must allow: ``"invertible"`` or
-    ``"positive"``. ``transpose`` writes the node's transpose (``(A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ``);
+    ``"positive"``. ``transposed`` writes the node's transpose (``(A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ``);
     ``structure`` is the node's rule in the structured evaluator, which evaluates every
     other operator densely. ``analytic`` is False for an operator that is not analytic
     where it is differentiable (abs, relu, norm1), for which the complex step gives wrong
@@ -63,16 +80,21 @@ class Op(NamedTuple):
     arity: int
     shape: ShapeRule
     value: ValueRule | None = None
-    partials: tuple[PartialRule | None, ...] = ()
     differential: DifferentialRule | None = None
+    kronecker: tuple[KroneckerRule | None, ...] = ()
+    adjoint: tuple[AdjointRule | None, ...] = ()
     domain: DomainRule | None = None
     random_hints: tuple[str | None, ...] = ()
     notation: Notation = Notation()
-    transpose: TransposeRule | None = None
+    transposed: TransposedRule | None = None
     structure: StructureRule | None = None
     analytic: bool = True
     cite: str = ""
     python: PythonRule | None = None
+
+    def linear_in(self, i: int) -> bool:
+        """Whether the operator is linear in its argument i (the others held)."""
+        return i < len(self.kronecker) and self.kronecker[i] is not None
 
 
 REGISTRY: dict[str, Op] = {}
@@ -95,12 +117,12 @@ def plus(*terms: Expr | None) -> Expr | None:
     return out
 
 
-def linear(node: Expr, d: tuple, sh: Any = None) -> Expr | None:
+def linear(node: Expr, d: Differentials, sh: Any = None) -> Expr | None:
     """d f(A) = f(dA) for f linear (vec, transpose, trace, ...)."""
     return None if d[0] is None else Expr(node.op, (d[0],), node.attr)
 
 
-def bilinear(node: Expr, d: tuple, sh: Any = None) -> Expr | None:
+def bilinear(node: Expr, d: Differentials, sh: Any = None) -> Expr | None:
     """d (A · B) = dA · B + A · dB for a product · (matrix, Kronecker, Hadamard, scalar)."""
     a, b = node.args
     return plus(
@@ -138,8 +160,8 @@ def scalar(u: Any, node: Expr, a: Shape) -> Shape:
     return (1, 1)
 
 
-def size(shapes: Any, e: Expr) -> int:
-    """The number of entries of ``e``."""
+def size(shapes: ShapeOf, e: Expr) -> Any:
+    """The number of entries of ``e`` (a size: an int, or a monomial in dimension names)."""
     r, c = shapes(e)
     return r * c
 
@@ -149,7 +171,7 @@ def refuse_where(fn: str, bad: Callable[[np.ndarray], np.ndarray], always: bool 
     derivative is needed only, unless ``always`` (the value itself is undefined there)."""
     reason = why or f"where {fn} has no derivative"
 
-    def check(node: Expr, args: list, derivative_needed: bool) -> None:
+    def check(node: Expr, args: list[np.ndarray], derivative_needed: bool) -> None:
         a = args[0]
         if not (always or derivative_needed) or a.ndim > 2:
             return

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from fractions import Fraction
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from ...errors import JacliError
 from ...expr import Expr, neg, num, smul, zeros
@@ -30,6 +30,15 @@ class Base:
         self.shape = shapes
         self.memo: dict[Expr, Expr] = {}
         self.trace = trace  # where given, the names of the rewrites that changed something
+
+    def extended(self, shapes: Shapes) -> Self:
+        """This simplifier over ``shapes``, an extension of its own (new names only): what it
+        has simplified stays simplified."""
+        if shapes is self.shape:
+            return self
+        out = type(self)(shapes, self.trace)
+        out.memo = self.memo
+        return out
 
     def note(self, what: str) -> None:
         if self.trace is not None and what not in self.trace:
@@ -86,6 +95,10 @@ class Base:
                     raise ValueError("a zero needs a shape")
                 shape = self.shape(body)
             return zeros(*shape)
+        if body is not None and scalars and self.shape(body) == (1, 1):  # a 1×1 body is one more scalar
+            scalars, body = [*scalars, body], None
+        if any(x.op == "zeros" for x in scalars):  # a zero scalar factor
+            return zeros(*(shape or (self.shape(body) if body is not None else (1, 1))))
         scalars = merge_powers(scalars)
         if body is not None:
             scalars, body = self.absorb_adjugates(scalars, body)

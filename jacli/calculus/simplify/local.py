@@ -29,7 +29,7 @@ def transpose(s: Base, e: Expr) -> Expr:
         return a
     if a.op == "add" and all(_is_named(t) for t in flatten(a, "add")):
         return e  # (x - m)ᵀ stays as written: a difference of names
-    rule = REGISTRY[a.op].transpose
+    rule = REGISTRY[a.op].transposed
     if rule is not None:
         got = s(rule(a))
         if a.op == "add" and sorted(map(repr, flatten(got, "add"))) == sorted(map(repr, flatten(a, "add"))):
@@ -125,6 +125,9 @@ def hadamard(s: Base, e: Expr) -> Expr:
         return zeros(*s.shape(e))
     if s.shape(e) == (1, 1):  # of scalars, the product
         return s(Expr("matmul", (a, b)))
+    (c1, s1, b1), (c2, s2, b2) = s.split(a), s.split(b)
+    if b1 is not None and b2 is not None and (c1 != 1 or c2 != 1 or s1 or s2):  # (c A) ∘ B = c (A ∘ B)
+        return s.build(c1 * c2, s1 + s2, s(Expr("had", (b1, b2))), s.shape(e))
     for x, y in ((a, b), (b, a)):
         if y.op == "ediv":  # x ∘ (ones ./ c) = x ./ c, and x ∘ (y ./ c) = (x ∘ y) ./ c
             top, c = y.args
@@ -144,6 +147,9 @@ def division(s: Base, e: Expr) -> Expr:
         return a
     if s.shape(e) == (1, 1):  # of scalars, a times the reciprocal b⁻¹
         return s(Expr("matmul", (a, Expr("inv", (b,)))))
+    c, scalars, body = s.split(a)
+    if body is not None and (c != 1 or scalars):  # (c A) ./ B = c (A ./ B)
+        return s.build(c, scalars, s(Expr("ediv", (body, b))), s.shape(e))
     return e
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from math import prod
 
 from ...expr import Expr, T, add, comm, eye, kron, matmul, vec, zeros
-from .base import Base
+from .base import ONE, Base
 from .local import chain, flatten
 
 Factors = list[Expr]
@@ -23,7 +23,7 @@ PairRule = Callable[[Base, Expr, Expr], "Factors | None"]
 def product(s: Base, e: Expr) -> Expr:
     """The matmul rewrite: scalars out, the chain of factors combined, 1×1 runs made scalars."""
     shape = s.shape(e)
-    coef, scalars, factors = 1.0, [], []
+    coef, scalars, factors = ONE, [], []
     for arg in e.args:
         c, sc, b = s.split(arg)
         coef *= c

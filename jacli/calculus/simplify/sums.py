@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from ...expr import Expr, T, add, neg, vec, zeros
+from ...syntax.printer import format_number
 from .base import Base
 from .local import chain, flatten
 
@@ -42,12 +43,22 @@ def total(s: Base, e: Expr) -> Expr:
 
 
 def _common_coefficient(terms: list[Term]) -> Fraction:
-    """The coefficient all terms share (up to sign, the first term's sign kept positive)."""
-    sizes = {abs(Fraction(c)) for c, _, _ in terms}
-    if len(sizes) != 1:
+    """The first term's coefficient (its sign kept positive), where taking it out of every
+    term writes fewer digits: 2 A + 2 B = 2 (A + B), 0.1 A + 0.001 B = 0.1 (A + 0.01 B)."""
+    c = Fraction(terms[0][0])
+    if len({abs(Fraction(t[0])) for t in terms}) == 1:  # -A - B = -(A + B), 2 A + 2 B = 2 (A + B)
+        return c
+    if c == 0 or abs(c) == 1:
         return Fraction(1)
-    c = sizes.pop()
-    return c if terms[0][0] > 0 else -c
+    before = sum(_digits(Fraction(t[0])) for t in terms)
+    after = _digits(c) + sum(_digits(Fraction(t[0]) / c) for t in terms)
+    return c if after < before else Fraction(1)
+
+
+def _digits(c: Fraction) -> int:
+    """How many characters the coefficient prints with (none for ±1)."""
+    c = abs(c)
+    return 0 if c == 1 else len(format_number(float(c)))
 
 
 def _terms(s: Base, e: Expr, c0: Fraction | int = 1) -> list[Term]:

@@ -1,0 +1,139 @@
+"""Reading tokens, and the grammar of sizes and builtins that the parser shares.
+
+:class:`Reader` holds the tokens and the position, and implements the rules that read
+sizes: the builtins ``I(3)``, ``K(m,n)``, ``ones(2,3)``, ``vector(1)``, and a call's last
+argument when it is a size or an integer offset (``unvec(v, m)``, ``tril(X, -1)``).
+"""
+
+from __future__ import annotations
+
+from .. import sizes
+from ..errors import JacliError
+from ..expr import Expr
+from ..sizes import SizeLike
+from .notation import vocabulary
+from .tokens import SUBSCRIPT, SUPERSCRIPT, Token, tokenize
+
+
+class Reader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.tokens = tokenize(source)
+        self.i = 0
+        self.vocab = vocabulary()
+
+    # -- helpers -------------------------------------------------------------------
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def advance(self) -> Token:
+        t = self.tokens[self.i]
+        self.i += 1
+        return t
+
+    def at(self, kind: str, text: str | None = None) -> bool:
+        t = self.tok
+        return t.kind == kind and (text is None or t.text == text)
+
+    def error(self, message: str, col: int | None = None) -> JacliError:
+        col = self.tok.col if col is None else col
+        return JacliError(f"{message} at column {col}", column=col, source=self.source)
+
+    def expect_close(self, opener: Token) -> None:
+        if not self.at("op", ")"):
+            raise self.error(f"expected ')' to close '(' at column {opener.col}, found {self.tok.shown()}")
+        self.advance()
+
+    def starts_operand(self) -> bool:
+        t = self.tok
+        return (t.kind in ("num", "name") and t.text != "wrt") or (t.kind == "op" and t.text == "(")
+
+    # -- sizes and builtins -----------------------------------------------------------
+    def _parse_builtin(self, t: Token) -> Expr:
+        """builtin = "I" [SUBSCRIPT | "(" size ")"] | "K" "(" size "," size ")"
+        | ("ones" | "zeros") ["(" size ["," size] ")"]"""
+        spec = self.vocab.builtins[t.text]
+        if t.text == "I" and self.tok.kind == "sub":
+            sub = self.advance()
+            n = int("".join(SUBSCRIPT[c] for c in sub.text))
+            if n < 1:
+                raise self.error("I needs a positive size", sub.col)
+            return Expr("I", (), n, col=t.col)
+        if spec.constant:
+            return self._parse_constant(t, spec.example)
+        if not self.at("op", "(") or self.tok.col != t.col + len(t.text):
+            if spec.bare:
+                return Expr(t.text, (), None, col=t.col)
+            raise self.error(f"{t.text} needs its sizes, as in {spec.example}", t.col)
+        opener = self.advance()
+        sizes = [self._parse_size(t, spec.example)]
+        while self.at("op", ","):
+            self.advance()
+            sizes.append(self._parse_size(t, spec.example))
+        self.expect_close(opener)
+        if len(sizes) not in spec.sizes:
+            raise self.error(
+                f"{t.text} takes {' or '.join(map(str, spec.sizes))} sizes, as in {spec.example}; got {len(sizes)}",
+                t.col,
+            )
+        if t.text == "I":
+            return Expr("I", (), sizes[0], col=t.col)
+        if len(sizes) == 1:
+            sizes.append(1)
+        return Expr(t.text, (), tuple(sizes), col=t.col)
+
+    def _parse_constant(self, t: Token, example: str) -> Expr:
+        """constant = ("vector" | "matrix") "(" ["-"] NUMBER ")"   (every entry the number)"""
+        if not self.at("op", "("):
+            raise self.error(f"{t.text} takes the value of its entries, as in {example}", t.col)
+        opener = self.advance()
+        sign = -1.0 if self.at("op", "-") else 1.0
+        if sign < 0:
+            self.advance()
+        if self.tok.kind != "num":
+            raise self.error(f"{t.text} takes a number, as in {example}; found {self.tok.shown()}")
+        value = sign * float(self.advance().text)
+        self.expect_close(opener)
+        return Expr(t.text, (), value, col=t.col)
+
+    def _parse_size(self, builtin: Token, example: str) -> SizeLike:
+        """size = factor {["*"] factor};  factor = INTEGER | NAME [SUPERSCRIPT | "^" INTEGER]"""
+        factors = [self._parse_size_factor(builtin, example)]
+        while self.at("op", "*") or self.tok.kind in ("num", "name"):
+            if self.at("op", "*"):
+                self.advance()
+            factors.append(self._parse_size_factor(builtin, example))
+        return sizes.product(factors)
+
+    def _parse_size_factor(self, builtin: Token, example: str) -> SizeLike:
+        s = self.tok
+        if s.kind == "num" and s.text.isdigit():
+            self.advance()
+            if int(s.text) < 1:
+                raise self.error(f"{builtin.text} needs positive sizes, as in {example}; got {s.text}", s.col)
+            return int(s.text)
+        if s.kind == "name" and sizes.is_dimension_name(s.text) and s.text != "wrt":
+            self.advance()
+            power = 1
+            if (
+                self.tok.kind == "sup"
+                and self.tok.text.isascii() is False
+                and all(c in "⁰¹²³⁴⁵⁶⁷⁸⁹" for c in self.tok.text)
+            ):
+                power = int("".join(SUPERSCRIPT[c] for c in self.advance().text))
+            elif self.at("op", "^"):
+                self.advance()
+                if not (self.tok.kind == "num" and self.tok.text.isdigit()):
+                    raise self.error(f"expected an integer power after '^', found {self.tok.shown()}")
+                power = int(self.advance().text)
+            if power < 1:
+                raise self.error(f"{builtin.text} needs positive powers of sizes; got {s.text}^{power}", s.col)
+            return sizes.Size(1, ((s.text, power),))
+        raise self.error(
+            f"{builtin.text} takes sizes (positive integers or dimension names), as in {example}; found {s.shown()}"
+        )
+
+
+def count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
