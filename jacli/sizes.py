@@ -113,6 +113,28 @@ def div(a: SizeLike, b: SizeLike) -> SizeLike | None:
     return _make(ca // cb, pa)
 
 
+def add(a: SizeLike, b: SizeLike) -> SizeLike | None:
+    """a + b when it is a size: integers, or multiples of one monomial (n + 2 n = 3 n); else None."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a + b
+    ca, pa = _powers(a)
+    cb, pb = _powers(b)
+    return _make(ca + cb, pa) if pa == pb else None
+
+
+def sub(a: SizeLike, b: SizeLike) -> SizeLike | None:
+    """a - b when it is a size or 0 (a block's length from its bounds); else None."""
+    if b == 0:
+        return a
+    if isinstance(a, int) and isinstance(b, int):
+        return a - b if a >= b else None
+    ca, pa = _powers(a)
+    cb, pb = _powers(b)
+    if pa != pb or ca < cb:
+        return None
+    return _make(ca - cb, pa) if ca > cb else 0
+
+
 def product(sizes: Iterable[SizeLike]) -> SizeLike:
     out: SizeLike = 1
     for s in sizes:

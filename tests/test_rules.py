@@ -36,6 +36,8 @@ def attrs(op, symbolic: bool = False) -> list:
         return [dim("m"), 1] if symbolic else [1, 2, 3]
     if kind == "offset":
         return [0, -1, 1]
+    if kind == "slice":
+        return [(0, 1, 0, None), (1, None, 1, 2)] if not symbolic else [(0, 1, 0, None)]
     return [None]
 
 

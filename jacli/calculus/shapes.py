@@ -288,9 +288,9 @@ def at_sizes(e: Expr, assignment: dict[str, int]) -> Expr:
     sizes (``I(m n)`` at m=2, n=3 is ``I(6)``)."""
     args = tuple(at_sizes(a, assignment) for a in e.args)
     attr = e.attr
-    if attr is not None and (notation(e.op).builtin is not None or notation(e.op).attr == "size"):
+    if attr is not None and (notation(e.op).builtin is not None or notation(e.op).attr in ("size", "slice")):
         attr = (
-            tuple(sizes.value(s, assignment) for s in attr)
+            tuple(s if s is None else sizes.value(s, assignment) for s in attr)
             if isinstance(attr, tuple)
             else sizes.value(attr, assignment)
         )

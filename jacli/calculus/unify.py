@@ -108,6 +108,14 @@ class Inference:
         self.products.append((d, a, b, node))
         return d
 
+    def add(self, a: Dim, b: Dim, node: Expr) -> SizeLike | None:
+        """The sum of two sizes, once both are known (the sizes of a block matrix)."""
+        ka, kb = self.known(a), self.known(b)
+        if ka is None or kb is None:
+            self.defer("give the shapes of the blocks of a block matrix")
+            return None
+        return _sum(ka, kb)
+
     def is_one(self, shape: tuple) -> bool:
         return self.known(shape[0]) == 1 and self.known(shape[1]) == 1
 
@@ -194,6 +202,13 @@ class Inference:
         return chosen
 
 
+def _sum(a: SizeLike, b: SizeLike) -> SizeLike:
+    got = sizes.add(a, b)
+    if got is None:
+        raise Fail(f"the blocks' sizes {sizes.text(a)} and {sizes.text(b)} do not add up to one size")
+    return got
+
+
 _POOL = tuple("mnpqrstuvwkl") + tuple(f"n{i}" for i in range(1, 1000))
 
 
@@ -220,6 +235,9 @@ class Concrete:
 
     def mul(self, a: SizeLike, b: SizeLike, node: Expr) -> SizeLike:
         return sizes.mul(a, b)
+
+    def add(self, a: SizeLike, b: SizeLike, node: Expr) -> SizeLike:
+        return _sum(a, b)
 
     def is_one(self, shape: tuple) -> bool:
         return tuple(shape) == (1, 1)

@@ -83,6 +83,17 @@ class Notation(NamedTuple):
 NOTATIONS: dict[str, Notation] = {}  # operator name -> notation, filled by the registry
 ARITY: dict[str, int] = {}  # operator name -> number of arguments
 
+# The records that declare the language, loaded by name the first time the language is asked
+# for (as an entry point is): the parser and the printer then know every operator whatever
+# was imported first, and this layer needs no import of the layer above it.
+RECORDS = "jacli.calculus.ops"
+
+
+def _load_records() -> None:
+    import importlib
+
+    importlib.import_module(RECORDS)
+
 
 def declare(op: str, notation: Notation, arity: int) -> None:
     """Make the operator ``op`` (with ``arity`` arguments) readable and printable."""
@@ -92,7 +103,11 @@ def declare(op: str, notation: Notation, arity: int) -> None:
 
 
 def notation(op: str) -> Notation:
-    return NOTATIONS[op]
+    try:
+        return NOTATIONS[op]
+    except KeyError:
+        _load_records()
+        return NOTATIONS[op]
 
 
 class Vocabulary(NamedTuple):
@@ -106,6 +121,7 @@ class Vocabulary(NamedTuple):
 
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
+    _load_records()
     functions = {s: (op, ARITY[op]) for op, n in NOTATIONS.items() if n.call for s in (n.call, *n.aliases)}
     builtins = {op: n.builtin for op, n in NOTATIONS.items() if n.builtin}
     infix = {s: (op, n.prec) for op, n in NOTATIONS.items() if n.infix for s in n.infix.spellings}

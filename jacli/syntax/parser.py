@@ -192,11 +192,13 @@ class _Parser(Reader):
         return self._parse_postfix()
 
     def _parse_postfix(self) -> Expr:
-        """postfix = atom {"'" | SUPERSCRIPT | "^" power | ".^" exponent}"""
+        """postfix = atom {"'" | SUPERSCRIPT | "^" power | ".^" exponent | slice}"""
         e = self._parse_atom()
         while True:
             t = self.tok
-            if t.kind == "op" and t.text == "'":
+            if t.kind == "op" and t.text == "[" and self.touching():
+                e = Expr("sub", (e,), self._parse_slice(), col=t.col)
+            elif t.kind == "op" and t.text == "'":
                 self.advance()
                 e = Expr("T", (e,), col=t.col)
             elif t.kind == "sup":
@@ -273,6 +275,8 @@ class _Parser(Reader):
             if not math.isfinite(value):
                 raise self.error(f"the number {t.text} is too large for a float", t.col)
             return Expr("num", (), value, col=t.col)
+        if t.kind == "op" and t.text == "[":
+            return self._parse_blocks()
         if t.kind == "op" and t.text == "(":
             self.advance()
             if self.at("op", ")"):
@@ -300,6 +304,29 @@ class _Parser(Reader):
         if t.kind == "op" and t.text == ")":
             raise self.error("unmatched ')'")
         raise self.error(f"expected an expression, found {t.shown()}")
+
+    def _parse_blocks(self) -> Expr:
+        """blocks = "[" row {";" row} "]";  row = expr {"," expr}   (a block matrix)"""
+        opener = self.advance()
+        if self.at("op", "]"):
+            raise self.error("an empty block matrix '[]'")
+        rows = []
+        while True:
+            row = self._parse_expr()
+            while self.at("op", ","):
+                t = self.advance()
+                row = Expr("hcat", (row, self._parse_expr()), col=t.col)
+            rows.append(row)
+            if not self.at("op", ";"):
+                break
+            self.advance()
+        if not self.at("op", "]"):
+            raise self.error(f"expected ']' to close '[' at column {opener.col}, found {self.tok.shown()}")
+        self.advance()
+        out = rows[0]
+        for r in rows[1:]:
+            out = Expr("vcat", (out, r), col=opener.col)
+        return out
 
     def _parse_call(self, fn: Token) -> Expr:
         """call = FUNCTION "(" expr {"," expr} ")" """

@@ -47,7 +47,39 @@ class Reader:
 
     def starts_operand(self) -> bool:
         t = self.tok
-        return (t.kind in ("num", "name") and t.text != "wrt") or (t.kind == "op" and t.text == "(")
+        return (t.kind in ("num", "name") and t.text != "wrt") or (t.kind == "op" and t.text in ("(", "["))
+
+    def touching(self) -> bool:
+        """Whether the current token follows the previous one with no space: ``G[0:2, :]``."""
+        prev = self.tokens[self.i - 1] if self.i else None
+        return prev is not None and prev.col + len(prev.text) == self.tok.col
+
+    def _parse_slice(self) -> tuple[SizeLike, SizeLike | None, SizeLike, SizeLike | None]:
+        """slice = "[" range "," range "]";  range = [bound] ":" [bound];  bound = 0 | size"""
+        opener = self.advance()
+        r0, r1 = self._parse_range(opener)
+        if not self.at("op", ","):
+            raise self.error(f"a block is taken as G[rows, columns], as in G[0:2, :]; found {self.tok.shown()}")
+        self.advance()
+        c0, c1 = self._parse_range(opener)
+        if not self.at("op", "]"):
+            raise self.error(f"expected ']' to close '[' at column {opener.col}, found {self.tok.shown()}")
+        self.advance()
+        return r0, r1, c0, c1
+
+    def _parse_range(self, opener: Token) -> tuple[SizeLike, SizeLike | None]:
+        start: SizeLike = 0 if self.at("op", ":") else self._parse_bound(opener)
+        if not self.at("op", ":"):
+            raise self.error(f"a range of rows or columns is start:stop, as in 0:2 or ':'; found {self.tok.shown()}")
+        self.advance()
+        stop = None if self.at("op", ",") or self.at("op", "]") else self._parse_bound(opener)
+        return start, stop
+
+    def _parse_bound(self, opener: Token) -> SizeLike:
+        if self.tok.kind == "num" and self.tok.text == "0":
+            self.advance()
+            return 0
+        return self._parse_size(Token("op", "a block's bound", opener.col), "G[0:2, 1:3]")
 
     # -- sizes and builtins -----------------------------------------------------------
     def _parse_builtin(self, t: Token) -> Expr:

@@ -58,6 +58,8 @@ def vectorise(s: Base, e: Expr) -> Expr:
     if got is not None:
         return got
     a = e.args[0]
+    if a.op == "unvec":  # vec(unvec(v)) = v
+        return a.args[0]
     r, cols = s.shape(a)
     if cols == 1:
         return a
@@ -67,6 +69,23 @@ def vectorise(s: Base, e: Expr) -> Expr:
         return s(T(a))
     if a.op == "zeros":
         return zeros(r * cols, 1)
+    return e
+
+
+def unvectorise(s: Base, e: Expr) -> Expr:
+    """unvec(vec(M)) = M; unvec of a column into a column is the column, into a row its transpose."""
+    got = s.pull_scalars(e, lambda b: Expr("unvec", (b,), e.attr))
+    if got is not None:
+        return got
+    a, shape = e.args[0], s.shape(e)
+    if a.op == "vec" and s.shape(a.args[0]) == shape:
+        return a.args[0]
+    if shape[1] == 1:
+        return a
+    if shape[0] == 1:
+        return s(T(a))
+    if a.op == "zeros":
+        return zeros(*shape)
     return e
 
 
