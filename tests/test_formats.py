@@ -39,10 +39,12 @@ from jacli.syntax.printer import to_text
 
 
 def load(code: str, fname: str):
-    """The generated function, from code that imports numpy alone."""
+    """The generated function, from code that imports numpy (and scipy.linalg for a matrix function) alone."""
     tree = ast.parse(code)
     imported = {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
-    assert imported == {"numpy"} and not any(isinstance(node, ast.ImportFrom) for node in ast.walk(tree))
+    assert imported in ({"numpy"}, {"numpy", "scipy.linalg"})
+    assert not any(isinstance(node, ast.ImportFrom) for node in ast.walk(tree))
+    assert ("scipy.linalg" in imported) == ("scipy.linalg." in code)
     space: dict = {}
     exec(compile(code, "<generated>", "exec"), space)
     return space[fname]

@@ -31,6 +31,8 @@ def attrs(op, symbolic: bool = False) -> list:
     """The attributes to try an operator with: powers, a size (unvec's rows), an offset."""
     if op.name in ATTRS:
         return ATTRS[op.name]
+    if op.name in ("frechet", "dform"):  # of every matrix function
+        return [n for n, o in ops.REGISTRY.items() if o.notation.frechet]
     kind = op.notation.attr
     if kind == "size":
         return [dim("m"), 1] if symbolic else [1, 2, 3]

@@ -102,7 +102,8 @@ class Writer:
         self.memo: dict[Expr, str] = {}
         self.lines: list[str] = []
         self.used: set[str] = set()
-        self.taken = set(variables.values()) | set(dims.values()) | {"np"}
+        self.imports: set[str] = set()  # modules besides NumPy the code needs (scipy.linalg)
+        self.taken = set(variables.values()) | set(dims.values()) | {"np", "scipy"}
         self._temps = 0
 
     def __call__(self, e: Expr) -> str:
@@ -120,6 +121,11 @@ class Writer:
         return got
 
     # -- what rules ask for ---------------------------------------------------------
+    def module(self, name: str) -> str:
+        """A module the code imports (``scipy.linalg``), by its name."""
+        self.imports.add(name)
+        return name
+
     def name(self, n: str) -> str:
         return self.variables[n]
 

@@ -55,8 +55,9 @@ def function_source(
     for n in names:
         if keyword.iskeyword(n):
             raise JacliError(f"{n} is a Python keyword: a Python function cannot take it as an argument (rename it)")
-        if n == "np":
-            raise JacliError("np is NumPy in the Python code: rename the matrix np")
+        if n in ("np", "scipy"):
+            module = "NumPy" if n == "np" else "SciPy"
+            raise JacliError(f"{n} is {module} in the Python code: rename the matrix {n}")
     variables = {n: n for n in names}
     dims = _dim_variables(names, rows, set(names))
     counting = Writer(shapes, variables, dims, set())
@@ -78,7 +79,8 @@ def function_source(
     body = [tidy(line, "exec") for line in prologue] + w.lines + [f"return {result}"]
     signature = ", ".join(f"{p}: np.ndarray" for p in params)
     head = f"def {fname}(*, {signature}) -> np.ndarray:" if params else f"def {fname}() -> np.ndarray:"
-    lines = ["import numpy as np", "", "", head, _docstring(doc), *("    " + line for line in body)]
+    imports = ["import numpy as np", *(f"import {m}" for m in sorted(w.imports))]
+    lines = [*imports, "", "", head, _docstring(doc), *("    " + line for line in body)]
     return "\n".join(lines) + "\n" + (_HELPER if params else "")
 
 

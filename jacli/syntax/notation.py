@@ -74,6 +74,7 @@ class Notation(NamedTuple):
     render: Render | None = None
     aliases: tuple[str, ...] = ()  # other spellings the parser reads as the call: asin for arcsin
     attr: str | None = None  # "size" or "offset": the call's last argument, kept as the node's attr
+    frechet: bool = False  # a matrix function: d<call>(X, E) is its Fréchet derivative, D<call>(X) its J
 
     @property
     def name(self) -> str | None:
@@ -113,7 +114,7 @@ def notation(op: str) -> Notation:
 class Vocabulary(NamedTuple):
     """What the parser reads, derived from the declared notations."""
 
-    functions: dict[str, tuple[str, int]]  # spelling -> (operator, arity)
+    functions: dict[str, tuple[str, int, str | None]]  # spelling -> (operator, arity, attribute)
     builtins: dict[str, Builtin]  # spelling -> builtin (the operator has the same name)
     infix: dict[str, tuple[str, Prec]]  # spelling -> (operator, precedence)
     reserved: frozenset[str]
@@ -122,7 +123,13 @@ class Vocabulary(NamedTuple):
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
     _load_records()
-    functions = {s: (op, ARITY[op]) for op, n in NOTATIONS.items() if n.call for s in (n.call, *n.aliases)}
+    functions: dict[str, tuple[str, int, str | None]] = {
+        s: (op, ARITY[op], None) for op, n in NOTATIONS.items() if n.call for s in (n.call, *n.aliases)
+    }
+    for op, n in NOTATIONS.items():  # the Fréchet derivative of a matrix function, and its J
+        if n.frechet and n.call:
+            functions[f"d{n.call}"] = ("frechet", 2, op)
+            functions[f"D{n.call}"] = ("dform", 1, op)
     builtins = {op: n.builtin for op, n in NOTATIONS.items() if n.builtin}
     infix = {s: (op, n.prec) for op, n in NOTATIONS.items() if n.infix for s in n.infix.spellings}
     return Vocabulary(functions, builtins, infix, frozenset(functions) | frozenset(builtins) | {"wrt"})

@@ -330,14 +330,15 @@ class _Parser(Reader):
 
     def _parse_call(self, fn: Token) -> Expr:
         """call = FUNCTION "(" expr {"," expr} ")" """
-        op, arity = self.vocab.functions[fn.text]
+        op, arity, known = self.vocab.functions[fn.text]
         if not self.at("op", "("):
             raise self.error(f"expected '(' after '{fn.text}'")
         opener = self.advance()
         if self.at("op", ")"):
             raise self.error(f"{fn.text} needs {count(arity, 'argument')}, got none")
         args = [self._parse_expr()]
-        kind, attr = notation(op).attr, None
+        kind = notation(op).attr
+        attr: object = None
         while self.at("op", ","):
             self.advance()
             if kind is not None and len(args) == arity:
@@ -348,6 +349,8 @@ class _Parser(Reader):
         if len(args) != arity or (kind == "size" and attr is None):
             more = " and a size" if kind == "size" else ""
             raise self.error(f"{fn.text} needs {count(arity, 'argument')}{more}, got {len(args)}", fn.col)
+        if known is not None:
+            attr = known
         return Expr(op, tuple(args), 0 if kind == "offset" and attr is None else attr, col=fn.col)
 
     def _parse_attr(self, fn: Token, kind: str) -> SizeLike:

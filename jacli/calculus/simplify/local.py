@@ -89,6 +89,21 @@ def unvectorise(s: Base, e: Expr) -> Expr:
     return e
 
 
+def frechet(s: Base, e: Expr) -> Expr:
+    """L_f(X, E) is linear in E: scalars out, zero at E = 0; L_f(X, I) = f'(X)."""
+    from ..ops.functions import AT_IDENTITY
+
+    x, d = e.args
+    c, scalars, body = s.split(d)
+    if body is None or body.op == "zeros":
+        return zeros(*s.shape(e)) if body is not None or c == 0 else e
+    if c != 1 or scalars:
+        return s.build(c, scalars, s(Expr("frechet", (x, body), e.attr)), s.shape(e))
+    if body.op == "I" and e.attr in AT_IDENTITY:
+        return s(AT_IDENTITY[e.attr](x))
+    return e
+
+
 def diagonal_matrix(s: Base, e: Expr) -> Expr:
     got = s.pull_scalars(e, lambda b: Expr("diag", (b,)))
     if got is not None:

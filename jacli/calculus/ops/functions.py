@@ -1,0 +1,202 @@
+"""Matrix functions (expm), their Fréchet derivatives and the Kronecker forms of those.
+
+A primary matrix function f has the Fréchet derivative L_f(X, E), linear in E, with
+f([X, E; 0, X]) = [f(X), L_f(X, E); 0, f(X)] (Higham, *Functions of Matrices*, Thm 3.6), so
+d f(X) = L_f(X, dX): the record of f gives only its value and this differential. Two records
+serve every such f (its name is their ``attr``):
+
+* ``frechet``: L_f(X, E), written ``dexpm(X, E)`` (LaTeX L_{expm}(X, E)). Linear in E, with
+  the Kronecker form below and the adjoint L_f(Xᵀ, Ḡ), since ⟨Ḡ, L_f(X, E)⟩ = ⟨L_f(Xᵀ, Ḡ), E⟩
+  for a primary function (Higham, ch. 3); its own differential is a block of L_f of the
+  block matrix, so every order follows.
+* ``dform``: K_f(X) with vec(L_f(X, E)) = K_f(X) vec(E), written ``Dexpm(X)`` (M&N's D F):
+  the Jacobian of f(X). K_f(X) is the top right block of f([Xᵀ ⊗ I, I; 0, I ⊗ X]) (the same
+  theorem, for the commuting Xᵀ ⊗ I and I ⊗ X); its value is computed column by column.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...expr import Expr, T, eye, kron, name, zeros
+from ...syntax.notation import Notation, notation
+from .blocks import block, hcat, vcat
+from .registry import Differentials, Op, ShapeOf, register, square
+
+# f's value as Python code on the argument's code: what the code writer imports it from
+_CODE = {"expm": ("scipy.linalg", "scipy.linalg.expm({})")}
+# L_f(X, I) = f'(X), the scalar derivative applied to X (Higham, ch. 3)
+AT_IDENTITY = {"expm": lambda x: Expr("expm", (x,))}
+
+
+def _function_value(f: str, z: np.ndarray) -> np.ndarray:
+    from .registry import REGISTRY
+
+    rule = REGISTRY[f].value
+    if rule is None:
+        raise ValueError(f"{f} has no value rule")
+    return rule(Expr(f, (name("Z"),)), z)
+
+
+def _upper(x: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """The block matrices [X, E; 0, X], batched."""
+    n = x.shape[-1]
+    batch = np.broadcast_shapes(x.shape[:-2], e.shape[:-2])
+    z = np.zeros(batch + (2 * n, 2 * n), dtype=np.result_type(x, e))
+    z[..., :n, :n] = x
+    z[..., n:, n:] = x
+    z[..., :n, n:] = e
+    return z
+
+
+def _frechet_value(node: Expr, x: np.ndarray, e: np.ndarray) -> np.ndarray:
+    n = x.shape[-1]
+    return _function_value(node.attr, _upper(x, e))[..., :n, n:]
+
+
+COLUMNS_AT_ONCE = 256  # Fréchet derivatives computed together for a Kronecker form
+
+
+def _dform_value(node: Expr, x: np.ndarray) -> np.ndarray:
+    """K_f(X), column k being vec(L_f(X, E_k)) for the unit E_k with vec(E_k) = e_k."""
+    n = x.shape[-1]
+    out = np.empty(x.shape[:-2] + (n * n, n * n), dtype=x.dtype)
+    for start in range(0, n * n, COLUMNS_AT_ONCE):
+        k = np.arange(start, min(start + COLUMNS_AT_ONCE, n * n))
+        e = np.zeros((len(k), n, n), dtype=x.dtype)
+        e[np.arange(len(k)), k % n, k // n] = 1.0
+        got = _frechet_value(node, x[..., None, :, :], e)  # (..., k, n, n)
+        out[..., :, k] = np.swapaxes(np.swapaxes(got, -1, -2).reshape(got.shape[:-2] + (n * n,)), -1, -2)
+    return out
+
+
+def _differentials(node: Expr, d: Differentials, sh: ShapeOf) -> tuple[Expr, ...]:
+    return tuple(x if x is not None else zeros(*sh(a)) for x, a in zip(d, node.args))
+
+
+def _frechet_differential(node: Expr, d: Differentials, sh: ShapeOf) -> Expr | None:
+    # L_f(X, E) = f([X, E; 0, X])₁₂, so d L_f(X, E) = L_f([X, E; 0, X], [dX, dE; 0, dX])₁₂
+    if all(x is None for x in d):
+        return None
+    if d[0] is None and d[1] is not None:  # linear in E
+        return Expr("frechet", (node.args[0], d[1]), node.attr)
+    (x, e), (dx, de) = node.args, _differentials(node, d, sh)
+    n = sh(x)[0]
+    big = vcat(hcat(x, e), hcat(zeros(n, n), x))
+    dbig = vcat(hcat(dx, de), hcat(zeros(n, n), dx))
+    return block(Expr("frechet", (big, dbig), node.attr), 0, n, n, None)
+
+
+def _dform_differential(node: Expr, d: Differentials, sh: ShapeOf) -> Expr | None:
+    # K_f(X) = f(W)₁₂ with W = [Xᵀ ⊗ I, I; 0, I ⊗ X], so d K_f(X) = L_f(W, [dXᵀ ⊗ I, 0; 0, I ⊗ dX])₁₂
+    if d[0] is None:
+        return None
+    x, dx = node.args[0], d[0]
+    n = sh(x)[0]
+    nn = n * n
+    w = vcat(hcat(kron(T(x), eye(n)), eye(nn)), hcat(zeros(nn, nn), kron(eye(n), x)))
+    dw = vcat(hcat(kron(T(dx), eye(n)), zeros(nn, nn)), hcat(zeros(nn, nn), kron(eye(n), dx)))
+    return block(Expr("frechet", (w, dw), node.attr), 0, nn, nn, None)
+
+
+def _frechet_text(p: Any, e: Expr) -> str:
+    fn = notation(e.attr)
+    args = ", ".join(p.show(x, 0) for x in e.args)
+    return rf"L_{{{fn.latex}}}\left({args}\right)" if p.latex else f"d{fn.call}({args})"
+
+
+def _dform_text(p: Any, e: Expr) -> str:
+    fn = notation(e.attr)
+    arg = p.show(e.args[0], 0)
+    return rf"\mathsf{{D}}{fn.latex}\left({arg}\right)" if p.latex else f"D{fn.call}({arg})"
+
+
+def _function_code(w: Any, f: str, arg: str) -> str:
+    module, template = _CODE[f]
+    w.module(module)
+    return template.format(arg)
+
+
+def _frechet_code(w: Any, e: Expr) -> str:
+    x, d = w(e.args[0]), w(e.args[1])
+    z = w.let(f"np.block([[{x}, {d}], [np.zeros_like({x}), {x}]])")
+    return f"{_function_code(w, e.attr, z)}[:{x}.shape[0], {x}.shape[0]:]"
+
+
+def _dform_code(w: Any, e: Expr) -> str:
+    x = w(e.args[0])
+    n = w.let(f"{x}.shape[0]")
+    top = f"[np.kron({x}.T, np.eye({n})), np.eye({n} ** 2)]"
+    big = f"np.block([{top}, [np.zeros(({n} ** 2, {n} ** 2)), np.kron(np.eye({n}), {x})]])"
+    return f"{_function_code(w, e.attr, big)}[:{n} ** 2, {n} ** 2:]"
+
+
+def _frechet_shape(u: Any, node: Expr, x: Any, e: Any) -> Any:
+    u.same(x[0], x[1], lambda: f"a Fréchet derivative needs a square matrix, got {u.show(x)}")
+    u.same(x[0], e[0], lambda: f"the direction must have the matrix's shape, got {u.show(x)} and {u.show(e)}")
+    u.same(x[1], e[1], lambda: f"the direction must have the matrix's shape, got {u.show(x)} and {u.show(e)}")
+    return x
+
+
+def _dform_shape(u: Any, node: Expr, x: Any) -> Any:
+    u.same(x[0], x[1], lambda: f"a Kronecker form needs a square matrix, got {u.show(x)}")
+    nn = u.mul(x[0], x[1], node)
+    return (nn, nn)
+
+
+FRECHET_CITE = "the Fréchet derivative; Higham, Functions of Matrices, Thm 3.6 and ch. 10"
+register(
+    Op(
+        "frechet",
+        2,
+        _frechet_shape,
+        value=_frechet_value,
+        differential=_frechet_differential,
+        kronecker=(None, lambda node, sh: Expr("dform", (node.args[0],), node.attr)),
+        adjoint=(None, lambda node, g, sh: Expr("frechet", (T(node.args[0]), g), node.attr)),
+        notation=Notation(render=_frechet_text),
+        cite=FRECHET_CITE,
+        python=_frechet_code,
+    )
+)
+register(
+    Op(
+        "dform",
+        1,
+        _dform_shape,
+        value=_dform_value,
+        differential=_dform_differential,
+        notation=Notation(render=_dform_text),
+        cite="the Kronecker form of the Fréchet derivative; Higham, Functions of Matrices, ch. 3",
+        python=_dform_code,
+    )
+)
+
+
+def _frechet(node: Expr, d: Differentials, sh: ShapeOf) -> Expr | None:
+    """d f(X) = L_f(X, dX)."""
+    return None if d[0] is None else Expr("frechet", (node.args[0], d[0]), node.op)
+
+
+def _expm_value(node: Expr, a: np.ndarray) -> np.ndarray:
+    import scipy.linalg
+
+    return np.asarray(scipy.linalg.expm(a))
+
+
+# expm(X) = Σ Xᵏ/k!, by scaling and squaring (SciPy); d expm(X) = L_exp(X, dX) = ∫₀¹ e^{sX} dX e^{(1-s)X} ds
+register(
+    Op(
+        "expm",
+        1,
+        square("expm", "matrix"),
+        value=_expm_value,
+        differential=_frechet,
+        notation=Notation(call="expm", latex=r"\operatorname{expm}", frechet=True),
+        transposed=lambda e: Expr("expm", (T(e.args[0]),)),  # f(Xᵀ) = f(X)ᵀ
+        cite="Higham, Functions of Matrices, ch. 10",
+        python=lambda w, e: _function_code(w, "expm", w(e.args[0])),
+    )
+)
