@@ -12,7 +12,7 @@ from ..calculus.chain import jacobian_expr
 from ..calculus.differential import gradient
 from ..calculus.shapes import Shapes
 from ..calculus.simplify import Simplifier
-from ..errors import JacliError
+from ..errors import Hint, JacliError, Option
 from ..expr import Expr, T, comm, matmul
 from ..expr import vec as vec_of
 from ..numeric.evaluate import Evaluator
@@ -111,7 +111,7 @@ def jacobian_blocks(problem: Problem, vec: str = "col") -> tuple[Block, ...]:
     For a scalar f the gradient G comes first, by reverse accumulation in the Matrix
     Cookbook's layout, and J = vec(G)ᵀ; otherwise J comes from the chain rule."""
     if vec not in VECS:
-        raise JacliError(f"--vec is col or row, not {vec!r}")
+        raise JacliError((Option("vec"), f" is col or row, not {vec!r}"))
     return _blocks(problem.source, problem.expr, problem.wrt, tuple(problem.names.items()), vec)
 
 
@@ -222,9 +222,12 @@ def jacobian_size(problem: Problem, blocks: tuple[Block, ...]) -> tuple[int, int
 def size_error(rows: int, cols: int, max_bytes: float, hint: str = "") -> JacliError:
     need = rows * cols * 8
     return JacliError(
-        f"the Jacobian is {rows:,}×{cols:,}: {need:,} bytes of float64, above the limit of "
-        f"{int(max_bytes):,} bytes; save it with -o J.npy (written block by block) or "
-        f"--sparse -o J.npz, or raise --max-memory{hint}"
+        (
+            f"the Jacobian is {rows:,}×{cols:,}: {need:,} bytes of float64, above the limit of "
+            f"{int(max_bytes):,} bytes; ",
+            Hint("larger"),
+            hint,
+        )
     )
 
 

@@ -21,7 +21,7 @@ from .. import sizes
 from ..calculus.differential import gradient
 from ..calculus.shapes import Shapes
 from ..calculus.simplify import Simplifier
-from ..errors import JacliError
+from ..errors import JacliError, Option
 from ..expr import Expr, T
 from ..expr import vec as vec_of
 from ..io.writers import save_matrix
@@ -81,7 +81,7 @@ def hessian_problems(problem: Problem, vec: str = "col") -> tuple[Problem, ...]:
     """The problems whose Jacobians are H's row blocks: F = G_i for a scalar f (one per name
     after wrt), or F = vec(Jᵀ) for a matrix F (one name)."""
     if vec not in VECS:
-        raise JacliError(f"--vec is col or row, not {vec!r}")
+        raise JacliError((Option("vec"), f" is col or row, not {vec!r}"))
     if problem.shape != (1, 1) and len(problem.wrt) != 1:
         p, q = problem.shape
         raise JacliError(
@@ -220,7 +220,9 @@ def check_hessian(
 
     h = hessian_of(problem, vec, symbolic=True)
     if against is not None and len(h.problems) > 1:
-        raise JacliError("--against with --hessian takes one name after wrt (the claim is H's closed form)")
+        raise JacliError(
+            (Option("against"), " with ", Option("hessian"), " takes one name after wrt (the claim is H's closed form)")
+        )
     first = check_problem(problem, tol=tol, vec=vec, method=method, max_bytes=max_bytes)
     if not h.stacked:  # H's rows are the Jacobians of the very gradients the first check tested
         grads = [b.gradient_expr for b in jacobian_blocks(problem, vec)]

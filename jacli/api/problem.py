@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import sizes
 from ..calculus.shapes import Shapes, infer, show_shape
-from ..errors import JacliError
+from ..errors import JacliError, Option, Values
 from ..expr import Expr
 from ..io.arrays import as_matrix, short
 from ..io.specs import MAX_DIM, Binding
@@ -117,7 +117,7 @@ def prepare(
     that nothing fixes a dimension name (m, n, p, ...), the variables' first.
     """
     if not _is_size(seed) or seed < 0:
-        raise JacliError(f"--seed must be a non-negative integer, not {short(str(seed))}")
+        raise JacliError((Option("seed"), f" must be a non-negative integer, not {short(str(seed))}"))
     parsed: Parsed = parse(source, require_wrt=require_wrt)
     names = parsed.expr.names()
     for n in bindings:
@@ -205,7 +205,7 @@ def _with_hints(err: JacliError, names: list[str], bindings: dict) -> JacliError
         hints.append(f"{_names_list(unused)} {'is' if len(unused) == 1 else 'are'} bound but not in the expression")
     if not hints:
         return err
-    return JacliError(f"{err.message} ({'; '.join(hints)})", column=err.column, source=err.source)
+    return JacliError((*err.parts, f" ({'; '.join(hints)})"), column=err.column, source=err.source)
 
 
 def require_values(problem: Problem, names: list[str]) -> None:
@@ -216,8 +216,15 @@ def require_values(problem: Problem, names: list[str]) -> None:
         shape = sizes.shape_text(problem.names[n])
         more = f" (also {', '.join(missing[1:])})" if len(missing) > 1 else ""
         raise JacliError(
-            f"{n} ({shape}) has no values{more}: give them (e.g. {n}={n}.npy), "
-            f"or use --random, or --symbolic for the formula alone"
+            (
+                f"{n} ({shape}) has no values{more}: give them (e.g. ",
+                Values(n, f"{n}.npy"),
+                "), or use ",
+                Option("random"),
+                ", or ",
+                Option("symbolic"),
+                " for the formula alone",
+            )
         )
 
 
@@ -227,8 +234,12 @@ def require_numbers(problem: Problem, names: list[str]) -> None:
     named = next((node for node in problem.expr.walk() if sizes.in_expr(node) and not node.args), None)
     if named is not None:
         raise JacliError(
-            f"{to_text(named)} has a dimension name for a size: numbers need numbers for sizes "
-            f"(write it with integers, or use --symbolic for the formula alone)",
+            (
+                f"{to_text(named)} has a dimension name for a size: numbers need numbers for sizes "
+                "(write it with integers, or use ",
+                Option("symbolic"),
+                " for the formula alone)",
+            ),
             column=named.col,
         )
     require_values(problem, names)

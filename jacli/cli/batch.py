@@ -17,6 +17,7 @@ from ..syntax.printer import to_text
 from .commands import do_check, do_derive
 from .progress import LazyBar
 from .render import check_record, json_sizes
+from .reporting import wording
 
 LineParser = Callable[[list[str]], tuple[str, dict]]
 
@@ -133,7 +134,7 @@ def record(number: int, line: str, parse_line: LineParser, share: int = 1) -> tu
         result = run_line(*parse_line(line_words(line)), share=share)
         rec, bug = result, False
     except JacliError as err:
-        rec, bug = {"verdict": "error", "error": err.message}, False
+        rec, bug = {"verdict": "error", "error": wording(err)}, False
     except RecursionError:  # as on the command line: bad input, not a bug
         rec, bug = {"verdict": "error", "error": TOO_DEEP}, False
     except MemoryError:
