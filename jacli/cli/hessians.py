@@ -1,4 +1,5 @@
-"""``jacli hessian``: the library's Hessian, printed as derive prints a Jacobian."""
+"""``jacli hessian`` and ``check --hessian``: the pipeline's Hessian, printed as derive prints a
+Jacobian, and its check's report."""
 
 from __future__ import annotations
 
@@ -7,59 +8,18 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ..api import prepare
 from ..api.derivation import entry_label
-from ..api.formats import FORMULA_FORMATS
-from ..api.hessians import (
-    Hessian,
-    HessianCheck,
-    Saved,
-    hessian_latex,
-    hessian_markdown,
-    hessian_of,
-    hessian_python,
-    hessian_request,
-    lhs,
-)
+from ..api.hessians import Hessian, HessianCheck, Saved, hessian_latex, hessian_markdown, hessian_python, lhs
 from ..api.hessians import shape_line as shape_line
-from ..api.saving import Request
 from ..errors import JacliError
-from ..io.specs import Binding
 from ..io.writers import format_rows
 from ..sizes import shape_text
 from ..syntax.printer import to_text
 from .render import ascii_formula, ascii_only, json_sizes, write_csv, write_document
-from .terminal import console, is_terminal, warn
+from .terminal import console, is_terminal
 
 
-def run_hessian(
-    expr: str,
-    bindings: dict[str, Binding],
-    *,
-    fmt: str,
-    output: str | None,
-    symbolic: bool,
-    random: bool = False,
-    seed: int = 0,
-    **options: Any,
-) -> None:
-    request = Request.checked(
-        in_memory=fmt != "auto", formula=fmt in FORMULA_FORMATS, output=output, symbolic=symbolic, **options
-    )
-    problem = prepare(
-        expr, bindings, random=random and request.numbers, seed=seed, symbolic=symbolic, max_bytes=request.max_bytes
-    )
-    warn(problem)
-    if fmt == "python" and output and not request.gradient:
-        hessian_python(hessian_of(problem, request.vec, symbolic=True))  # refused before anything is saved
-    saved = hessian_request(problem, request)
-    _show(saved, fmt, output, symbolic)
-    if saved.wrote:  # after the formula, as derive says it: the last line says where it went
-        sys.stdout.flush()
-        sys.stderr.write(f"jacli: wrote {saved.wrote}\n")
-
-
-def _show(saved: Saved, fmt: str, output: str | None, symbolic: bool) -> None:
+def show_hessian(saved: Saved, fmt: str, output: str | None, symbolic: bool) -> None:
     """Print the Hessian in ``fmt`` (the matrix where one was computed for it)."""
     h = saved.hessian
     if ascii_only(sys.stdout) and fmt not in ("latex", "markdown", "python"):  # jacli's ASCII notation

@@ -8,24 +8,52 @@ formulas are printed in the ASCII notation (``kron(B', A)``), which reads back t
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from ..api.derivation import Result, column_label, entry_label, formula_of
-from ..api.formats import chosen_line, lhs, shape_line
+from ..api.derivation import Result, column_label, entry_label, formula_of, latex_line
+from ..api.formats import chosen_line, lhs, markdown, python_source, shape_line
 from ..errors import JacliError
 from ..io.writers import format_rows
 from ..sizes import shape_text
 from ..syntax.printer import to_text
 from .reporting import can_encode
+from .terminal import console, is_terminal
 
 if TYPE_CHECKING:  # the checking modules load only for check
     from ..api.checking import CheckResult
+    from ..api.saving import Derived
     from ..api.sized_check import SizedCheck
 
 EDGE = 3  # entries shown at each end of an abridged axis, as NumPy does
+
+
+def show_derived(d: Derived, fmt: str, *, output: str | None, symbolic: bool, gradient: bool) -> None:
+    """What derive prints in ``fmt`` (auto: a table on a terminal, plain text when piped); the
+    matrix (or gradient) where one was computed for it and ``-o`` does not take it."""
+    result = d.result
+    chosen = fmt if fmt != "auto" else ("table" if is_terminal(sys.stdout) else "plain")
+    printed = d.shown if (output is None or fmt != "auto") else None
+    if chosen == "table":
+        write_table(result, console(), matrix=printed, gradient=gradient, symbolic=symbolic)
+    elif chosen == "plain":
+        alone = symbolic or (printed is None and output is None)
+        write_plain(result, sys.stdout, matrix=printed, gradient=gradient, symbolic=alone)
+    elif chosen == "csv":
+        if printed is None:
+            raise JacliError("--format csv prints the matrix: it needs values (not --symbolic)")
+        write_csv(printed, sys.stdout)
+    elif chosen == "json":
+        write_json(result, printed, sys.stdout, gradient)
+    elif chosen == "latex":
+        sys.stdout.write(latex_line(result, gradient) + "\n")
+    elif chosen == "markdown":
+        sys.stdout.write(markdown(result, gradient))
+    elif chosen == "python":
+        sys.stdout.write(python_source(result, gradient))
 
 
 def json_sizes(shape: tuple) -> list:
@@ -219,8 +247,6 @@ def _abridge(n: int, edge: int) -> list:
 def describe(result: CheckResult | SizedCheck, ascii: bool | None = None) -> list[str]:
     """The check's report as plain lines; formulas in the ASCII notation when ``ascii`` (by
     default: when stdout cannot print jacli's notation)."""
-    import sys
-
     if ascii is None:
         ascii = ascii_only(sys.stdout)
     shown = ascii_formula if ascii else _same
