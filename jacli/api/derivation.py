@@ -18,7 +18,7 @@ from ..expr import vec as vec_of
 from ..numeric.evaluate import Evaluator
 from ..numeric.structured import Structured, assemble
 from ..syntax.printer import to_latex, to_text
-from .problem import Problem, require_numbers
+from .problem import Problem
 
 VECS = ("col", "row")
 
@@ -166,18 +166,6 @@ def needed_names(blocks: tuple[Block, ...]) -> list[str]:
         for n in b.expr.names():
             seen.setdefault(n, None)
     return list(seen)
-
-
-def derive_problem(
-    problem: Problem, *, vec: str = "col", symbolic: bool = False, max_bytes: float | None = None
-) -> Result:
-    """The closed form of ``problem``'s Jacobian and, unless ``symbolic``, its numbers."""
-    blocks = jacobian_blocks(problem, vec)
-    matrix = None
-    if not symbolic:
-        require_numbers(problem, needed_names(blocks))
-        matrix = evaluate_blocks(problem, blocks, max_bytes=max_bytes)
-    return result_of(problem, blocks, vec, matrix)
 
 
 def result_of(problem: Problem, blocks: tuple[Block, ...], vec: str, matrix: np.ndarray | None) -> Result:

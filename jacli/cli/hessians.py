@@ -11,37 +11,27 @@ import numpy as np
 from ..api.derivation import entry_label
 from ..api.hessians import Hessian, HessianCheck, Saved, hessian_latex, hessian_markdown, hessian_python, lhs
 from ..api.hessians import shape_line as shape_line
-from ..errors import JacliError
 from ..io.writers import format_rows
 from ..sizes import shape_text
 from ..syntax.printer import to_text
-from .render import ascii_formula, ascii_only, json_sizes, write_csv, write_document
-from .terminal import console, is_terminal
+from .render import View, ascii_formula, ascii_only, json_sizes, show, write_document
+from .terminal import console
 
 
 def show_hessian(saved: Saved, fmt: str, output: str | None, symbolic: bool) -> None:
-    """Print the Hessian in ``fmt`` (the matrix where one was computed for it)."""
-    h = saved.hessian
-    if ascii_only(sys.stdout) and fmt not in ("latex", "markdown", "python"):  # jacli's ASCII notation
+    """What hessian prints, as derive prints J: H, its closed form and shape."""
+    h, out = saved.hessian, sys.stdout
+    if ascii_only(out) and fmt not in ("latex", "markdown", "python"):  # jacli's ASCII notation
         h = h._replace(formula=ascii_formula(h.formula))
-    chosen = fmt if fmt != "auto" else ("table" if is_terminal(sys.stdout) else "plain")
-    printed = saved.shown if (output is None or fmt != "auto") else None
-    if chosen == "csv":
-        if printed is None:
-            raise JacliError("--format csv prints the matrix: it needs values (not --symbolic)")
-        write_csv(printed, sys.stdout)
-    elif chosen == "json":
-        write_document(json_head(h), "matrix", printed, sys.stdout)
-    elif chosen == "latex":
-        sys.stdout.write(hessian_latex(h) + "\n")
-    elif chosen == "markdown":
-        sys.stdout.write(hessian_markdown(h))
-    elif chosen == "python":
-        sys.stdout.write(hessian_python(h))
-    elif chosen == "table":
-        write_table(h, printed)
-    else:
-        write_plain(h, sys.stdout, printed, symbolic=symbolic or (printed is None and output is None))
+    views: dict[str, View] = {
+        "table": lambda m: write_table(h, m),
+        "plain": lambda m: write_plain(h, out, m, symbolic=symbolic or (m is None and output is None)),
+        "json": lambda m: write_document(json_head(h), "matrix", m, out),
+        "latex": lambda m: out.write(hessian_latex(h) + "\n"),
+        "markdown": lambda m: out.write(hessian_markdown(h)),
+        "python": lambda m: out.write(hessian_python(h)),
+    }
+    show(fmt, saved.shown, output, views)
 
 
 def write_plain(h: Hessian, out: TextIO, matrix: np.ndarray | None, *, symbolic: bool) -> None:

@@ -31,29 +31,38 @@ if TYPE_CHECKING:  # the checking modules load only for check
 EDGE = 3  # entries shown at each end of an abridged axis, as NumPy does
 
 
-def show_derived(d: Derived, fmt: str, *, output: str | None, symbolic: bool, gradient: bool) -> None:
-    """What derive prints in ``fmt`` (auto: a table on a terminal, plain text when piped); the
-    matrix (or gradient) where one was computed for it and ``-o`` does not take it."""
-    result = d.result
+# how a derivative (J, a gradient, H) prints in one format, given the matrix it prints (or None)
+View = Callable[[np.ndarray | None], object]
+
+
+def show(fmt: str, matrix: np.ndarray | None, output: str | None, views: dict[str, View]) -> None:
+    """Print a derivative in ``fmt`` (auto: a table on a terminal, plain text when piped) by its
+    ``views``; the matrix where one was computed and ``-o`` does not take it (without
+    --format); csv prints the matrix alone, and is refused without one."""
     chosen = fmt if fmt != "auto" else ("table" if is_terminal(sys.stdout) else "plain")
-    printed = d.shown if (output is None or fmt != "auto") else None
-    if chosen == "table":
-        write_table(result, console(), matrix=printed, gradient=gradient, symbolic=symbolic)
-    elif chosen == "plain":
-        alone = symbolic or (printed is None and output is None)
-        write_plain(result, sys.stdout, matrix=printed, gradient=gradient, symbolic=alone)
-    elif chosen == "csv":
-        if printed is None:
-            raise JacliError("--format csv prints the matrix: it needs values (not --symbolic)")
+    printed = matrix if (output is None or fmt != "auto") else None
+    if chosen != "csv":
+        views[chosen](printed)
+    elif printed is None:
+        raise JacliError("--format csv prints the matrix: it needs values (not --symbolic)")
+    else:
         write_csv(printed, sys.stdout)
-    elif chosen == "json":
-        write_json(result, printed, sys.stdout, gradient)
-    elif chosen == "latex":
-        sys.stdout.write(latex_line(result, gradient) + "\n")
-    elif chosen == "markdown":
-        sys.stdout.write(markdown(result, gradient))
-    elif chosen == "python":
-        sys.stdout.write(python_source(result, gradient))
+
+
+def show_derived(d: Derived, fmt: str, *, output: str | None, symbolic: bool, gradient: bool) -> None:
+    """What derive prints: J (or the gradient), its closed form and shape."""
+    r, out = d.result, sys.stdout
+    views: dict[str, View] = {
+        "table": lambda m: write_table(r, console(), matrix=m, gradient=gradient, symbolic=symbolic),
+        "plain": lambda m: write_plain(
+            r, out, matrix=m, gradient=gradient, symbolic=symbolic or (m is None and output is None)
+        ),
+        "json": lambda m: write_json(r, m, out, gradient),
+        "latex": lambda m: out.write(latex_line(r, gradient) + "\n"),
+        "markdown": lambda m: out.write(markdown(r, gradient)),
+        "python": lambda m: out.write(python_source(r, gradient)),
+    }
+    show(fmt, d.shown, output, views)
 
 
 def json_sizes(shape: tuple) -> list:
