@@ -1,9 +1,11 @@
 """The library: from an expression and bindings to a closed form, numbers and checks.
 
-Data flow, assembled here once: bindings (names to shapes or arrays) → parser
-(expression, wrt) → shapes (every node's shape) → chain rule (Jacobian as an expression)
-→ simplifier → printer (text, LaTeX) and evaluators (numbers). The command line
-(:mod:`jacli.cli`) is a thin layer over this package.
+Data flow, assembled once in :mod:`jacli.api.pipeline`: a request (the expression parsed
+once, bindings of names to shapes or arrays, options) → shapes (every node's shape, inferred
+once) → chain rule (Jacobian as an expression) → simplifier → printer (text, LaTeX) and
+evaluators (numbers). The functions here check their arguments in the API's words
+(:mod:`jacli.api.arguments`), call the pipeline's services and return their results; the
+command line (:mod:`jacli.cli`) and ``jacli batch`` call the same services.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ if TYPE_CHECKING:
     from .sized_check import SizedCheck
 
 
-def __getattr__(name: str) -> Any:  # the checking module loads when first asked for: derive starts faster
+def __getattr__(name: str) -> Any:  # the checking modules load when first asked for: derive starts faster
     if name in ("CheckResult", "Comparison"):
         from . import checking
 
         return getattr(checking, name)
+    if name == "SizedCheck":
+        from .sized_check import SizedCheck
+
+        return SizedCheck
     raise AttributeError(f"module 'jacli.api' has no attribute {name!r}")
 
 
@@ -39,6 +45,7 @@ __all__ = [
     "Comparison",
     "Problem",
     "Result",
+    "SizedCheck",
     "check",
     "compile",
     "derive",
