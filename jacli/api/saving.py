@@ -1,4 +1,5 @@
-"""``derive`` with an output: what is evaluated, what is saved, and how.
+"""A derivative with an output (derive's J, and hessian's H by the same code): what is
+evaluated, what is saved, and how.
 
 ``-o J.npy`` is written block by block (memory stays at one block), ``--sparse -o J.npz``
 as SciPy CSR from the structure, ``.tex``, ``.md`` and ``.py`` hold the formula (LaTeX, a
