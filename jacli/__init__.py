@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from .api import Result, check, compile, derive, derive_hessian, differential, explain, hessian, jacobian, operator
     from .api.checking import CheckResult
+    from .api.sized_check import SizedCheck
     from .errors import ExitCode, JacliError
 
 _API = (
@@ -26,7 +27,7 @@ _API = (
 
 
 def __getattr__(name: str) -> Any:
-    """The library loads when first used; CheckResult with the checking module."""
+    """The library loads when first used; CheckResult and SizedCheck with the checking modules."""
     if name in ("ExitCode", "JacliError"):
         from . import errors
 
@@ -39,6 +40,10 @@ def __getattr__(name: str) -> Any:
         from .api.checking import CheckResult
 
         return CheckResult
+    if name == "SizedCheck":
+        from .api.sized_check import SizedCheck
+
+        return SizedCheck
     raise AttributeError(f"module 'jacli' has no attribute {name!r}")
 
 
@@ -47,6 +52,7 @@ __all__ = [
     "ExitCode",
     "JacliError",
     "Result",
+    "SizedCheck",
     "__version__",
     "check",
     "compile",

@@ -1,9 +1,11 @@
 """The library: from an expression and bindings to a closed form, numbers and checks.
 
-Data flow, assembled here once: bindings (names to shapes or arrays) → parser
-(expression, wrt) → shapes (every node's shape) → chain rule (Jacobian as an expression)
-→ simplifier → printer (text, LaTeX) and evaluators (numbers). The command line
-(:mod:`jacli.cli`) is a thin layer over this package.
+Data flow, assembled once in :mod:`jacli.api.pipeline`: a request (the expression parsed
+once, bindings of names to shapes or arrays, options) → shapes (every node's shape, inferred
+once) → chain rule (Jacobian as an expression) → simplifier → printer (text, LaTeX) and
+evaluators (numbers). The functions here check their arguments in the API's words
+(:mod:`jacli.api.arguments`), call the pipeline's services and return their results; the
+command line (:mod:`jacli.cli`) and ``jacli batch`` call the same services.
 """
 
 from __future__ import annotations
@@ -13,34 +15,27 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import JacliError
+from . import pipeline
+from .arguments import check_request, derivation_request
 from .calculus import compile, derive_hessian, differential, explain, hessian, operator
-from .derivation import Block, Result, derive_problem
+from .derivation import Block, Result
 from .guard import CHECK, DERIVE, JACOBIAN, api_errors
-from .problem import (
-    DEFAULT_SEED,
-    METHODS,
-    VECS,
-    Problem,
-    api_choice,
-    api_derivation,
-    api_max_bytes,
-    api_number,
-    api_problem,
-    api_seed,
-    prepare,
-    with_random,
-)
+from .problem import DEFAULT_SEED, Problem, prepare
 
 if TYPE_CHECKING:
     from .checking import CheckResult, Comparison
+    from .sized_check import SizedCheck
 
 
-def __getattr__(name: str) -> Any:  # the checking module loads when first asked for: derive starts faster
+def __getattr__(name: str) -> Any:  # the checking modules load when first asked for: derive starts faster
     if name in ("CheckResult", "Comparison"):
         from . import checking
 
         return getattr(checking, name)
+    if name == "SizedCheck":
+        from .sized_check import SizedCheck
+
+        return SizedCheck
     raise AttributeError(f"module 'jacli.api' has no attribute {name!r}")
 
 
@@ -50,6 +45,7 @@ __all__ = [
     "Comparison",
     "Problem",
     "Result",
+    "SizedCheck",
     "check",
     "compile",
     "derive",
@@ -138,10 +134,8 @@ def _derive(
     max_bytes: object,
 ) -> Result:
     with api_errors():
-        problem, vec_, symbolic_, limit = api_derivation(
-            function, options, source, bindings, names, vec, random, seed, symbolic, max_bytes
-        )
-        return derive_problem(problem, vec=vec_, symbolic=symbolic_, max_bytes=limit)
+        request = derivation_request(function, options, source, bindings, names, vec, random, seed, symbolic, max_bytes)
+        return pipeline.derive(request).result
 
 
 def jacobian(source: str, bindings: Mapping[str, Any] | None = None, /, **kw: Any) -> np.ndarray:
@@ -206,7 +200,7 @@ def check(
     method: str = "complex",
     max_bytes: float | str | None = None,
     **names: Any,
-) -> CheckResult:
+) -> CheckResult | SizedCheck:
     """Compare jacli's Jacobian of ``source`` with a numerical derivative (and ``against``).
 
     Names bound by shape only, or not bound, get seeded random values valid for the
@@ -238,10 +232,13 @@ def check(
 
     Returns
     -------
-    CheckResult
-        ``agree`` is the verdict; ``comparisons`` hold the differences. Where shapes have
-        dimension names, a :class:`jacli.api.sized_check.SizedCheck`: the check at several
-        assignments of the names (all 1, then seeded draws), ``runs`` holding each.
+    CheckResult or SizedCheck
+        Both have ``agree`` (the verdict), ``expression``, ``wrt``, ``shape`` and a Markdown
+        display. A :class:`~jacli.api.checking.CheckResult` where every size is a number:
+        ``comparisons`` hold the differences. Where shapes have dimension names, a
+        :class:`~jacli.api.sized_check.SizedCheck`: the check at several assignments of the
+        names (all 1, then seeded draws), ``runs`` holding each assignment and its
+        ``CheckResult``.
 
     Raises
     ------
@@ -255,18 +252,5 @@ def check(
     True
     """
     with api_errors():
-        if against is not None and not isinstance(against, str):
-            raise JacliError(f'against is a formula (a str) such as "B\' ⊗ A", not {type(against).__name__}')
-        tol_, seed_, limit = api_number("tol", tol), api_seed(seed), api_max_bytes(max_bytes)
-        vec_, method_ = api_choice("vec", vec, VECS), api_choice("method", method, METHODS)
-        from .checking import check_problem
-
-        problem = api_problem("check", CHECK, source, bindings, names, seed=seed_)
-        if problem.symbolic:
-            from .sized_check import check_at_sizes
-
-            return check_at_sizes(  # type: ignore[return-value]
-                problem, against=against, tol=tol_, vec=vec_, method=method_, max_bytes=limit, seed=seed_
-            )
-        problem = with_random(problem, seed_, max_bytes=limit)
-        return check_problem(problem, against=against, tol=tol_, vec=vec_, method=method_, max_bytes=limit, seed=seed_)
+        request = check_request(source, bindings, names, against, tol, seed, vec, method, max_bytes, CHECK)
+        return pipeline.check(request)

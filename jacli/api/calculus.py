@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import pipeline
+from .arguments import VECS, api_choice, api_request, derivation_request
 from .guard import DERIVE, JACOBIAN, VEC_ONLY, api_errors
-from .problem import DEFAULT_SEED, VECS, api_choice, api_derivation, api_problem
+from .problem import DEFAULT_SEED
 
 if TYPE_CHECKING:
     from .differentials import Compiled, Differential, JacobianOperator
@@ -41,10 +43,8 @@ def differential(source: str, bindings: Mapping[str, Any] | None = None, /, **na
     >>> jacli.differential("tr(X' A X) wrt X").text()
     'd tr(Xᵀ A X) = tr(Xᵀ (A + Aᵀ) dX)'
     """
-    from .differentials import differential_of
-
     with api_errors():
-        return differential_of(api_problem("differential", (), source, bindings, names, symbolic=True))
+        return pipeline.differential(api_request("differential", (), source, bindings, names)).differential
 
 
 def operator(
@@ -82,7 +82,7 @@ def operator(
 
     with api_errors():
         vec_ = api_choice("vec", vec, VECS)
-        problem = api_problem("operator", VEC_ONLY, source, bindings, names)
+        problem = pipeline.problem(api_request("operator", VEC_ONLY, source, bindings, names))
         require_values(problem, list(problem.names))
         return JacobianOperator(problem, vec_)
 
@@ -116,7 +116,7 @@ def compile(source: str, bindings: Mapping[str, Any] | None = None, /, *, vec: s
 
     with api_errors():
         vec_ = api_choice("vec", vec, VECS)
-        return Compiled(api_problem("compile", VEC_ONLY, source, bindings, names), vec_)
+        return Compiled(pipeline.problem(api_request("compile", VEC_ONLY, source, bindings, names)), vec_)
 
 
 def derive_hessian(
@@ -168,13 +168,9 @@ def _hessian(
     symbolic: object,
     max_bytes: object,
 ) -> Hessian:
-    from .hessians import hessian_of
-
     with api_errors():
-        problem, vec_, symbolic_, limit = api_derivation(
-            function, options, source, bindings, names, vec, random, seed, symbolic, max_bytes
-        )
-        return hessian_of(problem, vec_, symbolic=symbolic_, max_bytes=limit)
+        request = derivation_request(function, options, source, bindings, names, vec, random, seed, symbolic, max_bytes)
+        return pipeline.hessian(request).hessian
 
 
 def hessian(source: str, bindings: Mapping[str, Any] | None = None, /, **kw: Any) -> np.ndarray:
@@ -220,7 +216,5 @@ def explain(source: str, bindings: Mapping[str, Any] | None = None, /, **names: 
     >>> x.steps[0].why, x.steps[-1].lhs
     ('d(A B) = dA B + A dB', 'J')
     """
-    from .explaining import explain_problem
-
     with api_errors():
-        return explain_problem(api_problem("explain", (), source, bindings, names, symbolic=True))
+        return pipeline.explain(api_request("explain", (), source, bindings, names))

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..calculus.shapes import UNKNOWN, Shapes, infer, show_shape
-from ..errors import JacliError
+from ..errors import JacliError, Option
 from ..expr import Expr
 from ..io.specs import default_max_memory
 from ..numeric.evaluate import Evaluator, check_domains
@@ -149,12 +149,17 @@ def claimed(
     formulas = parse_formula(against)
     if len(formulas) != len(block_shapes):
         raise JacliError(
-            f"--against gives {len(formulas)} block(s) but there are {len(block_shapes)} "
-            f"variable(s) after wrt: write [J_{problem.wrt[0]}, ...] with one formula each"
+            (
+                Option("against"),
+                f" gives {len(formulas)} block(s) but there are {len(block_shapes)} "
+                f"variable(s) after wrt: write [J_{problem.wrt[0]}, ...] with one formula each",
+            )
         )
     unknown = [n for f in formulas for n in f.names() if n not in problem.names]
     if unknown:
-        raise JacliError(f"--against uses {unknown[0]}, which does not occur in the expression", source=against)
+        raise JacliError(
+            (Option("against"), f" uses {unknown[0]}, which does not occur in the expression"), source=against
+        )
     parts = []
     for f, want in zip(formulas, block_shapes):
         try:
@@ -189,7 +194,7 @@ def check_problem(
     """Compare ``problem``'s Jacobian with the numerical oracle (and ``against``): whole
     when J is small, along random directions (``seed``) when it is large."""
     if not (np.isfinite(tol) and tol > 0):
-        raise JacliError(f"--tol must be a positive number, not {tol}")
+        raise JacliError((Option("tol"), f" must be a positive number, not {tol}"))
     if method not in METHODS:
         raise JacliError(f"unknown method {method!r}: complex or central")
     check_domains(problem.expr, problem.values, problem.wrt)
@@ -225,14 +230,19 @@ def require_accurate(estimate: float, threshold: float, method: str, kink: str |
     """Refuse to decide when the numerical derivative's own error is not well below the tolerance."""
     if not np.isfinite(estimate) or estimate > threshold / 10:
         why = (
-            f": some argument of {kink} is probably within a step of its kink (the more entries, the likelier); "
-            "try a smaller size, or values away from it"
+            (
+                f": some argument of {kink} is probably within a step of its kink (the more entries, the likelier); "
+                "try a smaller size, or values away from it",
+            )
             if kink
-            else "; raise --tol or try other values (--seed)"
+            else ("; raise ", Option("tol"), " or try other values (", Option("seed"), ")")
         )
         raise JacliError(
-            f"the numerical derivative ({method}) is not accurate enough to decide: its error "
-            f"estimate {estimate:.2g} is not well below the tolerance {threshold:.2g}{why}"
+            (
+                f"the numerical derivative ({method}) is not accurate enough to decide: its error "
+                f"estimate {estimate:.2g} is not well below the tolerance {threshold:.2g}",
+                *why,
+            )
         )
 
 
@@ -296,8 +306,12 @@ def compare_along(
     limit = default_max_memory() if max_bytes is None else max_bytes
     if need > limit:
         raise JacliError(
-            f"checking a {rows:,}×{cols:,} Jacobian along {k} directions needs about {need:,} bytes, "
-            f"above the limit of {int(limit):,} bytes (--max-memory)"
+            (
+                f"checking a {rows:,}×{cols:,} Jacobian along {k} directions needs about {need:,} bytes, "
+                f"above the limit of {int(limit):,} bytes (",
+                Option("max_memory"),
+                ")",
+            )
         )
     parts = compiled(problem, blocks, max_bytes)
     V = directions(variables, k, seed)

@@ -12,13 +12,13 @@ from ..calculus.adjoint import gradient
 from ..calculus.chain import jacobian_expr
 from ..calculus.shapes import Shapes
 from ..calculus.simplify import Simplifier
-from ..errors import JacliError
+from ..errors import Hint, JacliError, Option
 from ..expr import Expr, T, comm, matmul
 from ..expr import vec as vec_of
 from ..numeric.evaluate import Evaluator
 from ..numeric.structured import Structured, assemble
 from ..syntax.printer import to_latex, to_text
-from .problem import Problem, require_numbers
+from .problem import Problem
 
 VECS = ("col", "row")
 
@@ -111,7 +111,7 @@ def jacobian_blocks(problem: Problem, vec: str = "col") -> tuple[Block, ...]:
     For a scalar f the gradient G comes first, by reverse accumulation in the Matrix
     Cookbook's layout, and J = vec(G)ᵀ; otherwise J comes from the chain rule."""
     if vec not in VECS:
-        raise JacliError(f"--vec is col or row, not {vec!r}")
+        raise JacliError((Option("vec"), f" is col or row, not {vec!r}"))
     return _blocks(problem.source, problem.expr, problem.wrt, tuple(problem.names.items()), vec)
 
 
@@ -168,18 +168,6 @@ def needed_names(blocks: tuple[Block, ...]) -> list[str]:
     return list(seen)
 
 
-def derive_problem(
-    problem: Problem, *, vec: str = "col", symbolic: bool = False, max_bytes: float | None = None
-) -> Result:
-    """The closed form of ``problem``'s Jacobian and, unless ``symbolic``, its numbers."""
-    blocks = jacobian_blocks(problem, vec)
-    matrix = None
-    if not symbolic:
-        require_numbers(problem, needed_names(blocks))
-        matrix = evaluate_blocks(problem, blocks, max_bytes=max_bytes)
-    return result_of(problem, blocks, vec, matrix)
-
-
 def result_of(problem: Problem, blocks: tuple[Block, ...], vec: str, matrix: np.ndarray | None) -> Result:
     p, q = problem.shape
     cols = sizes.total(sizes.mul(*b.var_shape) for b in blocks)
@@ -222,9 +210,12 @@ def jacobian_size(problem: Problem, blocks: tuple[Block, ...]) -> tuple[int, int
 def size_error(rows: int, cols: int, max_bytes: float, hint: str = "") -> JacliError:
     need = rows * cols * 8
     return JacliError(
-        f"the Jacobian is {rows:,}×{cols:,}: {need:,} bytes of float64, above the limit of "
-        f"{int(max_bytes):,} bytes; save it with -o J.npy (written block by block) or "
-        f"--sparse -o J.npz, or raise --max-memory{hint}"
+        (
+            f"the Jacobian is {rows:,}×{cols:,}: {need:,} bytes of float64, above the limit of "
+            f"{int(max_bytes):,} bytes; ",
+            Hint("larger"),
+            hint,
+        )
     )
 
 

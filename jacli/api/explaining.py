@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..calculus.explain import IDENTIFICATION, Step, differential_steps, gradient_steps, simplified, vec_step
-from ..errors import JacliError
+from ..errors import JacliError, Option
 from ..sizes import shape_text
 from ..syntax.printer import to_latex, to_text
 from .derivation import jacobian_blocks
@@ -47,7 +47,7 @@ class Explanation(NamedTuple):
 def explain_problem(problem: Problem, vec: str = "col") -> Explanation:
     """Each step of ``problem``'s derivation, as Magnus & Neudecker take them."""
     if vec != "col":
-        raise JacliError("explain derives with vec stacking columns (--vec col)")
+        raise JacliError(("explain derives with vec stacking columns (", Option("vec"), " col)"))
     names, shapes, _ = _setup(problem, problem.wrt)
     expanded = differential_steps(problem.expr, names, shapes)
     sections = [Section("The differential, one rule at a time", tuple(expanded))]

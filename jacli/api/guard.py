@@ -2,32 +2,43 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ..errors import JacliError
+from ..errors import Hint, JacliError, Option, Part, Values
 
-# The command line's words in shared messages, and the API's.
-_API_WORDS = [
-    (
-        r"; save it with -o J\.npy \(written block by block\) or --sparse -o J\.npz, or raise --max-memory",
-        "; raise max_bytes (the command line saves larger ones block by block: jacli derive ... -o J.npy)",
-    ),
-    (r"\(e\.g\. (\w+)=\1\.npy\)", r"(e.g. \1=numpy.ones(...))"),
-    (r"\(e\.g\. (\w+)=file\.npy\)", r"(e.g. \1=numpy.ones(...))"),
-    (r"use --random", "use random=True"),
-    (r"--symbolic", "symbolic=True"),
-    (r"--max-memory", "max_bytes"),
-    (r"--(seed|tol|vec|method|against)\b", r"\1"),
-]
+# how the Python API spells what the command line spells --max-memory, --random, --symbolic
+_OPTIONS = {"max_memory": "max_bytes", "random": "random=True", "symbolic": "symbolic=True"}
+_HINTS = {"larger": "raise max_bytes (the command line saves larger ones block by block: jacli derive ... -o J.npy)"}
 
 
-def api_words(message: str) -> str:
-    """A message of the shared pipeline in the API's words (no command-line flags)."""
-    for pattern, repl in _API_WORDS:
-        message = re.sub(pattern, repl, message)
-    return message
+def python_words(part: Option | Values | Hint) -> str:
+    """The API's words: ``max_bytes``, ``random=True``, ``X=numpy.ones(...)``; other options
+    by their keyword (``seed``, ``tol``)."""
+    if isinstance(part, Option):
+        return _OPTIONS.get(part.name, part.name)
+    if isinstance(part, Values):
+        return f"{part.name}=numpy.ones(...)"
+    return _HINTS[part.name]
+
+
+# jacli.numeric writes two of its messages in the command line's words (the Evaluator's and
+# the structured evaluator's memory limit, and a name without values): read back exactly
+# into parts here, so that the API words them as it words every other message.
+_LIMIT = " (--max-memory)"
+_NO_VALUES = " has no values: bind it to values (e.g. "
+
+
+def _parts(err: JacliError) -> tuple[Part, ...]:
+    if len(err.parts) != 1 or not isinstance(err.parts[0], str):
+        return err.parts
+    text = err.parts[0]
+    if text.endswith(_LIMIT):
+        return (text[: -len(_LIMIT)] + " (", Option("max_memory"), ")")
+    name, found, rest = text.partition(_NO_VALUES)
+    if found and rest == f"{name}=file.npy) or use --random":
+        return (name + _NO_VALUES, Values(name, "file.npy"), ") or use ", Option("random"))
+    return err.parts
 
 
 @contextmanager
@@ -36,7 +47,7 @@ def api_errors() -> Iterator[None]:
     try:
         yield
     except JacliError as err:
-        raise JacliError(api_words(err.message), column=err.column, source=err.source) from None
+        raise JacliError(_parts(err), column=err.column, source=err.source, words=python_words) from None
     except RecursionError:
         raise JacliError("the expression is nested too deeply or is too long for jacli") from None
     except MemoryError:

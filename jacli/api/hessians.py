@@ -21,7 +21,7 @@ from .. import sizes
 from ..calculus.adjoint import gradient
 from ..calculus.shapes import Shapes
 from ..calculus.simplify import Simplifier
-from ..errors import JacliError
+from ..errors import JacliError, Option
 from ..expr import Expr, T
 from ..expr import vec as vec_of
 from ..io.writers import save_matrix
@@ -31,7 +31,7 @@ from ..syntax.printer import to_text
 from .derivation import VECS, Block, evaluate_blocks, jacobian_blocks, needed_names, size_error
 from .formats import FORMULA_SUFFIXES, note, sizes_note
 from .problem import Problem, require_numbers
-from .saving import Request, save_text
+from .saving import Plan, save_large, save_text
 
 if TYPE_CHECKING:  # the checking module loads only for check
     from .checking import CheckResult
@@ -81,7 +81,7 @@ def hessian_problems(problem: Problem, vec: str = "col") -> tuple[Problem, ...]:
     """The problems whose Jacobians are H's row blocks: F = G_i for a scalar f (one per name
     after wrt), or F = vec(Jᵀ) for a matrix F (one name)."""
     if vec not in VECS:
-        raise JacliError(f"--vec is col or row, not {vec!r}")
+        raise JacliError((Option("vec"), f" is col or row, not {vec!r}"))
     if problem.shape != (1, 1) and len(problem.wrt) != 1:
         p, q = problem.shape
         raise JacliError(
@@ -150,34 +150,27 @@ class Saved(NamedTuple):
     hessian: Hessian
     shown: np.ndarray | None  # H computed in memory, if any
     wrote: str | None  # what was saved, as told to the user
+    warnings: tuple[str, ...] = ()  # what the user should know about it (a dense --sparse)
 
 
-def hessian_request(problem: Problem, request: Request) -> Saved:
+def hessian_plan(problem: Problem, plan: Plan) -> Saved:
     """``jacli hessian``: the closed form, the numbers where asked for, the output saved.
     With one row block (one name, or a matrix F), ``-o H.npy`` is written block by block and
-    ``--sparse -o H.npz`` from the structure, as for a Jacobian."""
-    if request.gradient:
+    ``--sparse -o H.npz`` from the structure, by the code that saves a Jacobian."""
+    if plan.gradient:
         raise JacliError("--gradient is an option of derive; hessian gives the second derivative")
-    h = hessian_of(problem, request.vec, symbolic=True)
-    output, suffix = request.output, request.suffix
-    numbers = request.numbers
-    streamed = output and suffix == ".npy" and not request.in_memory
-    if numbers and len(h.problems) == 1 and (request.sparse or streamed):
-        from .saving import save_sparse, save_streamed
-
+    h = hessian_of(problem, plan.vec, symbolic=True)
+    output, suffix = plan.output, plan.suffix
+    if plan.numbers and len(h.problems) == 1 and output and (plan.sparse or plan.streamed):
         (p,), (blocks,) = h.problems, h.rows
         require_h_numbers(problem, h.rows)
         require_numbers(p, needed_names(blocks))
-        if request.sparse:
-            stored = save_sparse(p, blocks, output)  # type: ignore[arg-type]
-            rows, cols = (int(x) for x in h.shape)
-            return Saved(h, None, f"{output} ({stored:,} stored entries of {rows:,}×{cols:,}, SciPy CSR)")
-        save_streamed(p, blocks, output, max_bytes=request.max_bytes)  # type: ignore[arg-type]
-        return Saved(h, None, output)
-    if request.sparse:
+        wrote, warnings = save_large(p, blocks, plan, "Hessian")
+        return Saved(h, None, wrote, warnings)
+    if plan.sparse:
         raise JacliError("--sparse saves the Hessian with respect to one name; give one name after wrt")
-    if numbers:
-        h = h._replace(matrix=hessian_matrix(problem, h.problems, h.rows, max_bytes=request.max_bytes))
+    if plan.numbers:
+        h = h._replace(matrix=hessian_matrix(problem, h.problems, h.rows, max_bytes=plan.max_bytes))
     if output and suffix in FORMULA_SUFFIXES:
         save_text(output, {".md": hessian_markdown, ".py": hessian_python}.get(suffix, _latex_file)(h))
     elif output and h.matrix is not None:
@@ -220,7 +213,9 @@ def check_hessian(
 
     h = hessian_of(problem, vec, symbolic=True)
     if against is not None and len(h.problems) > 1:
-        raise JacliError("--against with --hessian takes one name after wrt (the claim is H's closed form)")
+        raise JacliError(
+            (Option("against"), " with ", Option("hessian"), " takes one name after wrt (the claim is H's closed form)")
+        )
     first = check_problem(problem, tol=tol, vec=vec, method=method, max_bytes=max_bytes)
     if not h.stacked:  # H's rows are the Jacobians of the very gradients the first check tested
         grads = [b.gradient_expr for b in jacobian_blocks(problem, vec)]
@@ -323,9 +318,9 @@ __all__ = [
     "hessian_markdown",
     "hessian_matrix",
     "hessian_of",
+    "hessian_plan",
     "hessian_problems",
     "hessian_python",
-    "hessian_request",
     "lhs",
     "shape_line",
 ]

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import sizes
 from ..calculus.shapes import Shapes, infer, show_shape
-from ..errors import JacliError
+from ..errors import JacliError, Option, Values
 from ..expr import Expr
 from ..io.arrays import as_matrix, short
 from ..io.specs import MAX_DIM, Binding
@@ -53,7 +53,38 @@ class Problem(NamedTuple):
         return max(r * c for r, c in (self.shapes(e) for e in self.expr.walk()))
 
 
-def _is_size(d: object) -> bool:
+class Source(NamedTuple):
+    """The expression's text, read once (``wrt`` optional): its parse, or the parse's error,
+    kept to be raised where the request needs the expression (after the checks of its
+    options and files, as the command line has always reported them)."""
+
+    text: str
+    parsed: Parsed | None
+    error: JacliError | RecursionError | None = None
+
+    @classmethod
+    def read(cls, text: str) -> Source:
+        try:
+            return cls(text, parse(text, require_wrt=False))
+        except (JacliError, RecursionError) as err:
+            return cls(text, None, err)
+
+    def names(self) -> set[str] | None:
+        """The expression's names (what a --values file need hold); None if it does not parse."""
+        return None if self.parsed is None else set(self.parsed.expr.names())
+
+    def expression(self, require_wrt: bool = True) -> Parsed:
+        """The parsed expression, or the parser's error."""
+        if self.error is not None:
+            raise self.error
+        if self.parsed is None:
+            raise RuntimeError("a source without its parse or its error")
+        if require_wrt and not self.parsed.wrt:
+            parse(self.text)  # the parser's own refusal: no 'wrt', and where
+        return self.parsed
+
+
+def is_size(d: object) -> bool:
     return isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_))
 
 
@@ -66,7 +97,7 @@ def to_binding(name: str, value: Any) -> Binding:
     if isinstance(value, tuple):
         text = short(repr(value), 40)
         named = [d for d in value if isinstance(d, str)]
-        if len(value) not in (1, 2) or not all(_is_size(d) or isinstance(d, str) for d in value):
+        if len(value) not in (1, 2) or not all(is_size(d) or isinstance(d, str) for d in value):
             raise JacliError(
                 f"{name}={text}: a tuple is a shape, one or two sizes (positive integers or dimension names) "
                 f'as in {name}=(3, 4) or {name}=("m", "n"); give values as an array or a list'
@@ -75,9 +106,9 @@ def to_binding(name: str, value: Any) -> Binding:
             raise JacliError(
                 f'{name}={text}: a dimension name is a letter, then letters or digits, as in {name}=("m", "n")'
             )
-        if any(_is_size(d) and int(d) < 1 for d in value):  # type: ignore[call-overload]
+        if any(is_size(d) and int(d) < 1 for d in value):  # type: ignore[call-overload]
             raise JacliError(f"{name}={text}: a shape is positive integers or dimension names, as in {name}=(3, 4)")
-        if any(_is_size(d) and int(d) > MAX_DIM for d in value):  # type: ignore[call-overload]
+        if any(is_size(d) and int(d) > MAX_DIM for d in value):  # type: ignore[call-overload]
             raise JacliError(f"{name}={text}: a dimension is at most {MAX_DIM:,} (NumPy's largest)")
         dims = tuple(sizes.dim(d) if isinstance(d, str) else int(d) for d in value) + ((1,) if len(value) == 1 else ())
         return Binding((dims[0], dims[1]), None, f"{name}={sizes.shape_text(dims)}")
@@ -100,7 +131,7 @@ def bindings_of(bindings: Mapping | None, names: dict) -> dict[str, Binding]:
 
 
 def prepare(
-    source: str,
+    source: str | Source,
     bindings: dict[str, Binding],
     *,
     random: bool = False,
@@ -109,16 +140,17 @@ def prepare(
     symbolic: bool = False,
     max_bytes: float | None = None,
 ) -> Problem:
-    """Parse ``source``, check the bindings against it and infer every shape.
+    """Parse ``source`` (unless read already), check the bindings against it and infer every shape.
 
     ``random`` fills seeded random values for every name that has none: bound by shape only,
     or with a shape that follows from the expression; what they would take in memory is
     refused before they are drawn when it exceeds ``max_bytes``. ``symbolic`` gives every size
     that nothing fixes a dimension name (m, n, p, ...), the variables' first.
     """
-    if not _is_size(seed) or seed < 0:
-        raise JacliError(f"--seed must be a non-negative integer, not {short(str(seed))}")
-    parsed: Parsed = parse(source, require_wrt=require_wrt)
+    if not is_size(seed) or seed < 0:
+        raise JacliError((Option("seed"), f" must be a non-negative integer, not {short(str(seed))}"))
+    parsed = source.expression(require_wrt) if isinstance(source, Source) else parse(source, require_wrt=require_wrt)
+    text = parsed.source
     names = parsed.expr.names()
     for n in bindings:
         if n in vocabulary().reserved:
@@ -126,12 +158,12 @@ def prepare(
     warnings = unused_warnings(bindings, set(names))
     given = {n: (b.shape[0], b.shape[1]) for n, b in bindings.items() if n in names}
     try:
-        resolved = infer(parsed.expr, given, source=source, name_sizes=parsed.wrt if symbolic else None)
+        resolved = infer(parsed.expr, given, source=text, name_sizes=parsed.wrt if symbolic else None)
     except JacliError as err:
         raise _with_hints(err, names, bindings) from None
     values = {n: b.value for n, b in bindings.items() if n in names and b.value is not None}
     problem = Problem(
-        source,
+        text,
         resolved.expr,
         parsed.wrt,
         resolved.names,
@@ -205,7 +237,7 @@ def _with_hints(err: JacliError, names: list[str], bindings: dict) -> JacliError
         hints.append(f"{_names_list(unused)} {'is' if len(unused) == 1 else 'are'} bound but not in the expression")
     if not hints:
         return err
-    return JacliError(f"{err.message} ({'; '.join(hints)})", column=err.column, source=err.source)
+    return JacliError((*err.parts, f" ({'; '.join(hints)})"), column=err.column, source=err.source)
 
 
 def require_values(problem: Problem, names: list[str]) -> None:
@@ -216,8 +248,15 @@ def require_values(problem: Problem, names: list[str]) -> None:
         shape = sizes.shape_text(problem.names[n])
         more = f" (also {', '.join(missing[1:])})" if len(missing) > 1 else ""
         raise JacliError(
-            f"{n} ({shape}) has no values{more}: give them (e.g. {n}={n}.npy), "
-            f"or use --random, or --symbolic for the formula alone"
+            (
+                f"{n} ({shape}) has no values{more}: give them (e.g. ",
+                Values(n, f"{n}.npy"),
+                "), or use ",
+                Option("random"),
+                ", or ",
+                Option("symbolic"),
+                " for the formula alone",
+            )
         )
 
 
@@ -227,139 +266,13 @@ def require_numbers(problem: Problem, names: list[str]) -> None:
     named = next((node for node in problem.expr.walk() if sizes.in_expr(node) and not node.args), None)
     if named is not None:
         raise JacliError(
-            f"{to_text(named)} has a dimension name for a size: numbers need numbers for sizes "
-            f"(write it with integers, or use --symbolic for the formula alone)",
+            (
+                f"{to_text(named)} has a dimension name for a size: numbers need numbers for sizes "
+                "(write it with integers, or use ",
+                Option("symbolic"),
+                " for the formula alone)",
+            ),
             column=named.col,
         )
     require_values(problem, names)
     check_domains(problem.expr, problem.values, problem.wrt)
-
-
-# -- the Python API's arguments ------------------------------------------------------------
-# Every bad argument is a JacliError in the API's words; these run before any work.
-VECS = ("col", "row")
-METHODS = ("complex", "central")
-
-
-def shown(value: object) -> str:
-    """A bad argument as a message shows it: a short repr of a plain value, else its type."""
-    if isinstance(value, (str, bytes, int, float, complex, np.generic)) or value is None:
-        return short(repr(value), 40)
-    return f"a {type(value).__name__}"
-
-
-def api_source(source: object) -> str:
-    if not isinstance(source, str):
-        raise JacliError(f'the expression is a str such as "A X B wrt X", not {type(source).__name__}')
-    return source
-
-
-def api_flag(name: str, value: object) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise JacliError(f"{name} is True or False, not {shown(value)}")
-    return bool(value)
-
-
-def api_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise JacliError(f"{name} is {' or '.join(repr(c) for c in choices)}, not {shown(value)}")
-    return value
-
-
-def api_seed(value: object) -> int:
-    if not _is_size(value) or int(value) < 0:  # type: ignore[call-overload]
-        raise JacliError(f"seed is a non-negative integer, not {shown(value)}")
-    return int(value)  # type: ignore[call-overload]
-
-
-def api_number(name: str, value: object) -> float:
-    """A positive, finite real number (``tol``)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise JacliError(f"{name} is a positive number, not {shown(value)}")
-    x = float(value)
-    if not (np.isfinite(x) and x > 0):
-        raise JacliError(f"{name} is a positive number, not {shown(value)}")
-    return x
-
-
-def api_max_bytes(value: object) -> float:
-    """``max_bytes``: None for half the available memory (as the command line's default), a
-    number of bytes (``math.inf`` for no limit), or a size such as "2GB" or "512MiB"."""
-    from ..io.specs import MAX_BYTES, default_max_memory, parse_size
-
-    if value is None:
-        return default_max_memory()
-    if isinstance(value, str):
-        try:
-            return parse_size(value)
-        except JacliError:
-            raise JacliError(
-                f"max_bytes {shown(value)}: give a number of bytes or a size such as '2GB' or '512MiB'"
-            ) from None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise JacliError(f"max_bytes is a number of bytes or a size such as '2GB', not {shown(value)}")
-    x = float(value)
-    if np.isnan(x) or x < 0:
-        raise JacliError(f"max_bytes is a non-negative number of bytes, not {shown(value)}")
-    return min(x, float(MAX_BYTES))
-
-
-def api_problem(
-    function: str,
-    options: tuple[str, ...],
-    source: object,
-    bindings: Mapping | None,
-    names: dict[str, Any],
-    **prepare_options: Any,
-) -> Problem:
-    """``prepare`` for the API: a keyword must be a name in the expression (a misspelt option
-    never passes for a binding), then the bindings are checked and the problem prepared."""
-    import difflib
-
-    text = api_source(source)
-    in_expr = parse(text).expr.names()
-    for n in names:
-        if n in in_expr:
-            continue
-        if function in ("jacobian", "hessian") and n == "symbolic":
-            full = "derive" if function == "jacobian" else "derive_hessian"
-            raise JacliError(
-                f"{function}() always evaluates: it takes no symbolic (jacli.{full}(..., symbolic=True) "
-                "gives the formula alone)"
-            )
-        close = difflib.get_close_matches(n, list(options) + list(in_expr), n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        what = f"neither an option ({', '.join(options)}) nor a name" if options else "not a name"
-        raise JacliError(f"{function}() got the keyword {short(n)!r}, which is {what} in the expression{hint}")
-    return prepare(text, bindings_of(bindings, names), **prepare_options)
-
-
-def api_derivation(
-    function: str,
-    options: tuple[str, ...],
-    source: object,
-    bindings: Mapping | None,
-    names: dict[str, Any],
-    vec: object,
-    random: object,
-    seed: object,
-    symbolic: object,
-    max_bytes: object,
-) -> tuple[Problem, str, bool, float | None]:
-    """The arguments of derive, jacobian, hessian and derive_hessian checked, and the problem
-    prepared: (problem, vec, symbolic, max_bytes)."""
-    vec_ = api_choice("vec", vec, VECS)
-    random_, symbolic_ = api_flag("random", random), api_flag("symbolic", symbolic)
-    seed_, limit = api_seed(seed), api_max_bytes(max_bytes)
-    problem = api_problem(
-        function,
-        options,
-        source,
-        bindings,
-        names,
-        random=random_ and not symbolic_,
-        seed=seed_,
-        symbolic=symbolic_,
-        max_bytes=limit,
-    )
-    return problem, vec_, symbolic_, limit

@@ -1,4 +1,5 @@
-"""``derive`` with an output: what is evaluated, what is saved, and how.
+"""A derivative with an output (derive's J, and hessian's H by the same code): what is
+evaluated, what is saved, and how.
 
 ``-o J.npy`` is written block by block (memory stays at one block), ``--sparse -o J.npz``
 as SciPy CSR from the structure, ``.tex``, ``.md`` and ``.py`` hold the formula (LaTeX, a
@@ -36,8 +37,8 @@ from .problem import Problem, require_numbers
 BLOCK_BYTES = 64 * 2**20
 
 
-class Request(NamedTuple):
-    """What ``jacli derive`` is asked for, checked before any work."""
+class Plan(NamedTuple):
+    """What is shown and saved of a derivative (a Jacobian or a Hessian), checked before any work."""
 
     vec: str = "col"
     symbolic: bool = False
@@ -48,6 +49,11 @@ class Request(NamedTuple):
     in_memory: bool = False  # the matrix is printed too: build it in memory
     max_bytes: float | None = None
     formula: bool = False  # what is printed is a formula (latex, markdown, python): no numbers for it
+
+    @property
+    def streamed(self) -> bool:
+        """Whether ``-o`` writes the matrix block by block (a .npy not shown, not a gradient)."""
+        return self.suffix == ".npy" and not self.in_memory and not self.gradient
 
     @property
     def numbers(self) -> bool:
@@ -65,8 +71,8 @@ class Request(NamedTuple):
         gradient: bool = False,
         symbolic: bool = False,
         **options: object,
-    ) -> Request:
-        """A request whose output can be written and whose options go together."""
+    ) -> Plan:
+        """A plan whose output can be written and whose options go together."""
         suffix = check_output_path(output) if output is not None else None
         if sparse and suffix != ".npz":
             raise JacliError("--sparse saves a SciPy sparse matrix: give -o J.npz")
@@ -87,9 +93,9 @@ class Derived(NamedTuple):
     warnings: tuple[str, ...] = ()  # what the user should know about it (a dense --sparse)
 
 
-def derive_request(problem: Problem, request: Request) -> Derived:
+def derive_plan(problem: Problem, plan: Plan) -> Derived:
     """Differentiate, evaluate what is needed, save the output; print nothing."""
-    if request.gradient:
+    if plan.gradient:
         if problem.shape != (1, 1):
             raise JacliError(
                 f"--gradient needs a scalar (1×1) expression; {to_text(problem.expr)} is "
@@ -97,33 +103,23 @@ def derive_request(problem: Problem, request: Request) -> Derived:
             )
         if len(problem.wrt) != 1:
             raise JacliError("--gradient takes one variable after wrt")
-    blocks = jacobian_blocks(problem, request.vec)
-    output, suffix = request.output, request.suffix
+    blocks = jacobian_blocks(problem, plan.vec)
+    output, suffix = plan.output, plan.suffix
     matrix, wrote = None, output
-    warnings: list[str] = []
-    if request.numbers:
+    warnings: tuple[str, ...] = ()
+    if plan.numbers:
         require_numbers(problem, needed_names(blocks))
-        if request.sparse and output:
-            stored = save_sparse(problem, blocks, output, max_bytes=request.max_bytes)
-            rows, cols = jacobian_size(problem, blocks)
-            wrote = f"{output} ({stored:,} stored entries of {rows:,}×{cols:,}, SciPy CSR)"
-            if stored > rows * cols / 2:
-                warnings.append(
-                    f"the Jacobian is dense ({stored / (rows * cols):.0%} of its entries are stored): "
-                    f"a sparse file of it is larger and slower to write and read than -o J.npy, "
-                    f"which is written block by block"
-                )
-        elif output and suffix == ".npy" and not request.in_memory and not request.gradient:
-            save_streamed(problem, blocks, output, max_bytes=request.max_bytes)
+        if output and (plan.sparse or plan.streamed):
+            wrote, warnings = save_large(problem, blocks, plan)
         else:
             hint = "; drop --format to have -o J.npy written block by block" if suffix == ".npy" else ""
-            matrix = evaluate_blocks(problem, blocks, max_bytes=request.max_bytes, hint=hint)
-    result = result_of(problem, blocks, request.vec, matrix)
-    shown = result.gradient if request.gradient and matrix is not None else matrix
+            matrix = evaluate_blocks(problem, blocks, max_bytes=plan.max_bytes, hint=hint)
+    result = result_of(problem, blocks, plan.vec, matrix)
+    shown = result.gradient if plan.gradient and matrix is not None else matrix
     if output and suffix in FORMULA_SUFFIXES:
-        save_text(output, formula_file(result, suffix, request.gradient))
+        save_text(output, formula_file(result, suffix, plan.gradient))
     elif output and shown is not None:
-        if request.gradient:  # the file holds the gradient: its formula, not J's
+        if plan.gradient:  # the file holds the gradient: its formula, not J's
             var = result.blocks[0].var
             formula, latex, head = result.gradient_formula or "", "", f"∂f/∂{var} = {result.gradient_formula or '?'}"
         else:
@@ -131,7 +127,31 @@ def derive_request(problem: Problem, request: Request) -> Derived:
         save_matrix(
             output, shown, formula=formula, latex=latex, comments=[head, f"shape {shown.shape[0]}x{shown.shape[1]}"]
         )
-    return Derived(result, shown, wrote, tuple(warnings))
+    return Derived(result, shown, wrote, warnings)
+
+
+def save_large(
+    problem: Problem, blocks: tuple[Block, ...], plan: Plan, what: str = "Jacobian"
+) -> tuple[str, tuple[str, ...]]:
+    """``-o J.npy`` written block by block, or ``--sparse -o J.npz`` from the structure, of
+    ``problem``'s ``blocks`` (a Jacobian, or a Hessian's one row block): what was written, as
+    told to the user, and what the user should know about it (a sparse file of a dense matrix)."""
+    output = plan.output
+    if output is None:
+        raise RuntimeError("nothing to save to")
+    if not plan.sparse:
+        save_streamed(problem, blocks, output, max_bytes=plan.max_bytes)
+        return output, ()
+    stored = save_sparse(problem, blocks, output, max_bytes=plan.max_bytes)
+    rows, cols = jacobian_size(problem, blocks)
+    wrote = f"{output} ({stored:,} stored entries of {rows:,}×{cols:,}, SciPy CSR)"
+    if stored <= rows * cols / 2:
+        return wrote, ()
+    dense = (
+        f"the {what} is dense ({stored / (rows * cols):.0%} of its entries are stored): a sparse file of it "
+        f"is larger and slower to write and read than -o {what[0]}.npy, which is written block by block"
+    )
+    return wrote, (dense,)
 
 
 def save_text(path: str, text: str) -> None:

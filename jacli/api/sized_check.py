@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import sizes
 from ..calculus.shapes import Shapes, at_sizes, shape_at_sizes
-from ..errors import JacliError
+from ..errors import JacliError, Option
 from ..syntax.parser import parse_formula
 from ..syntax.printer import to_text
 from .checking import CheckResult, check_problem
@@ -82,7 +82,7 @@ def _claim_at(problem: Problem, against: str, a: dict[str, int]) -> str:
     used = {n for e in exprs for node in e.walk() for n in sizes.names(node.attr)}
     unknown = sorted(used - set(a))
     if unknown:
-        raise JacliError(f"--against uses the size {unknown[0]}, which no shape has", source=against)
+        raise JacliError((Option("against"), f" uses the size {unknown[0]}, which no shape has"), source=against)
     texts = [to_text(at_sizes(e, a)) for e in exprs]
     return texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
 

@@ -1,4 +1,6 @@
-"""The command line: parse arguments, call the library, render. Nothing else lives here."""
+"""The command line: the commands' arguments and options, declared once (batch lines are parsed
+by the same declarations); each command hands its parsed arguments (``ctx.params``) to
+:mod:`jacli.cli.commands`, which makes the pipeline's request and renders its result."""
 
 import functools
 import os
@@ -12,7 +14,6 @@ import typer
 from typer.exceptions import TyperException  # the argument parser's errors (click's, as Typer ships it)
 
 from ..errors import ExitCode, JacliError
-from ..io.specs import parse_size, read_bindings
 from .reporting import Settings, guard_streams, hold_standard_descriptors, printable, reporting
 
 app = typer.Typer(
@@ -55,13 +56,6 @@ class Method(str, Enum):
 class Vec(str, Enum):
     col = "col"
     row = "row"
-
-
-def names_in(expr: str) -> set[str] | None:
-    """:func:`jacli.syntax.names_in`, the parser loaded only when a command runs."""
-    from ..syntax import names_in as names
-
-    return names(expr)
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -162,21 +156,7 @@ def derive(
     with reporting(ctx):
         from .commands import run_derive
 
-        run_derive(
-            expr,
-            read_bindings(specs, values, parse_size(max_memory), shapes_only=symbolic, only=names_in(expr)),
-            random=random,
-            seed=seed,
-            output=output,
-            fmt=fmt.value,
-            symbolic=symbolic,
-            vec=vec.value,
-            gradient=gradient,
-            sparse=sparse,
-            max_bytes=parse_size(max_memory),
-            differential=differential,
-            directions=direction,
-        )
+        run_derive(ctx.params)
 
 
 @app.command(context_settings=_ARGS)
@@ -201,20 +181,9 @@ def hessian(
 ) -> None:
     """The Hessian ∂²f/∂vec(X)∂vec(X)ᵀ (for a matrix F, its entries' Hessians stacked)."""
     with reporting(ctx):
-        from .hessians import run_hessian
+        from .commands import run_hessian
 
-        run_hessian(
-            expr,
-            read_bindings(specs, values, parse_size(max_memory), shapes_only=symbolic, only=names_in(expr)),
-            random=random,
-            seed=seed,
-            output=output,
-            fmt=fmt.value,
-            symbolic=symbolic,
-            vec=vec.value,
-            sparse=sparse,
-            max_bytes=parse_size(max_memory),
-        )
+        run_hessian(ctx.params)
 
 
 @app.command(context_settings=_ARGS)
@@ -265,19 +234,7 @@ def check(
     with reporting(ctx):
         from .commands import run_check
 
-        code = run_check(
-            expr,
-            read_bindings(specs, values, parse_size(max_memory), only=names_in(expr)),
-            against=against,
-            tol=tol,
-            seed=seed,
-            save_values=save_values,
-            vec=vec.value,
-            method=method.value,
-            fmt=fmt.value,
-            max_bytes=parse_size(max_memory),
-            hessian=hessian,
-        )
+        code = run_check(ctx.params)
     raise typer.Exit(code)
 
 
@@ -388,7 +345,8 @@ def _group() -> Any:
 
 
 def parse_line(words: list[str]) -> tuple[str, dict[str, Any]]:
-    """A batch line's words, parsed by the derive or check command's own parser: (name, params)."""
+    """A batch line's words, parsed by the derive, hessian or check command's own option
+    declarations: (name, params), the params the command itself gets (``ctx.params``)."""
     name = words[0] if words else ""
     if name not in ("derive", "check", "hessian"):
         raise JacliError(f"a batch line starts with derive, hessian or check, not {name!r}")
@@ -422,7 +380,7 @@ def explain(
     with reporting(ctx):
         from .commands import run_explain
 
-        run_explain(expr, read_bindings(specs, None, None, shapes_only=True), fmt=fmt.value)
+        run_explain(ctx.params)
 
 
 @app.command("parse", context_settings=_ARGS)
@@ -435,4 +393,4 @@ def parse_cmd(
     with reporting(ctx):
         from .commands import run_parse
 
-        run_parse(expr, read_bindings(specs, None, None))
+        run_parse(ctx.params)

@@ -11,65 +11,38 @@ from typing import Any
 
 from ..api.hessians import HessianCheck
 from ..errors import ExitCode, JacliError
-from ..io.specs import parse_size, read_bindings
-from ..syntax import names_in
 from ..syntax.printer import to_text
-from .commands import do_check, do_derive
+from .commands import do_check, do_derive, request_of
 from .progress import LazyBar
 from .render import check_record, json_sizes
+from .reporting import wording
 
 LineParser = Callable[[list[str]], tuple[str, dict]]
 
 
-def _plain(option: Any) -> Any:
-    """An option's value as text, whether the parser gave the Enum member or its value."""
-    return getattr(option, "value", option)
-
-
 def run_line(name: str, params: dict, share: int = 1) -> dict:
-    """One batch line, parsed by the command line's own parser: a record with its verdict.
-    ``share``: lines run at once; without --max-memory each gets that share of the default."""
-    given = params.get("max_memory")
-    max_bytes = parse_size(given) if given is not None else parse_size(None) / max(1, share)
-    symbolic = bool(params.get("symbolic")) and name != "check"
-    bindings = read_bindings(
-        params.get("specs"), params.get("values"), max_bytes, shapes_only=symbolic, only=names_in(params["expr"])
-    )
+    """One batch line, its words parsed by the command's own declarations, run through the
+    command's own request and service: a record with its verdict. ``share``: lines run at
+    once; without --max-memory each gets that share of the default."""
+    request = request_of(name, params, share)
     if name == "check":
-        result = do_check(
-            params["expr"],
-            bindings,
-            against=params["against"],
-            tol=params["tol"],
-            seed=params["seed"],
-            save_values=params.get("save_values"),
-            vec=_plain(params["vec"]),
-            method=_plain(params["method"]),
-            max_bytes=max_bytes,
-            hessian=params.get("hessian", False),
-        )
+        result = do_check(request, bool(params.get("hessian")))
         if isinstance(result, HessianCheck):
             from .hessians import check_record as hessian_record
 
             return hessian_record(result)
         return check_record(result)
     if name == "hessian":
-        return _hessian_line(params, bindings, max_bytes)
+        from ..api.pipeline import hessian
+
+        saved = hessian(request)
+        h = saved.hessian
+        return {"verdict": "ok", "kind": "hessian", "expression": to_text(h.problem.expr), "wrt": list(h.problem.wrt),
+                "formula": h.formula, "shape": json_sizes(h.shape), "output": params["output"],
+                **({"warnings": list(saved.warnings)} if saved.warnings else {})}  # fmt: skip
     if params.get("direction") or params.get("differential"):
         raise JacliError("--differential and --direction are not batch lines: run them as commands")
-    d = do_derive(
-        params["expr"],
-        bindings,
-        random=params["random"],
-        seed=params["seed"],
-        output=params["output"],
-        fmt=_plain(params["fmt"]),
-        symbolic=params["symbolic"],
-        vec=_plain(params["vec"]),
-        gradient=params["gradient"],
-        sparse=params["sparse"],
-        max_bytes=max_bytes,
-    )
+    d = do_derive(request)
     r = d.result
     record = {
         "verdict": "ok",
@@ -84,21 +57,6 @@ def run_line(name: str, params: dict, share: int = 1) -> dict:
     if params["gradient"]:
         record["gradient_formula"] = r.gradient_formula
     return record
-
-
-def _hessian_line(params: dict, bindings: dict, max_bytes: float | None) -> dict:
-    from ..api import prepare
-    from ..api.hessians import hessian_request
-    from ..api.saving import Request
-
-    request = Request.checked(
-        in_memory=_plain(params["fmt"]) != "auto", output=params["output"], symbolic=params["symbolic"],
-        vec=_plain(params["vec"]), sparse=params["sparse"], max_bytes=max_bytes,
-    )  # fmt: skip
-    problem = prepare(params["expr"], bindings, random=params["random"], seed=params["seed"], symbolic=request.symbolic)
-    h = hessian_request(problem, request).hessian
-    return {"verdict": "ok", "kind": "hessian", "expression": to_text(problem.expr), "wrt": list(problem.wrt),
-            "formula": h.formula, "shape": json_sizes(h.shape), "output": params["output"]}  # fmt: skip
 
 
 MAX_LINE = 65_536  # characters in one line; a longer line is a bad line
@@ -133,7 +91,7 @@ def record(number: int, line: str, parse_line: LineParser, share: int = 1) -> tu
         result = run_line(*parse_line(line_words(line)), share=share)
         rec, bug = result, False
     except JacliError as err:
-        rec, bug = {"verdict": "error", "error": err.message}, False
+        rec, bug = {"verdict": "error", "error": wording(err)}, False
     except RecursionError:  # as on the command line: bad input, not a bug
         rec, bug = {"verdict": "error", "error": TOO_DEEP}, False
     except MemoryError:

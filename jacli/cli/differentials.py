@@ -1,84 +1,37 @@
 """``derive --differential`` (dF in matrix form) and ``derive --direction NAME=SPEC`` (dF along
-a direction, shaped like F, without forming J)."""
+a direction, shaped like F, without forming J): the pipeline's, printed."""
 
 from __future__ import annotations
 
 import sys
-from typing import Any, BinaryIO
+from typing import Any
 
-from ..api import prepare
-from ..api.differentials import differential_latex, differential_of, directional
+from ..api import pipeline
 from ..api.formats import note
+from ..api.request import Request
 from ..errors import JacliError
-from ..io.specs import Binding, parse_spec
-from ..io.writers import atomic_write, check_output_path, format_rows, save_matrix
-from ..sizes import shape_text
+from ..io.writers import check_output_path, format_rows
 from ..syntax.printer import to_text
-from .terminal import console, is_terminal, warn
+from .terminal import console, is_terminal, told
 
 
-def run_differential(
-    expr: str,
-    bindings: dict[str, Binding],
-    *,
-    fmt: str,
-    output: str | None,
-    directions: list[str],
-    gradient: bool = False,
-    random: bool = False,
-    seed: int = 0,
-    sparse: bool = False,
-    max_bytes: float | None = None,
-    vec: str = "col",
-) -> None:
-    if gradient or sparse:
-        raise JacliError("--differential and --direction go without --gradient and --sparse")
-    suffix = check_output_path(output) if output else None
-    if not directions:
-        if suffix not in (None, ".tex", ".md"):
-            raise JacliError(
-                f"--differential prints a formula: -o {output} would save numbers (use -o dF.tex or dF.md)"
-            )
-        problem = prepare(expr, bindings, random=random, seed=seed, symbolic=True)
-        warn(problem)
-        d = differential_of(problem)
-        latex = differential_latex(problem, d)
-        if output:
-            payload = (note(latex, []) if suffix == ".md" else latex + "\n").encode()
-
-            def write(f: BinaryIO) -> None:
-                f.write(payload)
-
-            atomic_write(output, write)
-        _print_differential(problem, d, latex, fmt, output)
-        if output:  # after what is printed, as derive says it
-            sys.stdout.flush()
-            sys.stderr.write(f"jacli: wrote {output}\n")
+def run_differential(request: Request, fmt: str) -> None:
+    o = request.options
+    if fmt == "python" or (o.directions and fmt == "markdown"):
+        raise JacliError(
+            f"--format {fmt} writes J or the gradient; --differential prints dF (as text, latex"
+            f"{' or markdown' if not o.directions else ''}) and --direction its numbers"
+        )
+    if o.directions and o.output and check_output_path(o.output) in (".md", ".py"):
+        raise JacliError(f"--direction saves numbers: -o {o.output} holds a formula (use .npy, .csv, .txt or .json)")
+    if not o.directions:
+        got = pipeline.differential(request)
+        _print_differential(got.problem, got.differential, got.latex, fmt, o.output)
+        told(got.wrote)
         return
-    given = {}
-    for spec in directions:
-        name, eq, text = spec.partition("=")
-        if not eq:
-            raise JacliError(f"--direction {spec!r}: write NAME=SPEC, as in --direction X=V.npy")
-        b = parse_spec(name.strip(), text, max_bytes=int(max_bytes) if max_bytes else None)
-        if b.value is None:
-            raise JacliError(f"--direction {spec}: a direction needs values (a file or a literal), not a shape")
-        given[name.strip()] = b.value
-    problem = prepare(expr, bindings, random=random, seed=seed)
-    warn(problem)
-    d, dF = directional(problem, given)
-    along = ", ".join(f"d{v} = {given_source(directions, v)}" for v in given)
-    head = [f"{d.text()}, along {along}", f"shape: {shape_text(dF.shape)}, F's (F = {to_text(problem.expr)})"]
-    if output:
-        save_matrix(output, dF, formula=d.formula, comments=head)
-    _print(dF, head, d, fmt, printed=output is None or fmt != "auto")
-    if output:  # after what is printed, as derive says it
-        sys.stdout.flush()
-        sys.stderr.write(f"jacli: wrote {output}\n")
-
-
-def given_source(directions: list[str], var: str) -> str:
-    return next(s.partition("=")[2] for s in directions if s.partition("=")[0].strip() == var)
+    along = pipeline.direction(request)
+    _print(along.matrix, along.head, along.differential, fmt, printed=o.output is None or fmt != "auto")
+    told(along.wrote)
 
 
 def _print(dF: Any, head: list[str], d: Any, fmt: str, printed: bool) -> None:

@@ -1,4 +1,5 @@
-"""``jacli hessian``: the library's Hessian, printed as derive prints a Jacobian."""
+"""``jacli hessian`` and ``check --hessian``: the pipeline's Hessian, printed as derive prints a
+Jacobian, and its check's report."""
 
 from __future__ import annotations
 
@@ -7,81 +8,30 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ..api import prepare
 from ..api.derivation import entry_label
-from ..api.formats import FORMULA_FORMATS
-from ..api.hessians import (
-    Hessian,
-    HessianCheck,
-    Saved,
-    hessian_latex,
-    hessian_markdown,
-    hessian_of,
-    hessian_python,
-    hessian_request,
-    lhs,
-)
+from ..api.hessians import Hessian, HessianCheck, Saved, hessian_latex, hessian_markdown, hessian_python, lhs
 from ..api.hessians import shape_line as shape_line
-from ..api.saving import Request
-from ..errors import JacliError
-from ..io.specs import Binding
 from ..io.writers import format_rows
 from ..sizes import shape_text
 from ..syntax.printer import to_text
-from .render import ascii_formula, ascii_only, json_sizes, write_csv, write_document
-from .terminal import console, is_terminal, warn
+from .render import View, ascii_formula, ascii_only, json_sizes, show, write_document
+from .terminal import console
 
 
-def run_hessian(
-    expr: str,
-    bindings: dict[str, Binding],
-    *,
-    fmt: str,
-    output: str | None,
-    symbolic: bool,
-    random: bool = False,
-    seed: int = 0,
-    **options: Any,
-) -> None:
-    request = Request.checked(
-        in_memory=fmt != "auto", formula=fmt in FORMULA_FORMATS, output=output, symbolic=symbolic, **options
-    )
-    problem = prepare(
-        expr, bindings, random=random and request.numbers, seed=seed, symbolic=symbolic, max_bytes=request.max_bytes
-    )
-    warn(problem)
-    if fmt == "python" and output and not request.gradient:
-        hessian_python(hessian_of(problem, request.vec, symbolic=True))  # refused before anything is saved
-    saved = hessian_request(problem, request)
-    _show(saved, fmt, output, symbolic)
-    if saved.wrote:  # after the formula, as derive says it: the last line says where it went
-        sys.stdout.flush()
-        sys.stderr.write(f"jacli: wrote {saved.wrote}\n")
-
-
-def _show(saved: Saved, fmt: str, output: str | None, symbolic: bool) -> None:
-    """Print the Hessian in ``fmt`` (the matrix where one was computed for it)."""
-    h = saved.hessian
-    if ascii_only(sys.stdout) and fmt not in ("latex", "markdown", "python"):  # jacli's ASCII notation
+def show_hessian(saved: Saved, fmt: str, output: str | None, symbolic: bool) -> None:
+    """What hessian prints, as derive prints J: H, its closed form and shape."""
+    h, out = saved.hessian, sys.stdout
+    if ascii_only(out) and fmt not in ("latex", "markdown", "python"):  # jacli's ASCII notation
         h = h._replace(formula=ascii_formula(h.formula))
-    chosen = fmt if fmt != "auto" else ("table" if is_terminal(sys.stdout) else "plain")
-    printed = saved.shown if (output is None or fmt != "auto") else None
-    if chosen == "csv":
-        if printed is None:
-            raise JacliError("--format csv prints the matrix: it needs values (not --symbolic)")
-        write_csv(printed, sys.stdout)
-    elif chosen == "json":
-        write_document(json_head(h), "matrix", printed, sys.stdout)
-    elif chosen == "latex":
-        sys.stdout.write(hessian_latex(h) + "\n")
-    elif chosen == "markdown":
-        sys.stdout.write(hessian_markdown(h))
-    elif chosen == "python":
-        sys.stdout.write(hessian_python(h))
-    elif chosen == "table":
-        write_table(h, printed)
-    else:
-        write_plain(h, sys.stdout, printed, symbolic=symbolic or (printed is None and output is None))
+    views: dict[str, View] = {
+        "table": lambda m: write_table(h, m),
+        "plain": lambda m: write_plain(h, out, m, symbolic=symbolic or (m is None and output is None)),
+        "json": lambda m: write_document(json_head(h), "matrix", m, out),
+        "latex": lambda m: out.write(hessian_latex(h) + "\n"),
+        "markdown": lambda m: out.write(hessian_markdown(h)),
+        "python": lambda m: out.write(hessian_python(h)),
+    }
+    show(fmt, saved.shown, output, views)
 
 
 def write_plain(h: Hessian, out: TextIO, matrix: np.ndarray | None, *, symbolic: bool) -> None:

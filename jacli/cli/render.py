@@ -8,24 +8,61 @@ formulas are printed in the ASCII notation (``kron(B', A)``), which reads back t
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from ..api.derivation import Result, column_label, entry_label, formula_of
-from ..api.formats import chosen_line, lhs, shape_line
+from ..api.derivation import Result, column_label, entry_label, formula_of, latex_line
+from ..api.formats import chosen_line, lhs, markdown, python_source, shape_line
 from ..errors import JacliError
 from ..io.writers import format_rows
 from ..sizes import shape_text
 from ..syntax.printer import to_text
 from .reporting import can_encode
+from .terminal import console, is_terminal
 
 if TYPE_CHECKING:  # the checking modules load only for check
     from ..api.checking import CheckResult
+    from ..api.saving import Derived
     from ..api.sized_check import SizedCheck
 
 EDGE = 3  # entries shown at each end of an abridged axis, as NumPy does
+
+
+# how a derivative (J, a gradient, H) prints in one format, given the matrix it prints (or None)
+View = Callable[[np.ndarray | None], object]
+
+
+def show(fmt: str, matrix: np.ndarray | None, output: str | None, views: dict[str, View]) -> None:
+    """Print a derivative in ``fmt`` (auto: a table on a terminal, plain text when piped) by its
+    ``views``; the matrix where one was computed and ``-o`` does not take it (without
+    --format); csv prints the matrix alone, and is refused without one."""
+    chosen = fmt if fmt != "auto" else ("table" if is_terminal(sys.stdout) else "plain")
+    printed = matrix if (output is None or fmt != "auto") else None
+    if chosen != "csv":
+        views[chosen](printed)
+    elif printed is None:
+        raise JacliError("--format csv prints the matrix: it needs values (not --symbolic)")
+    else:
+        write_csv(printed, sys.stdout)
+
+
+def show_derived(d: Derived, fmt: str, *, output: str | None, symbolic: bool, gradient: bool) -> None:
+    """What derive prints: J (or the gradient), its closed form and shape."""
+    r, out = d.result, sys.stdout
+    views: dict[str, View] = {
+        "table": lambda m: write_table(r, console(), matrix=m, gradient=gradient, symbolic=symbolic),
+        "plain": lambda m: write_plain(
+            r, out, matrix=m, gradient=gradient, symbolic=symbolic or (m is None and output is None)
+        ),
+        "json": lambda m: write_json(r, m, out, gradient),
+        "latex": lambda m: out.write(latex_line(r, gradient) + "\n"),
+        "markdown": lambda m: out.write(markdown(r, gradient)),
+        "python": lambda m: out.write(python_source(r, gradient)),
+    }
+    show(fmt, d.shown, output, views)
 
 
 def json_sizes(shape: tuple) -> list:
@@ -219,8 +256,6 @@ def _abridge(n: int, edge: int) -> list:
 def describe(result: CheckResult | SizedCheck, ascii: bool | None = None) -> list[str]:
     """The check's report as plain lines; formulas in the ASCII notation when ``ascii`` (by
     default: when stdout cannot print jacli's notation)."""
-    import sys
-
     if ascii is None:
         ascii = ascii_only(sys.stdout)
     shown = ascii_formula if ascii else _same

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import typer
 
-from ..errors import ExitCode, JacliError
+from ..errors import ExitCode, JacliError, command_line
 from .terminal import is_terminal
 
 
@@ -46,9 +46,14 @@ def printable(text: str) -> str:
     return "".join(f"<U+{ord(c):04X}>" if unicodedata.category(c) in _HIDDEN else c for c in text)
 
 
+def wording(err: JacliError) -> str:
+    """The error's message in the command line's words (``--max-memory``, ``X=X.npy``)."""
+    return err.text(command_line)
+
+
 def message_lines(err: JacliError, terminal: bool) -> list[str]:
     """At most three lines: the message, and on a terminal the source with a caret."""
-    lines = [f"jacli: error: {printable(err.message)}"]
+    lines = [f"jacli: error: {printable(wording(err))}"]
     if terminal and err.column and err.source and 0 < err.column <= len(err.source) + 1:
         start = max(0, err.column - 1 - SOURCE_WINDOW // 2)
         stop = start + SOURCE_WINDOW

@@ -21,7 +21,16 @@ def console() -> Any:
     return Console(highlight=False, color_system=None if os.environ.get("NO_COLOR") else "auto")
 
 
-def warn(problem: Any) -> None:
-    """The problem's warnings, one line each on stderr."""
-    for w in problem.warnings:
-        sys.stderr.write(f"jacli: warning: {w}\n")
+def warning(text: str) -> None:
+    """A warning, one line on stderr."""
+    sys.stderr.write(f"jacli: warning: {text}\n")
+
+
+def told(wrote: str | None, warnings: tuple[str, ...] = ()) -> None:
+    """After what is printed, so that on a terminal the last lines say where it went: the file
+    written, then what the user should know about it."""
+    if wrote:
+        sys.stdout.flush()
+        sys.stderr.write(f"jacli: wrote {wrote}\n")
+    for w in warnings:
+        warning(w)

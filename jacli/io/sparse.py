@@ -10,7 +10,7 @@ from typing import IO, Any, BinaryIO
 import numpy
 from numpy.lib import format as _npformat
 
-from ..errors import JacliError
+from ..errors import JacliError, Option
 from .writers import atomic_write, npy_header, write_array_bytes
 
 _INT32_MAX = 2**31 - 1
@@ -104,8 +104,12 @@ def save_sparse_npz(
     need = (nrows + 1) * 8  # the row pointers, held in memory while the entries are spooled to disk
     if max_bytes is not None and need > max_bytes:
         raise JacliError(
-            f"the sparse Jacobian's {nrows:,} row pointers need {need:,} bytes, above the limit of "
-            f"{int(max_bytes):,} bytes (--max-memory)"
+            (
+                f"the sparse Jacobian's {nrows:,} row pointers need {need:,} bytes, above the limit of "
+                f"{int(max_bytes):,} bytes (",
+                Option("max_memory"),
+                ")",
+            )
         )
     folder = os.path.dirname(os.path.realpath(path)) or "."
     spool_idx_dtype = numpy.int32 if ncols - 1 <= _INT32_MAX else numpy.int64
