@@ -18,7 +18,7 @@ import numpy as np
 from ... import sizes
 from ...expr import Expr, T, diag, eye, kron, matmul, ones, vec, zeros
 from ...syntax.notation import Notation
-from .registry import Differentials, Op, Shape, ShapeOf, register
+from .registry import CodeWriter, Differentials, Op, Printer, Shape, ShapeOf, Unifier, register
 
 
 def hcat(a: Expr, b: Expr) -> Expr:
@@ -44,7 +44,7 @@ def _entries(e: Expr) -> list[Expr]:
     return [*_entries(e.args[0]), e.args[1]] if e.op == "hcat" else [e]
 
 
-def _blocks_text(p: Any, e: Expr) -> str:
+def _blocks_text(p: Printer, e: Expr) -> str:
     rows = [[p.show(x, 0) for x in _entries(r)] for r in _rows(e)]
     if p.latex:
         body = r" \\ ".join(" & ".join(r) for r in rows)
@@ -52,13 +52,13 @@ def _blocks_text(p: Any, e: Expr) -> str:
     return "[" + "; ".join(", ".join(r) for r in rows) + "]"
 
 
-def _bound(p: Any, start: Any, stop: Any) -> str:
+def _bound(p: Printer, start: Any, stop: Any) -> str:
     if start == 0 and stop is None:
         return ":"
     return f"{p.size(start)}:{'' if stop is None else p.size(stop)}"
 
 
-def _sub_text(p: Any, e: Expr) -> str:
+def _sub_text(p: Printer, e: Expr) -> str:
     r0, r1, c0, c1 = e.attr
     inner = f"{_bound(p, r0, r1)}, {_bound(p, c0, c1)}"
     base = p.show(e.args[0], 8)  # an atom: a name, a call, a bracket
@@ -68,12 +68,12 @@ def _sub_text(p: Any, e: Expr) -> str:
 
 
 # -- block matrices ------------------------------------------------------------------------
-def _hcat_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+def _hcat_shape(u: Unifier, node: Expr, a: Shape, b: Shape) -> Shape:
     u.same(a[0], b[0], lambda: f"blocks side by side need equal rows, got {u.show(a)} and {u.show(b)}")
     return (a[0], u.add(a[1], b[1], node))
 
 
-def _vcat_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+def _vcat_shape(u: Unifier, node: Expr, a: Shape, b: Shape) -> Shape:
     u.same(a[1], b[1], lambda: f"blocks one above the other need equal columns, got {u.show(a)} and {u.show(b)}")
     return (u.add(a[0], b[0], node), a[1])
 
@@ -165,7 +165,7 @@ register(
 
 
 # -- a block taken ---------------------------------------------------------------------------
-def _span(u: Any, start: Any, stop: Any, whole: Any, what: str) -> Any:
+def _span(u: Unifier, start: Any, stop: Any, whole: Any, what: str) -> Any:
     total = u.known(whole)
     if total is None:
         u.defer(f"give the shape of the matrix a block is taken from ({what})")
@@ -177,7 +177,7 @@ def _span(u: Any, start: Any, stop: Any, whole: Any, what: str) -> Any:
     return length
 
 
-def _sub_shape(u: Any, node: Expr, a: Shape) -> Shape:
+def _sub_shape(u: Unifier, node: Expr, a: Shape) -> Shape:
     r0, r1, c0, c1 = node.attr
     return (_span(u, r0, r1, a[0], "rows"), _span(u, c0, c1, a[1], "columns"))
 
@@ -206,7 +206,7 @@ def _sub_adjoint(node: Expr, g: Expr, sh: ShapeOf) -> Expr:
     return matmul(matmul(T(_selection(m, r0, r1)), g), _selection(n, c0, c1))
 
 
-def _sub_code(w: Any, e: Expr) -> str:
+def _sub_code(w: CodeWriter, e: Expr) -> str:
     r0, r1, c0, c1 = e.attr
 
     def span(start: Any, stop: Any) -> str:

@@ -16,10 +16,24 @@ import numpy as np
 from ...errors import JacliError
 from ...expr import Expr, add, diag, neg, num, ones, smul, vec, zeros
 from ...syntax.notation import Infix, Notation, Prec
-from .registry import DomainRule, Op, Shape, bilinear, describe, plus, refuse_where, register, where
+from .registry import (
+    Differentials,
+    DomainRule,
+    Op,
+    Printer,
+    Shape,
+    ShapeOf,
+    Unifier,
+    bilinear,
+    describe,
+    plus,
+    refuse_where,
+    register,
+    where,
+)
 
 
-def _ediv_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+def _ediv_shape(u: Unifier, node: Expr, a: Shape, b: Shape) -> Shape:
     def message() -> str:
         hint = " (for 1 ./ X write ones ./ X)" if u.is_one(a) or u.is_one(b) else ""
         return f"'./' needs equal shapes, got {u.show(a)} and {u.show(b)}{hint}"
@@ -29,7 +43,7 @@ def _ediv_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
     return a
 
 
-def _had_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+def _had_shape(u: Unifier, node: Expr, a: Shape, b: Shape) -> Shape:
     def message() -> str:
         return f"'∘' needs equal shapes, got {u.show(a)} and {u.show(b)}"
 
@@ -38,7 +52,7 @@ def _had_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
     return a
 
 
-def _ones_like(sh: Any, e: Expr) -> Expr:
+def _ones_like(sh: ShapeOf, e: Expr) -> Expr:
     return ones(*sh(e))
 
 
@@ -54,7 +68,7 @@ def _ediv(a: Expr, b: Expr) -> Expr:
     return Expr("ediv", (a, b))
 
 
-def _ediv_differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
+def _ediv_differential(node: Expr, d: Differentials, sh: ShapeOf) -> Expr | None:
     # d(A ./ B) = dA ./ B - (A ∘ dB) ./ (B ∘ B)   (the quotient rule, entry by entry)
     a, b = node.args
     return plus(
@@ -63,7 +77,7 @@ def _ediv_differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
     )
 
 
-def _check_denominator(node: Expr, args: list, derivative_needed: bool) -> None:
+def _check_denominator(node: Expr, args: list[np.ndarray], derivative_needed: bool) -> None:
     b = args[1]
     if np.any(b == 0):
         raise JacliError(
@@ -107,7 +121,7 @@ register(
 def _check_positive(fn: str) -> DomainRule:
     """log needs positive entries; sqrt non-negative ones, and positive where differentiated."""
 
-    def check(node: Expr, args: list, derivative_needed: bool) -> None:
+    def check(node: Expr, args: list[np.ndarray], derivative_needed: bool) -> None:
         a = args[0]
         strict = fn == "log" or derivative_needed
         bad = (a <= 0) if strict else (a < 0)
@@ -124,7 +138,7 @@ def _check_positive(fn: str) -> DomainRule:
     return check
 
 
-def _sqrt_text(p: Any, e: Expr) -> str:
+def _sqrt_text(p: Printer, e: Expr) -> str:
     return rf"\sqrt{{{p.show(e.args[0], 0)}}}" if p.latex else p.call(e)
 
 
@@ -151,7 +165,7 @@ def elementwise(
     """
     code = python or f"np.{fn}({{}})"
 
-    def differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
+    def differential(node: Expr, d: Differentials, sh: ShapeOf) -> Expr | None:
         return None if d[0] is None else _had(derivative(node, node.args[0], sh), d[0])
 
     return register(
@@ -183,7 +197,7 @@ def _softplus(a: np.ndarray) -> np.ndarray:
     # log(1 + exp(a)) without overflow for entries of ±1000; complex-safe for the complex step
     big = np.real(a) > 0
     with np.errstate(all="ignore"):
-        return np.where(big, a + np.log1p(np.exp(-a)), np.log1p(np.exp(a)))
+        return np.asarray(np.where(big, a + np.log1p(np.exp(-a)), np.log1p(np.exp(a))))
 
 
 def _outside_unit(fn: str) -> DomainRule:
@@ -191,7 +205,7 @@ def _outside_unit(fn: str) -> DomainRule:
     value = refuse_where(fn, lambda a: np.abs(a) > 1, always=True, why=f"outside [-1, 1], where {fn} is defined")
     derivative = refuse_where(fn, lambda a: np.abs(a) == 1)
 
-    def check(node: Expr, args: list, derivative_needed: bool) -> None:
+    def check(node: Expr, args: list[np.ndarray], derivative_needed: bool) -> None:
         value(node, args, derivative_needed)
         derivative(node, args, derivative_needed)
 
@@ -201,7 +215,7 @@ def _outside_unit(fn: str) -> DomainRule:
 def _unit_derivative(sign: int) -> Callable[[Expr, Expr, Any], Expr]:
     """±1 ./ sqrt(1 - A ∘ A), the derivative of arcsin (+) and arccos (-)."""
 
-    def rule(node: Expr, a: Expr, sh: Any) -> Expr:
+    def rule(node: Expr, a: Expr, sh: ShapeOf) -> Expr:
         one = _ones_like(sh, a)
         d = _ediv(one, _ew("sqrt", add(one, neg(_had(a, a)))))
         return d if sign > 0 else neg(d)

@@ -23,7 +23,7 @@ import numpy as np
 from ...expr import Expr, T, eye, kron, name, zeros
 from ...syntax.notation import Notation, notation
 from .blocks import block, hcat, vcat
-from .registry import Differentials, Op, ShapeOf, register, square
+from .registry import CodeWriter, Differentials, Op, Printer, ShapeOf, Unifier, register, square
 
 # f's value as Python code on the argument's code: what the code writer imports it from
 _CODE = {"expm": ("scipy.linalg", "scipy.linalg.expm({})")}
@@ -101,31 +101,31 @@ def _dform_differential(node: Expr, d: Differentials, sh: ShapeOf) -> Expr | Non
     return block(Expr("frechet", (w, dw), node.attr), 0, nn, nn, None)
 
 
-def _frechet_text(p: Any, e: Expr) -> str:
+def _frechet_text(p: Printer, e: Expr) -> str:
     fn = notation(e.attr)
     args = ", ".join(p.show(x, 0) for x in e.args)
     return rf"L_{{{fn.latex}}}\left({args}\right)" if p.latex else f"d{fn.call}({args})"
 
 
-def _dform_text(p: Any, e: Expr) -> str:
+def _dform_text(p: Printer, e: Expr) -> str:
     fn = notation(e.attr)
     arg = p.show(e.args[0], 0)
     return rf"\mathsf{{D}}{fn.latex}\left({arg}\right)" if p.latex else f"D{fn.call}({arg})"
 
 
-def _function_code(w: Any, f: str, arg: str) -> str:
+def _function_code(w: CodeWriter, f: str, arg: str) -> str:
     module, template = _CODE[f]
     w.module(module)
     return template.format(arg)
 
 
-def _frechet_code(w: Any, e: Expr) -> str:
+def _frechet_code(w: CodeWriter, e: Expr) -> str:
     x, d = w(e.args[0]), w(e.args[1])
     z = w.let(f"np.block([[{x}, {d}], [np.zeros_like({x}), {x}]])")
     return f"{_function_code(w, e.attr, z)}[:{x}.shape[0], {x}.shape[0]:]"
 
 
-def _dform_code(w: Any, e: Expr) -> str:
+def _dform_code(w: CodeWriter, e: Expr) -> str:
     x = w(e.args[0])
     n = w.let(f"{x}.shape[0]")
     top = f"[np.kron({x}.T, np.eye({n})), np.eye({n} ** 2)]"
@@ -133,14 +133,14 @@ def _dform_code(w: Any, e: Expr) -> str:
     return f"{_function_code(w, e.attr, big)}[:{n} ** 2, {n} ** 2:]"
 
 
-def _frechet_shape(u: Any, node: Expr, x: Any, e: Any) -> Any:
+def _frechet_shape(u: Unifier, node: Expr, x: Any, e: Any) -> Any:
     u.same(x[0], x[1], lambda: f"a Fréchet derivative needs a square matrix, got {u.show(x)}")
     u.same(x[0], e[0], lambda: f"the direction must have the matrix's shape, got {u.show(x)} and {u.show(e)}")
     u.same(x[1], e[1], lambda: f"the direction must have the matrix's shape, got {u.show(x)} and {u.show(e)}")
     return x
 
 
-def _dform_shape(u: Any, node: Expr, x: Any) -> Any:
+def _dform_shape(u: Unifier, node: Expr, x: Any) -> Any:
     u.same(x[0], x[1], lambda: f"a Kronecker form needs a square matrix, got {u.show(x)}")
     nn = u.mul(x[0], x[1], node)
     return (nn, nn)

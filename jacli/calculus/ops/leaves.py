@@ -10,12 +10,12 @@ import numpy as np
 from ...expr import Expr
 from ...sizes import Size, is_product
 from ...syntax.notation import Builtin, Notation
-from .registry import Op, Shape, register
+from .registry import CodeWriter, Op, Printer, Shape, Unifier, register
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
-def _name_shape(u: Any, node: Expr) -> Shape:
+def _name_shape(u: Unifier, node: Expr) -> Shape:
     return u.name_shape(node.attr, node)
 
 
@@ -30,7 +30,7 @@ register(
 )
 
 
-def _d_text(p: Any, e: Expr) -> str:
+def _d_text(p: Printer, e: Expr) -> str:
     inner = p.show(e.args[0], 0)
     return rf"\mathrm{{d}}\left({inner}\right)" if p.latex else f"d({inner})"
 
@@ -51,20 +51,20 @@ register(
 )
 
 
-def _sized_shape(u: Any, node: Expr) -> Shape:
+def _sized_shape(u: Unifier, node: Expr) -> Shape:
     if node.attr is None:
         return (u.fresh(node), u.fresh(node))
-    return node.attr
+    return (node.attr[0], node.attr[1])
 
 
-def _eye_shape(u: Any, node: Expr) -> Shape:
+def _eye_shape(u: Unifier, node: Expr) -> Shape:
     if node.attr is None:
         n = u.fresh(node)
         return (n, n)
     return (node.attr, node.attr)
 
 
-def _eye_text(p: Any, e: Expr) -> str:
+def _eye_text(p: Printer, e: Expr) -> str:
     if e.attr is None:
         return "I"
     if p.latex:
@@ -97,7 +97,7 @@ def _comm_value(node: Expr) -> np.ndarray:
 
 
 def _sized_text(latex: str) -> Callable[[Any, Expr], str]:
-    def render(p: Any, e: Expr) -> str:
+    def render(p: Printer, e: Expr) -> str:
         if e.attr is None:
             return r"\mathbf{1}" if p.latex and e.op == "ones" else e.op
         m, n = (p.size(x) for x in e.attr)
@@ -125,7 +125,7 @@ register(
 )
 
 
-def _sized_code(w: Any, fn: str, e: Expr) -> str:
+def _sized_code(w: CodeWriter, fn: str, e: Expr) -> str:
     return f"{fn}(({w.size(e.attr[0])}, {w.size(e.attr[1])}))"
 
 
@@ -162,7 +162,7 @@ register(
 )
 
 
-def _constant_text(p: Any, e: Expr) -> str:
+def _constant_text(p: Printer, e: Expr) -> str:
     return f"{e.op}({p.number(e.attr)})"
 
 

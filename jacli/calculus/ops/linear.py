@@ -6,17 +6,29 @@ entries. Each gives its Kronecker form and its adjoint (the transposed map, in m
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ... import sizes
 from ...expr import Expr, T, add, comm, diag, eye, kron, matmul, neg, ones, smul, vec
 from ...syntax.notation import Notation, Prec
-from .registry import Op, Shape, ShapeOf, linear, plus, register, scalar, size, square, unary_same
+from .registry import (
+    CodeWriter,
+    Op,
+    Printer,
+    Shape,
+    ShapeOf,
+    Unifier,
+    linear,
+    plus,
+    register,
+    scalar,
+    size,
+    square,
+    unary_same,
+)
 
 
-def _sum_text(p: Any, e: Expr) -> str:
+def _sum_text(p: Printer, e: Expr) -> str:
     a, b = e.args
     left = p.show(a, Prec.SUM)
     if b.op == "neg":
@@ -24,19 +36,24 @@ def _sum_text(p: Any, e: Expr) -> str:
     return f"{left} + {p.show(b, Prec.NEG)}"
 
 
-def _sum_code(w: Any, e: Expr) -> str:
+def _sum_code(w: CodeWriter, e: Expr) -> str:
     a, b = e.args
     return f"{w(a)} - {w(b.args[0])}" if b.op == "neg" else f"{w(a)} + {w(b)}"
 
 
-def _neg_text(p: Any, e: Expr) -> str:
+def _neg_text(p: Printer, e: Expr) -> str:
     inner = e.args[0]
     if inner.op in ("kron", "had", "ediv") and not p.parens:  # -(X⁻ᵀ ⊗ X⁻¹), for the reader
         return "-" + p.wrap(p.render(inner))
     return "-" + p.show(inner, Prec.NEG)
 
 
-def _add_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+def _neg_code(w: CodeWriter, e: Expr) -> str:
+    a = e.args[0]
+    return w.kron(a.args[0], a.args[1], sign="-") if a.op == "kron" else f"-{w(a)}"
+
+
+def _add_shape(u: Unifier, node: Expr, a: Shape, b: Shape) -> Shape:
     def message() -> str:
         hint = ""
         if u.is_one(a) != u.is_one(b):  # X + 1
@@ -76,16 +93,16 @@ register(
         structure=lambda c, e: c.scaled(c.compile(e.args[0]), -1.0),
         differential=linear,
         cite="linear; M&N ch. 8",
-        python=lambda w, e: w.kron(*e.args[0].args, sign="-") if e.args[0].op == "kron" else f"-{w(e.args[0])}",
+        python=lambda w, e: _neg_code(w, e),
     )
 )
 
 
-def _transpose_shape(u: Any, node: Expr, a: Shape) -> Shape:
+def _transpose_shape(u: Unifier, node: Expr, a: Shape) -> Shape:
     return (a[1], a[0])
 
 
-def _transpose_text(p: Any, e: Expr) -> str:
+def _transpose_text(p: Printer, e: Expr) -> str:
     a = e.args[0]
     if a.op == "inv":
         return p.postfix(a.args[0], "-T")
@@ -111,7 +128,7 @@ register(
 )
 
 
-def _vec_shape(u: Any, node: Expr, a: Shape) -> Shape:
+def _vec_shape(u: Unifier, node: Expr, a: Shape) -> Shape:
     return (u.mul(a[0], a[1], node), 1)
 
 
@@ -137,7 +154,7 @@ register(
 )
 
 
-def _diag_shape(u: Any, node: Expr, a: Shape) -> Shape | None:
+def _diag_shape(u: Unifier, node: Expr, a: Shape) -> Shape | None:
     """diag of a vector is the diagonal matrix; diag of a square matrix its diagonal, a column."""
     if u.is_one(a):
         return (1, 1)
@@ -160,14 +177,14 @@ def _diag_value(node: Expr, a: np.ndarray) -> np.ndarray:
     return v[..., :, None] * np.eye(n)
 
 
-def _diag_partial(node: Expr, sh: Any) -> Expr:
+def _diag_partial(node: Expr, sh: ShapeOf) -> Expr:
     # vec(diag(v)) = diag(vec(Iₙ)) (1ₙ ⊗ Iₙ) v : n copies of v, masked to the diagonal;
     # linear in v, so this is its Jacobian (M&N ch. 9, identification of linear maps).
     n = sh(node)[0]
     return matmul(diag(vec(eye(n))), kron(ones(n, 1), eye(n)))
 
 
-def _diagonal_partial(node: Expr, sh: Any) -> Expr:
+def _diagonal_partial(node: Expr, sh: ShapeOf) -> Expr:
     # diag(X) = (X ∘ I) 1ₙ, so d diag(X) = (1ₙᵀ ⊗ Iₙ) diag(vec(Iₙ)) d vec(X)   (linear; M&N ch. 9)
     n = sh(node)[0]
     return matmul(kron(ones(1, n), eye(n)), diag(vec(eye(n))))
@@ -182,7 +199,7 @@ def _diag_adjoint(node: Expr, g: Expr, sh: ShapeOf) -> Expr:
     return d if c == 1 else T(d)
 
 
-def _diagonal_shape(u: Any, node: Expr, a: Shape) -> Shape:
+def _diagonal_shape(u: Unifier, node: Expr, a: Shape) -> Shape:
     u.same(a[0], a[1], lambda: f"diag needs a vector or a square matrix, got {u.show(a)}")
     return (a[0], 1)
 
@@ -258,7 +275,7 @@ def unvec(v: Expr, rows: object) -> Expr:
     return Expr("unvec", (v,), rows)
 
 
-def _unvec_shape(u: Any, node: Expr, a: Shape) -> Shape | None:
+def _unvec_shape(u: Unifier, node: Expr, a: Shape) -> Shape | None:
     m = node.attr
     u.same(a[1], 1, lambda: f"unvec needs a column, got {u.show(a)}")
     k = u.known(a[0])

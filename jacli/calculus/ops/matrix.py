@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ...errors import JacliError
 from ...expr import Expr, eye, matmul, neg, smul
 from ...syntax.notation import Notation, Prec
 from ...syntax.printer import to_text
-from .registry import Op, describe, plus, register, square
+from .registry import CodeWriter, Differentials, Op, ShapeOf, describe, plus, register, square
 
 COND_LIMIT = 1e12
 MAX_POWER = 64  # d(Xᵏ) is a sum of |k| Kronecker products
 
 
-def check_invertible(node: Expr, args: list, derivative_needed: bool) -> np.ndarray | None:
+def check_invertible(node: Expr, args: list[np.ndarray], derivative_needed: bool) -> np.ndarray | None:
     """Refuse a singular or badly conditioned argument, naming its condition number.
 
     The condition number is ‖A‖₁ ‖A⁻¹‖₁, from the inverse itself: the check costs one
@@ -76,7 +74,7 @@ def _power(base: Expr, k: int, n: int) -> Expr:
     return Expr("pow", (base,), k)
 
 
-def _pow_differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
+def _pow_differential(node: Expr, d: Differentials, sh: ShapeOf) -> Expr | None:
     # d(Xᵏ) = Σ_{j<k} Xʲ dX X^(k-1-j); for k < 0, X^k = (X⁻¹)^|k| and d(X⁻¹) = -X⁻¹ dX X⁻¹,
     # so d(X^k) = -Σ_{j<|k|} X^-(j+1) dX X^-(|k|-j)   (M&N ch. 8, powers)
     x, k = node.args[0], node.attr
@@ -95,7 +93,7 @@ def _pow_differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
     return plus(*terms)
 
 
-def _pow_domain(node: Expr, args: list, derivative_needed: bool) -> None:
+def _pow_domain(node: Expr, args: list[np.ndarray], derivative_needed: bool) -> None:
     if node.attr < 0:
         check_invertible(node, args, derivative_needed)
 
@@ -117,15 +115,15 @@ register(
 
 
 def _det_value(node: Expr, a: np.ndarray) -> np.ndarray:
-    return np.linalg.det(a)[..., None, None]
+    return np.asarray(np.linalg.det(a))[..., None, None]
 
 
 def _logdet_value(node: Expr, a: np.ndarray) -> np.ndarray:
     sign, logabs = np.linalg.slogdet(a)
-    return (logabs + np.log(sign))[..., None, None]
+    return np.asarray(logabs + np.log(sign))[..., None, None]
 
 
-def _check_logdet(node: Expr, args: list, derivative_needed: bool) -> None:
+def _check_logdet(node: Expr, args: list[np.ndarray], derivative_needed: bool) -> None:
     # a positive determinant; the derivative's X⁻¹ is checked where it is evaluated
     sign, _ = np.linalg.slogdet(args[0])
     if sign <= 0:
@@ -133,7 +131,7 @@ def _check_logdet(node: Expr, args: list, derivative_needed: bool) -> None:
         raise JacliError(f"{describe(node)}: the determinant is {d:.6g}, not positive", column=node.col)
 
 
-def _logdet_code(w: Any, e: Expr) -> str:
+def _logdet_code(w: CodeWriter, e: Expr) -> str:
     # from slogdet, without overflow; NaN where the determinant is not positive
     sign, logabs = w.let(f"np.linalg.slogdet({w(e.args[0])})", 2).split(", ")
     return f"(np.log({sign}) + {logabs}).reshape(1, 1)"
@@ -188,24 +186,24 @@ def _adj_value(node: Expr, a: np.ndarray) -> np.ndarray:
     u, s, vh = np.linalg.svd(a)
     others = np.stack([np.prod(np.delete(s, i, axis=-1), axis=-1) for i in range(n)], axis=-1)
     scale = (np.linalg.det(u) * np.linalg.det(vh))[..., None, None]
-    return scale * np.swapaxes(vh, -1, -2).conj() @ (others[..., :, None] * np.swapaxes(u, -1, -2).conj())
+    return np.asarray(scale * np.swapaxes(vh, -1, -2).conj() @ (others[..., :, None] * np.swapaxes(u, -1, -2).conj()))
 
 
-def _adj_code(w: Any, e: Expr) -> str:
+def _adj_code(w: CodeWriter, e: Expr) -> str:
     # from the SVD, as _adj_value above does past 16×16: defined where X is singular too
     u, s, vh = w.let(f"np.linalg.svd({w(e.args[0])})", 3).split(", ")
     others = f"np.prod(np.where(np.eye({s}.size, dtype=bool), 1.0, {s}), axis=1)"  # Π_{j≠i} sⱼ
     return f"np.linalg.det({u}) * np.linalg.det({vh}) * ({vh}.T * {others}) @ {u}.T"
 
 
-def _adj_differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
+def _adj_differential(node: Expr, d: Differentials, sh: ShapeOf) -> Expr | None:
     x = node.args[0]
     if d[0] is None:
         return None
     return Expr("add", (smul(Expr("tr", (matmul(node, d[0]),)), _inv(x)), neg(matmul(matmul(_inv(x), d[0]), node))))
 
 
-def _check_adj(node: Expr, args: list, derivative_needed: bool) -> None:
+def _check_adj(node: Expr, args: list[np.ndarray], derivative_needed: bool) -> None:
     # adj is defined everywhere; its derivative rule needs X⁻¹
     if derivative_needed and args[0].shape[-1] > 1:
         check_invertible(node, args, derivative_needed)

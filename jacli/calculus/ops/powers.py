@@ -7,32 +7,30 @@ p A .^ (p - 1) ∘ dA + (A .^ p ∘ log(A)) dp. A real power of a negative numbe
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ...errors import JacliError
 from ...expr import Expr, add, eye, neg, num, smul
 from ...syntax.notation import Infix, Notation, Prec
-from .registry import Op, Shape, describe, plus, register, size, where
+from .registry import Op, Printer, Shape, Unifier, describe, plus, register, size, where
 
 
-def _one_by_one(what: str, u: Any, s: Shape) -> None:
+def _one_by_one(what: str, u: Unifier, s: Shape) -> None:
     u.same(s[0], 1, lambda: f"{what} needs a 1×1 {'exponent' if 'power' in what else 'divisor'}, got {u.show(s)}")
     u.same(s[1], 1, lambda: f"{what} needs a 1×1 {'exponent' if 'power' in what else 'divisor'}, got {u.show(s)}")
 
 
-def _div_shape(u: Any, node: Expr, a: Shape, s: Shape) -> Shape:
+def _div_shape(u: Unifier, node: Expr, a: Shape, s: Shape) -> Shape:
     _one_by_one("'/'", u, s)
     return a
 
 
-def _check_divisor(node: Expr, args: list, derivative_needed: bool) -> None:
+def _check_divisor(node: Expr, args: list[np.ndarray], derivative_needed: bool) -> None:
     if np.any(args[1] == 0):
         raise JacliError(f"{describe(node)}: division by zero", column=node.col)
 
 
-def _div_text(p: Any, e: Expr) -> str:
+def _div_text(p: Printer, e: Expr) -> str:
     if p.latex:
         return rf"\frac{{{p.show(e.args[0], 0)}}}{{{p.show(e.args[1], 0)}}}"
     return p.infix(e)
@@ -68,10 +66,10 @@ register(
 
 
 def _integer(p: np.ndarray) -> np.ndarray:
-    return np.real(p) == np.round(np.real(p))
+    return np.asarray(np.real(p) == np.round(np.real(p)))
 
 
-def _check_power(node: Expr, args: list, derivative_needed: bool) -> None:
+def _check_power(node: Expr, args: list[np.ndarray], derivative_needed: bool) -> None:
     """A real power of a negative entry is undefined; below 1, a power of 0 has no derivative;
     with the exponent differentiated, the base must be positive (its derivative has log(base))."""
     a, p = args
@@ -94,7 +92,7 @@ def _check_power(node: Expr, args: list, derivative_needed: bool) -> None:
             )
 
 
-def _base_then_exponent(p: Any, e: Expr, op: str) -> str:
+def _base_then_exponent(p: Printer, e: Expr, op: str) -> str:
     base, exponent = e.args
     if p.latex:
         mark = r"\circ " if op == ".^" else ""
@@ -106,14 +104,14 @@ def _minus_one(p: Expr) -> Expr:
     return add(p, neg(num(1.0)))
 
 
-def _spow_shape(u: Any, node: Expr, s: Shape, p: Shape) -> Shape:
+def _spow_shape(u: Unifier, node: Expr, s: Shape, p: Shape) -> Shape:
     _one_by_one("a real power", u, p)
     u.same(s[0], 1, lambda: f"a real power needs a 1×1 base (a matrix power an integer exponent), got {u.show(s)}")
     u.same(s[1], 1, lambda: f"a real power needs a 1×1 base (a matrix power an integer exponent), got {u.show(s)}")
     return s
 
 
-def _epow_shape(u: Any, node: Expr, a: Shape, p: Shape) -> Shape:
+def _epow_shape(u: Unifier, node: Expr, a: Shape, p: Shape) -> Shape:
     _one_by_one("'.^' (an elementwise power)", u, p)
     return a
 

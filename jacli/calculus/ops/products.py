@@ -7,19 +7,18 @@ The parser reads every product as ``mul``; shape inference makes it a matrix pro
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 from ...expr import Expr, T, comm, eye, kron, matmul, smul, vec
 from ...syntax.notation import Infix, Notation, Prec
 from .linear import unvec
-from .registry import Op, Shape, ShapeOf, bilinear, register, size
+from .registry import Op, Shape, ShapeOf, Unifier, bilinear, register, size
 
 _JUXTAPOSED = Notation(Prec.PRODUCT, infix=Infix(" ", " ", " ", ()))
 
 
-def _mul_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+def _mul_shape(u: Unifier, node: Expr, a: Shape, b: Shape) -> Shape:
     if u.is_one(a):
         return b
     if u.is_one(b):
@@ -29,7 +28,7 @@ def _mul_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
     return _matmul_shape(u, node, a, b)
 
 
-def _matmul_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+def _matmul_shape(u: Unifier, node: Expr, a: Shape, b: Shape) -> Shape:
     u.same(a[1], b[0], lambda: f"cannot multiply {u.show(a)} by {u.show(b)}")
     return (a[0], b[1])
 
@@ -61,7 +60,7 @@ register(
 )
 
 
-def _smul_shape(u: Any, node: Expr, s: Shape, a: Shape) -> Shape:
+def _smul_shape(u: Unifier, node: Expr, s: Shape, a: Shape) -> Shape:
     u.same(s[0], 1, lambda: f"a scalar multiple needs a 1×1 factor, got {u.show(s)}")
     u.same(s[1], 1, lambda: f"a scalar multiple needs a 1×1 factor, got {u.show(s)}")
     return a
@@ -88,7 +87,7 @@ register(
 )
 
 
-def _kron_shape(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+def _kron_shape(u: Unifier, node: Expr, a: Shape, b: Shape) -> Shape:
     return (u.mul(a[0], b[0], node), u.mul(a[1], b[1], node))
 
 
@@ -96,22 +95,22 @@ def _kron_value(node: Expr, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     (r1, c1), (r2, c2) = a.shape[-2:], b.shape[-2:]
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     out = a[..., :, None, :, None] * b[..., None, :, None, :]
-    return out.reshape(batch + (r1 * r2, c1 * c2))
+    return np.asarray(out.reshape(batch + (r1 * r2, c1 * c2)))
 
 
-def _kron_common(node: Expr, sh: Any) -> tuple[Expr, tuple[int, int, int, int]]:
+def _kron_common(node: Expr, sh: ShapeOf) -> tuple[Expr, tuple[int, int, int, int]]:
     (m, n), (p, q) = sh(node.args[0]), sh(node.args[1])
     return kron(kron(eye(n), comm(q, m)), eye(p)), (m, n, p, q)
 
 
-def _kron_wrt_left(node: Expr, sh: Any) -> Expr:
+def _kron_wrt_left(node: Expr, sh: ShapeOf) -> Expr:
     # vec(A ⊗ B) = (I_n ⊗ K(q,m) ⊗ I_p)(vec A ⊗ vec B) for A m×n, B p×q  (M&N ch. 3,
     # the theorem on vec of a Kronecker product), and vec A ⊗ vec B = (I_mn ⊗ vec B) vec A.
     perm, (m, n, _p, _q) = _kron_common(node, sh)
     return matmul(perm, kron(eye(m * n), vec(node.args[1])))
 
 
-def _kron_wrt_right(node: Expr, sh: Any) -> Expr:
+def _kron_wrt_right(node: Expr, sh: ShapeOf) -> Expr:
     # ... and vec A ⊗ vec B = (vec A ⊗ I_pq) vec B.
     perm, (_m, _n, p, q) = _kron_common(node, sh)
     return matmul(perm, kron(vec(node.args[0]), eye(p * q)))
@@ -140,6 +139,6 @@ register(
         structure=lambda c, e: c.kron(c.compile(e.args[0]), c.compile(e.args[1])),
         differential=bilinear,
         cite="product rule; M&N ch. 8",
-        python=lambda w, e: w.kron(*e.args),
+        python=lambda w, e: w.kron(e.args[0], e.args[1]),
     )
 )

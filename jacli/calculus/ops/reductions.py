@@ -16,11 +16,22 @@ import numpy as np
 from ...errors import JacliError
 from ...expr import Expr, add, neg
 from ...syntax.notation import Notation
-from .registry import Op, describe, refuse_where, register, scalar, unary_same
+from .registry import (
+    CodeWriter,
+    Differentials,
+    Op,
+    Printer,
+    ShapeOf,
+    describe,
+    refuse_where,
+    register,
+    scalar,
+    unary_same,
+)
 
 
 def _sum(a: np.ndarray) -> np.ndarray:
-    return a.sum(axis=(-2, -1), keepdims=True)
+    return np.asarray(a.sum(axis=(-2, -1), keepdims=True))
 
 
 def _div(a: Expr, s: Expr) -> Expr:
@@ -28,13 +39,13 @@ def _div(a: Expr, s: Expr) -> Expr:
 
 
 def _norm_text(k: int) -> Any:
-    def render(p: Any, e: Expr) -> str:
+    def render(p: Printer, e: Expr) -> str:
         return rf"\lVert {p.show(e.args[0], 0)} \rVert_{k}" if p.latex else p.call(e)
 
     return render
 
 
-def _check_norm2(node: Expr, args: list, derivative_needed: bool) -> None:
+def _check_norm2(node: Expr, args: list[np.ndarray], derivative_needed: bool) -> None:
     a = args[0]
     if derivative_needed and a.ndim == 2 and not np.any(a):
         raise JacliError(f"{describe(node)}: the argument is 0, where norm2 has no derivative", column=node.col)
@@ -75,27 +86,27 @@ register(
 
 def _softmax_value(node: Expr, a: np.ndarray) -> np.ndarray:
     e = np.exp(a - np.max(np.real(a), axis=(-2, -1), keepdims=True))
-    return e / _sum(e)
+    return np.asarray(e / _sum(e))
 
 
 def _logsumexp_value(node: Expr, a: np.ndarray) -> np.ndarray:
     m = np.max(np.real(a), axis=(-2, -1), keepdims=True)
-    return m + np.log(_sum(np.exp(a - m)))
+    return np.asarray(m + np.log(_sum(np.exp(a - m))))
 
 
-def _softmax_code(w: Any, e: Expr) -> str:
+def _softmax_code(w: CodeWriter, e: Expr) -> str:
     a = w(e.args[0])
     shifted = w.let(f"np.exp({a} - {a}.max())")  # no overflow, as _softmax_value
     return f"{shifted} / {shifted}.sum()"
 
 
-def _logsumexp_code(w: Any, e: Expr) -> str:
+def _logsumexp_code(w: CodeWriter, e: Expr) -> str:
     a = w(e.args[0])
     top = w.let(f"{a}.max()")
     return f"{top} + np.log(np.exp({a} - {top}).sum(keepdims=True))"
 
 
-def _softmax_differential(node: Expr, d: tuple, sh: Any) -> Expr | None:
+def _softmax_differential(node: Expr, d: Differentials, sh: ShapeOf) -> Expr | None:
     if d[0] is None:
         return None
     sd = Expr("had", (node, d[0]))

@@ -31,7 +31,7 @@ compiler for structure rules), so this package imports none of it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Never, Protocol
 
 import numpy as np
 
@@ -41,6 +41,59 @@ from ...syntax.notation import Notation, declare
 from ...syntax.printer import to_text
 
 Shape = tuple[Any, Any]  # (rows, cols): sizes, or dimension variables during inference
+
+
+class Unifier(Protocol):
+    """What shape rules ask of the shapes being worked out (:mod:`jacli.calculus.unify`):
+    inference for the user's expression, plain sizes for jacli's own."""
+
+    inferring: bool
+
+    def known(self, d: Any) -> Any: ...
+    def same(self, a: Any, b: Any, message: Callable[[], str]) -> None: ...
+    def mul(self, a: Any, b: Any, node: Expr) -> Any: ...
+    def add(self, a: Any, b: Any, node: Expr) -> Any: ...
+    def is_one(self, shape: Shape) -> bool: ...
+    def maybe_one(self, shape: Shape) -> bool: ...
+    def defer(self, message: str | None = None) -> None: ...
+    def fail(self, message: str) -> Never: ...
+    def show(self, shape: Shape) -> str: ...
+    def fresh(self, node: Expr | None = None) -> Any: ...
+    def name_shape(self, name: str, node: Expr) -> Shape: ...
+
+
+class Printer(Protocol):
+    """What printing rules ask of the printer (:class:`jacli.syntax.printer.Printer`)."""
+
+    latex: bool
+    ascii: bool
+    parens: bool
+
+    def show(self, e: Expr, need: int) -> str: ...
+    def render(self, e: Expr) -> str: ...
+    def wrap(self, text: str) -> str: ...
+    def call(self, e: Expr) -> str: ...
+    def infix(self, e: Expr) -> str: ...
+    def postfix(self, base: Expr, what: str) -> str: ...
+    def name(self, n: str) -> str: ...
+    def size(self, s: Any) -> str: ...
+    def number(self, x: float) -> str: ...
+
+
+class CodeWriter(Protocol):
+    """What Python rules ask of the code writer (:class:`jacli.numeric.codegen.Writer`)."""
+
+    def __call__(self, e: Expr) -> str: ...
+    def let(self, code: str, count: int = 1) -> str: ...
+    def size(self, s: Any) -> str: ...
+    def scalar(self, e: Expr) -> str: ...
+    def module(self, name: str) -> str: ...
+    def name(self, n: str) -> str: ...
+    def product(self, a: Expr, b: Expr) -> str: ...
+    def kron(self, a: Expr, b: Expr, sign: str = "") -> str: ...
+    def commutation(self, m: Any, n: Any) -> str: ...
+
+
 ShapeOf = Callable[[Expr], tuple[Any, Any]]  # the shapes of explicit expressions (jacli.calculus.shapes.Shapes)
 Differentials = tuple["Expr | None", ...]  # the arguments' differentials, None where an argument is constant
 
@@ -53,7 +106,7 @@ DomainRule = Callable[[Expr, list[np.ndarray], bool], "np.ndarray | None"]  # (n
 # derivative needed); raises where undefined; may return the node's value when the check computed it
 TransposedRule = Callable[[Expr], Expr]  # node -> an equal of its transpose
 StructureRule = Callable[[Any, Expr], Any]  # (structured compiler, node) -> the node's terms
-PythonRule = Callable[[Any, Expr], str]  # (code writer, node) -> the node's value as a NumPy expression
+PythonRule = Callable[[CodeWriter, Expr], str]  # (code writer, node) -> the node's value as NumPy code
 
 
 class Op(NamedTuple):
@@ -117,12 +170,12 @@ def plus(*terms: Expr | None) -> Expr | None:
     return out
 
 
-def linear(node: Expr, d: Differentials, sh: Any = None) -> Expr | None:
+def linear(node: Expr, d: Differentials, sh: ShapeOf | None = None) -> Expr | None:
     """d f(A) = f(dA) for f linear (vec, transpose, trace, ...)."""
     return None if d[0] is None else Expr(node.op, (d[0],), node.attr)
 
 
-def bilinear(node: Expr, d: Differentials, sh: Any = None) -> Expr | None:
+def bilinear(node: Expr, d: Differentials, sh: ShapeOf | None = None) -> Expr | None:
     """d (A · B) = dA · B + A · dB for a product · (matrix, Kronecker, Hadamard, scalar)."""
     a, b = node.args
     return plus(
@@ -134,7 +187,7 @@ def bilinear(node: Expr, d: Differentials, sh: Any = None) -> Expr | None:
 def same_shape(verb: str) -> ShapeRule:
     """A binary shape rule: both arguments of one shape, the result of that shape."""
 
-    def rule(u: Any, node: Expr, a: Shape, b: Shape) -> Shape:
+    def rule(u: Unifier, node: Expr, a: Shape, b: Shape) -> Shape:
         u.same(a[0], b[0], lambda: f"{verb} {u.show(a)} and {u.show(b)}")
         u.same(a[1], b[1], lambda: f"{verb} {u.show(a)} and {u.show(b)}")
         return a
@@ -145,18 +198,18 @@ def same_shape(verb: str) -> ShapeRule:
 def square(fn: str, result: str) -> ShapeRule:
     """A unary shape rule for a square argument; the result is 1×1 (``scalar``) or alike."""
 
-    def rule(u: Any, node: Expr, a: Shape) -> Shape:
+    def rule(u: Unifier, node: Expr, a: Shape) -> Shape:
         u.same(a[0], a[1], lambda: f"{fn} needs a square matrix, got {u.show(a)}")
         return (1, 1) if result == "scalar" else a
 
     return rule
 
 
-def unary_same(u: Any, node: Expr, a: Shape) -> Shape:
+def unary_same(u: Unifier, node: Expr, a: Shape) -> Shape:
     return a
 
 
-def scalar(u: Any, node: Expr, a: Shape) -> Shape:
+def scalar(u: Unifier, node: Expr, a: Shape) -> Shape:
     return (1, 1)
 
 
