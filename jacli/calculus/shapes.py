@@ -244,6 +244,7 @@ def _resolve_diag(e: Expr, args: tuple, shape: tuple, a: tuple) -> Expr | None:
 # matrix becomes its diagonal.
 _RESOLVE: dict[str, Callable[..., Expr | None]] = {
     "mul": _resolve_mul,
+    "ldiv": lambda e, args, *shapes: Expr("solve", args, col=e.col),
     "I": lambda e, args, shape: Expr("I", (), shape[0], col=e.col) if e.attr is None else None,
     "ones": lambda e, args, shape: Expr("ones", (), shape, col=e.col) if e.attr is None else None,
     "vector": lambda e, args, shape: _constant(e, shape),

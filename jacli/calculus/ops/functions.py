@@ -20,15 +20,21 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import JacliError
 from ...expr import Expr, T, eye, kron, name, zeros
 from ...syntax.notation import Notation, notation
+from ...syntax.printer import to_text
 from .blocks import block, hcat, vcat
-from .registry import CodeWriter, Differentials, Op, Printer, ShapeOf, Unifier, register, square
+from .registry import CodeWriter, Differentials, Op, Printer, ShapeOf, Unifier, describe, register, square
 
 # f's value as Python code on the argument's code: what the code writer imports it from
-_CODE = {"expm": ("scipy.linalg", "scipy.linalg.expm({})")}
+_CODE = {
+    "expm": ("scipy.linalg", "scipy.linalg.expm({})"),
+    "logm": ("scipy.linalg", "scipy.linalg.logm({})"),
+    "sqrtm": ("scipy.linalg", "scipy.linalg.sqrtm({})"),
+}
 # L_f(X, I) = f'(X), the scalar derivative applied to X (Higham, ch. 3)
-AT_IDENTITY = {"expm": lambda x: Expr("expm", (x,))}
+AT_IDENTITY = {"expm": lambda x: Expr("expm", (x,)), "logm": lambda x: Expr("inv", (x,))}
 
 
 def _function_value(f: str, z: np.ndarray) -> np.ndarray:
@@ -59,8 +65,17 @@ def _frechet_value(node: Expr, x: np.ndarray, e: np.ndarray) -> np.ndarray:
 COLUMNS_AT_ONCE = 256  # Fréchet derivatives computed together for a Kronecker form
 
 
+# f whose inverse function g has a faster Kronecker form: K_f(X) = K_g(f(X))⁻¹ (g(f(X)) = X)
+INVERSE_OF = {"logm": "expm"}
+
+
 def _dform_value(node: Expr, x: np.ndarray) -> np.ndarray:
-    """K_f(X), column k being vec(L_f(X, E_k)) for the unit E_k with vec(E_k) = e_k."""
+    """K_f(X), column k being vec(L_f(X, E_k)) for the unit E_k with vec(E_k) = e_k (for
+    logm, the inverse of expm's at logm(X): expm's columns are computed together)."""
+    g = INVERSE_OF.get(node.attr)
+    if g is not None:
+        k = _dform_value(Expr("dform", node.args, g), _function_value(node.attr, x))
+        return np.asarray(np.linalg.inv(k))
     n = x.shape[-1]
     out = np.empty(x.shape[:-2] + (n * n, n * n), dtype=x.dtype)
     for start in range(0, n * n, COLUMNS_AT_ONCE):
@@ -99,6 +114,15 @@ def _dform_differential(node: Expr, d: Differentials, sh: ShapeOf) -> Expr | Non
     w = vcat(hcat(kron(T(x), eye(n)), eye(nn)), hcat(zeros(nn, nn), kron(eye(n), x)))
     dw = vcat(hcat(kron(T(dx), eye(n)), zeros(nn, nn)), hcat(zeros(nn, nn), kron(eye(n), dx)))
     return block(Expr("frechet", (w, dw), node.attr), 0, nn, nn, None)
+
+
+def _function_domain(node: Expr, args: list[np.ndarray], derivative_needed: bool) -> None:
+    """L_f(X, E) and K_f(X) need f differentiable at X: f's own domain check, on X."""
+    from .registry import REGISTRY
+
+    check = REGISTRY[node.attr].domain
+    if check is not None:
+        check(Expr(node.attr, (node.args[0],), col=node.col), [args[0]], True)
 
 
 def _frechet_text(p: Printer, e: Expr) -> str:
@@ -156,6 +180,9 @@ register(
         differential=_frechet_differential,
         kronecker=(None, lambda node, sh: Expr("dform", (node.args[0],), node.attr)),
         adjoint=(None, lambda node, g, sh: Expr("frechet", (T(node.args[0]), g), node.attr)),
+        domain=_function_domain,
+        random_hints=("invertible", None),
+        analytic=False,  # for logm, sqrtm: Schur-based, not complex-step safe
         notation=Notation(render=_frechet_text),
         cite=FRECHET_CITE,
         python=_frechet_code,
@@ -168,6 +195,9 @@ register(
         _dform_shape,
         value=_dform_value,
         differential=_dform_differential,
+        domain=_function_domain,
+        random_hints=("invertible",),
+        analytic=False,
         notation=Notation(render=_dform_text),
         cite="the Kronecker form of the Fréchet derivative; Higham, Functions of Matrices, ch. 3",
         python=_dform_code,
@@ -195,8 +225,93 @@ register(
         value=_expm_value,
         differential=_frechet,
         notation=Notation(call="expm", latex=r"\operatorname{expm}", frechet=True),
-        transposed=lambda e: Expr("expm", (T(e.args[0]),)),  # f(Xᵀ) = f(X)ᵀ
         cite="Higham, Functions of Matrices, ch. 10",
         python=lambda w, e: _function_code(w, "expm", w(e.args[0])),
+    )
+)
+
+
+def _scipy(fn: str) -> Any:
+    """SciPy's matrix function, over leading batch axes, its warnings kept (jacli's domain
+    checks refuse what it would only warn of)."""
+
+    def value(node: Expr, a: np.ndarray) -> np.ndarray:
+        import warnings
+
+        import scipy.linalg
+
+        from .solves import each
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return np.asarray(each(getattr(scipy.linalg, fn))(a))  # type: ignore[operator]
+
+    return value
+
+
+def _principal(fn: str, what: str) -> Any:
+    """logm and sqrtm: refuse an eigenvalue on the closed negative real axis, where the
+    principal branch is not defined (or not smooth), naming it; sqrtm's derivative also at 0."""
+
+    def check(node: Expr, args: list[np.ndarray], derivative_needed: bool) -> None:
+        a = args[0]
+        if a.ndim > 2:
+            return
+        lam = np.linalg.eigvals(a)
+        scale = max(1.0, float(np.max(np.abs(lam), initial=0.0)))
+        tiny = 1e-14 * scale
+        on_axis = (np.abs(lam.imag) <= tiny) & (lam.real <= tiny)
+        zero = np.abs(lam) <= tiny
+        bad = on_axis & ~zero if fn == "sqrtm" and not derivative_needed else on_axis
+        if np.any(bad):
+            z = lam[np.argmax(bad)]
+            shown = "0" if abs(z) <= tiny else f"{z.real:.6g}"
+            why = "where sqrtm has no derivative" if fn == "sqrtm" and abs(z) <= tiny else f"where {what}"
+            raise JacliError(
+                f"{describe(node)}: {to_text(node.args[0])} has the eigenvalue {shown} on the closed negative real "
+                f"axis, {why}",
+                column=node.col,
+            )
+
+    return check
+
+
+# logm(X): the principal logarithm, by inverse scaling and squaring (SciPy); d logm(X) = L_log(X, dX)
+register(
+    Op(
+        "logm",
+        1,
+        square("logm", "matrix"),
+        value=_scipy("logm"),
+        differential=_frechet,
+        domain=_principal("logm", "the principal logarithm is not defined"),
+        random_hints=("invertible",),
+        analytic=False,  # SciPy's Schur method: the complex step is not exact through it
+        notation=Notation(call="logm", latex=r"\operatorname{logm}", frechet=True),
+        cite="Higham, Functions of Matrices, ch. 11",
+        python=lambda w, e: _function_code(w, "logm", w(e.args[0])),
+    )
+)
+
+
+def _sqrtm_differential(node: Expr, d: Differentials, sh: ShapeOf) -> Expr | None:
+    # S = sqrtm(X): S dS + dS S = dX, so dS = sylvester(S, S, dX) and J = (Sᵀ ⊕ S)⁻¹
+    return None if d[0] is None else Expr("sylvester", (node, node, d[0]))
+
+
+# sqrtm(X): the principal square root, by the Schur method (SciPy)
+register(
+    Op(
+        "sqrtm",
+        1,
+        square("sqrtm", "matrix"),
+        value=_scipy("sqrtm"),
+        differential=_sqrtm_differential,
+        domain=_principal("sqrtm", "the principal square root is not defined"),
+        random_hints=("invertible",),
+        analytic=False,  # SciPy's Schur method: the complex step is not exact through it
+        notation=Notation(call="sqrtm", latex=r"\operatorname{sqrtm}"),
+        cite="Higham, Functions of Matrices, ch. 6 (the Sylvester equation S dS + dS S = dX)",
+        python=lambda w, e: _function_code(w, "sqrtm", w(e.args[0])),
     )
 )

@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ...expr import Expr, T, comm, eye, kron, matmul, smul, vec
+from ...expr import Expr, T, comm, eye, kron, matmul, smul, vec, zeros
 from ...syntax.notation import Infix, Notation, Prec
 from .linear import unvec
-from .registry import Op, Shape, ShapeOf, Unifier, bilinear, register, size
+from .registry import AdjointRule, CodeWriter, KroneckerRule, Op, Shape, ShapeOf, Unifier, bilinear, register, size
 
 _JUXTAPOSED = Notation(Prec.PRODUCT, infix=Infix(" ", " ", " ", ()))
 
@@ -140,5 +140,61 @@ register(
         differential=bilinear,
         cite="product rule; M&N ch. 8",
         python=lambda w, e: w.kron(e.args[0], e.args[1]),
+    )
+)
+
+
+def _kronsum_shape(u: Unifier, node: Expr, a: Shape, b: Shape) -> Shape:
+    for x in (a, b):
+        u.same(x[0], x[1], lambda: f"a Kronecker sum needs square matrices, got {u.show(a)} and {u.show(b)}")
+    n = u.mul(a[0], b[0], node)
+    return (n, n)
+
+
+def _kronsum_parts(node: Expr, sh: ShapeOf) -> tuple[Expr, Expr]:
+    """A ⊕ B = A ⊗ I + I ⊗ B, its two Kronecker products."""
+    a, b = node.args
+    return kron(a, eye(sh(b)[0])), kron(eye(sh(a)[0]), b)
+
+
+def _kronsum_kronecker(i: int) -> KroneckerRule:
+    # linear: d(A ⊕ B) = dA ⊕ dB, each part a Kronecker product with an identity
+    def rule(node: Expr, sh: ShapeOf) -> Expr:
+        part = _kronsum_parts(node, sh)[i]
+        return (_kron_wrt_left, _kron_wrt_right)[i](part, sh)
+
+    return rule
+
+
+def _kronsum_adjoint(i: int) -> AdjointRule:
+    def rule(node: Expr, g: Expr, sh: ShapeOf) -> Expr:
+        return _kron_adjoint(i)(_kronsum_parts(node, sh)[i], g, sh)
+
+    return rule
+
+
+def _kronsum_code(w: CodeWriter, e: Expr) -> str:
+    a, b = (w(x) for x in e.args)
+    return f"np.kron({a}, np.eye({b}.shape[0])) + np.kron(np.eye({a}.shape[0]), {b})"
+
+
+# A ⊕ B = A ⊗ I + I ⊗ B (M&N ch. 2, the Kronecker sum): vec(A Y + Y Bᵀ) = (B ⊕ A) vec(Y)
+register(
+    Op(
+        "kronsum",
+        2,
+        _kronsum_shape,
+        value=lambda node, a, b: _kron_value(node, a, np.eye(b.shape[-1])) + _kron_value(node, np.eye(a.shape[-1]), b),
+        differential=lambda node, d, sh: (
+            None
+            if d[0] is None and d[1] is None
+            else Expr("kronsum", tuple(x if x is not None else zeros(*sh(a)) for x, a in zip(d, node.args)))
+        ),
+        kronecker=(_kronsum_kronecker(0), _kronsum_kronecker(1)),
+        adjoint=(_kronsum_adjoint(0), _kronsum_adjoint(1)),
+        notation=Notation(Prec.KRON, call="kronsum", infix=Infix(" ⊕ ", None, r" \oplus ", ("⊕",))),
+        transposed=lambda e: Expr("kronsum", (T(e.args[0]), T(e.args[1]))),
+        cite="linear; the Kronecker sum (M&N ch. 2)",
+        python=_kronsum_code,
     )
 )

@@ -121,8 +121,9 @@ class Op(NamedTuple):
     ``"positive"``. ``transposed`` writes the node's transpose (``(A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ``);
     ``structure`` is the node's rule in the structured evaluator, which evaluates every
     other operator densely. ``analytic`` is False for an operator that is not analytic
-    where it is differentiable (abs, relu, norm1), for which the complex step gives wrong
-    derivatives: check then uses central differences. ``cite`` says where the differential
+    where it is differentiable (abs, relu, norm1), or whose value rule the complex step does
+    not pass through exactly (a Schur decomposition, as in logm and sqrtm): check then uses
+    central differences. ``cite`` says where the differential
     rule is written (``jacli explain`` shows it beside each step). ``python`` writes the
     node's value as a Python expression on NumPy, a 2-D array, asking the code writer for
     its arguments' code (``w(arg)``), sizes read at run time (``w.size(n)``) and products

@@ -104,6 +104,22 @@ def frechet(s: Base, e: Expr) -> Expr:
     return e
 
 
+def solution(s: Base, e: Expr) -> Expr:
+    """solve(A, B) and sylvester(A, B, C) are linear in their last argument: scalars out, zero
+    at zero; solve(A, I) = A⁻¹, solve(I, B) = B."""
+    *rest, b = e.args
+    c, scalars, body = s.split(b)
+    if body is None or body.op == "zeros":
+        return zeros(*s.shape(e)) if body is not None or c == 0 else e
+    if c != 1 or scalars:
+        return s.build(c, scalars, s(Expr(e.op, (*rest, body), e.attr)), s.shape(e))
+    if e.op == "solve" and body.op == "I":
+        return s(Expr("inv", (rest[0],)))
+    if e.op == "solve" and rest[0].op == "I":
+        return body
+    return e
+
+
 def diagonal_matrix(s: Base, e: Expr) -> Expr:
     got = s.pull_scalars(e, lambda b: Expr("diag", (b,)))
     if got is not None:
