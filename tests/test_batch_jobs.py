@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from cli_support import SAMPLES, run
+from cli_support import JACLI, SAMPLES, jacli_popen, run, tree_env
 
-JACLI = Path(sys.executable).with_name("jacli")
 MIXED = "\n".join(
     [
         "# agree, disagree, ok, error",
@@ -29,9 +28,12 @@ def _lines(stdout: str) -> list[str]:
 
 
 def _shell(command: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "JACLI_DEBUG"}
-    env["PATH"] = f"{JACLI.parent}{os.pathsep}{env.get('PATH', '')}"
-    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+    """``command`` in bash, with ``jacli`` the working tree's (a function, so that pipes and
+    redirections apply to it as to the console script)."""
+    define = f'jacli() {{ {shlex.join(JACLI)} "$@"; }}; '
+    return subprocess.run(
+        ["bash", "-c", define + command], cwd=cwd, capture_output=True, text=True, env=tree_env(), timeout=120
+    )
 
 
 @pytest.mark.parametrize("jobs", ["2", "0", "3"])
@@ -147,7 +149,6 @@ def test_a_file_over_the_limit_is_refused(tmp_path, monkeypatch):
     assert r.exit_code == 2 and "more than" in r.stderr and "split it" in r.stderr
 
 
-@pytest.mark.skipif(not JACLI.exists(), reason="needs the installed jacli script")
 def test_closed_stdin_is_bad_input(tmp_path):
     r = _shell("jacli batch - <&-", tmp_path)
     assert r.returncode == 2
@@ -156,7 +157,6 @@ def test_closed_stdin_is_bad_input(tmp_path):
 
 # A closed stdout: the general mechanism (any command) belongs to jacli/cli/reporting.py;
 # batch and check compute their verdict first and keep it whatever happens to the writes.
-@pytest.mark.skipif(not JACLI.exists(), reason="needs the installed jacli script")
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_batch_exit_code_survives_head(tmp_path, jobs):
     lines = ['check "X\' wrt X" X=2x2'] * 400 + ['check "A X wrt"']
@@ -167,7 +167,6 @@ def test_batch_exit_code_survives_head(tmp_path, jobs):
     assert "Traceback" not in r.stderr and "Exception" not in r.stderr
 
 
-@pytest.mark.skipif(not JACLI.exists(), reason="needs the installed jacli script")
 def test_check_exit_code_survives_a_reader_that_left(tmp_path):
     wrong = "jacli check 'A X B wrt X' A=2x3 X=3x4 B=4x5 --against \"A ⊗ B'\""
     r = _shell(f"{wrong} | true; exit ${{PIPESTATUS[0]}}", tmp_path)
@@ -219,16 +218,14 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-@pytest.mark.skipif(not JACLI.exists() or not Path("/proc/self/task").exists(), reason="Linux's /proc")
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="Linux's /proc")
 @pytest.mark.parametrize("what", ["a worker killed", "the batch terminated"])
 def test_a_pool_stopped_or_broken_ends_cleanly(tmp_path, what):
     import signal
     import time
 
     (tmp_path / "b.txt").write_text('check "A X B wrt X" A=25x25 B=25x25 X=25x25\n' * 400)
-    p = subprocess.Popen(
-        [str(JACLI), "batch", "b.txt", "--jobs", "2"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    p = jacli_popen("batch", "b.txt", "--jobs", "2", cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 20
     while len(_children(p.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -1,8 +1,9 @@
 """Hostile files, huge requests, killed runs: bounded, refused, nothing left behind.
 
 Bomb files are made small here: what they declare is far over a small --max-memory. Runs
-that need a real process (signals, closed streams, encodings, peak memory) are run as
-``python -m jacli``; the rest through Typer's runner.
+that need a real process (signals, closed streams, encodings, peak memory) are run in a
+child process on this working tree (cli_support.jacli_process); the rest in this process
+(cli_support.run).
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_support import isolated, run  # noqa: F401 (isolated: autouse)
+from cli_support import (  # noqa: F401 (isolated: autouse)
+    JACLI,
+    isolated,
+    jacli_popen,
+    jacli_process,
+    python_process,
+    run,
+    tree_env,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -47,15 +56,6 @@ def refused(result, *words, code=2) -> str:
     return lines[0]
 
 
-def jacli_process(*args, env=None, **kw) -> subprocess.CompletedProcess:
-    """``python -m jacli ARGS`` in the current folder."""
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("JACLI_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "jacli", *map(str, args)], capture_output=True, text=True, env=full_env, **kw
-    )
-
-
 def peak_rss(*args) -> int:
     """Peak resident memory (bytes) of ``python -m jacli ARGS``, measured by the child itself
     (VmHWM: getrusage would count the forked test process too); the run must succeed."""
@@ -67,7 +67,7 @@ def peak_rss(*args) -> int:
         "hwm = [x for x in open('/proc/self/status') if x.startswith('VmHWM:')][0].split()[1]\n"
         "sys.__stderr__.write('RSS %s\\n' % hwm)\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    r = python_process(code, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     line = [x for x in r.stderr.splitlines() if x.startswith("RSS ")][-1]
     return int(line.split()[1]) * 1024
 
@@ -295,14 +295,14 @@ def test_an_output_encoding_without_the_notation_gets_ascii():
 def test_a_closed_or_full_stdout_keeps_the_exit_code(args, code):
     import shlex
 
-    line = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "jacli", *args])
+    line = shlex.join([*JACLI, *args])
     targets = [">&-"] + ([">/dev/full"] if os.path.exists("/dev/full") else [])
     for target in targets:
-        r = subprocess.run(["sh", "-c", f"{line} {target}"], capture_output=True, text=True)
+        r = subprocess.run(["sh", "-c", f"{line} {target}"], capture_output=True, text=True, env=tree_env())
         assert r.returncode == code, (target, r.stderr)
         assert r.stderr.count("\n") == 1 and "the output is lost" in r.stderr, (target, r.stderr)
         assert "Traceback" not in r.stderr
-        r = subprocess.run(["sh", "-c", f"{line} {target} 2>&-"], capture_output=True, text=True)
+        r = subprocess.run(["sh", "-c", f"{line} {target} 2>&-"], capture_output=True, text=True, env=tree_env())
         assert r.returncode == code, (target, r.stderr)
 
 
@@ -311,11 +311,8 @@ def test_a_reader_that_stops_changes_no_exit_code():
     rd, wr = os.pipe()
     os.close(rd)  # nobody reads: every write fails with EPIPE
     try:
-        r = subprocess.run(
-            [sys.executable, "-m", "jacli", "check", "A X B wrt X", "A=2x2", "B=2x2", "--against", "A ⊗ B"],
-            stdout=wr,
-            stderr=subprocess.PIPE,
-            text=True,
+        r = jacli_process(
+            "check", "A X B wrt X", "A=2x2", "B=2x2", "--against", "A ⊗ B", stdout=wr, stderr=subprocess.PIPE
         )
     finally:
         os.close(wr)
@@ -327,7 +324,7 @@ def test_a_reader_that_stops_changes_no_exit_code():
 
 def _kill_during(args, target: str, sig: int) -> subprocess.Popen:
     """Start jacli, send ``sig`` once its temporary file exists; the finished process."""
-    p = subprocess.Popen([sys.executable, "-m", "jacli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = jacli_popen(*args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and p.poll() is None:
         if any(n.startswith("." + target) and n.endswith(".tmp") for n in os.listdir(".")):
@@ -687,7 +684,7 @@ def test_ctrl_c_while_starting_prints_no_traceback():
         "from jacli.cli import main\n"
         "main()\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    r = python_process(code)
     assert r.returncode == 130 and "Traceback" not in r.stderr, r.stderr
     code = (
         "import sys\n"
@@ -699,7 +696,7 @@ def test_ctrl_c_while_starting_prints_no_traceback():
         "from jacli.cli import main\n"
         "main()\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    r = python_process(code)
     assert r.returncode == 130 and "Traceback" not in r.stderr, r.stderr
 
 
