@@ -1,22 +1,27 @@
 """What the command-line test files share: sample paths, an isolated folder, and the two ways
 to run jacli, both on this working tree's code whatever copy of jacli is installed.
 
-- ``run(*args)`` runs ``jacli ARGS`` in this process through Typer's runner.
+- ``run(*args)`` runs ``jacli ARGS`` in this process through ``jacli.cli.main()``, the console
+  script itself: its stream guards, its signal handlers, its reading of an expression that
+  starts with '-', its usage errors in one line and its exit codes.
 - ``jacli_process(*args)`` (and ``jacli_popen``, ``python_process``) run it in a child process,
   for what needs one: real signals, closed or full stdout, pipes, encodings, peak memory.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import signal
 import subprocess
 import sys
+import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
-from typer.testing import CliRunner
 
-from jacli.cli import app
+from jacli.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -38,8 +43,64 @@ def isolated(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- in this process
 
 
-def run(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
+class Result(NamedTuple):
+    """A finished ``jacli`` run: the exit code, stdout, stderr, and both as a terminal shows them."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    output: str
+
+
+class _Tee(io.BytesIO):
+    """A stream's bytes, also written to the shared record of both streams in order."""
+
+    def __init__(self, both: io.BytesIO) -> None:
+        super().__init__()
+        self.both = both
+
+    def write(self, data) -> int:
+        self.both.write(data)
+        return super().write(data)
+
+
+def _text(raw: io.BytesIO, errors: str = "strict", newline: str | None = "\n") -> io.TextIOWrapper:
+    """A standard stream as Python makes one on POSIX with UTF-8, over ``raw``."""
+    return io.TextIOWrapper(raw, encoding="utf-8", errors=errors, newline=newline, write_through=True)
+
+
+_HANDLED = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+
+
+def run(*args, input: str | bytes | None = None) -> Result:
+    """``jacli ARGS`` through ``jacli.cli.main()`` in this process, with ``input`` on stdin.
+
+    What main() changes for the process (the standard streams, sys.argv, the SIGTERM and
+    SIGHUP handlers, the warning filters, the recursion limit) is put back afterwards."""
+    both = io.BytesIO()
+    out, err = _Tee(both), _Tee(both)
+    data = input.encode("utf-8") if isinstance(input, str) else (input or b"")
+    saved = (sys.stdin, sys.stdout, sys.stderr, sys.argv, sys.getrecursionlimit())
+    handlers = [(sig, signal.getsignal(sig)) for sig in _HANDLED]
+    # held until the end: a wrapper closes its bytes when it is collected
+    streams = _text(io.BytesIO(data), newline=None), _text(out), _text(err, "backslashreplace")
+    sys.stdin, sys.stdout, sys.stderr = streams
+    sys.argv = ["jacli", *map(str, args)]
+    code: int = 0
+    try:
+        with warnings.catch_warnings():
+            main()
+    except SystemExit as exit_:
+        code = int(exit_.code) if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    finally:
+        sys.stdin, sys.stdout, sys.stderr, sys.argv, limit = saved
+        sys.setrecursionlimit(limit)
+        for sig, handler in handlers:
+            signal.signal(sig, handler)
+    result = Result(code, *(raw.getvalue().decode("utf-8") for raw in (out, err, both)))
+    for stream in streams:
+        stream.detach()
+    return result
 
 
 # --------------------------------------------------------------------------- in a child process

@@ -57,22 +57,14 @@ def test_jobs_exit_codes_are_those_of_one_job():
     disagree = "\n".join(MIXED.splitlines()[1:3])
     r = run("batch", "-", "-j", "2")
     assert r.exit_code == 0  # empty stdin: nothing to do
-    from typer.testing import CliRunner
-
-    from jacli.cli import app
-
-    r = CliRunner().invoke(app, ["batch", "-", "--jobs", "2"], input=disagree)
+    r = run("batch", "-", "--jobs", "2", input=disagree)
     assert r.exit_code == 1 and "1 disagree" in r.stdout
     bad = run("batch", SAMPLES / "identities.txt", "--jobs", "-1")
     assert bad.exit_code == 2 and "--jobs must be 0" in bad.stderr
 
 
 def _batch(text: str, *args: str):
-    from typer.testing import CliRunner
-
-    from jacli.cli import app
-
-    return CliRunner().invoke(app, ["batch", "-", "--format", "json", *args], input=text)
+    return run("batch", "-", "--format", "json", *args, input=text)
 
 
 def _records(r) -> list[dict]:
@@ -100,13 +92,9 @@ def test_a_line_format_is_an_error_not_silently_ignored():
 
 
 def test_summary_of_one_line_is_singular():
-    from typer.testing import CliRunner
-
-    from jacli.cli import app
-
-    r = CliRunner().invoke(app, ["batch", "-"], input='check "X\' wrt X" X=2x2\n')
+    r = run("batch", "-", input='check "X\' wrt X" X=2x2\n')
     assert r.stdout.splitlines()[-1].startswith("1 line: 1 agree (")
-    r = CliRunner().invoke(app, ["batch", "-"], input="# nothing\n")
+    r = run("batch", "-", input="# nothing\n")
     assert r.stdout.splitlines()[-1].startswith("0 lines: nothing to do")
 
 

@@ -1,4 +1,4 @@
-"""The core command line, through Typer's CliRunner (not a terminal: the default format is plain)."""
+"""The core command line, through jacli.cli.main() (not a terminal: the default format is plain)."""
 
 from __future__ import annotations
 

@@ -94,13 +94,11 @@ def test_sparse_says_when_the_jacobian_is_dense(tmp_path):
     ) in dense.stderr
     sparse = run("derive", "X' X wrt X", "X=20x20", "--random", "--sparse", "-o", tmp_path / "T.npz")
     assert sparse.exit_code == 0 and "warning" not in sparse.stderr
-    from typer.testing import CliRunner
-
-    from jacli.cli import app
-
-    r = CliRunner().invoke(
-        app,
-        ["batch", "-", "--format", "json"],
+    r = run(
+        "batch",
+        "-",
+        "--format",
+        "json",
         input=f'derive "A X B wrt X" A=4x4 B=4x4 X=4x4 --random --sparse -o {tmp_path}/U.npz\n',
     )
     assert "the Jacobian is dense" in r.stdout.splitlines()[0]
