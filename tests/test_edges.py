@@ -87,9 +87,23 @@ def test_gradient_with_row_layout_keeps_its_closed_form():
 
 
 def test_random_fills_names_whose_shape_was_inferred():
-    r = run("derive", "A X + C wrt X", "X=3x4", "C=2x4", "--random", "--format", "json")
+    # A is bound by nothing: its shape, 2×3, follows from X and C, and --random gives it values
+    args = ["derive", "A X + C wrt X", "X=3x4", "C=2x4", "--format", "json"]
+    r = run(*args)
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "jacli: error: A (2×3) has no values: give them (e.g. A=A.npy), or use --random, or --symbolic for the "
+        "formula alone\n",
+    )
+    r = run(*args, "--random")
     assert r.exit_code == 0, r.stderr
-    assert len(json.loads(r.stdout)["matrix"]) == 8
+    doc = json.loads(r.stdout)
+    assert doc["formula"] == "I₄ ⊗ A" and doc["shape"] == [8, 12]
+    J = np.array(doc["matrix"])
+    A = J[:2, :3]
+    assert np.all(A != 0)  # drawn values, not zeros
+    np.testing.assert_array_equal(J, np.kron(np.eye(4), A))
+    np.testing.assert_array_equal(J, jacli.derive("A X + C wrt X", X=(3, 4), C=(2, 4), random=True).matrix)
 
 
 def test_batch_lines_mean_what_they_mean_on_the_command_line(tmp_path):
@@ -115,8 +129,13 @@ def test_batch_lines_mean_what_they_mean_on_the_command_line(tmp_path):
 
 
 def test_plain_output_has_no_negative_zeros():
-    r = run("derive", "-X wrt X", "X=[[0,1],[2,3]]", "--format", "plain")
-    assert "-0.0" not in r.stdout
+    # J = -2 vec(X)ᵀ holds -0.0 where X is 0 (and .npy keeps it); plain text prints 0.0
+    args = ["derive", "sum(-X ∘ X) wrt X", "X=[[0,1],[2,3]]"]
+    assert run(*args, "-o", "J.npy").exit_code == 0
+    assert np.signbit(np.load("J.npy")).tolist() == [[True, True, True, True]]
+    r = run(*args, "--format", "plain")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.splitlines()[2:] == ["0.0 -4.0 -2.0 -6.0"]
 
 
 @pytest.mark.parametrize(
