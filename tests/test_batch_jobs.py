@@ -79,7 +79,8 @@ def test_a_trailing_comment_and_a_leading_jacli_are_read_as_a_shell_would():
     )
     recs = _records(r)
     assert [x["verdict"] for x in recs[:2]] == ["agree", "agree"]
-    assert recs[2]["verdict"] == "error"  # the '#' was part of the formula
+    assert recs[2]["verdict"] == "error"
+    assert recs[2]["error"] == "unexpected character '#' at column 8"  # the '#' was part of the formula
 
 
 def test_a_line_format_is_an_error_not_silently_ignored():
@@ -123,8 +124,10 @@ def test_files_that_are_not_batch_text_are_refused(tmp_path):
     latin = run("batch", tmp_path / "latin1.txt")
     assert latin.exit_code == 2 and latin.stderr.endswith("latin1.txt: not UTF-8 text (line 1)\n")
     (tmp_path / "d").mkdir()
-    assert "is a directory" in run("batch", tmp_path / "d").stderr
-    assert "no such file" in run("batch", tmp_path / "nope.txt").stderr
+    folder = run("batch", tmp_path / "d")
+    assert (folder.exit_code, folder.stderr) == (2, f"jacli: error: {tmp_path / 'd'}: is a directory\n")
+    missing = run("batch", tmp_path / "nope.txt")
+    assert (missing.exit_code, missing.stderr) == (2, f"jacli: error: {tmp_path / 'nope.txt'}: no such file\n")
 
 
 def test_a_file_over_the_limit_is_refused(tmp_path, monkeypatch):

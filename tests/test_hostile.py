@@ -280,8 +280,8 @@ def test_an_output_encoding_without_the_notation_gets_ascii():
     r = jacli_process("check", "A X B wrt X", "A=2x2", "B=2x2", "--against", "A ⊗ B", env={"PYTHONIOENCODING": "ascii"})
     assert r.returncode == 1 and r.stdout.isascii(), r.stderr
     assert "  claim kron(A, B): DISAGREES" in r.stdout
-    r = jacli_process("derive", "A X B wrt Y", env={"PYTHONIOENCODING": "ascii"})
-    assert r.returncode == 2 and r.stderr.isascii() and r.stderr.count("\n") == 1, r.stderr
+    r = jacli_process("derive", "A X wrt X", "A=2x3", "X=4x5", "--symbolic", env={"PYTHONIOENCODING": "ascii"})
+    assert (r.returncode, r.stderr) == (2, "jacli: error: cannot multiply 2x3 by 4x5 at column 3\n")  # 2×3 by 4×5
 
 
 @pytest.mark.skipif(not POSIX, reason="shell redirections")
@@ -593,22 +593,38 @@ def test_the_api_raises_only_jacli_error(function, source, kwargs, bindings):
 
 
 @pytest.mark.parametrize(
-    "args, words",
+    "args, message",
     [
-        (["derive", "X wrt X", "--format", "foo"], ["invalid value for '--format': 'foo'", "see jacli derive --help"]),
-        (["derive"], ["missing argument 'expr'"]),
-        (["frob"], ["no such command 'frob'"]),
-        (["derive", "X wrt X", "--seed", "-1"], ["'--seed'"]),
-        (["check", "X wrt X", "--tol"], ["'--tol' requires an argument"]),
+        (
+            ["derive", "X wrt X", "--format", "foo"],
+            "invalid value for '--format': 'foo' is not one of 'auto', 'table', 'plain', 'csv', 'json', 'latex', "
+            "'markdown', 'python' (see jacli derive --help)",
+        ),
+        (["derive"], "missing argument 'expr' (see jacli derive --help)"),
+        (["frob"], "no such command 'frob' (see jacli --help)"),
+        (
+            ["derive", "X wrt X", "--seed", "-1"],
+            "invalid value for '--seed': -1 is not in the range x>=0 (see jacli derive --help)",
+        ),
+        (["check", "X wrt X", "--tol"], "option '--tol' requires an argument"),
     ],
 )
-def test_usage_errors_are_one_line_in_jacli_style(args, words):
+def test_usage_errors_are_one_line_in_jacli_style(args, message):
     r = jacli_process(*args)
-    assert r.returncode == 2, r.stderr
-    lines = r.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("jacli: error: "), r.stderr
-    for w in words:
-        assert w in lines[0], (w, lines[0])
+    assert (r.returncode, r.stdout, r.stderr) == (2, "", f"jacli: error: {message}\n")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an option given without its value is the one kind of usage error that does not point at the command's "
+    "--help: the parser's error carries no context, so jacli.cli.app.usage_line adds nothing",
+)
+def test_an_option_without_its_value_points_at_the_help_too():
+    r = run("check", "X wrt X", "--tol")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "jacli: error: option '--tol' requires an argument (see jacli check --help)\n",
+    )
 
 
 def test_unused_names_of_a_values_file_are_one_warning():
@@ -666,9 +682,35 @@ def test_empty_file_names_are_errors(args, words):
     assert not os.listdir(".")
 
 
+@pytest.mark.skipif(not POSIX, reason="a pseudo-terminal")
 def test_refusals_are_at_most_three_lines_with_a_caret():
-    r = jacli_process("derive", "A X + trce(X) wrt X", "A=2x2", "X=2x2")  # not a terminal: one line
-    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    import pty
+
+    args = ("derive", "A X + trce(X) wrt X", "A=2x2", "X=2x2")
+    message = "jacli: error: unknown function 'trce' (did you mean 'tr'?) at column 7\n"
+    r = jacli_process(*args)  # not a terminal: the message alone
+    assert (r.returncode, r.stdout, r.stderr) == (2, "", message)
+    master, terminal = pty.openpty()  # stderr on a terminal: the source and a caret under the column
+    try:
+        r = jacli_process(*args, stdout=subprocess.PIPE, stderr=terminal)
+    finally:
+        os.close(terminal)
+    shown = _read_to_the_end(master).decode().replace("\r\n", "\n")
+    assert (r.returncode, r.stdout) == (2, "")
+    assert shown == message + "  A X + trce(X) wrt X\n" + "        ^\n"
+
+
+def _read_to_the_end(fd: int) -> bytes:
+    """What a pseudo-terminal's other end holds, once every writer closed it."""
+    chunks = []
+    try:
+        while chunk := os.read(fd, 4096):
+            chunks.append(chunk)
+    except OSError:  # EIO: no writer is left
+        pass
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 @pytest.mark.skipif(not POSIX, reason="signals")
