@@ -45,43 +45,40 @@ def no_bad_numbers(result) -> None:
 
 
 @pytest.mark.parametrize(
-    "expr, words, column",
+    "expr, message",
     [
-        ("(A X wrt X", ["')'"], 1),
-        ("(A X", ["')'"], 5),
-        ("A X) wrt X", ["')'"], 4),
-        ("A + wrt A", ["'+'"], 5),
-        ("A +", ["'+'"], 4),
-        ("wrt X", ["wrt"], 1),
-        ("A X B", ["wrt"], 6),
-        ("A X wrt", ["wrt"], 5),
-        ("A X wrt Y", ["Y", "wrt"], 9),
-        ("I(0) X wrt X", ["I"], 3),
-        ("K(2) X wrt X", ["K"], 1),
-        ("A $ X wrt X", ["'$'"], 3),
+        ("(A X wrt X", "expected ')' to close '(' at column 1, found 'wrt' at column 6"),
+        ("(A X", "expected ')' to close '(' at column 1, found the end at column 5"),
+        ("A X) wrt X", "unmatched ')' at column 4"),
+        ("A + wrt A", "expected an expression after '+', found 'wrt' at column 5"),
+        ("A +", "expected an expression after '+', found the end at column 4"),
+        ("wrt X", "expected an expression before 'wrt' at column 1"),
+        ("A X B", """no 'wrt': say what to differentiate by, as in "A X B wrt X", at column 6"""),
+        ("A X wrt", "nothing after 'wrt': name the variable, as in 'wrt X', at column 5"),
+        ("A X wrt Y", "'Y' after 'wrt' does not occur in the expression at column 9"),
+        ("I(0) X wrt X", "I needs positive sizes, as in I(3); got 0 at column 3"),
+        ("K(2) X wrt X", "K takes 2 sizes, as in K(2,3); got 1 at column 1"),
+        ("A $ X wrt X", "unexpected character '$' at column 3"),
     ],
 )
-def test_parse_errors(expr, words, column):
+def test_parse_errors(expr, message):
     r = run("derive", expr, "--symbolic")
-    line = refused(r, *words)
-    has_column(line, column)
+    assert refused(r) == "jacli: error: " + message
     assert r.stdout == ""
 
 
 def test_empty_expression():
-    line = refused(run("derive", "", "--symbolic"))
-    assert "empty" in line or "expression" in line
+    assert refused(run("derive", "", "--symbolic")) == "jacli: error: empty expression"
 
 
 def test_wrt_name_not_in_expression():
-    line = refused(run("derive", "A X wrt Y", "--symbolic"), "'Y'")
-    assert "not" in line and "occur" in line
+    line = refused(run("derive", "A X wrt Y", "--symbolic"))
+    assert line == "jacli: error: 'Y' after 'wrt' does not occur in the expression at column 9"
 
 
 def test_unknown_function_suggests_tr():
-    line = refused(run("derive", "trce(X) wrt X", "--symbolic"), "trce")
-    assert re.search(r"\btr\b", line.replace("jacli: error:", "").replace("'trce'", "")), line
-    has_column(line, 1)
+    line = refused(run("derive", "trce(X) wrt X", "--symbolic"))
+    assert line == "jacli: error: unknown function 'trce' (did you mean 'tr'?) at column 1"
 
 
 def test_builtin_size_errors():
@@ -131,17 +128,16 @@ def test_malformed_shape_spec(spec):
 
 
 def test_bound_twice():
-    line = refused(run("derive", "A X wrt X", "A=2x3", "X=3x4", "X=3x4", "--symbolic"), "X")
-    assert "twice" in line
+    assert (
+        refused(run("derive", "A X wrt X", "A=2x3", "X=3x4", "X=3x4", "--symbolic")) == "jacli: error: X is bound twice"
+    )
 
 
 def test_binding_unused_name_is_a_warning():
     r = run("derive", "A X wrt X", "A=2x3", "X=3x4", "Z=3x3", "--symbolic")
     assert r.exit_code == 0, (r.stdout, r.stderr)
     assert "Traceback" not in r.stderr
-    lines = r.stderr.splitlines()
-    assert len(lines) == 1
-    assert "warning" in lines[0].lower() and "Z" in lines[0]
+    assert r.stderr == "jacli: warning: Z is bound but does not occur in the expression\n"
     assert r.stdout.strip().endswith("I₄ ⊗ A")
 
 
@@ -159,12 +155,19 @@ def test_truncated_npy(tmp_path):
     data = (tmp_path / "good.npy").read_bytes()
     (tmp_path / "cut.npy").write_bytes(data[:-20])
     line = refused(run("derive", "A X wrt X", "A=cut.npy", "X=4x2", "--symbolic"), "cut.npy")
-    assert "truncated" in line or "corrupt" in line
+    assert line == (
+        "jacli: error: A=cut.npy: truncated or corrupt .npy file (the header promises 3×4 float64 values, "
+        "96 bytes, but only 76 bytes follow)"
+    )
 
 
 def test_text_named_npy(tmp_path):
     (tmp_path / "text.npy").write_text("1 2\n3 4\n")
-    refused(run("derive", "A X wrt X", "A=text.npy", "X=2x2", "--symbolic"), "text.npy", ".npy")
+    line = refused(run("derive", "A X wrt X", "A=text.npy", "X=2x2", "--symbolic"))
+    assert line == (
+        "jacli: error: A=text.npy: not a .npy file (it does not start with the .npy magic bytes); "
+        "save it with numpy.save"
+    )
 
 
 class _Payload:
@@ -194,21 +197,22 @@ def test_object_array_refused_and_never_unpickled(tmp_path):
     marker = tmp_path / "marker"
     _evil_npy("evil.npy", str(marker))
     line = refused(run("derive", "A X wrt X", "A=evil.npy", "X=2x2", "--random"), "evil.npy")
-    assert "object" in line or "pickl" in line
+    assert line == "jacli: error: A=evil.npy: refused: object arrays would need unpickling; jacli never unpickles files"
     assert not marker.exists()
 
 
 def test_npz_without_the_key(tmp_path):
     np.savez("v.npz", A=np.ones((2, 3)))
-    line = refused(run("derive", "A X wrt X", "A=v.npz:B", "X=3x4", "--symbolic"), "v.npz", "'B'")
-    assert "A" in line
-    refused(run("derive", "A B wrt B", "B=v.npz", "A=2x2", "--symbolic"), "v.npz", "'B'")
+    line = refused(run("derive", "A X wrt X", "A=v.npz:B", "X=3x4", "--symbolic"))
+    assert line == "jacli: error: A=v.npz:B: has no array 'B' (it has 'A'); write A=v.npz:KEY"
+    line = refused(run("derive", "A B wrt B", "B=v.npz", "A=2x2", "--symbolic"))
+    assert line == "jacli: error: B=v.npz: has no array 'B' (it has 'A'); write B=v.npz:KEY"
 
 
 def test_3d_array(tmp_path):
     np.save("cube.npy", np.ones((2, 2, 2)))
     line = refused(run("derive", "A X wrt X", "A=cube.npy", "X=2x2", "--symbolic"), "cube.npy")
-    assert "3-D" in line or "2x2x2" in xs(line)
+    assert line == "jacli: error: A=cube.npy: 3-D array (2×2×2); jacli needs a matrix, a vector or a scalar"
 
 
 def test_nan_values(tmp_path):
@@ -352,7 +356,9 @@ def test_sqrt_zero(tmp_path):
     np.save("z.npy", np.array([[1.0, 0.0], [1.0, 2.0]]))
     r = run("derive", "sqrt(X) wrt X", "X=z.npy")
     line = refused(r, "sqrt")
-    assert "zero" in line or " 0" in line
+    assert line == (
+        "jacli: error: sqrt(X) at column 1: entry [0,1] of the argument is 0, where the derivative of sqrt is infinite"
+    )
     no_bad_numbers(r)
 
 
@@ -360,7 +366,7 @@ def test_division_by_zero(tmp_path):
     np.save("z.npy", np.array([[1.0, 0.0], [1.0, 2.0]]))
     r = run("derive", "A ./ X wrt X", "X=z.npy", "A=[[1,2],[3,4]]")
     line = refused(r)
-    assert "zero" in line or "division" in line
+    assert line == "jacli: error: A ./ X at column 3: division by zero (entry [0,1] of the denominator)"
     no_bad_numbers(r)
 
 
@@ -398,9 +404,10 @@ def test_debug_shows_the_traceback(monkeypatch):
 def test_max_memory():
     r = run("derive", "A X B wrt X", "A=4x5", "B=6x7", "--random", "--max-memory", "1000")
     line = refused(r, "-o J.npy")
-    # J is 28×30 float64: 6,720 bytes
-    assert re.search(r"6[,_ ]?720", line), line
-    assert "1,000" in line or "1000" in line
+    assert line == (  # J is 28×30 float64: 6,720 bytes
+        "jacli: error: the Jacobian is 28×30: 6,720 bytes of float64, above the limit of 1,000 bytes; save it with "
+        "-o J.npy (written block by block) or --sparse -o J.npz, or raise --max-memory"
+    )
 
 
 def test_max_memory_advice_works(tmp_path):

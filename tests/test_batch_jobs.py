@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from cli_support import SAMPLES, run
+from cli_support import JACLI, SAMPLES, jacli_popen, run, tree_env
 
-JACLI = Path(sys.executable).with_name("jacli")
 MIXED = "\n".join(
     [
         "# agree, disagree, ok, error",
@@ -29,9 +28,12 @@ def _lines(stdout: str) -> list[str]:
 
 
 def _shell(command: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "JACLI_DEBUG"}
-    env["PATH"] = f"{JACLI.parent}{os.pathsep}{env.get('PATH', '')}"
-    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+    """``command`` in bash, with ``jacli`` the working tree's (a function, so that pipes and
+    redirections apply to it as to the console script)."""
+    define = f'jacli() {{ {shlex.join(JACLI)} "$@"; }}; '
+    return subprocess.run(
+        ["bash", "-c", define + command], cwd=cwd, capture_output=True, text=True, env=tree_env(), timeout=120
+    )
 
 
 @pytest.mark.parametrize("jobs", ["2", "0", "3"])
@@ -55,22 +57,14 @@ def test_jobs_exit_codes_are_those_of_one_job():
     disagree = "\n".join(MIXED.splitlines()[1:3])
     r = run("batch", "-", "-j", "2")
     assert r.exit_code == 0  # empty stdin: nothing to do
-    from typer.testing import CliRunner
-
-    from jacli.cli import app
-
-    r = CliRunner().invoke(app, ["batch", "-", "--jobs", "2"], input=disagree)
+    r = run("batch", "-", "--jobs", "2", input=disagree)
     assert r.exit_code == 1 and "1 disagree" in r.stdout
     bad = run("batch", SAMPLES / "identities.txt", "--jobs", "-1")
     assert bad.exit_code == 2 and "--jobs must be 0" in bad.stderr
 
 
 def _batch(text: str, *args: str):
-    from typer.testing import CliRunner
-
-    from jacli.cli import app
-
-    return CliRunner().invoke(app, ["batch", "-", "--format", "json", *args], input=text)
+    return run("batch", "-", "--format", "json", *args, input=text)
 
 
 def _records(r) -> list[dict]:
@@ -85,7 +79,8 @@ def test_a_trailing_comment_and_a_leading_jacli_are_read_as_a_shell_would():
     )
     recs = _records(r)
     assert [x["verdict"] for x in recs[:2]] == ["agree", "agree"]
-    assert recs[2]["verdict"] == "error"  # the '#' was part of the formula
+    assert recs[2]["verdict"] == "error"
+    assert recs[2]["error"] == "unexpected character '#' at column 8"  # the '#' was part of the formula
 
 
 def test_a_line_format_is_an_error_not_silently_ignored():
@@ -98,13 +93,9 @@ def test_a_line_format_is_an_error_not_silently_ignored():
 
 
 def test_summary_of_one_line_is_singular():
-    from typer.testing import CliRunner
-
-    from jacli.cli import app
-
-    r = CliRunner().invoke(app, ["batch", "-"], input='check "X\' wrt X" X=2x2\n')
+    r = run("batch", "-", input='check "X\' wrt X" X=2x2\n')
     assert r.stdout.splitlines()[-1].startswith("1 line: 1 agree (")
-    r = CliRunner().invoke(app, ["batch", "-"], input="# nothing\n")
+    r = run("batch", "-", input="# nothing\n")
     assert r.stdout.splitlines()[-1].startswith("0 lines: nothing to do")
 
 
@@ -133,8 +124,10 @@ def test_files_that_are_not_batch_text_are_refused(tmp_path):
     latin = run("batch", tmp_path / "latin1.txt")
     assert latin.exit_code == 2 and latin.stderr.endswith("latin1.txt: not UTF-8 text (line 1)\n")
     (tmp_path / "d").mkdir()
-    assert "is a directory" in run("batch", tmp_path / "d").stderr
-    assert "no such file" in run("batch", tmp_path / "nope.txt").stderr
+    folder = run("batch", tmp_path / "d")
+    assert (folder.exit_code, folder.stderr) == (2, f"jacli: error: {tmp_path / 'd'}: is a directory\n")
+    missing = run("batch", tmp_path / "nope.txt")
+    assert (missing.exit_code, missing.stderr) == (2, f"jacli: error: {tmp_path / 'nope.txt'}: no such file\n")
 
 
 def test_a_file_over_the_limit_is_refused(tmp_path, monkeypatch):
@@ -147,7 +140,6 @@ def test_a_file_over_the_limit_is_refused(tmp_path, monkeypatch):
     assert r.exit_code == 2 and "more than" in r.stderr and "split it" in r.stderr
 
 
-@pytest.mark.skipif(not JACLI.exists(), reason="needs the installed jacli script")
 def test_closed_stdin_is_bad_input(tmp_path):
     r = _shell("jacli batch - <&-", tmp_path)
     assert r.returncode == 2
@@ -156,7 +148,6 @@ def test_closed_stdin_is_bad_input(tmp_path):
 
 # A closed stdout: the general mechanism (any command) belongs to jacli/cli/reporting.py;
 # batch and check compute their verdict first and keep it whatever happens to the writes.
-@pytest.mark.skipif(not JACLI.exists(), reason="needs the installed jacli script")
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_batch_exit_code_survives_head(tmp_path, jobs):
     lines = ['check "X\' wrt X" X=2x2'] * 400 + ['check "A X wrt"']
@@ -167,7 +158,6 @@ def test_batch_exit_code_survives_head(tmp_path, jobs):
     assert "Traceback" not in r.stderr and "Exception" not in r.stderr
 
 
-@pytest.mark.skipif(not JACLI.exists(), reason="needs the installed jacli script")
 def test_check_exit_code_survives_a_reader_that_left(tmp_path):
     wrong = "jacli check 'A X B wrt X' A=2x3 X=3x4 B=4x5 --against \"A ⊗ B'\""
     r = _shell(f"{wrong} | true; exit ${{PIPESTATUS[0]}}", tmp_path)
@@ -219,16 +209,14 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-@pytest.mark.skipif(not JACLI.exists() or not Path("/proc/self/task").exists(), reason="Linux's /proc")
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="Linux's /proc")
 @pytest.mark.parametrize("what", ["a worker killed", "the batch terminated"])
 def test_a_pool_stopped_or_broken_ends_cleanly(tmp_path, what):
     import signal
     import time
 
     (tmp_path / "b.txt").write_text('check "A X B wrt X" A=25x25 B=25x25 X=25x25\n' * 400)
-    p = subprocess.Popen(
-        [str(JACLI), "batch", "b.txt", "--jobs", "2"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    p = jacli_popen("batch", "b.txt", "--jobs", "2", cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 20
     while len(_children(p.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)

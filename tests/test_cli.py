@@ -1,4 +1,4 @@
-"""The core command line, through Typer's CliRunner (not a terminal: the default format is plain)."""
+"""The core command line, through jacli.cli.main() (not a terminal: the default format is plain)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,21 @@ import io
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_support import A_NPY, AXB, B_NPY, ROOT, SAMPLES, isolated, run  # noqa: F401 (isolated: autouse)
+from cli_support import (  # noqa: F401 (isolated: autouse)
+    A_NPY,
+    AXB,
+    B_NPY,
+    ROOT,
+    SAMPLES,
+    isolated,
+    jacli_process,
+    python_process,
+    run,
+)
 
 import jacli
 import jacli.cli
@@ -317,9 +325,7 @@ def test_seed_axb_formula():
 
 
 def test_python_m_jacli_help():
-    p = subprocess.run(
-        [sys.executable, "-m", "jacli", "--help"], cwd=str(ROOT), capture_output=True, text=True, timeout=20
-    )
+    p = jacli_process("--help", timeout=20)
     assert p.returncode == 0, p.stderr
     assert "derive" in p.stdout and "check" in p.stdout
     assert "Traceback" not in p.stderr
@@ -334,3 +340,12 @@ def test_version():
 def test_parse_shows_parentheses():
     r = ok(run("parse", "A X B + C wrt X"))
     assert r.stdout.splitlines()[0] == "((A X) B) + C wrt X"
+
+
+def test_the_tests_run_this_working_tree():
+    # in this process and in a child process alike, whatever copy of jacli is installed
+    here = ROOT / "jacli" / "__init__.py"
+    assert Path(jacli.__file__).resolve() == here
+    child = python_process("import jacli; print(jacli.__file__)")
+    assert child.returncode == 0, child.stderr
+    assert Path(child.stdout.strip()).resolve() == here

@@ -641,13 +641,13 @@ def test_save_npy_blocks_equals_numpy_save():
 
 def test_save_npy_blocks_wrong_total_leaves_no_file():
     M = np.ones((4, 3))
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="blocks gave 4 rows, expected 5"):
         save_npy_blocks("b.npy", (5, 3), [M])
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="blocks exceed 3 rows"):
         save_npy_blocks("b.npy", (3, 3), [M])
     assert _dir_listing() == []
     Path("b.npy").write_bytes(b"keep")
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="blocks gave 4 rows, expected 5"):
         save_npy_blocks("b.npy", (5, 3), [M])
     assert Path("b.npy").read_bytes() == b"keep" and _dir_listing() == ["b.npy"]
 
@@ -683,11 +683,11 @@ def test_save_sparse_npz_all_zero_and_errors():
     save_sparse_npz("z.npz", (3, 4), [(np.zeros(3, np.int64), np.zeros(0, np.int32), np.zeros(0))])
     assert sp.load_npz("z.npz").nnz == 0 and sp.load_npz("z.npz").shape == (3, 4)
     before = Path("z.npz").read_bytes()
-    with pytest.raises(RuntimeError):  # rows do not add up
+    with pytest.raises(RuntimeError, match="blocks gave 2 rows, expected 3"):
         save_sparse_npz("z.npz", (3, 4), [(np.zeros(2, np.int64), np.zeros(0, np.int32), np.zeros(0))])
-    with pytest.raises(RuntimeError):  # counts disagree with data
+    with pytest.raises(RuntimeError, match="row counts, indices and data disagree"):
         save_sparse_npz("z.npz", (1, 4), [(np.array([2]), np.array([0], np.int32), np.array([1.0]))])
-    with pytest.raises(RuntimeError):  # column out of range
+    with pytest.raises(RuntimeError, match="column index out of range"):
         save_sparse_npz("z.npz", (1, 4), [(np.array([1]), np.array([4], np.int32), np.array([1.0]))])
     assert Path("z.npz").read_bytes() == before and _dir_listing() == ["z.npz"]
 

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from cli_support import run
+from cli_support import jacli_process, run
 
-JACLI = Path(sys.executable).with_name("jacli")
 LATEX = r"\frac{\partial \operatorname{vec}\left(A X B\right)}{\partial \operatorname{vec}(X)} = B^{\top} \otimes A"
 
 
@@ -82,10 +76,9 @@ def test_a_name_before_parentheses_is_still_a_product(source, formula):
     assert r.stdout == formula + "\n"
 
 
-@pytest.mark.skipif(not JACLI.exists(), reason="needs the installed jacli script")
 def test_shell_completion_is_available():
-    env = dict(os.environ, COMP_WORDS="jacli check X --method ", COMP_CWORD="4", _JACLI_COMPLETE="complete_bash")
-    r = subprocess.run([str(JACLI)], env=env, capture_output=True, text=True, timeout=60)
+    env = dict(COMP_WORDS="jacli check X --method ", COMP_CWORD="4", _JACLI_COMPLETE="complete_bash")
+    r = jacli_process(env=env, timeout=60)
     assert r.stdout.split() == ["complex", "central"]
     assert "--install-completion" in run("--help").stdout
 
@@ -101,13 +94,11 @@ def test_sparse_says_when_the_jacobian_is_dense(tmp_path):
     ) in dense.stderr
     sparse = run("derive", "X' X wrt X", "X=20x20", "--random", "--sparse", "-o", tmp_path / "T.npz")
     assert sparse.exit_code == 0 and "warning" not in sparse.stderr
-    from typer.testing import CliRunner
-
-    from jacli.cli import app
-
-    r = CliRunner().invoke(
-        app,
-        ["batch", "-", "--format", "json"],
+    r = run(
+        "batch",
+        "-",
+        "--format",
+        "json",
         input=f'derive "A X B wrt X" A=4x4 B=4x4 X=4x4 --random --sparse -o {tmp_path}/U.npz\n',
     )
     assert "the Jacobian is dense" in r.stdout.splitlines()[0]

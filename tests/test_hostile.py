@@ -1,8 +1,9 @@
 """Hostile files, huge requests, killed runs: bounded, refused, nothing left behind.
 
 Bomb files are made small here: what they declare is far over a small --max-memory. Runs
-that need a real process (signals, closed streams, encodings, peak memory) are run as
-``python -m jacli``; the rest through Typer's runner.
+that need a real process (signals, closed streams, encodings, peak memory) are run in a
+child process on this working tree (cli_support.jacli_process); the rest in this process
+(cli_support.run).
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_support import isolated, run  # noqa: F401 (isolated: autouse)
+from cli_support import (  # noqa: F401 (isolated: autouse)
+    JACLI,
+    isolated,
+    jacli_popen,
+    jacli_process,
+    python_process,
+    run,
+    tree_env,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -47,15 +56,6 @@ def refused(result, *words, code=2) -> str:
     return lines[0]
 
 
-def jacli_process(*args, env=None, **kw) -> subprocess.CompletedProcess:
-    """``python -m jacli ARGS`` in the current folder."""
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("JACLI_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "jacli", *map(str, args)], capture_output=True, text=True, env=full_env, **kw
-    )
-
-
 def peak_rss(*args) -> int:
     """Peak resident memory (bytes) of ``python -m jacli ARGS``, measured by the child itself
     (VmHWM: getrusage would count the forked test process too); the run must succeed."""
@@ -67,7 +67,7 @@ def peak_rss(*args) -> int:
         "hwm = [x for x in open('/proc/self/status') if x.startswith('VmHWM:')][0].split()[1]\n"
         "sys.__stderr__.write('RSS %s\\n' % hwm)\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    r = python_process(code, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     line = [x for x in r.stderr.splitlines() if x.startswith("RSS ")][-1]
     return int(line.split()[1]) * 1024
 
@@ -280,8 +280,8 @@ def test_an_output_encoding_without_the_notation_gets_ascii():
     r = jacli_process("check", "A X B wrt X", "A=2x2", "B=2x2", "--against", "A ⊗ B", env={"PYTHONIOENCODING": "ascii"})
     assert r.returncode == 1 and r.stdout.isascii(), r.stderr
     assert "  claim kron(A, B): DISAGREES" in r.stdout
-    r = jacli_process("derive", "A X B wrt Y", env={"PYTHONIOENCODING": "ascii"})
-    assert r.returncode == 2 and r.stderr.isascii() and r.stderr.count("\n") == 1, r.stderr
+    r = jacli_process("derive", "A X wrt X", "A=2x3", "X=4x5", "--symbolic", env={"PYTHONIOENCODING": "ascii"})
+    assert (r.returncode, r.stderr) == (2, "jacli: error: cannot multiply 2x3 by 4x5 at column 3\n")  # 2×3 by 4×5
 
 
 @pytest.mark.skipif(not POSIX, reason="shell redirections")
@@ -295,14 +295,14 @@ def test_an_output_encoding_without_the_notation_gets_ascii():
 def test_a_closed_or_full_stdout_keeps_the_exit_code(args, code):
     import shlex
 
-    line = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "jacli", *args])
+    line = shlex.join([*JACLI, *args])
     targets = [">&-"] + ([">/dev/full"] if os.path.exists("/dev/full") else [])
     for target in targets:
-        r = subprocess.run(["sh", "-c", f"{line} {target}"], capture_output=True, text=True)
+        r = subprocess.run(["sh", "-c", f"{line} {target}"], capture_output=True, text=True, env=tree_env())
         assert r.returncode == code, (target, r.stderr)
         assert r.stderr.count("\n") == 1 and "the output is lost" in r.stderr, (target, r.stderr)
         assert "Traceback" not in r.stderr
-        r = subprocess.run(["sh", "-c", f"{line} {target} 2>&-"], capture_output=True, text=True)
+        r = subprocess.run(["sh", "-c", f"{line} {target} 2>&-"], capture_output=True, text=True, env=tree_env())
         assert r.returncode == code, (target, r.stderr)
 
 
@@ -311,11 +311,8 @@ def test_a_reader_that_stops_changes_no_exit_code():
     rd, wr = os.pipe()
     os.close(rd)  # nobody reads: every write fails with EPIPE
     try:
-        r = subprocess.run(
-            [sys.executable, "-m", "jacli", "check", "A X B wrt X", "A=2x2", "B=2x2", "--against", "A ⊗ B"],
-            stdout=wr,
-            stderr=subprocess.PIPE,
-            text=True,
+        r = jacli_process(
+            "check", "A X B wrt X", "A=2x2", "B=2x2", "--against", "A ⊗ B", stdout=wr, stderr=subprocess.PIPE
         )
     finally:
         os.close(wr)
@@ -325,17 +322,27 @@ def test_a_reader_that_stops_changes_no_exit_code():
 # --------------------------------------------------------------------------- killed runs
 
 
-def _kill_during(args, target: str, sig: int) -> subprocess.Popen:
-    """Start jacli, send ``sig`` once its temporary file exists; the finished process."""
-    p = subprocess.Popen([sys.executable, "-m", "jacli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _kill_during(args, target: str, sig: int) -> tuple[subprocess.Popen, bool]:
+    """Start jacli, send ``sig`` once its temporary file exists: the finished process, and
+    whether the signal was sent. The child starts with the signal's default action: run in
+    the background or under nohup, the tests would pass it SIGINT or SIGHUP ignored, which
+    jacli keeps ignored."""
+
+    inherited = signal.signal(sig, signal.SIG_DFL)  # an ignored signal stays ignored across exec; a handler does not
+    try:
+        p = jacli_popen(*args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    finally:
+        signal.signal(sig, inherited)
+    sent = False
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and p.poll() is None:
         if any(n.startswith("." + target) and n.endswith(".tmp") for n in os.listdir(".")):
             p.send_signal(sig)
+            sent = True
             break
         time.sleep(0.002)
     p.wait(60)
-    return p
+    return p, sent
 
 
 @pytest.mark.skipif(not POSIX, reason="signals")
@@ -352,10 +359,11 @@ def test_a_killed_run_leaves_no_temporary_file_and_the_target_as_it_was(sig, arg
         pytest.importorskip("scipy")
     Path(target).write_text("as it was")
     signum = getattr(signal, sig)
-    p = _kill_during(args, target, signum)
-    if p.returncode == 0:
-        pytest.skip("the run ended before the signal was sent")
+    p, sent = _kill_during(args, target, signum)
     stderr = p.stderr.read().decode() if p.stderr else ""
+    if not sent and p.returncode == 0:
+        pytest.skip("the run ended before its temporary file was seen")
+    assert sent, (p.returncode, stderr)  # a signal that came and went unanswered fails, it is not skipped
     assert p.returncode == (130 if sig == "SIGINT" else -signum), (p.returncode, stderr)
     assert "Traceback" not in stderr
     assert sorted(os.listdir(".")) == [target]
@@ -596,22 +604,38 @@ def test_the_api_raises_only_jacli_error(function, source, kwargs, bindings):
 
 
 @pytest.mark.parametrize(
-    "args, words",
+    "args, message",
     [
-        (["derive", "X wrt X", "--format", "foo"], ["invalid value for '--format': 'foo'", "see jacli derive --help"]),
-        (["derive"], ["missing argument 'expr'"]),
-        (["frob"], ["no such command 'frob'"]),
-        (["derive", "X wrt X", "--seed", "-1"], ["'--seed'"]),
-        (["check", "X wrt X", "--tol"], ["'--tol' requires an argument"]),
+        (
+            ["derive", "X wrt X", "--format", "foo"],
+            "invalid value for '--format': 'foo' is not one of 'auto', 'table', 'plain', 'csv', 'json', 'latex', "
+            "'markdown', 'python' (see jacli derive --help)",
+        ),
+        (["derive"], "missing argument 'expr' (see jacli derive --help)"),
+        (["frob"], "no such command 'frob' (see jacli --help)"),
+        (
+            ["derive", "X wrt X", "--seed", "-1"],
+            "invalid value for '--seed': -1 is not in the range x>=0 (see jacli derive --help)",
+        ),
+        (["check", "X wrt X", "--tol"], "option '--tol' requires an argument"),
     ],
 )
-def test_usage_errors_are_one_line_in_jacli_style(args, words):
+def test_usage_errors_are_one_line_in_jacli_style(args, message):
     r = jacli_process(*args)
-    assert r.returncode == 2, r.stderr
-    lines = r.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("jacli: error: "), r.stderr
-    for w in words:
-        assert w in lines[0], (w, lines[0])
+    assert (r.returncode, r.stdout, r.stderr) == (2, "", f"jacli: error: {message}\n")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an option given without its value is the one kind of usage error that does not point at the command's "
+    "--help: the parser's error carries no context, so jacli.cli.app.usage_line adds nothing",
+)
+def test_an_option_without_its_value_points_at_the_help_too():
+    r = run("check", "X wrt X", "--tol")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "jacli: error: option '--tol' requires an argument (see jacli check --help)\n",
+    )
 
 
 def test_unused_names_of_a_values_file_are_one_warning():
@@ -669,9 +693,35 @@ def test_empty_file_names_are_errors(args, words):
     assert not os.listdir(".")
 
 
+@pytest.mark.skipif(not POSIX, reason="a pseudo-terminal")
 def test_refusals_are_at_most_three_lines_with_a_caret():
-    r = jacli_process("derive", "A X + trce(X) wrt X", "A=2x2", "X=2x2")  # not a terminal: one line
-    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    import pty
+
+    args = ("derive", "A X + trce(X) wrt X", "A=2x2", "X=2x2")
+    message = "jacli: error: unknown function 'trce' (did you mean 'tr'?) at column 7\n"
+    r = jacli_process(*args)  # not a terminal: the message alone
+    assert (r.returncode, r.stdout, r.stderr) == (2, "", message)
+    master, terminal = pty.openpty()  # stderr on a terminal: the source and a caret under the column
+    try:
+        r = jacli_process(*args, stdout=subprocess.PIPE, stderr=terminal)
+    finally:
+        os.close(terminal)
+    shown = _read_to_the_end(master).decode().replace("\r\n", "\n")
+    assert (r.returncode, r.stdout) == (2, "")
+    assert shown == message + "  A X + trce(X) wrt X\n" + "        ^\n"
+
+
+def _read_to_the_end(fd: int) -> bytes:
+    """What a pseudo-terminal's other end holds, once every writer closed it."""
+    chunks = []
+    try:
+        while chunk := os.read(fd, 4096):
+            chunks.append(chunk)
+    except OSError:  # EIO: no writer is left
+        pass
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 @pytest.mark.skipif(not POSIX, reason="signals")
@@ -687,7 +737,7 @@ def test_ctrl_c_while_starting_prints_no_traceback():
         "from jacli.cli import main\n"
         "main()\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    r = python_process(code)
     assert r.returncode == 130 and "Traceback" not in r.stderr, r.stderr
     code = (
         "import sys\n"
@@ -699,7 +749,7 @@ def test_ctrl_c_while_starting_prints_no_traceback():
         "from jacli.cli import main\n"
         "main()\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    r = python_process(code)
     assert r.returncode == 130 and "Traceback" not in r.stderr, r.stderr
 
 

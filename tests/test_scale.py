@@ -5,12 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse
-from typer.testing import CliRunner
+from cli_support import run
 
 import jacli
-from jacli.cli import app
-
-runner = CliRunner()
 
 
 @pytest.mark.parametrize(
@@ -23,11 +20,11 @@ runner = CliRunner()
 )
 def test_sparse_npz_equals_the_dense_jacobian(tmp_path, expr, specs):
     out = tmp_path / "J.npz"
-    r = runner.invoke(app, ["derive", expr, *specs, "--sparse", "-o", str(out)])
+    r = run("derive", expr, *specs, "--sparse", "-o", str(out))
     assert r.exit_code == 0, r.stderr
     assert "stored entries" in r.stderr
     S = scipy.sparse.load_npz(out)
-    dense = runner.invoke(app, ["derive", expr, *specs, "--format", "json"])
+    dense = run("derive", expr, *specs, "--format", "json")
     import json
 
     J = np.array(json.loads(dense.stdout)["matrix"])
@@ -42,31 +39,27 @@ def test_block_by_block_npy_under_a_small_memory_limit(tmp_path):
     np.save(tmp_path / "B.npy", B)
     out = tmp_path / "J.npy"
     # 30×56 float64 = 13,440 bytes: far above the limit in memory, fine block by block
-    r = runner.invoke(
-        app,
-        ["derive", "A X B wrt X", f"A={tmp_path}/A.npy", f"B={tmp_path}/B.npy", "-o", str(out), "--max-memory", "4000"],
+    r = run(
+        "derive", "A X B wrt X", f"A={tmp_path}/A.npy", f"B={tmp_path}/B.npy", "-o", str(out), "--max-memory", "4000"
     )
     assert r.exit_code == 0, r.stderr
     np.testing.assert_array_equal(np.load(out), np.kron(B.T, A))
-    refused = runner.invoke(
-        app,
-        [
-            "derive",
-            "A X B wrt X",
-            f"A={tmp_path}/A.npy",
-            f"B={tmp_path}/B.npy",
-            "--max-memory",
-            "4000",
-            "--format",
-            "plain",
-        ],
+    refused = run(
+        "derive",
+        "A X B wrt X",
+        f"A={tmp_path}/A.npy",
+        f"B={tmp_path}/B.npy",
+        "--max-memory",
+        "4000",
+        "--format",
+        "plain",
     )
     assert refused.exit_code == 2
     assert "13,440 bytes" in refused.stderr and "-o J.npy" in refused.stderr
 
 
 def test_sparse_needs_an_npz_output():
-    r = runner.invoke(app, ["derive", "X' wrt X", "X=2x2", "--sparse"])
+    r = run("derive", "X' wrt X", "X=2x2", "--sparse")
     assert r.exit_code == 2 and "-o J.npz" in r.stderr
 
 
