@@ -42,7 +42,7 @@ class Size:
     def __setattr__(self, key: str, value: object) -> None:
         raise AttributeError("Size is immutable")
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[type[Size], tuple[int, tuple[tuple[str, int], ...]]]:
         return (Size, (self.coef, self.factors))
 
     def __mul__(self, other: SizeLike) -> SizeLike:
@@ -57,7 +57,7 @@ class Size:
         return text(self)
 
 
-_INTERNED: dict[tuple, Size] = {}
+_INTERNED: dict[tuple[int, tuple[tuple[str, int], ...]], Size] = {}
 
 
 SizeLike = int | Size
@@ -188,7 +188,7 @@ def is_product(s: SizeLike) -> bool:
     return isinstance(s, Size) and (len(s.factors) + (s.coef != 1) > 1 or s.factors[0][1] > 1)
 
 
-def shape_text(shape: tuple, style: str = "unicode") -> str:
+def shape_text(shape: tuple[SizeLike | str | None, ...], style: str = "unicode") -> str:
     """``3×4``, ``m×n``, ``(m n)×p``."""
     parts = []
     for s in shape:
