@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from .. import sizes
 from ..calculus.ops import REGISTRY
@@ -28,6 +29,9 @@ from ..errors import JacliError
 from ..expr import Expr, eye, kron
 from ..sizes import SizeLike
 from ..syntax.printer import to_text
+
+if TYPE_CHECKING:
+    from ..calculus.ops.registry import Shape, ShapeOf
 
 _CHEAP = ("name", "num")  # never worth a local variable (nor their transposes, views)
 
@@ -93,7 +97,7 @@ class Writer:
     ``used``. ``variables`` maps names to Python names, ``dims`` dimension names to Python
     names; ``shared`` are the nodes to compute once (from a first, counting pass)."""
 
-    def __init__(self, shapes: object, variables: dict[str, str], dims: dict[str, str], shared: set[Expr]) -> None:
+    def __init__(self, shapes: ShapeOf, variables: dict[str, str], dims: dict[str, str], shared: set[Expr]) -> None:
         self.shapes = shapes
         self.variables = variables
         self.dims = dims
@@ -129,8 +133,8 @@ class Writer:
     def name(self, n: str) -> str:
         return self.variables[n]
 
-    def shape(self, e: Expr) -> tuple:
-        return self.shapes(e)  # type: ignore[operator]
+    def shape(self, e: Expr) -> Shape:
+        return self.shapes(e)
 
     def size(self, s: SizeLike) -> str:
         """A size as code: ``3``, or ``m * n`` from the dimension names' variables."""
