@@ -51,13 +51,16 @@ def tidy(code: str, mode: str = "eval") -> str:
     return ast.unparse(_Reshapes().visit(ast.parse(code.strip(), mode=mode)))
 
 
-def _is_reshape(node: ast.AST) -> bool:
-    return (
+def _reshape_of(node: ast.AST) -> ast.Attribute | None:
+    """The ``a.reshape`` of a call ``a.reshape(...)`` (no keywords), else None."""
+    if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr == "reshape"
         and not node.keywords
-    )
+    ):
+        return node.func
+    return None
 
 
 class _Reshapes(ast.NodeTransformer):
@@ -65,8 +68,10 @@ class _Reshapes(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
-        if _is_reshape(node) and _is_reshape(node.func.value):  # type: ignore[attr-defined]
-            node.func.value = node.func.value.func.value  # type: ignore[attr-defined]
+        outer = _reshape_of(node)
+        inner = None if outer is None else _reshape_of(outer.value)
+        if outer is not None and inner is not None:
+            outer.value = inner.value
         return node
 
 
