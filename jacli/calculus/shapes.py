@@ -110,7 +110,7 @@ class _Run:
             self.pending.append(node)
 
     def attempt(self, node: Expr) -> bool:
-        u = self.u
+        u: Unifier = self.u  # what the shape rules are given
         args = [self.shape_of[id(a)] for a in node.args]
         try:
             shape = REGISTRY[node.op].shape(u, node, *args)
