@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Protocol
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _NOT_NAMES = frozenset({"nan", "inf", "infinity"})  # read as numbers elsewhere
@@ -42,7 +43,7 @@ class Size:
     def __setattr__(self, key: str, value: object) -> None:
         raise AttributeError("Size is immutable")
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[type[Size], tuple[int, tuple[tuple[str, int], ...]]]:
         return (Size, (self.coef, self.factors))
 
     def __mul__(self, other: SizeLike) -> SizeLike:
@@ -57,7 +58,7 @@ class Size:
         return text(self)
 
 
-_INTERNED: dict[tuple, Size] = {}
+_INTERNED: dict[tuple[int, tuple[tuple[str, int], ...]], Size] = {}
 
 
 SizeLike = int | Size
@@ -188,7 +189,7 @@ def is_product(s: SizeLike) -> bool:
     return isinstance(s, Size) and (len(s.factors) + (s.coef != 1) > 1 or s.factors[0][1] > 1)
 
 
-def shape_text(shape: tuple, style: str = "unicode") -> str:
+def shape_text(shape: tuple[SizeLike | str | None, ...], style: str = "unicode") -> str:
     """``3×4``, ``m×n``, ``(m n)×p``."""
     parts = []
     for s in shape:
@@ -211,16 +212,27 @@ class Total(str):
 def total(parts: Iterable[SizeLike]) -> SizeLike | Total:
     """The sum of sizes: an int, a size, or a :class:`Total` to show."""
     parts = list(parts)
-    if all(isinstance(p, int) for p in parts):
-        return sum(parts)  # type: ignore[arg-type]
+    ints = [p for p in parts if isinstance(p, int)]
+    if len(ints) == len(parts):
+        return sum(ints)
     if len(parts) == 1:
         return parts[0]
     return Total(" + ".join(text(p) for p in parts))
 
 
-def in_expr(e: object) -> bool:
+class _Node(Protocol):
+    @property
+    def attr(self) -> object: ...
+
+
+class _Tree(Protocol):
+    """An expression (:class:`jacli.expr.Expr`, which imports this module)."""
+
+    def walk(self) -> Iterator[_Node]: ...
+
+
+def in_expr(e: _Tree) -> bool:
     """Whether an expression (anything with ``walk()`` over nodes with ``attr``) has a size with a name."""
     return any(
-        isinstance(node.attr, Size) or (isinstance(node.attr, tuple) and is_symbolic(node.attr))
-        for node in e.walk()  # type: ignore[attr-defined]
+        isinstance(node.attr, Size) or (isinstance(node.attr, tuple) and is_symbolic(node.attr)) for node in e.walk()
     )

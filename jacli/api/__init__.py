@@ -125,7 +125,7 @@ def _derive(
     function: str,
     options: tuple[str, ...],
     source: object,
-    bindings: Mapping | None,
+    bindings: Mapping[str, Any] | None,
     names: dict[str, Any],
     vec: object,
     random: object,

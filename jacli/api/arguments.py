@@ -44,9 +44,9 @@ def api_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
 
 
 def api_seed(value: object) -> int:
-    if not is_size(value) or int(value) < 0:  # type: ignore[call-overload]
+    if not is_size(value) or int(value) < 0:
         raise JacliError(f"seed is a non-negative integer, not {shown(value)}")
-    return int(value)  # type: ignore[call-overload]
+    return int(value)
 
 
 def api_number(name: str, value: object) -> float:
@@ -85,7 +85,7 @@ def api_request(
     function: str,
     options: tuple[str, ...],
     source: object,
-    bindings: Mapping | None,
+    bindings: Mapping[str, Any] | None,
     names: dict[str, Any],
     **given: Any,
 ) -> Request:
@@ -114,7 +114,7 @@ def derivation_request(
     function: str,
     options: tuple[str, ...],
     source: object,
-    bindings: Mapping | None,
+    bindings: Mapping[str, Any] | None,
     names: dict[str, Any],
     vec: object,
     random: object,
@@ -142,7 +142,7 @@ def derivation_request(
 
 def check_request(
     source: object,
-    bindings: Mapping | None,
+    bindings: Mapping[str, Any] | None,
     names: dict[str, Any],
     against: object,
     tol: object,

@@ -160,7 +160,7 @@ def _hessian(
     function: str,
     options: tuple[str, ...],
     source: object,
-    bindings: Mapping | None,
+    bindings: Mapping[str, Any] | None,
     names: dict[str, Any],
     vec: object,
     random: object,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -20,14 +20,18 @@ from ..numeric.structured import Structured, assemble
 from ..syntax.printer import to_latex, to_text
 from .problem import Problem
 
+if TYPE_CHECKING:
+    from ..calculus.ops.registry import Shape
+
 VECS = ("col", "row")
+Names = tuple[tuple[str, tuple[int, int]], ...]  # a problem's names and their shapes, hashable (a cache's key)
 
 
 class Block(NamedTuple):
     """The Jacobian with respect to one variable."""
 
     var: str
-    var_shape: tuple
+    var_shape: tuple[int, int]
     expr: Expr
     formula: str
     latex: str
@@ -66,10 +70,10 @@ class Result(NamedTuple):
 
     formula: str
     latex: str
-    shape: tuple  # sizes: ints, or monomials in dimension names (jacli.sizes)
+    shape: Shape  # sizes: ints, or monomials in dimension names (jacli.sizes)
     blocks: tuple[Block, ...]
     expression: str
-    f_shape: tuple
+    f_shape: tuple[int, int]
     vec: str
     matrix: np.ndarray | None = None
     problem: Problem | None = None
@@ -116,7 +120,7 @@ def jacobian_blocks(problem: Problem, vec: str = "col") -> tuple[Block, ...]:
 
 
 @functools.lru_cache(maxsize=128)
-def _blocks(source: str, expr: Expr, wrt: tuple[str, ...], names: tuple, vec: str) -> tuple[Block, ...]:
+def _blocks(source: str, expr: Expr, wrt: tuple[str, ...], names: Names, vec: str) -> tuple[Block, ...]:
     """The derivation, kept for the same expression (and source text: its nodes' columns
     are in messages), names, shapes and layout: a second call (jacli.jacobian in a loop, a
     Hessian's rows) evaluates without deriving again."""
@@ -141,11 +145,11 @@ def _blocks(source: str, expr: Expr, wrt: tuple[str, ...], names: tuple, vec: st
 class _Derivable(NamedTuple):
     expr: Expr
     wrt: tuple[str, ...]
-    names: dict
+    names: dict[str, tuple[int, int]]
     shapes: Shapes
 
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[int, int]:
         return self.shapes(self.expr)
 
 

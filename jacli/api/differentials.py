@@ -239,11 +239,11 @@ class Compiled:
         valued = frozenset(given)
         program = self._programs.get(valued)
         if program is None:  # the steps for the gradients and the checks, made once
-            gradients = [b.gradient_expr for b in self.blocks]
-            if any(g is None for g in gradients):
+            gradients = [b.gradient_expr for b in self.blocks if b.gradient_expr is not None]
+            if len(gradients) != len(self.blocks):
                 raise RuntimeError("a scalar expression without a gradient")
             checked = [node for node, names in domain_nodes(self.problem.expr) if valued.issuperset(names)]
-            program = self._programs[valued] = Program(gradients, checked, self.problem.wrt)  # type: ignore[arg-type]
+            program = self._programs[valued] = Program(gradients, checked, self.problem.wrt)
         out = []
         for g, b in zip(program.run(given), self.blocks, strict=True):
             out.append(np.array(g) if g.shape == b.var_shape else np.broadcast_to(g, b.var_shape).copy())

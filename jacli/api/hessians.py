@@ -28,12 +28,13 @@ from ..io.writers import save_matrix
 from ..numeric.evaluate import domain_nodes
 from ..sizes import shape_text
 from ..syntax.printer import to_text
-from .derivation import VECS, Block, evaluate_blocks, jacobian_blocks, needed_names, size_error
+from .derivation import VECS, Block, Names, evaluate_blocks, jacobian_blocks, needed_names, size_error
 from .formats import FORMULA_SUFFIXES, note, sizes_note
 from .problem import Problem, require_numbers
 from .saving import Plan, save_large, save_text
 
 if TYPE_CHECKING:  # the checking module loads only for check
+    from ..calculus.ops.registry import Shape
     from .checking import CheckResult
 
 
@@ -60,7 +61,7 @@ class Hessian(NamedTuple):
 
     formula: str
     latex: str
-    shape: tuple
+    shape: Shape
     rows: tuple[tuple[Block, ...], ...]
     problems: tuple[Problem, ...]
     problem: Problem
@@ -93,7 +94,7 @@ def hessian_problems(problem: Problem, vec: str = "col") -> tuple[Problem, ...]:
 
 
 @functools.lru_cache(maxsize=64)
-def _row_exprs(source: str, expr: Expr, wrt: tuple[str, ...], names: tuple, vec: str) -> tuple[Expr, ...]:
+def _row_exprs(source: str, expr: Expr, wrt: tuple[str, ...], names: Names, vec: str) -> tuple[Expr, ...]:
     """The rows' F (kept, as the Jacobians' derivations are)."""
     problem = Problem(source, expr, wrt, dict(names), {}, Shapes(dict(names)))
     simp = Simplifier(problem.shapes)

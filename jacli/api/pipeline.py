@@ -247,6 +247,7 @@ def check_hessian(request: Request) -> HessianCheck:
 
 def _save_values(path: str | None, values: dict[str, np.ndarray]) -> None:
     if path is not None:
+        # mypy is right here: a value named allow_pickle is taken for savez's flag, and not saved
         atomic_write(path, lambda f: np.savez(f, **values))  # type: ignore[arg-type]
 
 

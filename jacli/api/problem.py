@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 import numpy as np
 
@@ -36,7 +36,7 @@ class Problem(NamedTuple):
     chosen: tuple[str, ...] = ()  # the dimension names jacli gave sizes nothing fixed
 
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[int, int]:
         return self.shapes(self.expr)
 
     @property
@@ -84,7 +84,7 @@ class Source(NamedTuple):
         return self.parsed
 
 
-def is_size(d: object) -> bool:
+def is_size(d: object) -> TypeGuard[int | np.integer[Any]]:
     return isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_))
 
 
@@ -106,9 +106,9 @@ def to_binding(name: str, value: Any) -> Binding:
             raise JacliError(
                 f'{name}={text}: a dimension name is a letter, then letters or digits, as in {name}=("m", "n")'
             )
-        if any(is_size(d) and int(d) < 1 for d in value):  # type: ignore[call-overload]
+        if any(is_size(d) and int(d) < 1 for d in value):
             raise JacliError(f"{name}={text}: a shape is positive integers or dimension names, as in {name}=(3, 4)")
-        if any(is_size(d) and int(d) > MAX_DIM for d in value):  # type: ignore[call-overload]
+        if any(is_size(d) and int(d) > MAX_DIM for d in value):
             raise JacliError(f"{name}={text}: a dimension is at most {MAX_DIM:,} (NumPy's largest)")
         dims = tuple(sizes.dim(d) if isinstance(d, str) else int(d) for d in value) + ((1,) if len(value) == 1 else ())
         return Binding((dims[0], dims[1]), None, f"{name}={sizes.shape_text(dims)}")
@@ -118,7 +118,7 @@ def to_binding(name: str, value: Any) -> Binding:
     return Binding((arr.shape[0], arr.shape[1]), arr, f"{name}=<array {show_shape(arr.shape)}>")
 
 
-def bindings_of(bindings: Mapping | None, names: dict) -> dict[str, Binding]:
+def bindings_of(bindings: Mapping[str, Any] | None, names: dict[str, Any]) -> dict[str, Binding]:
     """The API's bindings (a mapping and keyword arguments) as :class:`Binding` objects."""
     if bindings is not None and not isinstance(bindings, Mapping):
         raise JacliError(f"bindings are a dict of names to arrays or shapes, not {type(bindings).__name__}")
@@ -222,7 +222,7 @@ def _names_list(names: list[str], most: int = 5) -> str:
     return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")
 
 
-def _with_hints(err: JacliError, names: list[str], bindings: dict) -> JacliError:
+def _with_hints(err: JacliError, names: list[str], bindings: dict[str, Binding]) -> JacliError:
     """Say what a shape error may come from: 'Ax' is one name, write 'A x' for a product."""
     hints = []
     for n in names:

@@ -70,7 +70,10 @@ class Plan(NamedTuple):
         sparse: bool = False,
         gradient: bool = False,
         symbolic: bool = False,
-        **options: object,
+        vec: str = "col",
+        in_memory: bool = False,
+        max_bytes: float | None = None,
+        formula: bool = False,
     ) -> Plan:
         """A plan whose output can be written and whose options go together."""
         suffix = check_output_path(output) if output is not None else None
@@ -83,7 +86,17 @@ class Plan(NamedTuple):
                 f"--symbolic gives the formula only: -o {output} would save numbers "
                 f"(save the formula with -o F.tex, F.md or F.py, or drop --symbolic)"
             )
-        return cls(output=output, suffix=suffix, sparse=sparse, gradient=gradient, symbolic=symbolic, **options)  # type: ignore[arg-type]
+        return cls(
+            vec=vec,
+            symbolic=symbolic,
+            gradient=gradient,
+            output=output,
+            suffix=suffix,
+            sparse=sparse,
+            in_memory=in_memory,
+            max_bytes=max_bytes,
+            formula=formula,
+        )
 
 
 class Derived(NamedTuple):

@@ -9,7 +9,7 @@ with names (what ``derive --symbolic`` prints), both at those sizes.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -19,8 +19,11 @@ from ..errors import JacliError, Option
 from ..syntax.parser import parse_formula
 from ..syntax.printer import to_text
 from .checking import CheckResult, check_problem
-from .derivation import formula_of, jacobian_blocks
+from .derivation import Block, formula_of, jacobian_blocks
 from .problem import Problem, with_random
+
+if TYPE_CHECKING:
+    from ..calculus.ops.registry import Shape
 
 DRAWS = 3  # assignments drawn besides all-ones
 SIZES = (2, 3, 4)
@@ -31,7 +34,7 @@ class SizedCheck(NamedTuple):
 
     expression: str
     wrt: tuple[str, ...]
-    shape: tuple
+    shape: Shape
     formula: str  # jacli's closed form with names
     runs: tuple[tuple[dict[str, int], CheckResult], ...]
 
@@ -124,6 +127,6 @@ def check_at_sizes(
     )
 
 
-def problem_shape(problem: Problem, blocks: tuple) -> tuple:
+def problem_shape(problem: Problem, blocks: tuple[Block, ...]) -> Shape:
     p, q = problem.shape
     return sizes.mul(p, q), sizes.total(sizes.mul(*b.var_shape) for b in blocks)

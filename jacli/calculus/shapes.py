@@ -19,7 +19,7 @@ multiple, bare ``I`` and ``ones`` get their sizes, ``diag`` of a square matrix b
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .. import sizes
 from ..errors import JacliError
@@ -30,6 +30,9 @@ from ..syntax.printer import to_text
 from .ops import REGISTRY
 from .unify import UNKNOWN, Concrete, Deferred, Fail, Inference, error, show_shape
 
+if TYPE_CHECKING:
+    from .ops.registry import Shape, Unifier
+
 __all__ = ["UNKNOWN", "Resolved", "Shapes", "at_sizes", "infer", "resolve_all", "shape_at_sizes", "show_shape"]
 
 
@@ -37,16 +40,16 @@ class Resolved(NamedTuple):
     """An explicit expression, the shape of every name in it, and the size names jacli chose."""
 
     expr: Expr
-    names: dict[str, tuple]
+    names: dict[str, Shape]
     chosen: tuple[str, ...] = ()
 
 
 def infer(
     expr: Expr,
-    given: dict[str, tuple],
+    given: dict[str, Shape],
     *,
     source: str | None = None,
-    result_shape: tuple | None = None,
+    result_shape: Shape | None = None,
     name_sizes: tuple[str, ...] | None = None,
 ) -> Resolved:
     """Infer every shape in ``expr`` from the ``given`` name shapes; resolve the expression.
@@ -61,10 +64,10 @@ def infer(
 
 def resolve_all(
     exprs: list[Expr],
-    given: dict[str, tuple],
+    given: dict[str, Shape],
     *,
     source: str | None = None,
-    result_shapes: list | None = None,
+    result_shapes: list[Shape | None] | None = None,
     name_sizes: tuple[str, ...] | None = None,
 ) -> list[Resolved]:
     """Infer shapes of several expressions that share their names' shapes."""
@@ -95,7 +98,7 @@ class _Run:
     def __init__(self, u: Inference, source: str | None) -> None:
         self.u = u
         self.source = source
-        self.shape_of: dict[int, tuple] = {}
+        self.shape_of: dict[int, Shape] = {}  # by id(node)
         self.parents: dict[int, Expr] = {}
         self.pending: list[Expr] = []
 
@@ -107,7 +110,7 @@ class _Run:
             self.pending.append(node)
 
     def attempt(self, node: Expr) -> bool:
-        u = self.u
+        u: Unifier = self.u  # what the shape rules are given
         args = [self.shape_of[id(a)] for a in node.args]
         try:
             shape = REGISTRY[node.op].shape(u, node, *args)
@@ -130,7 +133,7 @@ class _Run:
             raise self.blame_parent(node, shape, e) from None
         return True
 
-    def blame_parent(self, node: Expr, shape: tuple, err: Fail) -> JacliError:
+    def blame_parent(self, node: Expr, shape: Shape, err: Fail) -> JacliError:
         """A deferred product turned out to clash with where it stands: say so in the words
         of the operator it stands in (cannot add 2×3 and 4×5), where that one fails."""
         parent = self.parents.get(id(node))
@@ -210,7 +213,7 @@ def _require_known(u: Inference, source: str | None) -> None:
             raise error(f"{UNKNOWN} the size of {what} from where it stands: write {hint}", node, source)
 
 
-def _resolve(e: Expr, u: Inference, shape_of: dict) -> Expr:
+def _resolve(e: Expr, u: Inference, shape_of: dict[int, Shape]) -> Expr:
     args = tuple(_resolve(a, u, shape_of) for a in e.args)
     rule = _RESOLVE.get(e.op)
     if rule is not None:
@@ -221,7 +224,7 @@ def _resolve(e: Expr, u: Inference, shape_of: dict) -> Expr:
     return Expr(e.op, args, e.attr, col=e.col)
 
 
-def _resolve_mul(e: Expr, args: tuple, shape: tuple, a: tuple, b: tuple) -> Expr:
+def _resolve_mul(e: Expr, args: tuple[Expr, ...], shape: Shape, a: Shape, b: Shape) -> Expr:
     if a == (1, 1):
         return Expr("smul", args, col=e.col)
     if b == (1, 1):
@@ -229,13 +232,13 @@ def _resolve_mul(e: Expr, args: tuple, shape: tuple, a: tuple, b: tuple) -> Expr
     return Expr("matmul", args, col=e.col)
 
 
-def _constant(e: Expr, shape: tuple) -> Expr:
+def _constant(e: Expr, shape: Shape) -> Expr:
     """vector(c), matrix(c): c times ones of the size where it stands."""
     body = Expr("ones", (), shape, col=e.col)
     return body if e.attr == 1 else Expr("smul", (Expr("num", (), float(e.attr)), body), col=e.col)
 
 
-def _resolve_diag(e: Expr, args: tuple, shape: tuple, a: tuple) -> Expr | None:
+def _resolve_diag(e: Expr, args: tuple[Expr, ...], shape: Shape, a: Shape) -> Expr | None:
     return Expr("diagonal", args, col=e.col) if a[0] == a[1] and a[0] != 1 else None
 
 
@@ -258,7 +261,7 @@ class Shapes:
 
     def __init__(self, names: dict[str, tuple[int, int]]) -> None:
         self.names = names
-        self._u = Concrete(names)
+        self._u: Unifier = Concrete(names)
         self._memo: dict[Expr, tuple[int, int]] = {}
 
     def __call__(self, e: Expr) -> tuple[int, int]:
@@ -298,6 +301,6 @@ def at_sizes(e: Expr, assignment: dict[str, int]) -> Expr:
     return Expr(e.op, args, attr, e.col)
 
 
-def shape_at_sizes(shape: tuple, assignment: dict[str, int]) -> tuple[int, int]:
+def shape_at_sizes(shape: Shape, assignment: dict[str, int]) -> tuple[int, int]:
     r, c = shape
     return sizes.value(r, assignment), sizes.value(c, assignment)

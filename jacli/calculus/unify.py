@@ -9,12 +9,15 @@ user's expression; :class:`Concrete` on integers, for explicit expressions.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Never
+from typing import TYPE_CHECKING, Any, Never
 
 from .. import sizes
 from ..errors import JacliError
 from ..expr import Expr
 from ..sizes import SizeLike
+
+if TYPE_CHECKING:
+    from .ops.registry import Shape
 
 Dim = Any  # a dimension: an int, or a variable during inference
 Message = Callable[[], str]  # a refusal, written only when needed
@@ -41,7 +44,7 @@ class _Var:
         self.node = node
 
 
-def show_shape(shape: tuple) -> str:
+def show_shape(shape: Shape) -> str:
     """``3×4``, ``m×n``, ``(m n)×p``."""
     return sizes.shape_text(shape)
 
@@ -55,11 +58,11 @@ class Inference:
 
     inferring = True
 
-    def __init__(self, given: dict[str, tuple]) -> None:
-        self.names: dict[str, tuple[Any, Any]] = {}  # dimensions: sizes or variables
+    def __init__(self, given: dict[str, Shape]) -> None:
+        self.names: dict[str, Shape] = {}  # dimensions: sizes or variables
         self.name_nodes: dict[str, Expr] = {}
         self.given = given
-        self.products: list[tuple] = []
+        self.products: list[tuple[_Var, Dim, Dim, Expr]] = []  # (d, a, b, node): d = a b
         self.builtins: list[tuple[Expr, _Var]] = []
         self.forced = False
 
@@ -116,10 +119,10 @@ class Inference:
             return None
         return _sum(ka, kb)
 
-    def is_one(self, shape: tuple) -> bool:
+    def is_one(self, shape: Shape) -> bool:
         return self.known(shape[0]) == 1 and self.known(shape[1]) == 1
 
-    def maybe_one(self, shape: tuple) -> bool:
+    def maybe_one(self, shape: Shape) -> bool:
         return all(self.known(d) in (None, 1) for d in shape) and not self.is_one(shape)
 
     def defer(self, message: str | None = None) -> None:
@@ -131,10 +134,10 @@ class Inference:
     def fail(self, message: str) -> Never:
         raise Fail(message)
 
-    def show(self, shape: tuple) -> str:
+    def show(self, shape: Shape) -> str:
         return sizes.shape_text(tuple(self.known(d) for d in shape))
 
-    def name_shape(self, name: str, node: Expr) -> tuple:
+    def name_shape(self, name: str, node: Expr) -> Shape:
         if name not in self.names:
             shape = self.given.get(name)
             if shape is None:
@@ -223,7 +226,7 @@ class Concrete:
 
     inferring = False
 
-    def __init__(self, names: dict[str, tuple]) -> None:
+    def __init__(self, names: dict[str, Shape]) -> None:
         self.names = names
 
     def known(self, d: SizeLike) -> SizeLike:
@@ -239,10 +242,10 @@ class Concrete:
     def add(self, a: SizeLike, b: SizeLike, node: Expr) -> SizeLike:
         return _sum(a, b)
 
-    def is_one(self, shape: tuple) -> bool:
+    def is_one(self, shape: Shape) -> bool:
         return tuple(shape) == (1, 1)
 
-    def maybe_one(self, shape: tuple) -> bool:
+    def maybe_one(self, shape: Shape) -> bool:
         return False
 
     def defer(self, message: str | None = None) -> Never:
@@ -251,13 +254,13 @@ class Concrete:
     def fail(self, message: str) -> Never:
         raise Fail(message)
 
-    def show(self, shape: tuple) -> str:
+    def show(self, shape: Shape) -> str:
         return show_shape(shape)
 
     def fresh(self, node: Expr | None = None) -> Never:
         raise Fail("a bare I or ones needs its size here")
 
-    def name_shape(self, name: str, node: Expr) -> tuple:
+    def name_shape(self, name: str, node: Expr) -> Shape:
         try:
             return self.names[name]
         except KeyError:

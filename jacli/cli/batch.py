@@ -17,10 +17,11 @@ from .progress import LazyBar
 from .render import check_record, json_sizes
 from .reporting import wording
 
-LineParser = Callable[[list[str]], tuple[str, dict]]
+Record = dict[str, Any]  # a line's record, as JSON writes it
+LineParser = Callable[[list[str]], tuple[str, dict[str, Any]]]
 
 
-def run_line(name: str, params: dict, share: int = 1) -> dict:
+def run_line(name: str, params: dict[str, Any], share: int = 1) -> Record:
     """One batch line, its words parsed by the command's own declarations, run through the
     command's own request and service: a record with its verdict. ``share``: lines run at
     once; without --max-memory each gets that share of the default."""
@@ -85,7 +86,7 @@ def line_words(line: str) -> list[str]:
     return words
 
 
-def record(number: int, line: str, parse_line: LineParser, share: int = 1) -> tuple[dict, bool]:
+def record(number: int, line: str, parse_line: LineParser, share: int = 1) -> tuple[Record, bool]:
     """The record of one line, and whether it hit a bug."""
     try:
         result = run_line(*parse_line(line_words(line)), share=share)
@@ -101,7 +102,7 @@ def record(number: int, line: str, parse_line: LineParser, share: int = 1) -> tu
     return {"line": number, "command": line, **rec}, bug
 
 
-def _record_of(item: tuple[int, str], parse_line: LineParser, share: int) -> tuple[dict, bool]:
+def _record_of(item: tuple[int, str], parse_line: LineParser, share: int) -> tuple[Record, bool]:
     try:
         return record(item[0], item[1], parse_line, share)
     except SystemExit as stop:  # the batch stopping this worker (_leave): the line's temporary files are gone
@@ -144,7 +145,7 @@ def jobs_count(jobs: int) -> int:
 
 def records(
     lines: list[tuple[int, str]], parse_line: LineParser, jobs: int
-) -> Generator[tuple[dict, bool], None, None]:
+) -> Generator[tuple[Record, bool], None, None]:
     """The lines' records in the order of the lines: in this process, or in a pool of
     ``jobs`` processes started now, before any thread (each line run as it would be here,
     the results collected in order). Close the iterator to stop the pool early."""
@@ -167,7 +168,7 @@ def records(
     return _pooled(pool, results)
 
 
-def _pooled(pool: Any, results: Iterator[tuple[dict, bool]]) -> Generator[tuple[dict, bool], None, None]:
+def _pooled(pool: Any, results: Iterator[tuple[Record, bool]]) -> Generator[tuple[Record, bool], None, None]:
     from concurrent.futures.process import BrokenProcessPool
 
     finished = False
@@ -290,7 +291,7 @@ def _checked(data: bytes, shown: str) -> str:
         raise JacliError(f"{shown}: not UTF-8 text (line {line:,})") from None
 
 
-def _batch_line(r: dict) -> str:
+def _batch_line(r: Record) -> str:
     head = f"{r['line']:>4}  {r['verdict']:<8}  {r['command']}"
     if r["verdict"] == "error":
         return f"{head}\n      {r['error']}"

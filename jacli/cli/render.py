@@ -24,6 +24,8 @@ from .reporting import can_encode
 from .terminal import console, is_terminal
 
 if TYPE_CHECKING:  # the checking modules load only for check
+    from typing_extensions import TypeIs  # typing.TypeIs from Python 3.13
+
     from ..api.checking import CheckResult
     from ..api.saving import Derived
     from ..api.sized_check import SizedCheck
@@ -65,7 +67,7 @@ def show_derived(d: Derived, fmt: str, *, output: str | None, symbolic: bool, gr
     show(fmt, d.shown, output, views)
 
 
-def json_sizes(shape: tuple) -> list:
+def json_sizes(shape: tuple[object, ...]) -> list[int | str]:
     return [x if isinstance(x, int) else str(x) for x in shape]
 
 
@@ -213,6 +215,8 @@ def write_table(
         console.print(Text(f"random values for {', '.join(result.problem.randomized)} (--seed)", style="yellow"))
     if matrix is None or symbolic:
         return
+    row_label: Callable[[int], str]
+    col_label: Callable[[int], str]
     if gradient:
         b = result.blocks[0]
         row_label = lambda i: f"{b.var}[{i},·]"  # noqa: E731
@@ -246,7 +250,7 @@ def write_table(
     console.print(table)
 
 
-def _abridge(n: int, edge: int) -> list:
+def _abridge(n: int, edge: int) -> list[int | None]:
     if n <= 2 * edge + 1:
         return list(range(n))
     return list(range(edge)) + [None] + list(range(n - edge, n))
@@ -259,9 +263,15 @@ def describe(result: CheckResult | SizedCheck, ascii: bool | None = None) -> lis
     if ascii is None:
         ascii = ascii_only(sys.stdout)
     shown = ascii_formula if ascii else _same
-    if hasattr(result, "runs"):
-        return _describe_sized(result, shown)  # type: ignore[arg-type]
-    return _describe(result, shown)  # type: ignore[arg-type]
+    if _sized(result):
+        return _describe_sized(result, shown)
+    return _describe(result, shown)
+
+
+def _sized(result: CheckResult | SizedCheck) -> TypeIs[SizedCheck]:
+    """Whether the check ran at assignments of the dimension names (told without importing
+    the checking modules, which load only for check)."""
+    return hasattr(result, "runs")
 
 
 def _same(text: str) -> str:
@@ -320,10 +330,10 @@ def _describe(result: CheckResult, shown: Callable[[str], str] = _same) -> list[
     return lines
 
 
-def check_record(result: CheckResult | SizedCheck) -> dict:
+def check_record(result: CheckResult | SizedCheck) -> dict[str, Any]:
     """The check as a JSON object."""
-    if hasattr(result, "runs"):
-        sized: SizedCheck = result  # type: ignore[assignment]
+    if _sized(result):
+        sized: SizedCheck = result
         a, worst = sized.failing or sized.runs[-1]
         return {
             **_check_record(worst),
@@ -333,10 +343,10 @@ def check_record(result: CheckResult | SizedCheck) -> dict:
             "sizes": a,
             "assignments": [{"sizes": a, **_check_record(r)} for a, r in sized.runs],
         }
-    return _check_record(result)  # type: ignore[arg-type]
+    return _check_record(result)
 
 
-def _check_record(result: CheckResult) -> dict:
+def _check_record(result: CheckResult) -> dict[str, Any]:
     worst = max(result.comparisons, key=lambda c: (not c.agree, c.max_abs if c.max_abs == c.max_abs else 0))
     return {
         "verdict": "agree" if result.agree else "disagree",

@@ -252,5 +252,5 @@ def guard_streams() -> tuple[SafeStream, SafeStream]:
     """Replace sys.stdout and sys.stderr by :class:`SafeStream` s."""
     err = SafeStream(sys.stderr, "stderr", 2)
     out = SafeStream(sys.stdout, "stdout", 1, tell=err)
-    sys.stderr, sys.stdout = err, out  # type: ignore[assignment]
+    sys.stderr, sys.stdout = err, out
     return out, err

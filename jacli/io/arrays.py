@@ -114,7 +114,7 @@ def as_matrix(name: str, array: Any) -> numpy.ndarray:
     if isinstance(array, (str, bytes)):
         raise error(label, "not a number or an array of numbers")
     if numpy.ma.isMaskedArray(array):
-        masked = int(numpy.ma.count_masked(array))
+        masked = int(numpy.ma.getmaskarray(array).sum())  # numpy.ma.count_masked, whose stub is untyped
         if masked:
             raise error(
                 label,

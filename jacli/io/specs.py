@@ -11,6 +11,7 @@ import numpy
 
 from .. import sizes
 from ..errors import JacliError
+from ..sizes import SizeLike
 from .arrays import error, finish, label_of, short
 from .readers import INPUT_SUFFIXES, load_values_file, read_npy_file, read_npz_file, read_text_file
 
@@ -23,7 +24,7 @@ _INPUT_HELP = "use .npy, .npz, .csv, .txt, a shape like 3x4, or a JSON literal"
 class Binding(NamedTuple):
     """What ``NAME=SPEC`` on the command line gave: a shape, and a value unless only a shape."""
 
-    shape: tuple  # two sizes: positive integers or dimension names (jacli.sizes)
+    shape: tuple[SizeLike, SizeLike]  # positive integers or dimension names (jacli.sizes)
     value: numpy.ndarray | None
     source: str
 
@@ -44,7 +45,7 @@ def _dimension(label: str, digits: str) -> int:
 _ONE_LETTER_X = re.compile(r"\s*([0-9]+|[A-Za-z])\s*[xX]\s*([0-9]+|[A-Za-z])\s*")
 
 
-def _parse_shape(name: str, text: str) -> tuple | None:
+def _parse_shape(name: str, text: str) -> tuple[SizeLike, SizeLike] | None:
     """A shape like 3x4 / 3,4 / 3×4, m×n / m,n / mxn / 3×n, or a bare size (a column: 5, n);
     None if it is not shape-like."""
     label = label_of(name, text)
@@ -62,7 +63,8 @@ def _parse_shape(name: str, text: str) -> tuple | None:
     if len(parts) == 2 and all(_DIGITS.fullmatch(p) or sizes.is_dimension_name(p) for p in parts):
         if any(_DIGITS.fullmatch(p) and not p.strip("0") for p in parts):
             raise error(label, f"dimensions must be positive integers, as in {name}=3x4")
-        return tuple(_dimension(label, p) if _DIGITS.fullmatch(p) else sizes.dim(p) for p in parts)
+        rows, cols = (_dimension(label, p) if _DIGITS.fullmatch(p) else sizes.dim(p) for p in parts)
+        return (rows, cols)
     if not _SHAPE_LIKE.fullmatch(text):
         return None
     parts = [p.strip() for p in _SHAPE_SEP.split(text)]

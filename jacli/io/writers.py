@@ -161,12 +161,12 @@ def atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
 
 
 def _as_2d(J: Any) -> numpy.ndarray:
-    J = numpy.asarray(J, dtype=numpy.float64)
-    if J.ndim == 0:
-        return J.reshape(1, 1)
-    if J.ndim == 1:
-        return J.reshape(-1, 1)
-    return J
+    a = numpy.asarray(J, dtype=numpy.float64)
+    if a.ndim == 0:
+        return a.reshape(1, 1)
+    if a.ndim == 1:
+        return a.reshape(-1, 1)
+    return a
 
 
 def format_rows(J: numpy.ndarray, sep: str = " ") -> Iterator[str]:

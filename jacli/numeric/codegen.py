@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from .. import sizes
 from ..calculus.ops import REGISTRY
@@ -28,6 +29,9 @@ from ..errors import JacliError
 from ..expr import Expr, eye, kron
 from ..sizes import SizeLike
 from ..syntax.printer import to_text
+
+if TYPE_CHECKING:
+    from ..calculus.ops.registry import Shape, ShapeOf
 
 _CHEAP = ("name", "num")  # never worth a local variable (nor their transposes, views)
 
@@ -47,13 +51,16 @@ def tidy(code: str, mode: str = "eval") -> str:
     return ast.unparse(_Reshapes().visit(ast.parse(code.strip(), mode=mode)))
 
 
-def _is_reshape(node: ast.AST) -> bool:
-    return (
+def _reshape_of(node: ast.AST) -> ast.Attribute | None:
+    """The ``a.reshape`` of a call ``a.reshape(...)`` (no keywords), else None."""
+    if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr == "reshape"
         and not node.keywords
-    )
+    ):
+        return node.func
+    return None
 
 
 class _Reshapes(ast.NodeTransformer):
@@ -61,8 +68,10 @@ class _Reshapes(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
-        if _is_reshape(node) and _is_reshape(node.func.value):  # type: ignore[attr-defined]
-            node.func.value = node.func.value.func.value  # type: ignore[attr-defined]
+        outer = _reshape_of(node)
+        inner = None if outer is None else _reshape_of(outer.value)
+        if outer is not None and inner is not None:
+            outer.value = inner.value
         return node
 
 
@@ -93,7 +102,7 @@ class Writer:
     ``used``. ``variables`` maps names to Python names, ``dims`` dimension names to Python
     names; ``shared`` are the nodes to compute once (from a first, counting pass)."""
 
-    def __init__(self, shapes: object, variables: dict[str, str], dims: dict[str, str], shared: set[Expr]) -> None:
+    def __init__(self, shapes: ShapeOf, variables: dict[str, str], dims: dict[str, str], shared: set[Expr]) -> None:
         self.shapes = shapes
         self.variables = variables
         self.dims = dims
@@ -129,8 +138,8 @@ class Writer:
     def name(self, n: str) -> str:
         return self.variables[n]
 
-    def shape(self, e: Expr) -> tuple:
-        return self.shapes(e)  # type: ignore[operator]
+    def shape(self, e: Expr) -> Shape:
+        return self.shapes(e)
 
     def size(self, s: SizeLike) -> str:
         """A size as code: ``3``, or ``m * n`` from the dimension names' variables."""

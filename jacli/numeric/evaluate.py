@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from ..calculus.ops import REGISTRY
 from ..errors import JacliError
 from ..expr import Expr
 from ..syntax.printer import to_text
+
+if TYPE_CHECKING:
+    from ..calculus.ops.registry import ShapeOf
 
 
 class Evaluator:
@@ -34,7 +37,7 @@ class Evaluator:
         *,
         check: bool = False,
         variables: Iterable[str] = (),
-        shapes: Any = None,
+        shapes: ShapeOf | None = None,
         max_bytes: float | None = None,
     ) -> None:
         self.values = values

@@ -44,27 +44,30 @@ import operator
 from collections.abc import Callable, Iterable
 from itertools import accumulate
 from math import prod
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..calculus.ops import REGISTRY
 from ..errors import JacliError
 from ..expr import Expr
-from .writing import Term, term_dtype, write_term
+from .writing import Factor, Label, Legs, Term, term_dtype, write_term
+
+if TYPE_CHECKING:
+    from ..calculus.ops.registry import ShapeOf
 
 
 class Compiler:
-    def __init__(self, shapes: Any, dense: Callable[[Expr], np.ndarray], max_bytes: float | None = None) -> None:
+    def __init__(self, shapes: ShapeOf, dense: Callable[[Expr], np.ndarray], max_bytes: float | None = None) -> None:
         self.max_bytes = max_bytes
         self.fallbacks = 0  # products evaluated densely for want of a common factorisation
         self.shapes = shapes
         self.dense = dense
-        self.size: dict[int, int] = {}
+        self.size: dict[Label, int] = {}
         self._next = 0
 
     # -- labels ------------------------------------------------------------------------
-    def new(self, n: int) -> int | None:
+    def new(self, n: int) -> Label | None:
         """A fresh label of size n, or None for size 1 (dropped legs)."""
         n = int(n)
         if n == 1:
@@ -74,7 +77,7 @@ class Compiler:
         self.size[label] = n
         return label
 
-    def dims(self, legs: Iterable) -> int:
+    def dims(self, legs: Iterable[Label]) -> int:
         return prod(self.size[x] for x in legs)
 
     # -- terms from arrays ---------------------------------------------------------------
@@ -108,7 +111,8 @@ class Compiler:
         rule = REGISTRY[e.op].structure
         if rule is None:
             return [self.dense_term(self.dense(e))]
-        return rule(self, e)
+        terms: list[Term] = rule(self, e)
+        return terms
 
     # -- the primitives the operators' structure rules are written in ----------------------
     def identity(self, n: int) -> list[Term]:
@@ -179,7 +183,7 @@ class Compiler:
         return self.contract(Term(rows, (), factors, t.scale))
 
     # -- refinement, merging, contraction --------------------------------------------------
-    def refine(self, seqs: dict, factors: list, ka: str, kb: str) -> bool:
+    def refine(self, seqs: dict[str, Legs], factors: list[Factor], ka: str, kb: str) -> bool:
         """Split labels until seqs[ka] and seqs[kb] have equal size sequences (in place).
 
         False when no common refinement exists (e.g. sizes (2,3) against (3,2))."""
@@ -212,6 +216,8 @@ class Compiler:
             x, s1 = split
             s2 = size[x] // s1
             x1, x2 = self.new(s1), self.new(s2)
+            if x1 is None or x2 is None:  # cannot happen: the breakpoint is strictly inside the leg
+                raise RuntimeError("leg refinement split off a leg of size 1")
             for k, seq in seqs.items():
                 if x in seq:
                     seqs[k] = tuple(y for z in seq for y in ((x1, x2) if z == x else (z,)))
@@ -221,11 +227,11 @@ class Compiler:
                     arr = arr.reshape(arr.shape[:ax] + (s1, s2) + arr.shape[ax + 1 :])
                     factors[i] = (arr, ls[:ax] + (x1, x2) + ls[ax + 1 :])
 
-    def merge(self, A: tuple, B: tuple) -> tuple[dict, set]:
+    def merge(self, A: Legs, B: Legs) -> tuple[dict[Label, Label], set[Label]]:
         """Union-find over the pairs (A[k], B[k]): the renaming and the class representatives."""
-        parent: dict = {}
+        parent: dict[Label, Label] = {}
 
-        def find(x: Any) -> Any:
+        def find(x: Label) -> Label:
             parent.setdefault(x, x)
             while parent[x] != x:
                 parent[x] = parent[parent[x]]
@@ -239,7 +245,7 @@ class Compiler:
         rename = {x: find(x) for x in list(parent)}
         return rename, set(rename.values())
 
-    def rename_factor(self, f: tuple, rename: dict) -> tuple:
+    def rename_factor(self, f: Factor, rename: dict[Label, Label]) -> Factor:
         arr, ls = f
         new = tuple(rename.get(x, x) for x in ls)
         if new == ls:
@@ -256,7 +262,7 @@ class Compiler:
         summed = {x for _, ls in t.factors for x in ls if x not in free}
         if not summed:
             return t
-        groups: list[list] = []  # factors connected through summed labels
+        groups: list[list[Factor]] = []  # factors connected through summed labels
         for f in t.factors:
             keys = {x for x in f[1] if x in summed}
             hit = [i for i, g in enumerate(groups) if keys & {x for _, ls in g for x in ls}]
@@ -272,7 +278,7 @@ class Compiler:
                 continue
             out = tuple(dict.fromkeys(x for x in labels if x not in summed))
             idx = {x: i for i, x in enumerate(dict.fromkeys(labels))}
-            operands = []
+            operands: list[np.ndarray | list[int]] = []  # einsum's: each array, then its axes
             for arr, ls in g:
                 operands += [arr, [idx[x] for x in ls]]
             arr = np.einsum(*operands, [idx[x] for x in out], optimize=True)
@@ -283,9 +289,9 @@ class Compiler:
         return Term(t.rows, t.cols, factors, scale)
 
 
-def _legs(*labels: int | None) -> tuple:
+def _legs(*labels: Label | None) -> Legs:
     return tuple(x for x in labels if x is not None)
 
 
-def _rename(seq: Iterable, rename: dict) -> tuple:
+def _rename(seq: Iterable[Label], rename: dict[Label, Label]) -> Legs:
     return tuple(rename.get(x, x) for x in seq)

@@ -82,19 +82,24 @@ def numerical_jacobian(
     return np.concatenate(blocks, axis=1), float(max(estimates, default=0.0))
 
 
-def _complex_step(expr: Expr, values: dict, var: str, E: np.ndarray, h: float, p: int, q: int) -> np.ndarray:
+def _complex_step(
+    expr: Expr, values: dict[str, np.ndarray], var: str, E: np.ndarray, h: float, p: int, q: int
+) -> np.ndarray:
     moved = dict(values)
     moved[var] = values[var][None] + 1j * h * E
     F = Evaluator(moved)(expr)
     return (_vec_batch(F, len(E), p, q).imag / h).T
 
 
-def _central(expr: Expr, values: dict, var: str, h: np.ndarray, hk: np.ndarray, p: int, q: int) -> np.ndarray:
+def _central(
+    expr: Expr, values: dict[str, np.ndarray], var: str, h: np.ndarray, hk: np.ndarray, p: int, q: int
+) -> np.ndarray:
     plus, minus = dict(values), dict(values)
     plus[var], minus[var] = values[var][None] + h, values[var][None] - h
     Fp = _vec_batch(Evaluator(plus)(expr), len(h), p, q)
     Fm = _vec_batch(Evaluator(minus)(expr), len(h), p, q)
-    return ((Fp - Fm) / (2 * hk[:, None])).T
+    out: np.ndarray = ((Fp - Fm) / (2 * hk[:, None])).T
+    return out
 
 
 def directions(variables: dict[str, tuple[int, int]], k: int, seed: int) -> np.ndarray:
@@ -165,7 +170,7 @@ def directional_derivatives(
 
 
 def _along(
-    expr: Expr, values: dict, dirs: dict[str, np.ndarray], h: complex, k: int, p: int, q: int, vec: str
+    expr: Expr, values: dict[str, np.ndarray], dirs: dict[str, np.ndarray], h: complex, k: int, p: int, q: int, vec: str
 ) -> np.ndarray:
     """The derivative of vec F along each direction: by the complex step (h imaginary) or
     central differences (h real), (p q, k)."""

@@ -10,7 +10,7 @@ the same value and domain rules.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -19,11 +19,14 @@ from ..errors import JacliError
 from ..expr import Expr
 from ..syntax.printer import to_text
 
+if TYPE_CHECKING:
+    from ..calculus.ops.registry import DomainRule, ValueRule
+
 
 class Step(NamedTuple):
     node: Expr
-    value: Any  # the record's value rule, or None for a name
-    domain: Any  # the record's domain rule where it is checked, else None
+    value: ValueRule | None  # the record's value rule, or None for a name
+    domain: DomainRule | None  # the record's domain rule where it is checked, else None
     needed: bool  # whether a derivative is taken through the node (a stricter domain)
     args: tuple[int, ...]  # the steps whose values are the arguments
 

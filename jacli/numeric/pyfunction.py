@@ -11,13 +11,19 @@ from __future__ import annotations
 import keyword
 import textwrap
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from .. import sizes
 from ..errors import JacliError
 from ..expr import Expr
 from ..sizes import Size, SizeLike
 from .codegen import Writer, size_code, tidy
+
+if TYPE_CHECKING:
+    from ..calculus.ops.registry import Shape, ShapeOf
+
+Axis = tuple[str, int, SizeLike]  # (an input, one of its axes, that axis's size)
 
 _HELPER = '''
 
@@ -39,8 +45,8 @@ def function_source(
     fname: str,
     rows: Sequence[Sequence[Expr]],
     *,
-    shapes: object,
-    names: dict[str, tuple],
+    shapes: ShapeOf,
+    names: dict[str, Shape],
     doc: str,
     prefer: Sequence[str] = (),
     reshape: tuple[SizeLike, SizeLike, str] | None = None,
@@ -117,7 +123,7 @@ def _blocks(codes: list[list[str]]) -> str:
     return "np.block([" + ", ".join("[" + ", ".join(row) + "]" for row in codes) + "])"
 
 
-def _dim_variables(names: dict[str, tuple], rows: Sequence[Sequence[Expr]], taken: set[str]) -> dict[str, str]:
+def _dim_variables(names: dict[str, Shape], rows: Sequence[Sequence[Expr]], taken: set[str]) -> dict[str, str]:
     """A Python name for each dimension name: itself, unless an input or Python has it."""
     found: dict[str, None] = {}
     for shape in names.values():
@@ -138,7 +144,7 @@ def _dim_variables(names: dict[str, tuple], rows: Sequence[Sequence[Expr]], take
 
 
 def _parameters(
-    needed: list[str], names: dict[str, tuple], prefer: Sequence[str], used: set[str], dims: dict[str, str]
+    needed: list[str], names: dict[str, Shape], prefer: Sequence[str], used: set[str], dims: dict[str, str]
 ) -> tuple[list[str], list[str]]:
     """The function's parameters and the statements that read them: each input made a float
     matrix, checked against the shape it was derived for, the dimension names read from it.
@@ -167,7 +173,7 @@ def _plain(s: SizeLike) -> str | None:
 
 
 def _prologue(
-    params: list[str], names: dict[str, tuple], used: set[str], dims: dict[str, str]
+    params: list[str], names: dict[str, Shape], used: set[str], dims: dict[str, str]
 ) -> tuple[list[str], set[str]]:
     """The statements that read the inputs, and the used sizes no input's shape fixes."""
     axes = [(p, k, s) for p in params for k, s in enumerate(names[p])]
@@ -191,10 +197,10 @@ def _prologue(
     missing = set(used) - readable
     if missing:
         return [], missing
-    code = lambda s: size_code(s, dims)  # noqa: E731
+    code: Callable[[SizeLike], str] = lambda s: size_code(s, dims)  # noqa: E731
     lines: list[str] = []
     known: set[str] = set()
-    pending: list[tuple[str, int, SizeLike]] = []
+    pending: list[Axis] = []
     for p in params:
         own = sorted((k, d) for d, (q, k) in defining.items() if q == p)
         checks: list[str | None] = [None, None]
@@ -213,19 +219,21 @@ def _prologue(
         pending = _flush(pending, known, lines, code)
     for d, (p, k, s) in divided.items():
         rest = sizes.div(s, sizes.dim(d))
+        if rest is None:  # cannot happen: d is a factor of s
+            raise RuntimeError(f"{d} does not divide {sizes.text(s)}")
         lines.append(f"{dims[d]} = {p}.shape[{k}] // {code(rest)}" if rest != 1 else f"{dims[d]} = {p}.shape[{k}]")
         known.add(d)
     _flush(pending, known, lines, code)
     return lines, set()
 
 
-def _flush(pending: list, known: set[str], lines: list[str], code: object) -> list:
+def _flush(pending: list[Axis], known: set[str], lines: list[str], code: Callable[[SizeLike], str]) -> list[Axis]:
     """Check the axes whose sizes are now known, one statement per input; the rest wait."""
     ready: dict[str, list[str | None]] = {}
     waiting = []
     for p, k, s in pending:
         if set(sizes.names(s)) <= known:
-            ready.setdefault(p, [None, None])[k] = code(s)  # type: ignore[operator]
+            ready.setdefault(p, [None, None])[k] = code(s)
         else:
             waiting.append((p, k, s))
     for p, (a, b) in ready.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from math import prod
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -17,6 +17,7 @@ from numpy.lib.stride_tricks import as_strided
 from ..expr import Expr
 from .networks import Compiler
 from .writing import (
+    Piece,
     Term,
     apply_term,
     box_layout,
@@ -29,6 +30,12 @@ from .writing import (
     term_dtype,
     write_term,
 )
+
+if TYPE_CHECKING:
+    from ..calculus.ops.registry import ShapeOf
+
+Laid = list[tuple[int, list[Piece] | None]]  # terms by index, each laid out as pieces (None: written whole)
+LowRank = tuple[int, np.ndarray, np.ndarray]  # (m, P, Q): the split terms' sum, row by row P @ Q
 
 SLAB_BYTES = 2**21  # rows of a sum of terms written by every term while in cache
 PASS_BYTES = 2**23  # rows of a single term written at a time (short views, fast loops)
@@ -60,7 +67,7 @@ class Structured:
     """
 
     def __init__(
-        self, expr: Expr, shapes: Any, dense: Callable[[Expr], np.ndarray], max_bytes: float | None = None
+        self, expr: Expr, shapes: ShapeOf, dense: Callable[[Expr], np.ndarray], max_bytes: float | None = None
     ) -> None:
         self.expr = expr
         rows, cols = shapes(expr)
@@ -157,7 +164,7 @@ class Structured:
                 piece.write(max(start, piece.r0), min(stop, piece.r1), False, None)
 
     def _write_dense(
-        self, out: np.ndarray, start: int, stop: int, dense: list, lowrank: tuple | None, threads: int | None
+        self, out: np.ndarray, start: int, stop: int, dense: Laid, lowrank: LowRank | None, threads: int | None
     ) -> None:
         """The covering terms: the first assigned (or the batched product of the split
         ones), the others added, slab by slab; slabs taken in turn by the threads."""
@@ -196,7 +203,7 @@ class Structured:
         import queue
         from concurrent.futures import ThreadPoolExecutor
 
-        todo: queue.SimpleQueue = queue.SimpleQueue()  # slabs taken in turn: a thread the machine
+        todo: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()  # slabs taken in turn: a thread the machine
         for slab in slabs:  # keeps busy elsewhere does fewer of them, none waits for it long
             todo.put(slab)
 
@@ -211,7 +218,7 @@ class Structured:
             for f in [pool.submit(work, taken()) for _ in range(threads)]:
                 f.result()
 
-    def _plan(self, out: np.ndarray, start: int, stop: int) -> tuple[list, tuple | None]:
+    def _plan(self, out: np.ndarray, start: int, stop: int) -> tuple[Laid, LowRank | None]:
         """What write_rows writes: the low-rank group's P and Q over the rows start:stop (if
         any), and every other term laid out as pieces, the covering one to assign first."""
         lowrank = None
@@ -334,7 +341,7 @@ class Structured:
 
 
 def jacobian_dense(
-    J_exprs: list[Expr], shapes: Any, dense: Callable[[Expr], np.ndarray], out: np.ndarray | None = None
+    J_exprs: list[Expr], shapes: ShapeOf, dense: Callable[[Expr], np.ndarray], out: np.ndarray | None = None
 ) -> np.ndarray:
     """The Jacobians ``J_exprs`` (one block of columns per variable) side by side, dense;
     ``dense`` evaluates their non-structured parts. See :func:`assemble`."""

@@ -8,12 +8,19 @@ an axis per distinct label, into which the factors are multiplied with broadcast
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from types import EllipsisType
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 CHUNK_BYTES = 16 * 2**20  # largest temporary of an accumulation
+
+Label = int  # a leg of an index network; the compiler holds its size
+Legs = tuple[Label, ...]
+Factor = tuple[np.ndarray, Legs]  # a small array, one label per axis
+Box = tuple[tuple[int, ...], int | None, int, int]  # (fixed values of legs < p, p or None, u0, u1)
+Index = tuple[int | slice | EllipsisType, ...]  # a piece of an array (numpy indexing)
 
 
 class Term:
@@ -21,13 +28,13 @@ class Term:
 
     __slots__ = ("cols", "factors", "rows", "scale")
 
-    def __init__(self, rows: Iterable, cols: Iterable, factors: Iterable, scale: Any) -> None:
-        self.rows: tuple = tuple(rows)
-        self.cols: tuple = tuple(cols)
-        self.factors: list = list(factors)  # [(ndarray, labels)]
+    def __init__(self, rows: Iterable[Label], cols: Iterable[Label], factors: Iterable[Factor], scale: Any) -> None:
+        self.rows: Legs = tuple(rows)
+        self.cols: Legs = tuple(cols)
+        self.factors: list[Factor] = list(factors)
         self.scale = scale
 
-    def labels(self) -> tuple:
+    def labels(self) -> Legs:
         """The distinct labels of rows + cols, in order of first appearance."""
         return tuple(dict.fromkeys(self.rows + self.cols))
 
@@ -64,7 +71,7 @@ def suffix(sizes: list[int]) -> list[int]:
     return w
 
 
-def boxes(start: int, stop: int, sizes: list[int]) -> Iterator[tuple]:
+def boxes(start: int, stop: int, sizes: list[int]) -> Iterator[Box]:
     """Decompose the flat row range [start, stop) over C-order legs ``sizes`` into boxes
     (fixed values of legs < p, the range [u0, u1) of leg p, legs > p whole).
 
@@ -72,7 +79,7 @@ def boxes(start: int, stop: int, sizes: list[int]) -> Iterator[tuple]:
     W = suffix(sizes)
     k = len(sizes)
 
-    def rec(q: int, prefix: tuple, lo: int, hi: int) -> Iterator[tuple]:
+    def rec(q: int, prefix: tuple[int, ...], lo: int, hi: int) -> Iterator[Box]:
         if q == k:
             yield prefix, None, 0, 0
             return
@@ -97,7 +104,22 @@ def boxes(start: int, stop: int, sizes: list[int]) -> Iterator[tuple]:
         yield from rec(0, (), start, stop)
 
 
-def box_layout(t: Term, size: dict, box: tuple, sr: int, sc: int, row_start: int) -> tuple | None:
+class Layout(NamedTuple):
+    """One box of one term laid out: its labels, each label's range lo:hi, the offsets of
+    the box in the output, the view's strides, and each label's weights in the flat row and
+    column index."""
+
+    labels: Legs
+    lo: dict[Label, int]
+    hi: dict[Label, int]
+    row0: int
+    col0: int
+    strides: tuple[int, ...]
+    rw: dict[Label, int]
+    cw: dict[Label, int]
+
+
+def box_layout(t: Term, size: dict[Label, int], box: Box, sr: int, sc: int, row_start: int) -> Layout | None:
     """For one box of one term: (labels, lo, hi, row0, col0, strides, row weights, col weights),
     or None when the box is empty for this term (a repeated label fixed to two values)."""
     prefix, p, u0, u1 = box
@@ -121,10 +143,10 @@ def box_layout(t: Term, size: dict, box: tuple, sr: int, sc: int, row_start: int
     row0 = sum(lo[x] * rw[x] for x in labels) - row_start
     col0 = sum(lo[x] * cw[x] for x in labels)
     strides = tuple(rw[x] * sr + cw[x] * sc for x in labels)
-    return labels, lo, hi, row0, col0, strides, rw, cw
+    return Layout(labels, lo, hi, row0, col0, strides, rw, cw)
 
 
-def broadcast_factors(t: Term, labels: tuple, lo: dict, hi: dict) -> list[np.ndarray]:
+def broadcast_factors(t: Term, labels: Legs, lo: dict[Label, int], hi: dict[Label, int]) -> list[np.ndarray]:
     """Each factor sliced to the box and laid out along the view's axes (size 1 elsewhere)."""
     pos = {x: i for i, x in enumerate(labels)}
     out = []
@@ -143,7 +165,7 @@ def broadcast_factors(t: Term, labels: tuple, lo: dict, hi: dict) -> list[np.nda
     return out
 
 
-def chunks(shape: tuple, max_elems: int) -> Iterator[tuple]:
+def chunks(shape: tuple[int, ...], max_elems: int) -> Iterator[Index]:
     """Index tuples splitting an array of ``shape`` into pieces of at most ~max_elems."""
     n = len(shape)
     tail = [1] * (n + 1)
@@ -162,7 +184,7 @@ def chunks(shape: tuple, max_elems: int) -> Iterator[tuple]:
             yield lead + (slice(s, min(s + step, shape[ax])),)
 
 
-def emit(view: np.ndarray, fbs: list, scale: Any, assign: bool, scratch: np.ndarray | None = None) -> None:
+def emit(view: np.ndarray, fbs: list[np.ndarray], scale: Any, assign: bool, scratch: np.ndarray | None = None) -> None:
     """view (=|+=) scale · Π fbs, the fbs broadcast along the view's axes.
 
     ``scratch`` (1-D, the view's dtype), when large enough, holds the product of an
@@ -207,7 +229,7 @@ def emit(view: np.ndarray, fbs: list, scale: Any, assign: bool, scratch: np.ndar
         np.add(v, b0[idx] * b1[idx], out=v)
 
 
-def write_term(t: Term, out: np.ndarray, row_start: int, row_stop: int, size: dict, assign: bool) -> None:
+def write_term(t: Term, out: np.ndarray, row_start: int, row_stop: int, size: dict[Label, int], assign: bool) -> None:
     """Write (assign) or add term t into ``out``, the rows row_start:row_stop of the matrix."""
     sr, sc = out.strides
     for box in boxes(row_start, row_stop, [size[x] for x in t.rows]):
@@ -219,6 +241,9 @@ def write_term(t: Term, out: np.ndarray, row_start: int, row_stop: int, size: di
         base = out[row0:, col0:]
         view = as_strided(base, shape=shape, strides=strides, writeable=True)
         emit(view, broadcast_factors(t, labels, lo, hi), t.scale, assign)
+
+
+Placed = tuple[np.ndarray, list[int]]  # a factor in the view's axis order, with the positions of its axes
 
 
 class Piece:
@@ -235,7 +260,7 @@ class Piece:
 
     __slots__ = ("factors", "outer", "r0", "r1", "scale", "sizes", "view")
 
-    def __init__(self, view: np.ndarray, factors: list, scale: Any, r0: int, sizes: list[int]) -> None:
+    def __init__(self, view: np.ndarray, factors: list[Placed], scale: Any, r0: int, sizes: list[int]) -> None:
         factors = sorted(factors, key=lambda f: f[0].size)
         if factors and scale != 1:
             factors[0] = (factors[0][0] * scale, factors[0][1])
@@ -271,7 +296,7 @@ class Piece:
             emit(view, fbs, self.scale, assign, scratch)
 
 
-def pieces(t: Term, out: np.ndarray, row_start: int, row_stop: int, size: dict) -> list[Piece] | None:
+def pieces(t: Term, out: np.ndarray, row_start: int, row_stop: int, size: dict[Label, int]) -> list[Piece] | None:
     """The boxes of term t over rows row_start:row_stop of ``out`` as :class:`Piece`
     objects; None when the term repeats a row label (written by :func:`write_term`)."""
     if len(set(t.rows)) != len(t.rows):
@@ -298,7 +323,7 @@ def pieces(t: Term, out: np.ndarray, row_start: int, row_stop: int, size: dict) 
     return found
 
 
-def separate(t: Term, size: dict, m: int) -> tuple[Term, Term] | None:
+def separate(t: Term, size: dict[Label, int], m: int) -> tuple[Term, Term] | None:
     """A covering term as P ⊙ Q with P a function of (row, c // m) and Q of (row, c % m),
     c the column: P's columns are the leading column legs, Q's the trailing ones whose
     sizes multiply to m; every factor must fall on one side. None when it cannot."""
@@ -320,7 +345,7 @@ def separate(t: Term, size: dict, m: int) -> tuple[Term, Term] | None:
     return Term(t.rows, hi, left, t.scale), Term(t.rows, lo, right, 1.0)
 
 
-def apply_term(t: Term, size: dict, v: np.ndarray, out: np.ndarray, transpose: bool = False) -> None:
+def apply_term(t: Term, size: dict[Label, int], v: np.ndarray, out: np.ndarray, transpose: bool = False) -> None:
     """out += T v (or Tᵀ v with ``transpose``) for term T, without forming T.
 
     ``v`` is (columns of T, k) and ``out`` (rows of T, k), both C-contiguous. One einsum
@@ -336,7 +361,7 @@ def apply_term(t: Term, size: dict, v: np.ndarray, out: np.ndarray, transpose: b
     idx = {x: i for i, x in enumerate(labels)}
     batch = len(labels)
     vin = v.reshape(tuple(size[x] for x in cols) + (k,))
-    operands: list = []
+    operands: list[np.ndarray | list[int]] = []  # einsum's: each array, then its axes
     for arr, ls in t.factors:
         operands += [arr, [idx[x] for x in ls]]
     operands += [vin, [idx[x] for x in cols] + [batch]]

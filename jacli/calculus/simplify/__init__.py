@@ -9,9 +9,14 @@ leaves (``(A ⊗ B)ᵀ`` → ``Aᵀ ⊗ Bᵀ``); products and sums are simplifie
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...expr import Expr
 from . import local, products, sums
 from .base import Base, Rewrite
+
+if TYPE_CHECKING:
+    from ..ops.registry import Shape
 
 REWRITES: dict[str, Rewrite] = {
     "neg": local.scalar_multiple,
@@ -67,7 +72,7 @@ class Simplifier(Base):
     rewrites = REWRITES
     names = NAMES
 
-    def unvec_t(self, e: Expr, shape: tuple | None) -> Expr | None:
+    def unvec_t(self, e: Expr, shape: Shape | None) -> Expr | None:
         """M with vec(M)ᵀ = e (of ``shape``), or None."""
         return products.unvec_t(self, e, shape)
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from fractions import Fraction
-from typing import ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from ...errors import JacliError
 from ...expr import Expr, neg, num, smul, zeros
 from ..shapes import Shapes
+
+if TYPE_CHECKING:
+    from ..ops.registry import Shape
 
 Rewrite = Callable[["Base", Expr], Expr]
 
@@ -86,7 +89,7 @@ class Base:
                 return c, s, Expr("matmul", (b, e.args[1]))
         return ONE, [], e
 
-    def build(self, c: Fraction | float, scalars: list[Expr], body: Expr | None, shape: tuple | None = None) -> Expr:
+    def build(self, c: Fraction | float, scalars: list[Expr], body: Expr | None, shape: Shape | None = None) -> Expr:
         """The expression c · Π scalars · body (body None: the scalars alone). Powers of one
         scalar merge (s s⁻¹ = 1, s⁻¹ s⁻¹ = s⁻²), and det(M)⁻¹ adj(M) is M⁻¹."""
         if c == 0:

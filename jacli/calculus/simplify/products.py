@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from math import prod
+from typing import TYPE_CHECKING
 
 from ...expr import Expr, T, add, comm, eye, kron, matmul, vec, zeros
 from .base import ONE, Base
 from .local import chain, flatten
+
+if TYPE_CHECKING:
+    from ..ops.registry import Shape
 
 Factors = list[Expr]
 PairRule = Callable[[Base, Expr, Expr], "Factors | None"]
@@ -147,7 +151,7 @@ def _mixes(s: Base, e: Expr, rows_left: object, rows_right: object) -> bool:
     return True
 
 
-def unvec(s: Base, e: Expr, shape: tuple | None) -> Expr | None:
+def unvec(s: Base, e: Expr, shape: Shape | None) -> Expr | None:
     """M with vec(M) = e and M of the given shape (any shape when None), or None."""
     if e.op == "vec":
         m = e.args[0]
@@ -163,7 +167,7 @@ def unvec(s: Base, e: Expr, shape: tuple | None) -> Expr | None:
     return None
 
 
-def unvec_t(s: Base, e: Expr, shape: tuple | None) -> Expr | None:
+def unvec_t(s: Base, e: Expr, shape: Shape | None) -> Expr | None:
     """M with vec(M)ᵀ = e, or None."""
     if e.op == "T":
         return unvec(s, e.args[0], shape)

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 from ...expr import Expr, T, add, neg, vec, zeros
 from ...syntax.printer import format_number
 from .base import Base
 from .local import chain, flatten
 
-Term = list  # [coefficient, scalar factors, body]
+if TYPE_CHECKING:
+    from ..ops.registry import Shape
+
+Term = list[Any]  # [coefficient, scalar factors, body], the coefficient summed in place
 
 
 def total(s: Base, e: Expr) -> Expr:
     """The add rewrite."""
     shape = s.shape(e)
     terms: list[Term] = []
-    index: dict = {}
+    index: dict[tuple[tuple[Expr, ...], Expr | None], int] = {}  # (scalars, body) -> its term
     for c, sc, b in _terms(s, e):
         if b is not None and b.op == "zeros":
             continue
@@ -74,7 +78,7 @@ def _terms(s: Base, e: Expr, c0: Fraction | int = 1) -> list[Term]:
     return out
 
 
-def sum_of(s: Base, terms: list[Term], shape: tuple) -> Expr:
+def sum_of(s: Base, terms: list[Term], shape: Shape) -> Expr:
     out = None
     for c, sc, b in terms:
         if out is None:
@@ -102,7 +106,7 @@ _WRAPPED: list[tuple[Callable[[Expr], bool], Callable[[Expr], Expr], Callable[[E
 ]
 
 
-def _merge(s: Base, terms: list[Term], shape: tuple) -> Expr | None:
+def _merge(s: Base, terms: list[Term], shape: Shape) -> Expr | None:
     bodies = [b for _, _, b in terms]
     if not all(b is not None for b in bodies):
         return None
@@ -120,7 +124,7 @@ def _merge(s: Base, terms: list[Term], shape: tuple) -> Expr | None:
     return None
 
 
-def _common_factor(s: Base, terms: list[Term], op: str, side: int, shape: tuple) -> Expr | None:
+def _common_factor(s: Base, terms: list[Term], op: str, side: int, shape: Shape) -> Expr | None:
     """c1 (A ⊗ C) + c2 (B ⊗ C) = (c1 A + c2 B) ⊗ C; likewise for products, either side."""
     groups: dict[Expr, list[int]] = {}
     for i, (_, _, b) in enumerate(terms):
