@@ -84,16 +84,20 @@ def _jax_fns(n, A, B):
     jax.config.update("jax_enable_x64", True)
     A_, B_ = jnp.asarray(A), jnp.asarray(B)
     fs = {
-        "A X B": lambda X: A_ @ X @ B_,
-        "X' X": lambda X: X.T @ X,
-        "inv(X)": lambda X: jnp.linalg.inv(X),
-        "(A X) ∘ (X B)": lambda X: (A_ @ X) * (X @ B_),
-        "inv(A + X' X)": lambda X: jnp.linalg.inv(A_ + X.T @ X),
+        "A X B": lambda X, A, B: A @ X @ B,
+        "X' X": lambda X, A, B: X.T @ X,
+        "inv(X)": lambda X, A, B: jnp.linalg.inv(X),
+        "(A X) ∘ (X B)": lambda X, A, B: (A @ X) * (X @ B),
+        "inv(A + X' X)": lambda X, A, B: jnp.linalg.inv(A + X.T @ X),
     }
     out = {}
     for src, f in fs.items():
+        # A and B are arguments: closed over, they would be constants that XLA may fold while compiling
         rev, fwd = jax.jit(jax.jacrev(f)), jax.jit(jax.jacfwd(f))
-        out[src] = {"jax.jacrev": rev, "jax.jacfwd": fwd}
+        out[src] = {
+            "jax.jacrev": lambda X, rev=rev: rev(X, A_, B_),
+            "jax.jacfwd": lambda X, fwd=fwd: fwd(X, A_, B_),
+        }
     return out
 
 
@@ -561,8 +565,12 @@ def _parts_of(listed: str) -> set[int]:
 
 
 def provenance(parts, command: str) -> str:
-    """The line that says which parts a run printed, how, and where."""
-    return f"{'Parts' if len(parts) > 1 else 'Part'} {_listed(parts)}: `{command}`, on {machine()}."
+    """The line that says which parts a run printed, how, where, and how busy the machine was."""
+    load = os.getloadavg()[0]
+    return (
+        f"{'Parts' if len(parts) > 1 else 'Part'} {_listed(parts)}: `{command}`, on {machine()} "
+        f"(load average {load:.1f} when it started)."
+    )
 
 
 LINE = re.compile(r"Parts? ([0-9, –]+): ")
@@ -616,7 +624,7 @@ def write_readme(path: Path, output: str) -> None:
     pre.sort(key=first)
     body = "\n\n".join(pre + [parts[k] for k in sorted(parts)])
     path.write_text(f"{head}{BEGIN_LINE}\n{body}\n{END}{tail}", encoding="utf-8")
-    print(f"wrote part {_listed(new_parts)} into {path}", file=sys.stderr)
+    print(f"wrote {'parts' if len(new_parts) > 1 else 'part'} {_listed(new_parts)} into {path}", file=sys.stderr)
 
 
 class _Tee(io.TextIOBase):

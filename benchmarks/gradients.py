@@ -64,10 +64,11 @@ def _jax_grad(f, values: dict, var: str):
         return None
     jax.config.update("jax_enable_x64", True)
     others = {k: jnp.asarray(v) for k, v in values.items() if k != var}
-    g = jax.jit(jax.grad(lambda X: f(jnp, {**others, var: X})))
+    # the other values are arguments: closed over, they would be constants XLA may fold while compiling
+    g = jax.jit(jax.grad(lambda X, o: f(jnp, {**o, var: X})))
     X = jnp.asarray(values[var])
-    g(X).block_until_ready()  # compile outside the timing
-    return lambda: g(X).block_until_ready()
+    g(X, others).block_until_ready()  # compile outside the timing
+    return lambda: g(X, others).block_until_ready()
 
 
 def _torch_grad(f, values: dict, var: str):

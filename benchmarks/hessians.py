@@ -69,11 +69,13 @@ def _jax(src: str, v: dict, var: str):
     jax.config.update("jax_enable_x64", True)
     others = {k: jnp.asarray(a) for k, a in v.items() if k != var}
     f = _f(src, jnp)
-    h = jax.jit(jax.hessian(lambda X: f(X, others)))
+    # the other values are arguments: closed over, they would be constants that XLA may fold
+    # while compiling (the Hessian of x' A x, A + Aᵀ, is one)
+    h = jax.jit(jax.hessian(f))
     X = jnp.asarray(v[var])
-    h(X).block_until_ready()  # compiled before timing
+    h(X, others).block_until_ready()  # compiled before timing
     N = v[var].size
-    return lambda: h(X).block_until_ready(), lambda: np.asarray(h(X)).reshape(N, N, order="C")
+    return lambda: h(X, others).block_until_ready(), lambda: np.asarray(h(X, others)).reshape(N, N, order="C")
 
 
 def _torch(src: str, v: dict, var: str):
