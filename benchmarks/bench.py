@@ -5,11 +5,14 @@
     python benchmarks/bench.py --only=6,7 # some parts (numbers as below)
     python benchmarks/bench.py --readme   # also write the tables into README's "Speed and scale"
     python benchmarks/bench.py --only=1,9,10 --readme   # rewrite those parts' tables only
+    python benchmarks/bench.py --readme --from=out.md   # the tables of a saved run's output
 
 What it prints is the Markdown of README's tables (between the markers ``<!-- bench.py:
-begin ... -->`` and ``<!-- bench.py: end -->``); ``--readme`` puts it there: a full run
-replaces everything between the markers, a run of some parts replaces those parts' tables
-and adds a line saying which parts were rerun. ``--readme=PATH`` writes another file.
+begin ... -->`` and ``<!-- bench.py: end -->``), after a line that says which parts, the
+command, the machine and its load; ``--readme`` puts it there: a full run replaces
+everything between the markers, a run of some parts replaces those parts' tables and adds
+its line (the lines of earlier runs keep the parts still theirs). ``--readme=PATH`` writes
+another file; ``--from=FILE`` takes the output of an earlier run, saved, instead of running.
 
 Every jacli call timed in process is timed twice (benchmarks/timing.py): as a first call,
 every cache of jacli's modules cleared before it (parse, derive, simplify, evaluate), and
