@@ -5,13 +5,17 @@
 
 Parts (bench.py runs them as its part 9):
 a. Gradients of tr(X' A X), logdet(X), norm2(A x - b)^2, sum(exp(W x)) at n = 96 and 128:
-   ``jacli.compile(...).gradient`` (derived once; evaluated from the gradient's matrix form,
-   with the domain checks) and ``jacli.derive(...).gradient`` (parse and derive each call)
-   against ``jax.jit(jax.grad(f))`` (compile excluded) and ``torch.func.grad``. Medians
-   of the rounds, methods interleaved; ratios are medians of per-round ratios.
+   ``jacli.derive(...).gradient`` as a first call (jacli's caches cleared: parse, derive,
+   simplify, evaluate) and repeated (the derivation cached), ``jacli.compile(...).gradient``
+   (derived once; evaluated from the gradient's matrix form, with the domain checks),
+   against ``jax.jit(jax.grad(f))`` (compile excluded) and ``torch.func.grad`` (which
+   differentiates at every call). Medians of the rounds, the order rotated each round;
+   ratios are medians of per-round ratios.
 b. The directional derivative at n = 1024 (J would hold 10¹² entries), from the
-   differential (``jacli.operator(...).matvec``), against evaluating F once with NumPy,
-   for A X B, X' X, inv(X) and X ∘ X.
+   differential: the command line (``--direction``, a process each time), and in process
+   ``jacli.operator(...).matvec`` as a first call (the operator made with the caches
+   cleared) and repeated (one operator, which keeps the values no direction changes),
+   against evaluating F once with NumPy, for A X B, X' X, inv(X) and X ∘ X.
 c. ``jacli.operator`` in ``scipy.sparse.linalg.lsqr``: solving J v = vec(Y) for A X B at
    n = 48, where J (2304 × 2304) can still be formed, against lsqr on the dense J and
    ``np.linalg.lstsq``; then at n = 1024, where only the operator fits (20 iterations).
@@ -20,13 +24,12 @@ c. ``jacli.operator`` in ``scipy.sparse.linalg.lsqr``: solving J v = vec(Y) for 
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
+from timing import compare, first_call  # the script's own folder is on the path
 
 import jacli
 
@@ -34,29 +37,6 @@ ROUNDS = 9
 
 
 JACLI = [sys.executable, "-m", "jacli"]
-
-
-def best(f, repeat: int = 5) -> float:
-    """The best of ``repeat`` calls, in seconds."""
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
-def interleaved(methods: dict, rounds: int, repeat: int = 5) -> tuple[dict, dict]:
-    """Median times per method and per-round times (methods interleaved in each round)."""
-    per_round: dict[str, list[float]] = {k: [] for k in methods}
-    for _ in range(rounds):
-        for k, f in methods.items():
-            per_round[k].append(best(f, repeat))
-    return {k: statistics.median(v) for k, v in per_round.items()}, per_round
-
-
-def ratio(per_round: dict, a: str, b: str) -> float:
-    return statistics.median(x / y for x, y in zip(per_round[a], per_round[b], strict=True))
 
 
 def _problems(n: int, rng: np.random.Generator) -> dict:
@@ -84,10 +64,11 @@ def _jax_grad(f, values: dict, var: str):
         return None
     jax.config.update("jax_enable_x64", True)
     others = {k: jnp.asarray(v) for k, v in values.items() if k != var}
-    g = jax.jit(jax.grad(lambda X: f(jnp, {**others, var: X})))
+    # the other values are arguments: closed over, they would be constants XLA may fold while compiling
+    g = jax.jit(jax.grad(lambda X, o: f(jnp, {**o, var: X})))
     X = jnp.asarray(values[var])
-    g(X).block_until_ready()  # compile outside the timing
-    return lambda: g(X).block_until_ready()
+    g(X, others).block_until_ready()  # compile outside the timing
+    return lambda: g(X, others).block_until_ready()
 
 
 def _torch_grad(f, values: dict, var: str):
@@ -104,32 +85,56 @@ def _torch_grad(f, values: dict, var: str):
 
 
 def gradient_part(ns, rounds: int = ROUNDS) -> None:
-    print(f"## 9a. Gradients (µs, median of {rounds} rounds of best-of-5; ratio = median of per-round ratios)\n")
-    print("| n | expression | jacli.compile | jacli.derive | jax.grad (jit) | torch.func.grad | jax/jacli.compile |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        f"### 9a. Gradients (µs, median of {rounds} rounds of best-of-5, the order rotated each round; "
+        "ratio = median of per-round ratios)\n"
+    )
+    print(
+        "jacli.derive first: `jacli.derive(EXPR, ...).gradient` with jacli's caches cleared before each call\n"
+        "(parse, derive, simplify, evaluate); repeated: the same call with the derivation cached. jacli.compile:\n"
+        "`jacli.compile(EXPR, ...)` made once, its `gradient` timed, as `jax.jit(jax.grad(f))` is compiled\n"
+        "once before timing; torch.func.grad differentiates at every call. Each ratio pairs sides that do the\n"
+        "same work: JAX with jacli.compile, PyTorch with jacli.derive's first call.\n"
+    )
+    print(
+        "| n | expression | jacli.derive first | jacli.derive repeated | jacli.compile | jax.grad (jit) | "
+        "torch.func.grad | derive first/repeated | jax/jacli.compile | torch/jacli.derive first |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
     for n in ns:
         for src, (values, var, f) in _problems(n, rng).items():
             c = jacli.compile(src, **values)
             mine = c.gradient(**{var: values[var]})
             assert np.allclose(mine, _numpy_reference(src, values)), src
+            assert np.allclose(jacli.derive(src, **values).gradient, mine), src
             methods = {
+                "jacli.derive first": first_call(lambda src=src, values=values: jacli.derive(src, **values).gradient),
+                "jacli.derive repeated": lambda src=src, values=values: jacli.derive(src, **values).gradient,
                 "jacli.compile": lambda c=c, var=var, values=values: c.gradient(**{var: values[var]}),
-                "jacli.derive": lambda src=src, values=values: jacli.derive(src, **values).gradient,
             }
             for name, make in (("jax.grad", _jax_grad), ("torch.func.grad", _torch_grad)):
                 g = make(f, values, var)
                 if g is not None:
                     methods[name] = g
-            med, per = interleaved(methods, rounds)
-            cells = [f"{med[k] * 1e6:.0f}" if k in med else "–" for k in methods_order()]
-            r = f"{ratio(per, 'jax.grad', 'jacli.compile'):.2f}" if "jax.grad" in med else "–"
-            print(f"| {n} | `{src}` | " + " | ".join(cells) + f" | {r} |")
+            t = compare(methods, rounds, repeat=5)
+            cells = [f"{t.median(k) * 1e6:.0f}" if k in t else "–" for k in methods_order()]
+
+            def ratio(a, b, t=t):
+                return f"{t.ratio(a, b):.2f}" if a in t and b in t else "–"
+
+            print(
+                f"| {n} | `{src}` | "
+                + " | ".join(cells)
+                + f" | {ratio('jacli.derive first', 'jacli.derive repeated')} | "
+                f"{ratio('jax.grad', 'jacli.compile')} | {ratio('torch.func.grad', 'jacli.derive first')} |",
+                flush=True,
+            )
     print()
 
 
 def methods_order() -> list[str]:
-    return ["jacli.compile", "jacli.derive", "jax.grad", "torch.func.grad"]
+    return ["jacli.derive first", "jacli.derive repeated", "jacli.compile", "jax.grad", "torch.func.grad"]
 
 
 def _numpy_reference(src: str, v: dict) -> np.ndarray:
@@ -144,15 +149,23 @@ def _numpy_reference(src: str, v: dict) -> np.ndarray:
 
 
 def direction_part(n: int = 1024, rounds: int = 5) -> None:
-    print(f"## 9b. Directional derivatives at n={n} (median of {rounds} rounds; ratio = median of per-round ratios)\n")
+    print(
+        f"### 9b. Directional derivatives at n={n} (median of {rounds} rounds, the order rotated each round; "
+        "ratio = median of per-round ratios)\n"
+    )
     print(
         "J would be (n²)×(n²) = 10¹² entries (8 TB); J v comes from the differential. The command is\n"
         '`jacli derive "F wrt X" A=A.npy X=X.npy B=B.npy --direction X=V.npy -o dF.npy`, against a\n'
-        "Python process that loads the same files and saves F; in process, `jacli.operator(...).matvec`\n"
-        "against F once with NumPy.\n"
+        "Python process that loads the same files and saves F. In process, against F once with NumPy:\n"
+        "first call, `jacli.operator(...)` made with jacli's caches cleared, then its `matvec(v)` (the\n"
+        "differential derived, the domains checked, every value computed); repeated, `matvec(v)` of an\n"
+        "operator made once (it keeps the values no direction changes, such as inv(X)).\n"
     )
-    print("| F | dF | --direction (s) | F by a script (s) | ratio | matvec (ms) | F once (ms) | ratio |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| F | dF | --direction (s) | F by a script (s) | ratio | matvec, first call (ms) | matvec, repeated (ms) "
+        "| F once (ms) | first / F | repeated / F |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     rng = np.random.default_rng(1)
     A, B = rng.standard_normal((n, n)), rng.standard_normal((n, n))
     X = rng.standard_normal((n, n)) / np.sqrt(n) + 2 * np.eye(n)
@@ -177,13 +190,17 @@ def direction_part(n: int = 1024, rounds: int = 5) -> None:
             methods = {
                 "cli": lambda cli=cli: subprocess.run(cli, check=True, capture_output=True),
                 "script": lambda script=script: subprocess.run(script, check=True, capture_output=True),
-                "J v": lambda op=op: op.matvec(v),
+                "first": first_call(lambda src=src, values=values: jacli.operator(src + " wrt X", **values).matvec(v)),
+                "repeated": lambda op=op: op.matvec(v),
                 "F": F,
             }
-            med, per = interleaved(methods, rounds, repeat=1)
+            t = compare(methods, rounds)
             print(
-                f"| `{src}` | `{d}` | {med['cli']:.2f} | {med['script']:.2f} | {ratio(per, 'cli', 'script'):.2f} | "
-                f"{med['J v'] * 1e3:.1f} | {med['F'] * 1e3:.1f} | {ratio(per, 'J v', 'F'):.2f} |"
+                f"| `{src}` | `{d}` | {t.median('cli'):.2f} | {t.median('script'):.2f} | "
+                f"{t.ratio('cli', 'script'):.2f} | "
+                f"{t.median('first') * 1e3:.1f} | {t.median('repeated') * 1e3:.1f} | {t.median('F') * 1e3:.1f} | "
+                f"{t.ratio('first', 'F'):.2f} | {t.ratio('repeated', 'F'):.2f} |",
+                flush=True,
             )
     print()
 
@@ -191,8 +208,11 @@ def direction_part(n: int = 1024, rounds: int = 5) -> None:
 def lsqr_part(rounds: int = 3) -> None:
     from scipy.sparse.linalg import aslinearoperator, lsqr
 
-    print("## 9c. jacli.operator in scipy.sparse.linalg.lsqr: solve J v = vec(Y), F = A X B wrt X\n")
-    print("| n | J | method | seconds (median of rounds) | iterations | relative residual | |v - v_dense| / |v| |")
+    print(
+        f"### 9c. jacli.operator in scipy.sparse.linalg.lsqr: solve J v = vec(Y), F = A X B wrt X "
+        f"(median of {rounds} rounds, the order rotated; the operator and the dense J made before timing)\n"
+    )
+    print("| n | J | method | seconds | iterations | relative residual | |v - v_dense| / |v| |")
     print("|---|---|---|---|---|---|---|")
     rng = np.random.default_rng(2)
     for n in (48, 1024):
@@ -211,17 +231,16 @@ def lsqr_part(rounds: int = 3) -> None:
         else:
             v_ref = None
         shape = f"{n * n}×{n * n}"
-        for name, run in runs.items():
-            times, out = [], None
-            for _ in range(rounds):
-                t = time.perf_counter()
-                out = run()
-                times.append(time.perf_counter() - t)
+        last: dict = {}  # each method's last result
+        keep = {k: lambda k=k, run=run: last.__setitem__(k, run()) for k, run in runs.items()}
+        t = compare(keep, rounds, warm_up=False)
+        for name in runs:
+            out = last[name]
             sol = out[0]
             its = out[2] if len(out) > 2 else "–"
             resid = np.linalg.norm(op.matvec(sol) - y) / np.linalg.norm(y)
             err = f"{np.linalg.norm(sol - v_ref) / np.linalg.norm(v_ref):.1e}" if v_ref is not None else "–"
-            print(f"| {n} | {shape} | {name} | {statistics.median(times):.3f} | {its} | {resid:.1e} | {err} |")
+            print(f"| {n} | {shape} | {name} | {t.median(name):.3f} | {its} | {resid:.1e} | {err} |")
     print()
 
 

@@ -4,34 +4,26 @@
     python benchmarks/hessians.py --quick   # n = 32 (vectors: 1024), fewer rounds
 
 bench.py runs it as its part 10. For each case: ``jacli.hessian`` from the expression string
-(parse, derive the gradient, differentiate it again, simplify, evaluate), the hand-written
-NumPy construction of the same matrix in one pass where one exists (``A + Aᵀ``; the
-diagonal blocks of ``I ⊗ (A + Aᵀ)``; ``einsum`` for the permuted Kronecker products of
+as a first call (jacli's caches cleared before it: parse, derive the gradient, differentiate
+it again, simplify, evaluate) and as a repeated call (the derivations cached), the
+hand-written NumPy construction of the same matrix in one pass where one exists (``A + Aᵀ``;
+the diagonal blocks of ``I ⊗ (A + Aᵀ)``; ``einsum`` for the permuted Kronecker products of
 logdet and tr(inv(X) A)), ``jax.jit(jax.hessian(f))`` (compiled before timing) and
-``torch.func.hessian``. Times are medians over rounds of the best of 3, the methods
-interleaved; ratios are medians of per-round ratios. Every method's matrix is compared
-with jacli's before timing.
+``torch.func.hessian`` (which differentiates at every call). Times are medians over rounds
+of the best of 3, the order rotated each round; ratios are medians of per-round ratios and
+pair sides that do the same work (jacli repeated with the hand-written form and JAX, jacli
+first with PyTorch). Every method's matrix is compared with jacli's before timing.
 """
 
 from __future__ import annotations
 
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
+from timing import clear_jacli_caches, compare, first_call  # the script's own folder is on the path
 
 import jacli
-
-
-def best(f, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def _hand(src: str, v: dict) -> np.ndarray:
@@ -77,11 +69,13 @@ def _jax(src: str, v: dict, var: str):
     jax.config.update("jax_enable_x64", True)
     others = {k: jnp.asarray(a) for k, a in v.items() if k != var}
     f = _f(src, jnp)
-    h = jax.jit(jax.hessian(lambda X: f(X, others)))
+    # the other values are arguments: closed over, they would be constants that XLA may fold
+    # while compiling (the Hessian of x' A x, A + Aᵀ, is one)
+    h = jax.jit(jax.hessian(f))
     X = jnp.asarray(v[var])
-    h(X).block_until_ready()  # compiled before timing
+    h(X, others).block_until_ready()  # compiled before timing
     N = v[var].size
-    return lambda: h(X).block_until_ready(), lambda: np.asarray(h(X)).reshape(N, N, order="C")
+    return lambda: h(X, others).block_until_ready(), lambda: np.asarray(h(X, others)).reshape(N, N, order="C")
 
 
 def _torch(src: str, v: dict, var: str):
@@ -123,17 +117,31 @@ def cases(ns: list[int], vector_ns: list[int]):
 def main(quick: bool = False) -> None:
     rounds = 3 if quick else 5
     ns, vector_ns = ([32], [1024]) if quick else ([32, 64], [1024, 4096])
-    print(f"## 10. Hessians (ms, median of {rounds} rounds of best-of-3; ratio = median of per-round ratios)\n")
     print(
-        "| n | f | H | jacli | hand | jax.hessian (jit) | torch.func.hessian | jacli/hand | jax/jacli | torch/jacli |"
+        f"### 10. Hessians (ms, median of {rounds} rounds of best-of-3, the order rotated each round; "
+        "ratio = median of per-round ratios)\n"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        "jacli first: `jacli.hessian(EXPR, ...)` with jacli's caches cleared before each call (parse, derive\n"
+        "the gradient, differentiate it again, simplify, evaluate); jacli repeated: the same call with the\n"
+        "derivations cached. hand builds the closed form written out, deriving nothing; jax.hessian runs\n"
+        "under jit, differentiated and compiled before timing; torch.func.hessian differentiates at every\n"
+        "call. Each ratio pairs sides that do the same work: jacli repeated with hand and JAX, jacli first\n"
+        "with PyTorch (not run for the 4096-vectors: minutes a call).\n"
+    )
+    print(
+        "| n | f | H | jacli first | jacli repeated | hand | jax.hessian (jit) | torch.func.hessian | "
+        "jacli first/repeated | jacli repeated/hand | jax/jacli repeated | torch/jacli first |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n, src, v, var in cases(ns, vector_ns):
         source = f"{src} wrt {var}"
+        clear_jacli_caches()
         H = jacli.hessian(source, **v)
         np.testing.assert_allclose(_hand(src, v), H, rtol=1e-9, atol=1e-9 * np.max(np.abs(H)))
         methods = {
-            "jacli": lambda source=source, v=v: jacli.hessian(source, **v),
+            "jacli first": first_call(lambda source=source, v=v: jacli.hessian(source, **v)),
+            "jacli repeated": lambda source=source, v=v: jacli.hessian(source, **v),
             "hand": lambda src=src, v=v: _hand(src, v),
         }
         for name, make in (("jax", _jax), ("torch", _torch)):
@@ -145,22 +153,21 @@ def main(quick: bool = False) -> None:
                 want = _row_major(H, v[var].shape)
                 np.testing.assert_allclose(value(), want, rtol=1e-8, atol=1e-8 * np.max(np.abs(H)))
                 methods[name] = run
-        per: dict[str, list[float]] = {k: [] for k in methods}
-        for _ in range(rounds):
-            for k, f in methods.items():
-                per[k].append(best(f))
-        med = {k: statistics.median(t) * 1e3 for k, t in per.items()}
+        del H
+        t = compare(methods, rounds, repeat=3)
 
-        def ratio(a: str, b: str) -> str:
-            if a not in per or b not in per:
-                return "–"
-            return f"{statistics.median(x / y for x, y in zip(per[a], per[b], strict=True)):.1f}"
+        def ratio(a: str, b: str, t=t) -> str:
+            return f"{t.ratio(a, b):.2f}" if a in t and b in t else "–"
 
-        cells = [f"{med[k]:.1f}" if k in med else "–" for k in ("jacli", "hand", "jax", "torch")]
-        shape = f"{H.shape[0]}²"
+        cells = [
+            f"{t.median(k) * 1e3:.1f}" if k in t else "–"
+            for k in ("jacli first", "jacli repeated", "hand", "jax", "torch")
+        ]
+        N = v[var].size
         print(
-            f"| {n} | `{src}` | {shape} | " + " | ".join(cells) + f" | {ratio('jacli', 'hand')} | "
-            f"{ratio('jax', 'jacli')} | {ratio('torch', 'jacli')} |"
+            f"| {n} | `{src}` | {N}² | " + " | ".join(cells) + f" | {ratio('jacli first', 'jacli repeated')} | "
+            f"{ratio('jacli repeated', 'hand')} | {ratio('jax', 'jacli repeated')} | {ratio('torch', 'jacli first')} |",
+            flush=True,
         )
     print()
 

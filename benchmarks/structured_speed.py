@@ -3,8 +3,8 @@
 Run:  PYTHONPATH=. python benchmarks/structured_speed.py [n ...]   (default 64 96)
 
 For each expression and n (X, A, B n×n), the Jacobian expression is derived once; then
-(median of 7 runs after one warm-up, the methods interleaved; each allocates its
-output except 'jacli out='):
+(median of 7 rounds after one warm-up, the methods in an order rotated each round; each
+allocates its output except 'jacli out='):
 
 * jacli      jacobian_dense([J], ...): compile (incl. the small dense parts such as inv(X))
              and write into a fresh array;
@@ -12,7 +12,8 @@ output except 'jacli out='):
 * hand       a hand-written one-pass NumPy construction of the same dense matrix;
 * np.kron    the textbook construction with numpy.kron (commutation as a column
              permutation, diagonal scalings as broadcasts; no dense matrix products);
-* setup      parse + infer + derive + compile (Structured), timed separately.
+* setup      parse + infer + derive + compile (Structured), timed separately, as a first
+             call (jacli's caches cleared before it).
 
 Every construction is checked against the plain evaluation (at the smallest n, where the
 plain Evaluator is affordable) and against each other.
@@ -20,12 +21,12 @@ plain Evaluator is affordable) and against each other.
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+from timing import compare, first_call  # the script's own folder is on the path
 
 from jacli.calculus.chain import jacobian_expr
 from jacli.calculus.shapes import Shapes, infer
@@ -146,21 +147,6 @@ HAND = {"A X B": hand_AXB, "X' X": hand_XtX, "inv(X)": hand_inv, "(A X) ∘ (X B
 KRON = {"A X B": kron_AXB, "X' X": kron_XtX, "inv(X)": kron_inv, "(A X) ∘ (X B)": kron_had, "inv(A + X' X)": kron_sum}
 
 
-def median_times(fns, reps: int = 7) -> list[float]:
-    """Median time of each function; the runs are interleaved so that load from other
-    processes falls on all of them alike."""
-    for fn in fns:  # warm-up
-        fn()
-    ts = [[] for _ in fns]
-    for _ in range(reps):
-        for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            r = fn()
-            ts[i].append(time.perf_counter() - t0)
-            del r
-    return [statistics.median(t) for t in ts]
-
-
 def values(n: int, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     return {k: rng.standard_normal((n, n)) / np.sqrt(n) + 2 * np.eye(n) for k in "AXB"}
@@ -206,10 +192,18 @@ def main(ns):
             else:
                 t_plain = None
             del got, want, k
-            t_setup, t_j, t_jo, t_h, t_k = median_times(
-                [setup, jacli, jacli_out, lambda: hand(A, X, B), lambda: kron(A, X, B)]
+            t = compare(
+                {
+                    "setup": first_call(setup),
+                    "jacli": jacli,
+                    "jacli out=": jacli_out,
+                    "hand": lambda: hand(A, X, B),
+                    "np.kron": lambda: kron(A, X, B),
+                },
+                7,
             )
-            rows.append((n, src, t_j, t_jo, t_h, t_k, t_setup, t_plain))
+            times = [t.median(k) for k in ("jacli", "jacli out=", "hand", "np.kron", "setup")]
+            rows.append((n, src, *times, t.ratio("jacli", "hand"), t_plain))
             print(f"  done n={n} {src}", file=sys.stderr)
     head = (
         f"{'n':>3}  {'expression':<14} {'jacli':>9} {'jacli out=':>10} {'hand':>9} {'np.kron':>9} "
@@ -217,15 +211,16 @@ def main(ns):
     )
     print(head)
     print("-" * len(head))
-    for n, src, tj, tjo, th, tk, ts, tp in rows:
+    for n, src, tj, tjo, th, tk, ts, r, tp in rows:
         plain = f"{tp * 1e3:8.0f}ms" if tp is not None else f"{'-':>10}"
         print(
             f"{n:>3}  {src:<14} {tj * 1e3:7.1f}ms {tjo * 1e3:8.1f}ms {th * 1e3:7.1f}ms {tk * 1e3:7.1f}ms "
-            f"{tj / th:10.2f} {ts * 1e3:7.2f}ms {plain}"
+            f"{r:10.2f} {ts * 1e3:7.2f}ms {plain}"
         )
     print(
-        "times: median of 7 after one warm-up; jacli = jacobian_dense with a fresh output; "
-        "setup = parse+infer+derive+compile; plain eval = one run of the reference Evaluator"
+        "times: median of 7 rounds after one warm-up, the order rotated each round; jacli/hand: median of "
+        "per-round ratios; jacli = jacobian_dense with a fresh output; setup = parse+infer+derive+compile, "
+        "jacli's caches cleared before it; plain eval = one run of the reference Evaluator"
     )
 
 

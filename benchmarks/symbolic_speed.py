@@ -3,14 +3,17 @@
 python benchmarks/symbolic_speed.py
 
 For each expression: jacli.derive(..., symbolic=True) with shapes given as numbers, and with
-the same shapes given as dimension names (parse, infer, derive, simplify, print). Best of 5,
-medians of 7 interleaved rounds, in ms; the ratio is names / numbers.
+the same shapes given as dimension names, each as a first call (jacli's caches cleared
+before it: parse, infer, derive, simplify, print) and as a repeated call (the derivation
+cached: parse, infer, print). Best of 5, medians of 7 rounds, the four sides in an order
+rotated each round, in ms; the ratios are names / numbers, medians of per-round ratios.
 """
 
 from __future__ import annotations
 
 import statistics
-import time
+
+from timing import compare, first_call  # the script's own folder is on the path
 
 import jacli
 
@@ -27,30 +30,45 @@ CASES = [
 ]
 
 
-def best(f, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times) * 1e3
-
-
 def main(rounds: int = 7) -> None:
-    print("| expression | numbers (ms) | names (ms) | names/numbers | formula with names |")
-    print("|---|---|---|---|---|")
-    ratios = []
+    print(
+        "| expression | numbers, first (ms) | names, first (ms) | names/numbers, first | numbers, repeated (ms) "
+        "| names, repeated (ms) | names/numbers, repeated | formula with names |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    first, repeated = [], []
     for source, numbers, names in CASES:
-        assert jacli.derive(source, symbolic=True, **numbers).formula  # warm up, and both work
+        assert jacli.derive(source, symbolic=True, **numbers).formula  # both work
         formula = jacli.derive(source, symbolic=True, **names).formula
-        tn, ts = [], []
-        for _ in range(rounds):
-            tn.append(best(lambda: jacli.derive(source, symbolic=True, **numbers)))
-            ts.append(best(lambda: jacli.derive(source, symbolic=True, **names)))
-        n, s = statistics.median(tn), statistics.median(ts)
-        ratios.append(s / n)
-        print(f"| `{source}` | {n:.3f} | {s:.3f} | {s / n:.2f} | `{formula}` |")
-    print(f"\nnames/numbers: median {statistics.median(ratios):.2f}, range {min(ratios):.2f}–{max(ratios):.2f}")
+
+        def numbers_(source=source, numbers=numbers):
+            return jacli.derive(source, symbolic=True, **numbers)
+
+        def names_(source=source, names=names):
+            return jacli.derive(source, symbolic=True, **names)
+
+        t = compare(
+            {
+                "numbers, first": first_call(numbers_),
+                "names, first": first_call(names_),
+                "numbers, repeated": numbers_,
+                "names, repeated": names_,
+            },
+            rounds,
+            repeat=5,
+        )
+        first.append(t.ratio("names, first", "numbers, first"))
+        repeated.append(t.ratio("names, repeated", "numbers, repeated"))
+        ms = {k: t.median(k) * 1e3 for k in t.rounds}
+        print(
+            f"| `{source}` | {ms['numbers, first']:.3f} | {ms['names, first']:.3f} | {first[-1]:.2f} | "
+            f"{ms['numbers, repeated']:.3f} | {ms['names, repeated']:.3f} | {repeated[-1]:.2f} | `{formula}` |"
+        )
+    for label, ratios in (("first call", first), ("repeated call", repeated)):
+        print(
+            f"\nnames/numbers, {label}: median {statistics.median(ratios):.2f}, "
+            f"range {min(ratios):.2f}–{max(ratios):.2f}"
+        )
 
 
 if __name__ == "__main__":
