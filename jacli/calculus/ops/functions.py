@@ -26,6 +26,7 @@ from ...syntax.notation import Notation, notation
 from ...syntax.printer import to_text
 from .blocks import block, hcat, vcat
 from .registry import CodeWriter, Differentials, Op, Printer, ShapeOf, Unifier, describe, register, square
+from .spectral import expm_differences, kronecker_form
 
 # f's value as Python code on the argument's code: what the code writer imports it from
 _CODE = {
@@ -58,6 +59,12 @@ def _upper(x: np.ndarray, e: np.ndarray) -> np.ndarray:
 
 
 def _frechet_value(node: Expr, x: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """L_f(X, E): for expm of real matrices, SciPy's expm_frechet (Al-Mohy and Higham, about
+    three exponentials' work); otherwise the top right block of f([X, E; 0, X])."""
+    if node.attr == "expm" and x.ndim == e.ndim == 2 and np.isrealobj(x) and np.isrealobj(e):
+        import scipy.linalg
+
+        return np.asarray(scipy.linalg.expm_frechet(x, e, compute_expm=False, check_finite=False))
     n = x.shape[-1]
     return _function_value(node.attr, _upper(x, e))[..., :n, n:]
 
@@ -65,6 +72,8 @@ def _frechet_value(node: Expr, x: np.ndarray, e: np.ndarray) -> np.ndarray:
 COLUMNS_AT_ONCE = 256  # Fréchet derivatives computed together for a Kronecker form
 
 
+# f whose Kronecker form comes from the eigendecomposition where it is well conditioned
+SPECTRAL = {"expm": expm_differences}
 # f whose inverse function g has a faster Kronecker form: K_f(X) = K_g(f(X))⁻¹ (g(f(X)) = X)
 INVERSE_OF = {"logm": "expm"}
 
@@ -72,6 +81,11 @@ INVERSE_OF = {"logm": "expm"}
 def _dform_value(node: Expr, x: np.ndarray) -> np.ndarray:
     """K_f(X), column k being vec(L_f(X, E_k)) for the unit E_k with vec(E_k) = e_k (for
     logm, the inverse of expm's at logm(X): expm's columns are computed together)."""
+    differences = SPECTRAL.get(node.attr)
+    if differences is not None and x.ndim == 2:
+        k = kronecker_form(x, differences)
+        if k is not None:
+            return k
     g = INVERSE_OF.get(node.attr)
     if g is not None:
         k = _dform_value(Expr("dform", node.args, g), _function_value(node.attr, x))
