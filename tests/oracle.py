@@ -45,6 +45,14 @@ def central(expr, values: dict, var: str, h: float = 1e-6) -> np.ndarray:
 
 def draw(rng, shape, hints=()) -> np.ndarray:
     r, c = shape
+    if "spd" in hints and r == c:
+        q, _ = np.linalg.qr(rng.standard_normal((r, r)))
+        return (q * (1.0 + 0.5 * np.arange(r))) @ q.T
+    if "separated" in hints:
+        k = min(r, c)
+        u, _ = np.linalg.qr(rng.standard_normal((r, k)))
+        v, _ = np.linalg.qr(rng.standard_normal((c, k)))
+        return (u * (1.0 + 0.5 * np.arange(k)[::-1])) @ v.T
     if "interval" in hints:
         return rng.uniform(-0.9, 0.9, shape)
     if "positive" in hints:

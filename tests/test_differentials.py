@@ -16,7 +16,7 @@ import pytest
 import scipy.sparse.linalg as sla
 from cli_support import isolated, run  # noqa: F401 (isolated: autouse)
 from oracle import derivative, draw
-from test_rules import attrs
+from test_rules import attrs, build, covered, hints
 
 import jacli
 from jacli.calculus import ops
@@ -34,12 +34,12 @@ SHAPES = [(2, 3), (3, 2), (3, 3), (3, 1), (1, 3), (1, 1), (2, 2)]
 
 def _cases():
     for op in ops.REGISTRY.values():
-        if op.differential is None or op.value is None:
+        if not covered(op):
             continue
         for attr in [2, 3, -1, -2] if op.name == "pow" else attrs(op):
             combos = []
             for shapes in itertools.product(SHAPES, repeat=op.arity):
-                node = Expr(op.name, tuple(name(f"A{i}") for i in range(op.arity)), attr)
+                node = build(op.name, attr, [name(f"A{i}") for i in range(op.arity)])
                 try:
                     Shapes({f"A{i}": s for i, s in enumerate(shapes)})(node)
                 except JacliError:
@@ -52,12 +52,12 @@ def _cases():
 
 def _setup(opname, attr, shapes, i, seed=0):
     op = ops.REGISTRY[opname]
-    expr = Expr(opname, tuple(name(f"A{k}") for k in range(op.arity)), attr)
+    expr = build(opname, attr, [name(f"A{k}") for k in range(op.arity)])
     names = {f"A{k}": s for k, s in enumerate(shapes)}
     rng = np.random.default_rng(seed)
     values = {}
     for k, s in enumerate(shapes):
-        hint = op.random_hints[k] if k < len(op.random_hints) else None
+        hint = hints(opname, attr)[k] if k < len(hints(opname, attr)) else None
         values[f"A{k}"] = draw(rng, s, {hint} if hint else set())
     var = f"A{i}"
     return expr, names, values, var, rng

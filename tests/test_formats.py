@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_support import isolated, run  # noqa: F401 (isolated: autouse)
-from test_rules import _cases, _values
+from test_rules import _cases, _values, build
 from textbook import GRADIENTS, JACOBIANS
 
 import jacli
@@ -72,9 +72,9 @@ def test_rule_as_python(opname, attr, shapes, i):
     """The rule's own Jacobian expression (unsimplified: K, diag(vec(I)), ones ⊗ I as the rules
     write them) and jacli's simplified closed form, both run as Python, against jacli."""
     op = ops.REGISTRY[opname]
-    expr = Expr(opname, tuple(name(f"A{k}") for k in range(op.arity)), attr)
+    expr = build(opname, attr, [name(f"A{k}") for k in range(op.arity)])
     names = {f"A{k}": s for k, s in enumerate(shapes)}
-    vals = _values(op, shapes, 4)
+    vals = _values(op, shapes, 4, attr)
     sh = Shapes(names)
     raw = jacobian_expr(expr, f"A{i}", sh)
     want = Evaluator(vals)(raw)

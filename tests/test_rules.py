@@ -27,10 +27,34 @@ SHAPES = [(2, 3), (3, 2), (3, 3), (3, 1), (1, 3), (1, 1), (2, 2), (4, 2)]
 ATTRS = {"pow": [2, 3, 0, -1, -2]}
 
 
+def build(opname: str, attr, args) -> Expr:
+    """The operator applied to ``args``; an output of a decomposition is part k of it."""
+    if opname == "part":
+        decomposition, k = attr
+        return Expr("part", (Expr(decomposition, tuple(args)),), k)
+    return Expr(opname, tuple(args), attr)
+
+
+def hints(opname: str, attr) -> tuple:
+    """What random values the operator's arguments need (a part: its decomposition's)."""
+    return ops.REGISTRY[attr[0] if opname == "part" else opname].random_hints
+
+
+def covered(op) -> bool:
+    """Operators with a value and a differential; a decomposition through its parts."""
+    from jacli.calculus.ops.outputs import OUTPUTS
+
+    return op.differential is not None and op.value is not None and op.name not in OUTPUTS
+
+
 def attrs(op, symbolic: bool = False) -> list:
     """The attributes to try an operator with: powers, a size (unvec's rows), an offset."""
     if op.name in ATTRS:
         return ATTRS[op.name]
+    if op.name == "part":
+        from jacli.calculus.ops.outputs import OUTPUTS
+
+        return [(d, k) for d, outs in OUTPUTS.items() for k in range(len(outs))]
     if op.name in ("frechet", "dform"):  # of every matrix function
         return [n for n, o in ops.REGISTRY.items() if o.notation.frechet]
     kind = op.notation.attr
@@ -44,7 +68,7 @@ def attrs(op, symbolic: bool = False) -> list:
 
 
 def _accepts(op, shapes, attr) -> bool:
-    node = Expr(op.name, tuple(name(f"A{i}") for i in range(op.arity)), attr)
+    node = build(op.name, attr, [name(f"A{i}") for i in range(op.arity)])
     try:
         Shapes({f"A{i}": s for i, s in enumerate(shapes)})(node)
     except JacliError:
@@ -54,7 +78,7 @@ def _accepts(op, shapes, attr) -> bool:
 
 def _cases():
     for op in ops.REGISTRY.values():
-        if op.differential is None or op.value is None:
+        if not covered(op):
             continue
         for attr in attrs(op):
             combos = [c for c in itertools.product(SHAPES, repeat=op.arity) if _accepts(op, c, attr)]
@@ -69,12 +93,12 @@ def _cases():
                     )
 
 
-def _values(op, shapes, seed):
+def _values(op, shapes, seed, attr=None):
     """Values the operator's record allows (its random hints)."""
     rng = np.random.default_rng(seed)
     vals = {}
     for i, s in enumerate(shapes):
-        hint = op.random_hints[i] if i < len(op.random_hints) else None
+        hint = hints(op.name, attr)[i] if i < len(hints(op.name, attr)) else None
         vals[f"A{i}"] = draw(rng, s, {hint} if hint else set())
     return vals
 
@@ -93,9 +117,9 @@ def _check(expr, shapes_by_name, vals, var):
 @pytest.mark.parametrize("opname,attr,shapes,i", list(_cases()))
 def test_rule_against_complex_step(opname, attr, shapes, i):
     op = ops.REGISTRY[opname]
-    expr = Expr(opname, tuple(name(f"A{k}") for k in range(op.arity)), attr)
+    expr = build(opname, attr, [name(f"A{k}") for k in range(op.arity)])
     names = {f"A{k}": s for k, s in enumerate(shapes)}
-    _check(expr, names, _values(op, shapes, 1), f"A{i}")
+    _check(expr, names, _values(op, shapes, 1, attr), f"A{i}")
 
 
 @pytest.mark.parametrize("opname,attr,shapes,i", [c for c in _cases() if c.values[3] == 0][::2])
@@ -103,16 +127,16 @@ def test_rule_through_the_chain_rule(opname, attr, shapes, i):
     """The same rule with its first argument a product P Y Q of the variable Y."""
     op = ops.REGISTRY[opname]
     r, c = shapes[0]
-    guarded = any(op.random_hints)  # the argument must be invertible or positive
+    guarded = any(hints(opname, attr))  # the argument must be invertible or positive
     k, m = (r, c) if guarded else (2, 3)  # square inner sizes keep P Y Q invertible
     inner = Expr("matmul", (Expr("matmul", (name("P"), name("Y"))), name("Q")))
-    expr = Expr(opname, (inner,) + tuple(name(f"A{j}") for j in range(1, op.arity)), attr)
+    expr = build(opname, attr, [inner, *(name(f"A{j}") for j in range(1, op.arity))])
     names = {f"A{j}": s for j, s in enumerate(shapes)}
     names.update({"P": (r, k), "Y": (k, m), "Q": (m, c)})
-    vals = _values(op, shapes, 2)
+    vals = _values(op, shapes, 2, attr)
     rng = np.random.default_rng(3)
     for n, (a, b) in (("P", (r, k)), ("Y", (k, m)), ("Q", (m, c))):
-        if "interval" in op.random_hints:  # small: the entries of P Y Q stay inside (-1, 1)
+        if "interval" in hints(opname, attr):  # small: the entries of P Y Q stay inside (-1, 1)
             vals[n] = rng.uniform(-0.4, 0.4, (a, b))
         elif guarded:
             # positive, and diagonally dominant when square: P Y Q then has positive entries
@@ -125,5 +149,5 @@ def test_rule_through_the_chain_rule(opname, attr, shapes, i):
 
 def test_every_registered_rule_is_exercised():
     tested = {c.values[0] for c in _cases()}
-    with_rules = {n for n, op in ops.REGISTRY.items() if op.differential and op.value is not None}
+    with_rules = {n for n, op in ops.REGISTRY.items() if covered(op)}
     assert tested == with_rules

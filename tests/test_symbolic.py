@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from cli_support import isolated, run  # noqa: F401 (isolated: autouse)
 from oracle import derivative, draw
-from test_rules import attrs
+from test_rules import attrs, build, covered, hints
 
 import jacli
 from jacli.api import prepare
@@ -23,7 +23,7 @@ from jacli.calculus import ops
 from jacli.calculus.chain import jacobian_expr
 from jacli.calculus.shapes import Shapes, at_sizes, infer, shape_at_sizes
 from jacli.errors import JacliError
-from jacli.expr import Expr, name
+from jacli.expr import name
 from jacli.numeric.evaluate import Evaluator
 from jacli.sizes import Size, dim
 from jacli.syntax import parse_expr, to_latex, to_text
@@ -232,12 +232,12 @@ MENU = [("m", "n"), ("n", "m"), ("n", "n"), ("n", 1), (1, "n"), (1, 1), ("p", "q
 
 def _cases():
     for op in ops.REGISTRY.values():
-        if op.differential is None or op.value is None:
+        if not covered(op):
             continue
         for attr in [2, -1] if op.name == "pow" else attrs(op, symbolic=True):
             combos = []
             for shapes in itertools.product(MENU, repeat=op.arity):
-                node = Expr(op.name, tuple(name(f"A{i}") for i in range(op.arity)), attr)
+                node = build(op.name, attr, [name(f"A{i}") for i in range(op.arity)])
                 sym = {f"A{i}": tuple(dim(d) if isinstance(d, str) else d for d in s) for i, s in enumerate(shapes)}
                 try:
                     Shapes(sym)(node)
@@ -256,14 +256,14 @@ def _id(sym):
 @pytest.mark.parametrize("opname,attr,sym,i", list(_cases()))
 def test_rule_on_symbolic_shapes(opname, attr, sym, i):
     op = ops.REGISTRY[opname]
-    expr = Expr(opname, tuple(name(f"A{k}") for k in range(op.arity)), attr)
+    expr = build(opname, attr, [name(f"A{k}") for k in range(op.arity)])
     J = jacobian_expr(expr, f"A{i}", Shapes(sym))
     for a in ({"m": 1, "n": 1, "p": 1, "q": 1}, {"m": 2, "n": 3, "p": 4, "q": 2}, {"m": 3, "n": 2, "p": 2, "q": 3}):
         numeric = {k: shape_at_sizes(s, a) for k, s in sym.items()}
         rng = np.random.default_rng(5)
         values = {}
         for k, s in numeric.items():
-            hint = op.random_hints[int(k[1:])] if int(k[1:]) < len(op.random_hints) else None
+            hint = hints(opname, attr)[int(k[1:])] if int(k[1:]) < len(hints(opname, attr)) else None
             values[k] = draw(rng, s, {hint} if hint else set())
         got = Evaluator(values)(at_sizes(J, a))
         want, tol = derivative(expr, values, f"A{i}")

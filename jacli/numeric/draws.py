@@ -19,7 +19,8 @@ ATTEMPTS = 20  # seeds tried, in order, before giving up
 
 
 def random_hints(expr: Expr) -> dict[str, set[str]]:
-    """For each name, what its random values must allow: 'invertible', 'positive', 'interval'."""
+    """For each name, what its random values must allow: 'invertible', 'positive', 'interval',
+    'spd' (symmetric positive definite, separated eigenvalues), 'separated' (singular values)."""
     hints: dict[str, set[str]] = {}
     for node in expr.walk():
         for arg, hint in zip(node.args, REGISTRY[node.op].random_hints):
@@ -33,6 +34,14 @@ def draw(rng: np.random.Generator, shape: tuple[int, int], hints: set[str]) -> n
     """One value of ``shape`` that allows ``hints``, made in place (one array of ``shape``)."""
     r, c = shape
     square = r == c
+    if "spd" in hints and square:  # chol, eigvals, eigvecs: symmetric positive definite, separated eigenvalues
+        q, _ = np.linalg.qr(rng.standard_normal((r, r)))
+        return np.asarray((q * (1.0 + 0.5 * np.arange(r))) @ q.T)
+    if "separated" in hints:  # svd: distinct singular values, away from 0
+        k = min(r, c)
+        u, _ = np.linalg.qr(rng.standard_normal((r, k)))
+        v, _ = np.linalg.qr(rng.standard_normal((c, k)))
+        return np.asarray((u * (1.0 + 0.5 * np.arange(k)[::-1])) @ v.T)
     if "interval" in hints:  # arcsin, arccos: inside (-1, 1)
         return rng.uniform(-0.9, 0.9, shape)
     if "positive" in hints:

@@ -75,6 +75,7 @@ class Notation(NamedTuple):
     aliases: tuple[str, ...] = ()  # other spellings the parser reads as the call: asin for arcsin
     attr: str | None = None  # "size" or "offset": the call's last argument, kept as the node's attr
     frechet: bool = False  # a matrix function: d<call>(X, E) is its Fréchet derivative, D<call>(X) its J
+    parts: tuple[str, ...] = ()  # a decomposition: the names of its outputs, each called as a function
 
     @property
     def name(self) -> str | None:
@@ -114,7 +115,7 @@ def notation(op: str) -> Notation:
 class Vocabulary(NamedTuple):
     """What the parser reads, derived from the declared notations."""
 
-    functions: dict[str, tuple[str, int, str | None]]  # spelling -> (operator, arity, attribute)
+    functions: dict[str, tuple[str, int, object]]  # spelling -> (operator, arity, attribute)
     builtins: dict[str, Builtin]  # spelling -> builtin (the operator has the same name)
     infix: dict[str, tuple[str, Prec]]  # spelling -> (operator, precedence)
     reserved: frozenset[str]
@@ -123,9 +124,12 @@ class Vocabulary(NamedTuple):
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
     _load_records()
-    functions: dict[str, tuple[str, int, str | None]] = {
+    functions: dict[str, tuple[str, int, object]] = {
         s: (op, ARITY[op], None) for op, n in NOTATIONS.items() if n.call for s in (n.call, *n.aliases)
     }
+    for op, n in NOTATIONS.items():  # the outputs of a decomposition: part k of op(args)
+        for k, part in enumerate(n.parts):
+            functions[part] = ("part", ARITY[op], (op, k))
     for op, n in NOTATIONS.items():  # the Fréchet derivative of a matrix function, and its J
         if n.frechet and n.call:
             functions[f"d{n.call}"] = ("frechet", 2, op)

@@ -349,6 +349,11 @@ class _Parser(Reader):
         if len(args) != arity or (kind == "size" and attr is None):
             more = " and a size" if kind == "size" else ""
             raise self.error(f"{fn.text} needs {count(arity, 'argument')}{more}, got {len(args)}", fn.col)
+        if op == "part":  # an output of a decomposition: eigvals(S) is part 0 of eigh(S)
+            if not isinstance(known, tuple):
+                raise RuntimeError(f"{fn.text} is an output of a decomposition without its place")
+            decomposition, k = known
+            return Expr("part", (Expr(decomposition, tuple(args), col=fn.col),), k, col=fn.col)
         if known is not None:
             attr = known
         return Expr(op, tuple(args), 0 if kind == "offset" and attr is None else attr, col=fn.col)

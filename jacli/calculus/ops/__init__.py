@@ -4,7 +4,8 @@
 trace, sum of entries), ``products`` (matrix, scalar and Kronecker products),
 ``blocks`` (block matrices, a block taken, triangular masks), ``elementwise`` (Hadamard
 product, division, functions entry by entry), ``functions`` (matrix functions: expm, logm, sqrtm, with
-their Fréchet derivatives), ``solves`` (solve, the Sylvester equation, the pseudo-inverse),
+their Fréchet derivatives), ``solves`` (solve, the Sylvester equation, the pseudo-inverse), ``decompositions``
+(eigh and svd with their outputs, chol, the nuclear and spectral norms),
 ``matrix``
 (inverse, powers, determinants), ``powers`` (division by a scalar, real and elementwise
 powers) and ``reductions`` (norms, softmax, logsumexp). References: J. R. Magnus and H. Neudecker, *Matrix
@@ -15,7 +16,20 @@ Value rules take arrays with optional leading batch axes (``(..., r, c)``) and c
 entries, so the numerical oracle can push a whole batch of complex steps through once.
 """
 
-from . import blocks, elementwise, functions, leaves, linear, matrix, powers, products, reductions, solves  # noqa: F401  (each registers its family)
+from . import (  # noqa: F401  (each registers its family)
+    blocks,
+    decompositions,
+    elementwise,
+    functions,
+    leaves,
+    linear,
+    matrix,
+    outputs,
+    powers,
+    products,
+    reductions,
+    solves,
+)
 from .registry import REGISTRY, Op, register
 
 __all__ = ["REGISTRY", "Op", "register"]

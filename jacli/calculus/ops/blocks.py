@@ -171,8 +171,10 @@ def _span(u: Unifier, start: Any, stop: Any, whole: Any, what: str) -> Any:
         u.defer(f"give the shape of the matrix a block is taken from ({what})")
         return None
     stop = total if stop is None else stop
-    length, rest = sizes.sub(stop, start), sizes.sub(total, stop)
-    if length in (None, 0) or rest is None:
+    length = sizes.sub(stop, start)
+    # stop ≤ total: by subtraction, or for every value of the names (1 ≤ n, n ≤ m n)
+    inside = sizes.sub(total, stop) is not None or stop == 1 or sizes.div(total, stop) is not None
+    if length in (None, 0) or not inside:
         u.fail(f"the {what} {sizes.text(start)}:{sizes.text(stop)} are not inside 0:{sizes.text(total)}")
     return length
 

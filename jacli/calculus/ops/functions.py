@@ -44,7 +44,7 @@ def _function_value(f: str, z: np.ndarray) -> np.ndarray:
     rule = REGISTRY[f].value
     if rule is None:
         raise ValueError(f"{f} has no value rule")
-    return rule(Expr(f, (name("Z"),)), z)
+    return np.asarray(rule(Expr(f, (name("Z"),)), z))
 
 
 def _upper(x: np.ndarray, e: np.ndarray) -> np.ndarray:

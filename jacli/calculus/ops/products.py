@@ -198,3 +198,60 @@ register(
         python=_kronsum_code,
     )
 )
+
+
+# -- the Khatri–Rao product (columnwise Kronecker): (A ⊙ B)[:, j] = a_j ⊗ b_j -----------------
+def _khatrirao_shape(u: Unifier, node: Expr, a: Shape, b: Shape) -> Shape:
+    u.same(a[1], b[1], lambda: f"a Khatri–Rao product needs equal columns, got {u.show(a)} and {u.show(b)}")
+    return (u.mul(a[0], b[0], node), a[1])
+
+
+def _khatrirao_value(node: Expr, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = a[..., :, None, :] * b[..., None, :, :]  # (..., m, p, k)
+    return np.asarray(out.reshape(out.shape[:-3] + (out.shape[-3] * out.shape[-2], out.shape[-1])))
+
+
+def _selector(node: Expr, sh: ShapeOf) -> Expr:
+    """S with A ⊙ B = (A ⊗ B) S: the columns j k + j of I(k²), that is I(k) ⊙ I(k)."""
+    k = sh(node)[1]
+    return Expr("khatrirao", (eye(k), eye(k)))
+
+
+def _khatrirao_kronecker(i: int) -> KroneckerRule:
+    # vec(A ⊙ B) = vec((A ⊗ B) S) = (Sᵀ ⊗ I) vec(A ⊗ B)
+    def rule(node: Expr, sh: ShapeOf) -> Expr:
+        whole = kron(*node.args)
+        form = (_kron_wrt_left, _kron_wrt_right)[i](whole, sh)
+        return matmul(kron(T(_selector(node, sh)), eye(sh(node)[0])), form)
+
+    return rule
+
+
+def _khatrirao_adjoint(i: int) -> AdjointRule:
+    def rule(node: Expr, g: Expr, sh: ShapeOf) -> Expr:
+        return _kron_adjoint(i)(kron(*node.args), matmul(g, T(_selector(node, sh))), sh)
+
+    return rule
+
+
+def _khatrirao_code(w: CodeWriter, e: Expr) -> str:
+    a, b = w(e.args[0]), w(e.args[1])
+    return f"np.einsum('ik,jk->ijk', {a}, {b}).reshape(-1, {a}.shape[1])"
+
+
+register(
+    Op(
+        "khatrirao",
+        2,
+        _khatrirao_shape,
+        value=_khatrirao_value,
+        differential=bilinear,
+        kronecker=(_khatrirao_kronecker(0), _khatrirao_kronecker(1)),
+        adjoint=(_khatrirao_adjoint(0), _khatrirao_adjoint(1)),
+        notation=Notation(call="khatrirao", latex=r"\operatorname{khatrirao}"),
+        cite="product rule; the Khatri–Rao product (M&N ch. 3)",
+        python=lambda w, e: (
+            f"np.einsum('ik,jk->ijk', {w(e.args[0])}, {w(e.args[1])}).reshape(-1, {w(e.args[0])}.shape[1])"
+        ),
+    )
+)

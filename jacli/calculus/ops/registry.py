@@ -99,6 +99,7 @@ Differentials = tuple["Expr | None", ...]  # the arguments' differentials, None 
 
 ShapeRule = Callable[..., Any]  # (unifier, node, *argument shapes) -> shape
 ValueRule = Callable[..., np.ndarray]  # (node, *argument values) -> value, batched over leading axes
+# (a node with several outputs, a decomposition, gives an object array of them: jacli.calculus.ops.outputs)
 DifferentialRule = Callable[[Expr, Differentials, ShapeOf], "Expr | None"]  # (node, dargs, shapes) -> d(node)
 KroneckerRule = Callable[[Expr, ShapeOf], Expr]  # (node, shapes) -> d vec(node) / d vec(argument)
 AdjointRule = Callable[[Expr, Expr, ShapeOf], Expr]  # (node, its adjoint Ḡ, shapes) -> the argument's adjoint

@@ -120,7 +120,24 @@ def pair(s: Base, x: Expr, y: Expr) -> Factors | None:
     return None
 
 
+def _diagonal_selection(s: Base, x: Expr, y: Expr) -> object:
+    """n where x y = (1ᵀₙ ⊗ Iₙ) diag(vec(Iₙ)), the Kronecker form of diag(M) for M n×n."""
+    if x.op != "kron" or y.op != "diag" or y.args[0].op != "vec":
+        return None
+    one, ident = x.args
+    n = s.shape(ident)[0]
+    if one.op == "ones" and one.attr == (1, n) and ident.op == "I" and y.args[0].args[0] == eye(n):
+        return n
+    return None
+
+
 def triple(s: Base, x: Expr, y: Expr, z: Expr) -> Factors | None:
+    # (1ᵀ ⊗ I) diag(vec I) (Aᵀ ⊗ Bᵀ) = (A ⊙ B)ᵀ: row i is aᵢᵀ ⊗ bᵢᵀ, the diagonal of Bᵀ M A
+    if z.op == "kron" and _diagonal_selection(s, x, y) is not None:
+        a, b = z.args
+        if s.shape(a)[0] == s.shape(b)[0] == _diagonal_selection(s, x, y):
+            s.note("the diagonal of a product made a Khatri–Rao product")
+            return [s(T(Expr("khatrirao", (s(T(a)), s(T(b))))))]
     # K(p,m) (A ⊗ B) K(n,q) = B ⊗ A for A m×n, B p×q   (M&N ch. 3, commutation matrix)
     if x.op == "K" and y.op == "kron" and z.op == "K":
         a, b = y.args
