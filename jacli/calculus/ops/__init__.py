@@ -6,7 +6,8 @@ trace, sum of entries), ``products`` (matrix, scalar and Kronecker products),
 product, division, functions entry by entry), ``functions`` (matrix functions: expm, logm, sqrtm, with
 their Fréchet derivatives), ``solves`` (solve, the Sylvester equation, the pseudo-inverse),
 ``matrix``
-(inverse, powers, determinants), ``powers`` (division by a scalar, real and elementwise
+(inverse, powers, determinants), ``adjugate`` (the adjugate and its derivatives of every
+order), ``powers`` (division by a scalar, real and elementwise
 powers) and ``reductions`` (norms, softmax, logsumexp). References: J. R. Magnus and H. Neudecker, *Matrix
 Differential Calculus with Applications in Statistics and Econometrics*, 3rd ed., Wiley
 2019 ("M&N"); K. B. Petersen and M. S. Pedersen, *The Matrix Cookbook*, 2012 ("Cookbook").
@@ -15,7 +16,7 @@ Value rules take arrays with optional leading batch axes (``(..., r, c)``) and c
 entries, so the numerical oracle can push a whole batch of complex steps through once.
 """
 
-from . import blocks, elementwise, functions, leaves, linear, matrix, powers, products, reductions, solves  # noqa: F401  (each registers its family)
+from . import adjugate, blocks, elementwise, functions, leaves, linear, matrix, powers, products, reductions, solves  # noqa: F401  (each registers its family)
 from .registry import REGISTRY, Op, register
 
 __all__ = ["REGISTRY", "Op", "register"]
