@@ -216,6 +216,9 @@ def test_lu_and_svd_paths_against_60_digits(n, order):
             assert abs(got[index] - float(sign * minor)) <= 1e-12 * scale
     if n <= adjugate.MINORS_UP_TO:
         np.testing.assert_allclose(adjugate._svd_derivatives(x, order), got, atol=1e-11 * scale)
+    if order == 2:  # exactly symmetric, and 0 where a row or a column repeats, on every path
+        np.testing.assert_array_equal(got, got.transpose(2, 3, 0, 1))
+        assert not got[np.arange(n), :, np.arange(n)].any() and not got[:, np.arange(n), :, np.arange(n)].any()
     e = rng.standard_normal((n, n))
     d = Evaluator({"X": x, "E": e})(Expr("dadj", (name("X"), name("E"))))
     want = np.einsum("abpq,pq->ba", adjugate.det_derivatives(x, 2), e)

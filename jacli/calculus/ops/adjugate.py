@@ -21,17 +21,18 @@ as ``frechet`` and ``dform`` carry a matrix function's (:mod:`.functions`):
   Its differential is Dadj(X, k+1) (I ⊗ K(n, n^k) ⊗ I)(I ⊗ vec(dX)), from vec(W ⊗ dX).
 
 No rule divides by det(X) or inverts X. The minors are computed exactly, in integers (a
-float is a dyadic rational), and rounded once up to 6×6 (so J and the Hessian of det are
-correctly rounded, whatever X's conditioning, and exactly symmetric); by LU factorisations
-of the minors up to 16×16; by the SVD X = U S Vᴴ above, where the derivatives at the
-diagonal S are products of singular values.
+float is a dyadic rational), and rounded once up to 6×6 (so adj, J, the Hessian of det and
+dadj(X, E) are correctly rounded whatever X's conditioning); by LU factorisations of the
+minors up to 16×16; by the SVD X = U S Vᴴ above, where the derivatives at the diagonal S are
+products of singular values. Every path keeps the derivatives' symmetries exactly (the
+Hessian of det is symmetric to the last bit, 0 where a row or a column repeats).
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
-from fractions import Fraction
+import math
 from typing import Any
 
 import numpy as np
@@ -99,6 +100,14 @@ def _exact_minors(x: np.ndarray, kept: np.ndarray) -> tuple[list[list[int]], int
     return [[level[(r, c)] for c in masks] for r in masks], den**size
 
 
+def _rounded(num: int, den: int) -> float:
+    """num / den correctly rounded (Python divides integers so), ±inf past the largest float."""
+    try:
+        return num / den
+    except OverflowError:
+        return math.inf if num > 0 else -math.inf
+
+
 def _real(x: np.ndarray) -> bool:
     return x.dtype == np.float64 and bool(np.all(np.isfinite(x)))
 
@@ -117,7 +126,7 @@ def _minors(x: np.ndarray, kept: np.ndarray) -> np.ndarray:
         out = []
         for one in x.reshape((-1,) + x.shape[-2:]):
             minors, scale = _exact_minors(one, kept)
-            out.append([[float(Fraction(m, scale)) for m in row] for row in minors])
+            out.append([[_rounded(m, scale) for m in row] for row in minors])
         return np.array(out, dtype=float).reshape(x.shape[:-2] + (len(kept),) * 2)
     return np.asarray(np.linalg.det(x[..., kept[:, None, :, None], kept[None, :, None, :]]))
 
@@ -136,7 +145,7 @@ def _exact_dadj(x: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
             entry = wi[place[i]][place[j]]
             if entry:
                 acc[q][p] += int(sign[i] * sign[j]) * minors[subset[i]][subset[j]] * entry
-    return np.array([[float(Fraction(v, scale * den)) for v in row] for row in acc])
+    return np.array([[_rounded(v, scale * den) for v in row] for row in acc])
 
 
 def _check_size(n: int, order: int) -> None:
@@ -186,7 +195,24 @@ def _svd_one(x: np.ndarray, order: int) -> np.ndarray:
     for axis in range(2 * order):
         factor = u.conj() if axis % 2 == 0 else vh.conj().T
         t = np.moveaxis(np.tensordot(factor, t, axes=(1, axis)), 0, axis)
-    return np.asarray(np.linalg.det(u) * np.linalg.det(vh) * t)
+    return _symmetric(np.linalg.det(u) * np.linalg.det(vh) * t, order)
+
+
+def _symmetric(t: np.ndarray, order: int) -> np.ndarray:
+    """T with its symmetries exact, as the minors give them: 0 where a row or a column repeats,
+    and equal under any reordering of the pairs (p, q) (each entry the sum of its orbit, its
+    terms sorted, so that every entry of an orbit sums the same numbers in the same order)."""
+    n = t.shape[-1]
+    same = np.equal.outer(np.arange(n), np.arange(n))
+    for a, b in itertools.combinations(range(2 * order), 2):
+        if a % 2 == b % 2:  # two row axes or two column axes
+            shape = [1] * (2 * order)
+            shape[a] = shape[b] = n
+            t = np.where(same.reshape(shape), 0, t)
+    if order == 1:
+        return t
+    orbit = [t.transpose([2 * i + j for i in perm for j in (0, 1)]) for perm in itertools.permutations(range(order))]
+    return np.asarray(np.sort(np.stack(orbit), axis=0).sum(axis=0) / len(orbit))
 
 
 # -- values ---------------------------------------------------------------------------------
