@@ -3,12 +3,13 @@
 ``leaves`` (names, numbers, I, K, ones, zeros), ``linear`` (sum, transpose, vec, diag,
 trace, sum of entries), ``products`` (matrix, scalar and Kronecker products),
 ``blocks`` (block matrices, a block taken, triangular masks), ``elementwise`` (Hadamard
-product, division, functions entry by entry), ``functions`` (matrix functions: expm, logm, sqrtm, with
-their Fréchet derivatives), ``solves`` (solve, the Sylvester equation, the pseudo-inverse), ``decompositions``
-(eigh and svd with their outputs, chol, the nuclear and spectral norms),
-``matrix``
-(inverse, powers, determinants), ``powers`` (division by a scalar, real and elementwise
-powers) and ``reductions`` (norms, softmax, logsumexp). References: J. R. Magnus and H. Neudecker, *Matrix
+product, division, functions entry by entry), ``functions`` (matrix functions: expm, logm,
+sqrtm, with their Fréchet derivatives), ``solves`` (solve, the Sylvester equation, the
+pseudo-inverse), ``outputs`` (nodes with several outputs) and ``decompositions`` (eigh and
+svd with their outputs, chol, the nuclear and spectral norms), ``matrix`` (inverse,
+powers, determinants), ``adjugate`` (the adjugate and its derivatives of every order),
+``powers`` (division by a scalar, real and elementwise powers) and ``reductions`` (norms,
+softmax, logsumexp). References: J. R. Magnus and H. Neudecker, *Matrix
 Differential Calculus with Applications in Statistics and Econometrics*, 3rd ed., Wiley
 2019 ("M&N"); K. B. Petersen and M. S. Pedersen, *The Matrix Cookbook*, 2012 ("Cookbook").
 
@@ -17,6 +18,7 @@ entries, so the numerical oracle can push a whole batch of complex steps through
 """
 
 from . import (  # noqa: F401  (each registers its family)
+    adjugate,
     blocks,
     decompositions,
     elementwise,

@@ -1,11 +1,12 @@
-"""Matrix functions: inverse, integer powers, determinant and log-determinant."""
+"""Matrix functions: inverse, integer powers, determinant and log-determinant (the adjugate,
+which d det is written with, and its derivatives are in :mod:`.adjugate`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ...errors import JacliError
-from ...expr import Expr, eye, matmul, neg, smul
+from ...expr import Expr, eye, matmul, neg
 from ...syntax.notation import Notation, Prec
 from ...syntax.printer import to_text
 from .registry import CodeWriter, Differentials, Op, ShapeOf, describe, plus, register, square
@@ -164,62 +165,5 @@ register(
         differential=lambda node, d, sh: None if d[0] is None else Expr("tr", (matmul(_inv(node.args[0]), d[0]),)),
         cite="M&N ch. 8, Cookbook sec. 2.1",
         python=_logdet_code,
-    )
-)
-
-
-MINORS_UP_TO = 16  # sizes whose adjugate is built from its cofactors (n² determinants)
-
-
-def _adj_value(node: Expr, a: np.ndarray) -> np.ndarray:
-    """The adjugate, X adj(X) = det(X) I, also where X is singular: from the cofactors up to
-    16×16 (exact for small integer matrices), above from the SVD X = U S Vᴴ:
-    adj(X) = det(U) det(Vᴴ) V adj(S) Uᴴ with adj(S)ᵢᵢ = Π_{j≠i} sⱼ."""
-    n = a.shape[-1]
-    if n == 1:
-        return np.ones_like(a)
-    if n <= MINORS_UP_TO:
-        keep = np.array([[k for k in range(n) if k != i] for i in range(n)])  # (n, n-1)
-        minors = a[..., keep[:, None, :, None], keep[None, :, None, :]]  # (..., i, j, n-1, n-1)
-        signs = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
-        return np.swapaxes(signs * np.linalg.det(minors), -1, -2)
-    u, s, vh = np.linalg.svd(a)
-    others = np.stack([np.prod(np.delete(s, i, axis=-1), axis=-1) for i in range(n)], axis=-1)
-    scale = (np.linalg.det(u) * np.linalg.det(vh))[..., None, None]
-    return np.asarray(scale * np.swapaxes(vh, -1, -2).conj() @ (others[..., :, None] * np.swapaxes(u, -1, -2).conj()))
-
-
-def _adj_code(w: CodeWriter, e: Expr) -> str:
-    # from the SVD, as _adj_value above does past 16×16: defined where X is singular too
-    u, s, vh = w.let(f"np.linalg.svd({w(e.args[0])})", 3).split(", ")
-    others = f"np.prod(np.where(np.eye({s}.size, dtype=bool), 1.0, {s}), axis=1)"  # Π_{j≠i} sⱼ
-    return f"np.linalg.det({u}) * np.linalg.det({vh}) * ({vh}.T * {others}) @ {u}.T"
-
-
-def _adj_differential(node: Expr, d: Differentials, sh: ShapeOf) -> Expr | None:
-    x = node.args[0]
-    if d[0] is None:
-        return None
-    return Expr("add", (smul(Expr("tr", (matmul(node, d[0]),)), _inv(x)), neg(matmul(matmul(_inv(x), d[0]), node))))
-
-
-def _check_adj(node: Expr, args: list[np.ndarray], derivative_needed: bool) -> None:
-    # adj is defined everywhere; its derivative rule needs X⁻¹
-    if derivative_needed and args[0].shape[-1] > 1:
-        check_invertible(node, args, derivative_needed)
-
-
-register(
-    Op(
-        "adj",
-        1,
-        square("adj", "matrix"),
-        value=_adj_value,
-        domain=_check_adj,
-        random_hints=("invertible",),
-        differential=_adj_differential,
-        notation=Notation(call="adj", latex=r"\operatorname{adj}"),
-        cite="the adjugate; M&N ch. 8",
-        python=_adj_code,
     )
 )

@@ -7,9 +7,11 @@ The parser reads every product as ``mul``; shape inference makes it a matrix pro
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from ... import sizes
 from ...expr import Expr, T, comm, eye, kron, matmul, smul, vec, zeros
 from ...syntax.notation import Infix, Notation, Prec
 from .linear import unvec
@@ -100,7 +102,7 @@ def _kron_value(node: Expr, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _kron_common(node: Expr, sh: ShapeOf) -> tuple[Expr, tuple[int, int, int, int]]:
     (m, n), (p, q) = sh(node.args[0]), sh(node.args[1])
-    return kron(kron(eye(n), comm(q, m)), eye(p)), (m, n, p, q)
+    return _perm((m, n), (p, q)), (m, n, p, q)
 
 
 def _kron_wrt_left(node: Expr, sh: ShapeOf) -> Expr:
@@ -117,13 +119,10 @@ def _kron_wrt_right(node: Expr, sh: ShapeOf) -> Expr:
 
 
 def _kron_adjoint(i: int) -> Callable[[Expr, Expr, ShapeOf], Expr]:
-    """The adjoint from the Kronecker form P: vec(Ā) = Pᵀ vec(Ḡ)."""
-    form = (_kron_wrt_left, _kron_wrt_right)[i]
-
-    def rule(node: Expr, g: Expr, sh: ShapeOf) -> Expr:
-        return unvec(matmul(T(form(node, sh)), vec(g)), sh(node.args[i])[0])
-
-    return rule
+    """⟨Ḡ, A ⊗ B⟩ = ⟨blockdot(Ḡ, B), A⟩ = ⟨blocksum(Ḡ, A), B⟩: a reshape and a contraction."""
+    if i == 0:
+        return lambda node, g, sh: Expr("blockdot", (g, node.args[1]))
+    return lambda node, g, sh: Expr("blocksum", (g, node.args[0]))
 
 
 register(
@@ -140,6 +139,109 @@ register(
         differential=bilinear,
         cite="product rule; M&N ch. 8",
         python=lambda w, e: w.kron(e.args[0], e.args[1]),
+    )
+)
+
+
+# -- the adjoints of the Kronecker product -------------------------------------------------
+# G (m p)×(n q) is an m×n grid of p×q blocks G_ij. blockdot(G, B) is the m×n matrix of the
+# inner products ⟨G_ij, B⟩ and blocksum(G, A) the p×q sum Σ A_ij G_ij, so that
+# ⟨G, A ⊗ B⟩ = ⟨blockdot(G, B), A⟩ = ⟨blocksum(G, A), B⟩: each is linear in both arguments,
+# its value G reshaped to (m, p, n, q) and contracted. With R(G) the rearrangement of Van Loan
+# and Pitsianis, vec(blockdot(G, B)) = R(G) vec(B) and vec(blocksum(G, A)) = R(G)ᵀ vec(A),
+# where ⟨G, A ⊗ B⟩ = vec(G)ᵀ P (vec(A) ⊗ vec(B)) gives R(G)ᵀ = unvec(Pᵀ vec(G), p q).
+def _grid(u: Unifier, node: Expr, g: Shape, part: Shape, what: str) -> tuple[Any, Any]:
+    """The other factor's shape: G's rows and columns divided by ``part``'s."""
+    out = []
+    for whole, by in zip(g, part, strict=True):
+        kw, kb = u.known(whole), u.known(by)
+        if kw is None or kb is None:
+            u.defer(f"cannot infer the shapes of {what}: give the shapes of its arguments")
+            return (u.fresh(), u.fresh())
+        got = sizes.div(kw, kb)
+        if got is None:
+            u.fail(f"{what} needs a matrix of whole blocks of {u.show(part)}, got {u.show(g)}")
+        out.append(got)
+    return out[0], out[1]
+
+
+def _blockdot_value(node: Expr, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+    (r, c), (p, q) = g.shape[-2:], b.shape[-2:]
+    return np.asarray(np.einsum("...ipjq,...pq->...ij", g.reshape(g.shape[:-2] + (r // p, p, c // q, q)), b))
+
+
+def _blocksum_value(node: Expr, g: np.ndarray, a: np.ndarray) -> np.ndarray:
+    (r, c), (m, n) = g.shape[-2:], a.shape[-2:]
+    return np.asarray(np.einsum("...ipjq,...ij->...pq", g.reshape(g.shape[:-2] + (m, r // m, n, c // n)), a))
+
+
+def _perm(a: Shape, b: Shape) -> Expr:
+    """P = I_n ⊗ K(q,m) ⊗ I_p, vec(A ⊗ B) = P (vec(A) ⊗ vec(B)), for shapes A m×n, B p×q."""
+    (m, n), (p, q) = a, b
+    return kron(kron(eye(n), comm(q, m)), eye(p))
+
+
+def _rearranged_t(g: Expr, a: Shape, b: Shape) -> Expr:
+    """R(G)ᵀ = unvec(Pᵀ vec(G), p q)."""
+    return unvec(matmul(T(_perm(a, b)), vec(g)), b[0] * b[1])
+
+
+def _contraction_code(spec: str, outer: bool) -> Callable[[CodeWriter, Expr], str]:
+    def code(w: CodeWriter, e: Expr) -> str:
+        g, x = w(e.args[0]), w(e.args[1])
+        if outer:  # x is A: the grid is x's shape
+            dims = f"{x}.shape[0], {g}.shape[0] // {x}.shape[0], {x}.shape[1], {g}.shape[1] // {x}.shape[1]"
+        else:  # x is B: the blocks are x's shape
+            dims = f"{g}.shape[0] // {x}.shape[0], {x}.shape[0], {g}.shape[1] // {x}.shape[1], {x}.shape[1]"
+        return f"np.einsum('{spec}', {g}.reshape({dims}), {x})"
+
+    return code
+
+
+register(
+    Op(
+        "blockdot",
+        2,
+        lambda u, node, g, b: _grid(u, node, g, b, "blockdot"),
+        value=_blockdot_value,
+        kronecker=(  # vec(blockdot(G, B)) = (I_mn ⊗ vec(B))ᵀ Pᵀ vec(G) = R(G) vec(B)
+            lambda node, sh: matmul(
+                kron(eye(size(sh, node)), T(vec(node.args[1]))), T(_perm(sh(node), sh(node.args[1])))
+            ),
+            lambda node, sh: T(_rearranged_t(node.args[0], sh(node), sh(node.args[1]))),
+        ),
+        adjoint=(  # ⟨Ā, blockdot(G, B)⟩ = ⟨Ā ⊗ B, G⟩ = ⟨blocksum(G, Ā), B⟩
+            lambda node, g, sh: kron(g, node.args[1]),
+            lambda node, g, sh: Expr("blocksum", (node.args[0], g)),
+        ),
+        notation=Notation(call="blockdot", latex=r"\operatorname{blockdot}"),
+        transposed=lambda e: Expr("blockdot", (T(e.args[0]), T(e.args[1]))),
+        differential=bilinear,
+        cite="the adjoint of A ↦ A ⊗ B: a reshape and a contraction (Van Loan and Pitsianis' rearrangement)",
+        python=_contraction_code("ipjq,pq->ij", outer=False),
+    )
+)
+register(
+    Op(
+        "blocksum",
+        2,
+        lambda u, node, g, a: _grid(u, node, g, a, "blocksum"),
+        value=_blocksum_value,
+        kronecker=(  # vec(blocksum(G, A)) = (vec(A) ⊗ I_pq)ᵀ Pᵀ vec(G) = R(G)ᵀ vec(A)
+            lambda node, sh: matmul(
+                kron(T(vec(node.args[1])), eye(size(sh, node))), T(_perm(sh(node.args[1]), sh(node)))
+            ),
+            lambda node, sh: _rearranged_t(node.args[0], sh(node.args[1]), sh(node)),
+        ),
+        adjoint=(  # ⟨B̄, blocksum(G, A)⟩ = ⟨A ⊗ B̄, G⟩ = ⟨blockdot(G, B̄), A⟩
+            lambda node, g, sh: kron(node.args[1], g),
+            lambda node, g, sh: Expr("blockdot", (node.args[0], g)),
+        ),
+        notation=Notation(call="blocksum", latex=r"\operatorname{blocksum}"),
+        transposed=lambda e: Expr("blocksum", (T(e.args[0]), T(e.args[1]))),
+        differential=bilinear,
+        cite="the adjoint of B ↦ A ⊗ B: a reshape and a contraction (Van Loan and Pitsianis' rearrangement)",
+        python=_contraction_code("ipjq,ij->pq", outer=True),
     )
 )
 
