@@ -23,14 +23,7 @@ from jacli.expr import Expr, name
 from jacli.numeric.evaluate import Evaluator
 from jacli.syntax import parse_expr, to_text
 
-# a block's adjoint pads Ḡ with products by identities of the argument's sizes, I_r[r0:r1, :]ᵀ Ḡ
-# I_c[c0:c1, :]: max(r, c)² entries (ops/blocks.py)
-PADDED = pytest.mark.xfail(reason="a block's adjoint multiplies by identity matrices of its argument's sizes")
-LINEAR = [
-    pytest.param(*c.values, id=c.id, marks=PADDED if c.values[0] == "sub" else ())
-    for c in _cases()
-    if ops.REGISTRY[c.values[0]].linear_in(c.values[3])
-]
+LINEAR = [pytest.param(*c.values, id=c.id) for c in _cases() if ops.REGISTRY[c.values[0]].linear_in(c.values[3])]
 
 
 @pytest.mark.parametrize("opname,attr,shapes,i", LINEAR)

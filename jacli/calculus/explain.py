@@ -17,7 +17,7 @@ from ..expr import Expr, T, add, matmul, name, vec, zeros
 from ..syntax.printer import to_text
 from .adjoint import gradient
 from .chain import identify
-from .ops import REGISTRY
+from .ops import REGISTRY, Op
 from .shapes import Shapes
 from .simplify import Simplifier
 
@@ -49,9 +49,7 @@ def differential_steps(expr: Expr, names: dict[str, str], shapes: Shapes) -> lis
     steps = []
     while (target := _first_unexpanded(cur)) is not None:
         e = target.args[0]
-        ds = tuple(_d(a, names, variables) for a in e.args)
-        op = REGISTRY[e.op]
-        got = op.differential(e, ds, shapes) if op.differential else None
+        got, op = _rule_applied(e, names, variables, shapes)
         got = zeros(*shapes(e)) if got is None else tidy(got)
         cur = _replace(cur, target, got)
         rule = generic_rule(e, shapes)
@@ -105,16 +103,34 @@ def vec_step(dF: Expr, names: dict[str, str], shapes: Shapes) -> tuple[Step, dic
     return step, blocks
 
 
+def _rule_applied(e: Expr, names: dict[str, str], variables: set[str], shapes: Shapes) -> tuple[Expr | None, Op]:
+    """d(e) by e's record, its arguments' differentials not yet expanded; an output of a
+    decomposition (eigvals(S)) by the decomposition's rule, its own part taken."""
+    if e.op == "part":
+        whole = e.args[0]
+        op = REGISTRY[whole.op]
+        ds = tuple(_d(a, names, variables) for a in whole.args)
+        out = op.differential(whole, ds, shapes) if op.differential else None
+        return (None if out is None else out.args[e.attr]), op
+    op = REGISTRY[e.op]
+    ds = tuple(_d(a, names, variables) for a in e.args)
+    return (op.differential(e, ds, shapes) if op.differential else None), op
+
+
 def generic_rule(e: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
     """The operator's differential rule on arguments A, B, ...: the record's own rule applied
-    to names, (d(A B), dA B + A dB)."""
+    to names, (d(A B), dA B + A dB); for an output of a decomposition, d(eigvals(A))."""
+    inner = e.args[0] if e.op == "part" else e
     letters = "ABCDE"
-    args = tuple(name(letters[i]) for i in range(len(e.args)))
-    generic = {letters[i]: shapes(a) for i, a in enumerate(e.args)}
+    args = tuple(name(letters[i]) for i in range(len(inner.args)))
+    generic = {letters[i]: shapes(a) for i, a in enumerate(inner.args)}
     sh = Shapes({**generic, **{f"d{k}": s for k, s in generic.items()}})
-    node = Expr(e.op, args, e.attr)
-    rule = REGISTRY[e.op].differential
+    node = Expr(inner.op, args, inner.attr)
+    rule = REGISTRY[inner.op].differential
     got = rule(node, tuple(name(f"d{a.attr}") for a in args), sh) if rule else None
+    if e.op == "part":
+        node = Expr("part", (node,), e.attr)
+        got = None if got is None else got.args[e.attr]
     return Expr("d", (node,)), zeros(*shapes(e)) if got is None else Simplifier(sh)(got)
 
 

@@ -202,10 +202,25 @@ def _sub_kronecker(node: Expr, sh: ShapeOf) -> Expr:
 
 
 def _sub_adjoint(node: Expr, g: Expr, sh: ShapeOf) -> Expr:
-    # Ḡ put back in its place among zeros: Sᵀ Ḡ C
+    # Ḡ put back in its place among zeros: [0; [0, Ḡ, 0]; 0], blocks of the argument's size at
+    # most; where a zero block's size is no size (m - 1 with names), Sᵀ Ḡ C by the selections
     r0, r1, c0, c1 = node.attr
     m, n = sh(node.args[0])
-    return matmul(matmul(T(_selection(m, r0, r1)), g), _selection(n, c0, c1))
+    rows = sh(node)[0]
+    below = sizes.sub(m, r1) if r1 is not None else 0
+    right = sizes.sub(n, c1) if c1 is not None else 0
+    if below is None or right is None:
+        return matmul(matmul(T(_selection(m, r0, r1)), g), _selection(n, c0, c1))
+    row = _joined(hcat, [zeros(rows, c0) if c0 != 0 else None, g, zeros(rows, right) if right != 0 else None])
+    return _joined(vcat, [zeros(r0, n) if r0 != 0 else None, row, zeros(below, n) if below != 0 else None])
+
+
+def _joined(cat: Any, parts: list[Expr | None]) -> Expr:
+    present = [x for x in parts if x is not None]
+    out = present[0]
+    for x in present[1:]:
+        out = cat(out, x)
+    return out
 
 
 def _sub_code(w: CodeWriter, e: Expr) -> str:

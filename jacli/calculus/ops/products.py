@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ... import sizes
-from ...expr import Expr, T, comm, eye, kron, matmul, smul, vec, zeros
+from ...expr import Expr, T, comm, eye, kron, matmul, ones, smul, vec, zeros
 from ...syntax.notation import Infix, Notation, Prec
 from .linear import unvec
 from .registry import AdjointRule, CodeWriter, KroneckerRule, Op, Shape, ShapeOf, Unifier, bilinear, register, size
@@ -330,8 +330,14 @@ def _khatrirao_kronecker(i: int) -> KroneckerRule:
 
 
 def _khatrirao_adjoint(i: int) -> AdjointRule:
+    # ⟨Ḡ, A ⊙ B⟩ = Σⱼ ⟨ḡⱼ, aⱼ ⊗ bⱼ⟩: Āᵢⱼ = ⟨Ḡ's rows i p..i p+p-1 of column j, bⱼ⟩ and
+    # B̄ = Σᵢ (those rows) Aᵢⱼ, contractions over Ḡ ∘ (1 ⊗ B) and Ḡ ∘ (A ⊗ 1), never I ⊙ I
     def rule(node: Expr, g: Expr, sh: ShapeOf) -> Expr:
-        return _kron_adjoint(i)(kron(*node.args), matmul(g, T(_selector(node, sh))), sh)
+        a, b = node.args
+        (m, _), (p, _) = sh(a), sh(b)
+        if i == 0:
+            return Expr("blockdot", (Expr("had", (g, kron(ones(m, 1), b))), ones(p, 1)))
+        return Expr("blocksum", (Expr("had", (g, kron(a, ones(p, 1)))), ones(m, 1)))
 
     return rule
 
