@@ -275,4 +275,14 @@ def require_numbers(problem: Problem, names: list[str]) -> None:
             column=named.col,
         )
     require_values(problem, names)
+    shaped = next((n for n, shape in problem.names.items() if sizes.is_symbolic(shape)), None)
+    if shaped is not None:
+        raise JacliError(
+            (
+                f"{short(shaped)} is {short(sizes.shape_text(problem.names[shaped]))}, a shape with dimension names: "
+                "numbers need numbers for sizes (give values or a shape of integers, or use ",
+                Option("symbolic"),
+                " for the formula alone)",
+            )
+        )
     check_domains(problem.expr, problem.values, problem.wrt)
