@@ -9,11 +9,18 @@ generated Python. Signals, memory and the API have their own files
 
 from __future__ import annotations
 
+import io
+import os
+import struct
+import zipfile
+
+import numpy as np
 import pytest
-from cli_support import isolated, run  # noqa: F401 (isolated: autouse)
+from cli_support import isolated, python_process, run  # noqa: F401 (isolated: autouse)
 
 import jacli
 from jacli.errors import JacliError
+from jacli.io.specs import parse_spec
 
 LIMIT = 200  # characters in an error line
 
@@ -57,3 +64,89 @@ def test_the_api_refuses_numbers_for_named_sizes_in_its_words():
         with pytest.raises(JacliError, match=r"X is m×n, a shape with dimension names.*symbolic=True"):
             call("sum(X) wrt X", X=("m", "n"))
     assert jacli.derive("sum(X) wrt X", X=("m", "n"), symbolic=True).formula == "vec(ones(m,n))ᵀ"
+
+
+# --------------------------------------------------------------------------- 3. hostile .npy headers
+
+
+def npy_with_header(path: str, header: str, length: int | None = None, data: bytes = bytes(64)) -> None:
+    """A .npy file of format 1.0 with ``header`` as its text, padded as numpy pads it, and a
+    length field of ``length`` (the header's own by default)."""
+    h = header.encode("latin1")
+    h += b" " * ((64 - (10 + len(h) + 1) % 64) % 64) + b"\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h) if length is None else length) + h + data)
+
+
+@pytest.mark.parametrize(
+    ("shape", "length", "words"),
+    [
+        ("(" + "9" * 4000 + ", 1)", None, "beyond NumPy's largest"),  # a dimension of 4,000 digits
+        ("(9223372036854775808, 1)", None, "beyond NumPy's largest"),
+        ("(2, 2)", 20, "unreadable .npy header"),  # the length field cuts the header short
+        ("(True, True)", None, "not a tuple of integers"),
+        ("(2.0, 2)", None, "corrupt .npy"),
+        ("(" + "9999999999, " * 700 + ")", None, "700-D array"),
+    ],
+)
+def test_hostile_npy_headers_are_refused(shape, length, words):
+    npy_with_header("x.npy", f"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}", length)
+    for more in ((), ("--symbolic",)):
+        refused(run("derive", "tr(X) wrt X", "X=x.npy", *more), "X=x.npy", words)
+    with zipfile.ZipFile("x.npz", "w") as zf:
+        zf.write("x.npy", "X.npy")
+    refused(run("derive", "tr(X) wrt X", "--values", "x.npz"), "x.npz", words)
+    with pytest.raises(JacliError, match=r"X=x\.npy"):
+        parse_spec("X", "x.npy")
+
+
+# --------------------------------------------------------------------------- 8. a file swapped for a FIFO
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("path", ["x.npy", "x.npz", "x.csv"])
+def test_a_file_swapped_for_a_fifo_after_its_check_is_refused_without_waiting(path):
+    """The FIFO has no writer: opening it to read would wait for ever. The swap after a check
+    is simulated by a stat that still sees the regular file that was there."""
+    os.mkfifo(path)
+    code = (
+        "import os, stat, sys\n"
+        "from jacli.io.specs import parse_spec\n"
+        "from jacli.errors import JacliError\n"
+        "real = os.stat\n"
+        "regular = real(sys.executable)\n"
+        f"os.stat = lambda p, *a, **k: regular if os.fspath(p) == {path!r} else real(p, *a, **k)\n"
+        "try:\n"
+        f"    parse_spec('X', {path!r})\n"
+        "except JacliError as e:\n"
+        "    print(e)\n"
+    )
+    r = python_process(code, timeout=20)
+    assert r.returncode == 0 and r.stdout.strip() == f"X={path}: not a regular file", (r.stdout, r.stderr)
+    refused(run("derive", "tr(X) wrt X", f"X={path}"), "not a regular file")
+
+
+# --------------------------------------------------------------------------- 9. unused arrays named like builtins
+
+
+BUILTIN_NAMES = ("I", "tr", "K", "exp", "sum", "wrt")
+
+
+def test_unused_arrays_named_like_builtins_are_not_read():
+    np.savez("v.npz", X=np.eye(2), **{n: np.eye(2) for n in BUILTIN_NAMES})
+    r = run("derive", "X' X wrt X", "--values", "v.npz", "--format", "plain")
+    assert r.exit_code == 0, r.stderr
+    assert np.allclose(np.loadtxt(io.StringIO(r.stdout)), jacli.jacobian("X' X wrt X", X=np.eye(2)))
+    assert r.stderr.splitlines() == ["jacli: warning: 6 names in v.npz are not in the expression"]
+    r = run("check", "X' X wrt X", "--values", "v.npz")
+    assert r.exit_code == 0, r.stderr
+    # named on the command line, a builtin is still refused
+    refused(run("derive", "X wrt X", "X=2x2", "I=2x2"), "I is a built-in name")
+
+
+def test_the_apis_dict_of_values_may_hold_builtin_names():
+    values = {"X": np.eye(2), **{n: np.eye(2) for n in BUILTIN_NAMES}}
+    assert np.array_equal(jacli.jacobian("X wrt X", values), np.eye(4))
+    assert jacli.check("X' X wrt X", values).agree
+    with pytest.raises(JacliError, match="got the keyword 'I'"):
+        jacli.jacobian("X wrt X", {"X": np.eye(2)}, I=np.eye(2))

@@ -12,7 +12,7 @@ from ..calculus.shapes import Shapes, infer, show_shape
 from ..errors import JacliError, Option, Values
 from ..expr import Expr
 from ..io.arrays import as_matrix, short
-from ..io.specs import MAX_DIM, Binding
+from ..io.specs import MAX_DIM, VALUES, Binding
 from ..numeric import draws
 from ..numeric.evaluate import check_domains
 from ..syntax.notation import vocabulary
@@ -126,6 +126,8 @@ def bindings_of(bindings: Mapping[str, Any] | None, names: dict[str, Any]) -> di
     for n in merged:
         if not isinstance(n, str):
             raise JacliError(f"a binding's name is a str, not {type(n).__name__} ({short(repr(n))})")
+    reserved = vocabulary().reserved  # a dict's entry of a builtin's name is unused, as any other name it lacks
+    merged = {n: v for n, v in merged.items() if n not in reserved}
     merged.update(names)
     return {n: to_binding(n, v) for n, v in merged.items()}
 
@@ -152,8 +154,8 @@ def prepare(
     parsed = source.expression(require_wrt) if isinstance(source, Source) else parse(source, require_wrt=require_wrt)
     text = parsed.source
     names = parsed.expr.names()
-    for n in bindings:
-        if n in vocabulary().reserved:
+    for n, b in bindings.items():
+        if n in vocabulary().reserved and values_file(b) is None:  # a file's array of that name is unused
             raise JacliError(f"{n} is a built-in name of jacli's language and cannot be bound")
     warnings = unused_warnings(bindings, set(names))
     given = {n: (b.shape[0], b.shape[1]) for n, b in bindings.items() if n in names}
@@ -195,14 +197,18 @@ def with_random(problem: Problem, seed: int = DEFAULT_SEED, *, max_bytes: float 
     return problem._replace(values=values, randomized=tuple(fill))
 
 
+def values_file(binding: Binding) -> str | None:
+    """The --values file a binding comes from, if it does."""
+    return binding.source[len(VALUES) :] if binding.source.startswith(VALUES) else None
+
+
 def unused_warnings(bindings: dict[str, Binding], names: set[str]) -> tuple[str, ...]:
     """Warnings for names bound but not in the expression: one a name, or one line for more
     than three (of a --values file, or of NAME=SPEC words)."""
     groups: dict[str, list[str]] = {}  # the --values file, or "" for NAME=SPEC words
     for n, b in bindings.items():
         if n not in names:
-            path = b.source[len("--values ") :] if b.source.startswith("--values ") else ""
-            groups.setdefault(path, []).append(n)
+            groups.setdefault(values_file(b) or "", []).append(n)
     out = []
     for path, unused in groups.items():
         if path and len(unused) > 3:
