@@ -10,6 +10,7 @@ generated Python. Signals, memory and the API have their own files
 from __future__ import annotations
 
 import io
+import json
 import os
 import struct
 import zipfile
@@ -150,3 +151,24 @@ def test_the_apis_dict_of_values_may_hold_builtin_names():
     assert jacli.check("X' X wrt X", values).agree
     with pytest.raises(JacliError, match="got the keyword 'I'"):
         jacli.jacobian("X wrt X", {"X": np.eye(2)}, I=np.eye(2))
+
+
+# --------------------------------------------------------------------------- 11. batch lines end at newlines
+
+
+@pytest.mark.parametrize("odd", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"])
+def test_batch_lines_are_numbered_by_newlines_only(odd):
+    text = (
+        "\ufeffderive 'X wrt X' X=2x2 --symbolic\n"  # a byte order mark before line 1
+        f"derive 'X wrt X' X=2x2 --symbolic  # a comment{odd}with a break to some readers\n"
+        f"derive 'X{odd} wrt X' X=2x2 --symbolic\n"
+        "\n"
+        f"check 'A X wrt X' A=2x2 X=2x2 --against 'I₂ ⊗ A'{odd}\n"
+    )
+    with open("b.txt", "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    r = run("batch", "b.txt", "--format", "json")
+    got = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [(g["line"], g["verdict"]) for g in got[:-1]] == [(1, "ok"), (2, "ok"), (3, "ok"), (5, "agree")], got
+    assert got[-1]["summary"]["lines"] == 4
+    assert r.exit_code == 0, r.stdout

@@ -346,7 +346,6 @@ def test_unreadable_file(monkeypatch):
 
     np.save("x.npy", np.eye(2))
     if IS_ROOT or os.name != "posix":  # root reads anything: simulate the refusal
-
         real_open = os.open
 
         def fake_open(path, *a, **k):

@@ -46,6 +46,27 @@ def printable(text: str) -> str:
     return "".join(f"<U+{ord(c):04X}>" if unicodedata.category(c) in _HIDDEN else c for c in text)
 
 
+def _escape(c: str) -> str:
+    """A character as JSON's escape (a surrogate pair beyond U+FFFF)."""
+    code = ord(c)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_line(obj: object) -> str:
+    """``obj`` as one line of JSON, non-ASCII text kept, every character that would not show as
+    itself escaped (a line separator, an escape sequence, a right-to-left mark): a reader that
+    splits lines where Unicode breaks them, or a terminal, sees one line of plain text."""
+    import json
+
+    text = json.dumps(obj, ensure_ascii=False)
+    if text.isprintable():
+        return text
+    return "".join(_escape(c) if unicodedata.category(c) in _HIDDEN else c for c in text)
+
+
 def wording(err: JacliError) -> str:
     """The error's message in the command line's words (``--max-memory``, ``X=X.npy``)."""
     return err.text(command_line)
