@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import struct
 import zipfile
 
@@ -172,3 +173,80 @@ def test_batch_lines_are_numbered_by_newlines_only(odd):
     assert [(g["line"], g["verdict"]) for g in got[:-1]] == [(1, "ok"), (2, "ok"), (3, "ok"), (5, "agree")], got
     assert got[-1]["summary"]["lines"] == 4
     assert r.exit_code == 0, r.stdout
+
+
+# --------------------------------------------------------------------------- 10. control characters shown, not run
+
+
+RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def test_a_written_files_name_is_shown_with_its_control_characters_as_code_points():
+    name = "a\nb\x1b[31m\u202e.npy"
+    r = run("derive", "X wrt X", "X=2x2", "--random", "-o", name)
+    assert r.exit_code == 0 and os.path.exists(name), r.stderr
+    assert r.stderr.splitlines()[-1] == "jacli: wrote a<U+000A>b<U+001B>[31m<U+202E>.npy"
+    assert not RAW.search(r.stderr.replace("\n", "")), r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["plain", "json"])
+def test_batch_shows_a_lines_escape_sequences_without_running_them(fmt):
+    lines = [
+        "derive 'X wrt X' X=2x2 --symbolic \x1b[2J",
+        "derive 'X wrt X' X=2x2 --symbolic # \x1b]0;a title\x07",
+        "check 'X\u202e wrt X' X=2x2",
+    ]
+    with open("b.txt", "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    r = run("batch", "b.txt", "--format", fmt)
+    assert r.exit_code == 2, r.stdout
+    assert not RAW.search(r.stdout.replace("\n", "")), r.stdout
+    if fmt == "json":
+        got = [json.loads(line) for line in r.stdout.splitlines()]
+        assert [g["command"] for g in got[:-1]] == lines  # the JSON still holds them, escaped
+    else:
+        assert "<U+001B>[2J" in r.stdout and "<U+001B>]0;a title<U+0007>" in r.stdout
+
+
+# --------------------------------------------------------------------------- 12. one short line, user text shortened
+
+
+DIGITS = "9" * 4300
+LONG_NAME = "m" * 5000
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("derive", f"{DIGITS} X wrt X", "X=2x2", "--symbolic"),
+        ("derive", f"X^{DIGITS} wrt X", "X=2x2", "--symbolic"),
+        ("derive", f"X^-{DIGITS} wrt X", "X=2x2", "--symbolic"),
+        ("derive", f"X .^ {DIGITS} wrt X", "X=2x2", "--random"),
+        ("derive", "A X wrt X", f"A={LONG_NAME}×3", "X=2×3", "--symbolic"),
+        ("derive", "A X wrt X", f"A=3×{LONG_NAME}", "X=3×3", "--symbolic"),
+        ("derive", " + ".join(f"A{i} X B{i}" for i in range(200)) + " wrt X", "X=2x2"),
+        ("derive", "X wrt X", "X=2x2", LONG_NAME),
+        ("derive", "X wrt X", f"--{LONG_NAME}"),
+        ("derive", "X wrt X", f"X={LONG_NAME}.npy"),
+        ("derive", "X wrt X", f"X=[{DIGITS}]"),
+        ("derive", "X wrt X", "X=2x2", "-o", f"{LONG_NAME}.txt"),
+        ("batch", f"{LONG_NAME}.txt"),
+    ],
+)
+def test_a_message_is_one_line_of_at_most_200_characters(args):
+    line = refused(run(*args))
+    assert "…" in line or " more:" in line
+
+
+def test_shortened_messages_keep_what_tells_the_error():
+    line = refused(run("derive", " + ".join(f"A{i} X B{i}" for i in range(200)) + " wrt X", "X=2x2"))
+    assert line.endswith("A1 (?×2) and 397 more: give it, as in A0=3x2")
+    line = refused(run("derive", f"X^{DIGITS} wrt X", "X=2x2", "--symbolic"), "power above 64")
+    assert line.endswith("write it as a product of powers")
+    with pytest.raises(JacliError) as caught:
+        jacli.derive(f"{DIGITS} X wrt X", X=(2, 2), symbolic=True)
+    assert len(str(caught.value)) <= LIMIT and "…" in str(caught.value)
+    with open("b.txt", "w") as f:
+        f.write(f"derive 'X wrt X' X={LONG_NAME}.npy\n")
+    got = json.loads(run("batch", "b.txt", "--format", "json").stdout.splitlines()[0])
+    assert len(got["error"]) <= LIMIT and "cannot read it" in got["error"]

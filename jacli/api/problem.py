@@ -11,8 +11,8 @@ from .. import sizes
 from ..calculus.shapes import Shapes, infer, show_shape
 from ..errors import JacliError, Option, Values
 from ..expr import Expr
-from ..io.arrays import as_matrix, short
-from ..io.specs import MAX_DIM, VALUES, Binding
+from ..io.arrays import MAX_DIM, as_matrix, short
+from ..io.specs import VALUES, Binding
 from ..numeric import draws
 from ..numeric.evaluate import check_domains
 from ..syntax.notation import vocabulary

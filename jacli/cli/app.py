@@ -13,8 +13,8 @@ from typing import Annotated, Any, Never
 import typer
 from typer.exceptions import TyperException  # the argument parser's errors (click's, as Typer ships it)
 
-from ..errors import ExitCode, JacliError
-from .reporting import Settings, guard_streams, hold_standard_descriptors, printable, reporting
+from ..errors import PREFIX, ExitCode, JacliError, fit, printable
+from .reporting import Settings, guard_streams, hold_standard_descriptors, reporting
 
 app = typer.Typer(
     add_completion=True,  # costs nothing measurable at start-up: Typer imports its completion code anyway
@@ -287,7 +287,7 @@ def _catch_signals() -> None:
 def _one_line_warning(
     message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None
 ) -> None:
-    sys.stderr.write(f"jacli: warning: {printable(str(message))}\n")
+    sys.stderr.write(fit(f"jacli: warning: {printable(str(message))}") + "\n")
 
 
 def usage_line(err: TyperException) -> str:
@@ -297,7 +297,7 @@ def usage_line(err: TyperException) -> str:
         text = text[0].lower() + text[1:]
     ctx = getattr(err, "ctx", None)
     where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
-    return f"jacli: error: {printable(text)}{where}\n"
+    return fit(PREFIX + printable(text) + where) + "\n"
 
 
 def run(argv: list[str]) -> int:

@@ -10,12 +10,12 @@ from contextlib import closing
 from typing import Any
 
 from ..api.hessians import HessianCheck
-from ..errors import ExitCode, JacliError
+from ..errors import ExitCode, JacliError, fit, printable
 from ..syntax.printer import to_text
 from .commands import do_check, do_derive, request_of
 from .progress import LazyBar
 from .render import check_record, json_sizes
-from .reporting import json_line, printable, wording
+from .reporting import json_line, wording
 
 Record = dict[str, Any]  # a line's record, as JSON writes it
 LineParser = Callable[[list[str]], tuple[str, dict[str, Any]]]
@@ -98,7 +98,7 @@ def record(number: int, line: str, parse_line: LineParser, share: int = 1) -> tu
     except MemoryError:
         rec, bug = {"verdict": "error", "error": "out of memory; lower --max-memory or run the line alone"}, False
     except Exception as err:
-        rec, bug = {"verdict": "error", "error": f"internal error (a bug): {type(err).__name__}: {err}"}, True
+        rec, bug = {"verdict": "error", "error": fit(f"internal error (a bug): {type(err).__name__}: {err}")}, True
     return {"line": number, "command": line, **rec}, bug
 
 

@@ -6,6 +6,8 @@ import os
 import sys
 from typing import Any
 
+from ..errors import fit, printable
+
 
 def is_terminal(stream: Any) -> bool:
     try:
@@ -23,7 +25,7 @@ def console() -> Any:
 
 def warning(text: str) -> None:
     """A warning, one line on stderr."""
-    sys.stderr.write(f"jacli: warning: {text}\n")
+    sys.stderr.write(fit(f"jacli: warning: {printable(text)}") + "\n")
 
 
 def told(wrote: str | None, warnings: tuple[str, ...] = ()) -> None:
@@ -31,6 +33,6 @@ def told(wrote: str | None, warnings: tuple[str, ...] = ()) -> None:
     written, then what the user should know about it."""
     if wrote:
         sys.stdout.flush()
-        sys.stderr.write(f"jacli: wrote {wrote}\n")
+        sys.stderr.write(f"jacli: wrote {printable(wrote)}\n")  # a name's control characters shown, not run
     for w in warnings:
         warning(w)
