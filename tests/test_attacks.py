@@ -13,7 +13,9 @@ import io
 import json
 import os
 import re
+import shutil
 import struct
+import subprocess
 import zipfile
 
 import numpy as np
@@ -23,6 +25,7 @@ from cli_support import isolated, python_process, run  # noqa: F401 (isolated: a
 import jacli
 from jacli.errors import JacliError
 from jacli.io.specs import parse_spec
+from jacli.syntax.latexnames import GREEK_WORDS
 
 LIMIT = 200  # characters in an error line
 
@@ -250,3 +253,44 @@ def test_shortened_messages_keep_what_tells_the_error():
         f.write(f"derive 'X wrt X' X={LONG_NAME}.npy\n")
     got = json.loads(run("batch", "b.txt", "--format", "json").stdout.splitlines()[0])
     assert len(got["error"]) <= LIMIT and "cannot read it" in got["error"]
+
+
+# --------------------------------------------------------------------------- 13. LaTeX names that compile
+
+
+GREEK = [chr(c) for c in range(0x391, 0x3AA) if c != 0x3A2] + [chr(c) for c in range(0x3B1, 0x3CA)]
+ODD_NAMES = ["x1_2", "A1_", "A_", "x_1_2", "a_b_", "Sigma2_b", "ϑ", "ϕ", "ϵ", "ϖ", "ϱ", "ς", "ά", "ΐ", "Aά1_β"]
+ODD_NAMES += ["A\u037e", "B\u0378", "C\u0387", "ϰ", "Ϡ", "θϑ", "xα", *GREEK]
+LATEX_MACROS = {
+    "mathit", "mathrm", "acute", "grave", "ddot", "tilde", "bar", "vartheta", "varphi", "varepsilon", "varpi",
+    "varrho", "varsigma", "epsilon", "phi", "frac", "partial", "operatorname", "left", "right", "otimes", "top",
+    *GREEK_WORDS,
+}  # fmt: skip
+
+
+def latex_of(name: str) -> str:
+    return jacli.derive(f"{name} X wrt X", {name: (3, 3)}, X=(3, 3), symbolic=True).latex
+
+
+def test_latex_names_are_ascii_with_one_subscript_each():
+    for n in ODD_NAMES:
+        got = latex_of(n)
+        assert got.isascii(), (n, got)
+        assert not re.search(r"_\{[^{}]*\}_|_\{\}", got), (n, got)  # a double or an empty subscript
+        assert set(re.findall(r"\\([A-Za-z]+)", got)) <= LATEX_MACROS, (n, got)
+        assert got.count("{") == got.count("}"), (n, got)
+    assert latex_of("x1_2") == r"I_{3} \otimes x_{1,2}"
+    assert latex_of("α") == latex_of("alpha") == r"I_{3} \otimes \alpha"
+    assert latex_of("ϑ") != latex_of("θ")
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_latex_names_compile_with_pdflatex(tmp_path):
+    lines = [f"${latex_of(n)}$\\par" for n in ODD_NAMES]
+    doc = "\\documentclass{article}\n\\begin{document}\n" + "\n".join(lines) + "\n\\end{document}\n"
+    (tmp_path / "names.tex").write_text(doc, encoding="utf-8")
+    r = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "names.tex"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout[-2000:]
