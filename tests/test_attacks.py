@@ -294,3 +294,44 @@ def test_latex_names_compile_with_pdflatex(tmp_path):
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert r.returncode == 0, r.stdout[-2000:]
+
+
+# --------------------------------------------------------------------------- 14. odd terminals and folders
+
+
+@pytest.mark.parametrize("columns", ["0", "1", "-3", "abc"])
+def test_a_table_is_printed_whatever_columns_says(columns, monkeypatch):
+    monkeypatch.setenv("COLUMNS", columns)
+    r = run("derive", "A X B wrt X", "A=3x3", "B=3x3", "X=3x3", "--random", "--format", "table")
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "J = ∂vec(F)/∂vec(X) = Bᵀ ⊗ A" and any("X[0,0]" in line for line in lines), r.stdout
+    assert sum(line.startswith("F[") for line in lines) == 9, r.stdout
+
+
+@pytest.fixture
+def append_only(tmp_path):
+    """A folder with the append-only attribute (chattr +a): files can be made there, not
+    renamed nor removed."""
+    folder = tmp_path / "sealed"
+    folder.mkdir()
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+a", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("cannot make an append-only folder here (chattr, root, a file system with attributes)")
+    try:
+        yield folder
+    finally:
+        subprocess.run([chattr, "-a", str(folder)], check=True)
+
+
+def test_an_append_only_folder_is_refused_and_left_empty(append_only):
+    target = str(append_only / "J.npy")
+    refused(run("derive", "A X B wrt X", "A=3x3", "B=3x3", "X=3x3", "--random", "-o", target), "append-only")
+    refused(run("derive", "A X B wrt X", "A=3x3", "B=3x3", "X=3x3", "--random", "--format", "plain", "-o",
+                str(append_only / "J.txt")), "append-only")  # fmt: skip
+    refused(run("check", "A X wrt X", "A=2x2", "X=2x2", "--save-values", str(append_only / "v.npz")), "append-only")
+    from jacli.io.writers import atomic_write
+
+    with pytest.raises(JacliError, match="append-only"):
+        atomic_write(target, lambda f: f.write(b"x"))
+    assert os.listdir(append_only) == []

@@ -10,6 +10,8 @@ import contextlib
 import os
 import signal
 import stat
+import struct
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any, BinaryIO
 
@@ -52,6 +54,7 @@ def check_output_path(path: str, example: str = "J.npy") -> str:
         raise JacliError(f"cannot write {shown}: '{short(folder, 60)}' is not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise JacliError(f"cannot write {shown}: folder '{short(folder, 60)}' is not writable")
+    refuse_sealed(folder, shown)
     if os.path.lexists(path):
         real = os.path.realpath(path)
         if os.path.exists(real) and not os.path.isfile(real):
@@ -59,6 +62,34 @@ def check_output_path(path: str, example: str = "J.npy") -> str:
         if os.path.isfile(real) and not os.access(real, os.W_OK):
             raise JacliError(f"cannot write {shown}: the file is read-only")
     return suffix
+
+
+# Linux's ioctl for a file's attributes (chattr): _IOR('f', 1, long), as most architectures encode it
+_FS_IOC_GETFLAGS = (2 << 30) | (struct.calcsize("l") << 16) | (ord("f") << 8) | 1
+_SEALED = {0x10: "immutable (chattr +i)", 0x20: "append-only (chattr +a)"}  # FS_IMMUTABLE_FL, FS_APPEND_FL
+
+
+def refuse_sealed(folder: str, shown: str) -> None:
+    """Refuse a folder where a file may be made but not renamed nor removed (append-only or
+    immutable): a temporary file written there would be left behind."""
+    try:
+        import fcntl
+
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except (ImportError, OSError):
+        return  # no such attributes here; the write itself tells what goes wrong
+    try:
+        flags = int.from_bytes(fcntl.ioctl(fd, _FS_IOC_GETFLAGS, bytes(8))[:4], sys.byteorder)
+    except OSError:
+        return  # a file system without them
+    finally:
+        os.close(fd)
+    for bit, what in _SEALED.items():
+        if flags & bit:
+            raise JacliError(
+                f"cannot write {shown}: folder '{short(folder, 60)}' is {what}: a file written there could "
+                "not be renamed into place nor removed"
+            )
 
 
 def _umask() -> int:
@@ -123,6 +154,7 @@ def atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
     folder = os.path.dirname(target) or "."
     prefix = "." + os.path.basename(target)[:TEMP_PREFIX_CHARS]
     tmp = None
+    refuse_sealed(folder, shown)
     try:
         with signals_held():  # a signal arriving now is told when tmp is named ...
             for tmp in _temporary_names(folder, prefix):  # ... and, where another thread takes it, tmp is
