@@ -6,9 +6,7 @@ written to a temporary file in the target's folder and renamed over it.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import stat
 import struct
 import sys
@@ -19,6 +17,7 @@ import numpy
 from numpy.lib import format as _npformat
 
 from ..errors import JacliError
+from . import ending
 from .arrays import short
 
 OUTPUT_SUFFIXES = (".npy", ".npz", ".csv", ".txt", ".json", ".tex", ".md", ".py")
@@ -105,28 +104,6 @@ def _umask() -> int:
     return mask
 
 
-# The signals a run may be ended by: while a temporary file is made or removed they wait,
-# so that its name is never lost (cli.app turns them into exceptions, which clean up).
-_ENDING_SIGNALS = frozenset(
-    getattr(signal, n)
-    for n in ("SIGINT", "SIGTERM", "SIGHUP")
-    if hasattr(signal, n) and hasattr(signal, "pthread_sigmask")
-)
-
-
-@contextlib.contextmanager
-def signals_held() -> Iterator[None]:
-    """Hold SIGINT, SIGTERM and SIGHUP until the block ends (where the platform can)."""
-    if not _ENDING_SIGNALS:
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
 TEMP_PREFIX_CHARS = 32  # of the target's name in its temporary file's: a long valid name stays valid
 
 
@@ -156,10 +133,11 @@ def atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
     tmp = None
     refuse_sealed(folder, shown)
     try:
-        with signals_held():  # a signal arriving now is told when tmp is named ...
-            for tmp in _temporary_names(folder, prefix):  # ... and, where another thread takes it, tmp is
-                try:  # named before the file exists: the exception finds it to remove
+        with ending.held():  # a signal arriving now is told once the file is tracked
+            for tmp in _temporary_names(folder, prefix):
+                try:
                     fd = os.open(tmp, _TEMP_FLAGS, 0o600)
+                    ending.track(tmp)
                     break
                 except FileExistsError:
                     tmp = None  # somebody else's
@@ -174,11 +152,12 @@ def atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
         except FileNotFoundError:
             mode = 0o666 & ~_umask()
         os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        with ending.held():
+            os.replace(tmp, target)
+            ending.untrack(tmp)
     except BaseException as e:
-        if tmp is not None:
-            with signals_held(), contextlib.suppress(OSError):
-                os.unlink(tmp)
+        if tmp is not None:  # the signals held (a second one cannot stop it), the file removed
+            ending.remove(tmp)
         if isinstance(e, OSError):
             raise JacliError(f"cannot write {shown}: {e.strerror or e}") from None
         raise
