@@ -15,6 +15,7 @@ from ..calculus.simplify import Simplifier
 from ..errors import Hint, JacliError, Option
 from ..expr import Expr, T, comm, matmul
 from ..expr import vec as vec_of
+from ..io.arrays import size_text
 from ..numeric.evaluate import Evaluator
 from ..numeric.structured import Structured, assemble
 from ..syntax.printer import to_latex, to_text
@@ -211,14 +212,21 @@ def jacobian_size(problem: Problem, blocks: tuple[Block, ...]) -> tuple[int, int
     return rows, sum(b.var_shape[0] * b.var_shape[1] for b in blocks)
 
 
+def byte_count(n: float) -> str:
+    """A number of bytes in a message: exact up to 10 MB, else in units (``648.0 TB``), so
+    that the advice after it still fits the line."""
+    return f"{int(n):,} bytes" if n < 10**7 else size_text(int(n))
+
+
 def size_error(rows: int, cols: int, max_bytes: float, hint: str = "") -> JacliError:
+    """The Jacobian above the limit, and what to do: ``hint`` where it is said better than
+    the general advice (saving block by block)."""
     need = rows * cols * 8
     return JacliError(
         (
-            f"the Jacobian is {rows:,}×{cols:,}: {need:,} bytes of float64, above the limit of "
-            f"{int(max_bytes):,} bytes; ",
-            Hint("larger"),
-            hint,
+            f"the Jacobian is {rows:,}×{cols:,}: {byte_count(need)} of float64, above the limit of "
+            f"{byte_count(max_bytes)}; ",
+            hint or Hint("larger"),
         )
     )
 

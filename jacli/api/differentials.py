@@ -3,6 +3,7 @@ Jacobian as a linear operator, and problems compiled once for many evaluations."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -13,10 +14,12 @@ from ..calculus.shapes import Shapes
 from ..calculus.simplify import Simplifier
 from ..errors import JacliError
 from ..expr import Expr, T, matmul, name
+from ..io.arrays import as_matrix
 from ..numeric.evaluate import Evaluator, check_domains, domain_nodes
 from ..numeric.program import Program
 from ..syntax.notation import notation
 from ..syntax.printer import to_latex, to_text
+from .guard import api_errors
 from .problem import Problem
 
 SEED = "F̄"  # the adjoint of F when J is applied from the left (not a name of the language)
@@ -149,51 +152,56 @@ class JacobianOperator:
                 self._moving.add(node)
         return out
 
-    def _vector(self, v: np.ndarray, n: int, what: str) -> np.ndarray:
-        """``v`` as a vector of n entries: 1-D, or a column or row; a matrix is refused (its
-        flattening order would be a guess)."""
-        v = np.asarray(v, dtype=float)
-        if v.ndim > 2 or (v.ndim == 2 and 1 not in v.shape):
+    def _vector(self, v: Any, n: int, what: str, label: str) -> np.ndarray:
+        """``v`` as a vector of n entries: 1-D, or a column or row, of real finite numbers as a
+        binding's values are (a masked array with no masked entry, a tensor); a matrix is
+        refused (its flattening order would be a guess)."""
+        m = as_matrix(label, v)  # NaN, inf, complex, masked entries, text: refused as for bindings
+        if 1 not in m.shape:
             order = "'F'" if self.order == "F" else "'C'"
             raise JacliError(
-                f"{what} takes a vector of {n} entries, not a {'×'.join(map(str, v.shape))} array: "
+                f"{what} takes a vector of {n} entries, not a {m.shape[0]}×{m.shape[1]} array: "
                 f"for a direction shaped like a matrix V pass V.reshape(-1, order={order})"
             )
-        v = v.reshape(-1)
-        if v.shape[0] != n:
-            raise JacliError(f"{what} takes a vector of {n} entries, not {v.shape[0]}")
-        return v
+        flat = m.reshape(-1)
+        if flat.shape[0] != n:
+            raise JacliError(f"{what} takes a vector of {n} entries, not {flat.shape[0]}")
+        return flat
 
     def _split(self, v: np.ndarray) -> list[np.ndarray]:
-        v = self._vector(v, self.shape[1], "matvec")
+        v = self._vector(v, self.shape[1], "matvec", "v")
         parts, start = [], 0
         for var, k in zip(self.problem.wrt, self.sizes):
             parts.append(v[start : start + k].reshape(self.problem.names[var], order=self.order))
             start += k
         return parts
 
-    def matvec(self, v: np.ndarray) -> np.ndarray:
+    def matvec(self, v: Any) -> np.ndarray:
         """J v: the directional derivative along v (the variables' entries, in vec order)."""
-        parts = {self.names[var]: part for var, part in zip(self.problem.wrt, self._split(v), strict=True)}
-        (dF,) = self._evaluate([self.dF], parts)
-        return np.broadcast_to(dF, self.problem.shape).flatten(order=self.order)
+        with api_errors():
+            parts = {self.names[var]: part for var, part in zip(self.problem.wrt, self._split(v), strict=True)}
+            (dF,) = self._evaluate([self.dF], parts)
+            return finite(np.broadcast_to(dF, self.problem.shape).flatten(order=self.order), "J v")
 
-    def rmatvec(self, u: np.ndarray) -> np.ndarray:
+    def rmatvec(self, u: Any) -> np.ndarray:
         """Jᵀ u: the adjoints of the variables when F's is u (in vec order)."""
-        u = self._vector(u, self.shape[0], "rmatvec")
-        seed = {SEED: u.reshape(self.problem.shape, order=self.order)}
-        adjoints = self._evaluate(self.adjoints, seed)
-        parts = [
-            np.broadcast_to(a, self.problem.names[var]).reshape(-1, order=self.order)
-            for var, a in zip(self.problem.wrt, adjoints, strict=True)
-        ]
-        return np.concatenate(parts)
+        with api_errors():
+            u = self._vector(u, self.shape[0], "rmatvec", "u")
+            seed = {SEED: u.reshape(self.problem.shape, order=self.order)}
+            adjoints = self._evaluate(self.adjoints, seed)
+            parts = [
+                np.broadcast_to(a, self.problem.names[var]).reshape(-1, order=self.order)
+                for var, a in zip(self.problem.wrt, adjoints, strict=True)
+            ]
+            return finite(np.concatenate(parts), "Jᵀ u")
 
-    def matmat(self, V: np.ndarray) -> np.ndarray:
-        return np.column_stack([self.matvec(col) for col in np.asarray(V).T])
+    def matmat(self, V: Any) -> np.ndarray:
+        with api_errors():
+            return np.column_stack([self.matvec(col) for col in as_matrix("V", V).T])
 
-    def rmatmat(self, U: np.ndarray) -> np.ndarray:
-        return np.column_stack([self.rmatvec(col) for col in np.asarray(U).T])
+    def rmatmat(self, U: Any) -> np.ndarray:
+        with api_errors():
+            return np.column_stack([self.rmatvec(col) for col in as_matrix("U", U).T])
 
     def __repr__(self) -> str:
         return f"<JacobianOperator {self.shape[0]}×{self.shape[1]} of {to_text(self.problem.expr)}>"
@@ -231,8 +239,13 @@ class Compiled:
     def _problem(self, values: dict[str, Any]) -> Problem:
         return self.problem._replace(values=self._values(values))
 
-    def gradient(self, **values: Any) -> np.ndarray | list[np.ndarray]:
-        """∂f/∂X shaped like X (a list for several variables) at ``values``."""
+    def gradient(self, bindings: Mapping[str, Any] | None = None, /, **values: Any) -> np.ndarray | list[np.ndarray]:
+        """∂f/∂X shaped like X (a list for several variables) at ``values`` (and ``bindings``,
+        a dict, for names such as ``self``)."""
+        with api_errors():
+            return self._gradient(merged(bindings, values))
+
+    def _gradient(self, values: dict[str, Any]) -> np.ndarray | list[np.ndarray]:
         if self.problem.shape != (1, 1):
             raise JacliError("a gradient needs a scalar (1×1) expression")
         given = self._values(values)
@@ -245,20 +258,44 @@ class Compiled:
             checked = [node for node, names in domain_nodes(self.problem.expr) if valued.issuperset(names)]
             program = self._programs[valued] = Program(gradients, checked, self.problem.wrt)
         out = []
-        for g, b in zip(program.run(given), self.blocks, strict=True):
-            out.append(np.array(g) if g.shape == b.var_shape else np.broadcast_to(g, b.var_shape).copy())
+        with np.errstate(all="ignore"):
+            for g, b in zip(program.run(given), self.blocks, strict=True):
+                g = finite(g, "the gradient")
+                out.append(np.array(g) if g.shape == b.var_shape else np.broadcast_to(g, b.var_shape).copy())
         return out[0] if len(out) == 1 else out
 
-    def jacobian(self, *, max_bytes: float | None = None, **values: Any) -> np.ndarray:
-        """J at ``values``."""
+    def jacobian(
+        self, bindings: Mapping[str, Any] | None = None, /, *, max_bytes: object = None, **values: Any
+    ) -> np.ndarray:
+        """J at ``values`` (and ``bindings``, a dict, for names such as ``self`` or
+        ``max_bytes``), refused before allocation above ``max_bytes`` (as for
+        :func:`jacli.jacobian`: by default half the available memory)."""
+        from .arguments import api_max_bytes
         from .derivation import evaluate_blocks, needed_names
         from .problem import require_numbers
 
-        problem = self._problem(values)
-        require_numbers(problem, needed_names(self.blocks))
-        return evaluate_blocks(problem, self.blocks, max_bytes=max_bytes)
+        with api_errors():
+            limit = api_max_bytes(max_bytes)
+            problem = self._problem(merged(bindings, values))
+            require_numbers(problem, needed_names(self.blocks))
+            return evaluate_blocks(problem, self.blocks, max_bytes=limit)
+
+
+def merged(bindings: Mapping[str, Any] | None, values: dict[str, Any]) -> dict[str, Any]:
+    """A compiled problem's values: a dict's and the keywords'."""
+    if bindings is not None and not isinstance(bindings, Mapping):
+        raise JacliError(f"values are a dict of names to arrays, not {type(bindings).__name__}")
+    return {**(bindings or {}), **values}
+
+
+def finite(a: np.ndarray, what: str) -> np.ndarray:
+    """``a``, refused when an entry overflowed (as derive refuses it)."""
+    if not np.all(np.isfinite(a)):
+        raise JacliError(f"{what} has infinite or NaN entries for these values (overflow)")
+    return a
 
 
 def _plain(v: Any, shape: tuple[int, int]) -> bool:
-    """Whether ``v`` is a finite float64 array of ``shape``, as validation would leave it."""
-    return isinstance(v, np.ndarray) and v.dtype == np.float64 and v.shape == shape and bool(np.isfinite(v).all())
+    """Whether ``v`` is a finite float64 array of ``shape``, as validation would leave it (not
+    a masked array, whose masked entries validation refuses)."""
+    return type(v) is np.ndarray and v.dtype == np.float64 and v.shape == shape and bool(np.isfinite(v).all())

@@ -125,7 +125,9 @@ def derive_plan(problem: Problem, plan: Plan) -> Derived:
         if output and (plan.sparse or plan.streamed):
             wrote, warnings = save_large(problem, blocks, plan)
         else:
-            hint = "; drop --format to have -o J.npy written block by block" if suffix == ".npy" else ""
+            hint = ""
+            if suffix == ".npy":
+                hint = "drop --format: -o J.npy alone is written block by block; or raise --max-memory"
             matrix = evaluate_blocks(problem, blocks, max_bytes=plan.max_bytes, hint=hint)
     result = result_of(problem, blocks, plan.vec, matrix)
     shown = result.gradient if plan.gradient and matrix is not None else matrix
