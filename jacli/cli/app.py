@@ -349,6 +349,9 @@ def parse_line(words: list[str]) -> tuple[str, dict[str, Any]]:
     return name, ctx.params
 
 
+READING_LIMIT = "Most memory the files read may take (default: half the available memory); .npy and .npz: headers only."
+
+
 class ExplainFormat(str, Enum):
     text = "text"
     markdown = "markdown"
@@ -364,6 +367,7 @@ def explain(
         ExplainFormat,
         typer.Option("--format", help="text (default), markdown (a note with $$ blocks) or latex (align*)."),
     ] = ExplainFormat.text,
+    max_memory: Annotated[str | None, typer.Option("--max-memory", help=READING_LIMIT)] = None,
 ) -> None:
     """The derivation step by step: each rule and where it is written, the simplifications, the result."""
     with reporting(ctx):
@@ -377,6 +381,7 @@ def parse_cmd(
     ctx: typer.Context,
     expr: Annotated[str, typer.Argument(help="An expression, with or without wrt.")],
     specs: SpecArgs = None,
+    max_memory: Annotated[str | None, typer.Option("--max-memory", help=READING_LIMIT)] = None,
 ) -> None:
     """Show how jacli reads an expression: fully parenthesised, with shapes when they are known."""
     with reporting(ctx):
