@@ -1,10 +1,11 @@
 """Attacks that once ended in a bug report, a hang or a leftover: each now held.
 
-One section per attack: a dimension name where numbers are needed, hostile .npy headers, a
-file swapped for a FIFO, unused arrays named like builtins, control characters on the
-terminal, batch lines split at other line breaks, messages of user text, LaTeX names,
-generated Python. Signals, memory and the API have their own files
-(test_attacks_signals.py, test_attacks_memory.py, test_attacks_api.py).
+One section per attack, numbered as the attacks were: a dimension name where numbers are
+needed (1), hostile .npy headers (3), a file swapped for a FIFO (8), unused arrays named
+like builtins (9), control characters on the terminal (10), batch lines split at other line
+breaks (11), messages of long user text (12), LaTeX names (13), odd terminals and folders
+(14). Signals (2), memory (4, 5), the API (6) and generated Python (7) have their own files:
+test_attacks_signals.py, test_attacks_memory.py, test_attacks_api.py, test_attacks_code.py.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from cli_support import isolated, python_process, run  # noqa: F401 (isolated: a
 import jacli
 from jacli.errors import JacliError
 from jacli.io.specs import parse_spec
-from jacli.syntax.latexnames import GREEK_WORDS
 
 LIMIT = 200  # characters in an error line
 
@@ -261,6 +261,11 @@ def test_shortened_messages_keep_what_tells_the_error():
 GREEK = [chr(c) for c in range(0x391, 0x3AA) if c != 0x3A2] + [chr(c) for c in range(0x3B1, 0x3CA)]
 ODD_NAMES = ["x1_2", "A1_", "A_", "x_1_2", "a_b_", "Sigma2_b", "ϑ", "ϕ", "ϵ", "ϖ", "ϱ", "ς", "ά", "ΐ", "Aά1_β"]
 ODD_NAMES += ["A\u037e", "B\u0378", "C\u0387", "ϰ", "Ϡ", "θϑ", "xα", *GREEK]
+GREEK_WORDS = [
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi",
+    "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+]  # fmt: skip
 LATEX_MACROS = {
     "mathit", "mathrm", "acute", "grave", "ddot", "tilde", "bar", "vartheta", "varphi", "varepsilon", "varpi",
     "varrho", "varsigma", "epsilon", "phi", "frac", "partial", "operatorname", "left", "right", "otimes", "top",

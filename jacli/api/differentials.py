@@ -15,7 +15,7 @@ from ..calculus.simplify import Simplifier
 from ..errors import JacliError
 from ..expr import Expr, T, matmul, name
 from ..io.arrays import as_matrix
-from ..numeric.evaluate import Evaluator, check_domains, domain_nodes
+from ..numeric.evaluate import Budget, Evaluator, check_domains, domain_nodes
 from ..numeric.program import Program
 from ..syntax.notation import notation
 from ..syntax.printer import to_latex, to_text
@@ -93,9 +93,12 @@ def differential_latex(problem: Problem, d: Differential) -> str:
     return f"{_lhs(problem.expr, latex=True)} = {d.latex}"
 
 
-def directional(problem: Problem, directions: dict[str, np.ndarray]) -> tuple[Differential, np.ndarray]:
+def directional(
+    problem: Problem, directions: dict[str, np.ndarray], max_bytes: float | None = None
+) -> tuple[Differential, np.ndarray]:
     """dF along dX = V for each variable given (the others held): J vec(V), shaped like F,
-    from the differential; J is never formed."""
+    from the differential; J is never formed. Every node computed on the way, and dF, are
+    refused before they would take, with the values, more than ``max_bytes``."""
     for v, value in directions.items():
         if v not in problem.wrt:
             raise JacliError(f"--direction {v}: {v} is not named after wrt")
@@ -106,7 +109,8 @@ def directional(problem: Problem, directions: dict[str, np.ndarray]) -> tuple[Di
     names, shapes, simp = _setup(problem, variables)
     d = Differential(_lhs(problem.expr), differential(problem.expr, names, shapes, simp), names, shapes)
     values = {**problem.values, **{names[v]: directions[v] for v in variables}}
-    ev = Evaluator(values, check=True, variables=problem.wrt)
+    held = sum(v.nbytes for v in values.values()) + 8 * problem.shape[0] * problem.shape[1]  # and dF's copy
+    ev = Evaluator(values, check=True, variables=problem.wrt, shapes=shapes, max_bytes=Budget(max_bytes, held))
     out = check_domains(problem.expr, problem.values, problem.wrt, ev)(d.expr)  # F's nodes evaluated once
     if not np.all(np.isfinite(out)):
         raise JacliError("the directional derivative has infinite or NaN entries for these values (overflow)")

@@ -178,9 +178,19 @@ def prepare(
     return with_random(problem, seed, max_bytes=max_bytes) if random else problem
 
 
+def held_bytes(problem: Problem) -> int:
+    """What the problem's values take in memory."""
+    return sum(v.nbytes for v in problem.values.values())
+
+
+def budget(problem: Problem, max_bytes: float | None) -> float | None:
+    """What the memory limit leaves besides the problem's values (None: no limit)."""
+    return None if max_bytes is None else max_bytes - held_bytes(problem)
+
+
 def with_random(problem: Problem, seed: int = DEFAULT_SEED, *, max_bytes: float | None = None) -> Problem:
     """``problem`` with seeded values, valid for the expression, for every name that has none;
-    refused before drawing when they would take more than ``max_bytes``."""
+    refused before drawing when they would take, with the values given, more than ``max_bytes``."""
     fill = [n for n in problem.expr.names() if n not in problem.values]
     if not fill:
         return problem
@@ -192,7 +202,7 @@ def with_random(problem: Problem, seed: int = DEFAULT_SEED, *, max_bytes: float 
             "(jacli check draws sizes itself)"
         )
     if max_bytes is not None:
-        draws.check_memory(problem.expr, problem.names, fill, problem.shapes, max_bytes)
+        draws.check_memory(problem.expr, problem.names, fill, problem.shapes, max_bytes, held_bytes(problem))
     values = draws.fill(problem.expr, problem.values, problem.names, fill, seed, problem.wrt)
     return problem._replace(values=values, randomized=tuple(fill))
 

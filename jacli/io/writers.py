@@ -180,14 +180,43 @@ def _as_2d(J: Any) -> numpy.ndarray:
     return a
 
 
+TEXT_PIECE = 1 << 13  # entries formatted at a time: a piece of text takes about 200 kB, however wide J is
+
+
 def format_rows(J: numpy.ndarray, sep: str = " ") -> Iterator[str]:
-    """Each row of J as one line of shortest round-trip floats, e.g. ``1.0 0.5 -2.25e-10\\n``."""
-    J = _as_2d(J)
+    """J as text, each row one line of shortest round-trip floats (``1.0 0.5 -2.25e-10\\n``),
+    given in pieces of at most :data:`TEXT_PIECE` entries: a row of millions of entries is
+    never one string (nor one list of floats)."""
+    for piece, last in _pieces(_as_2d(J)):
+        yield sep.join(map(repr, piece)) + ("\n" if last else sep)
+
+
+def json_rows(J: numpy.ndarray, between: str = ", ") -> Iterator[str]:
+    """The rows of J as JSON arrays, ``between`` them (``[1.0, 2.0], [3.0, 4.0]``), in pieces of
+    at most :data:`TEXT_PIECE` entries."""
+    import json
+
+    first, row_starts = True, True
+    for piece, last in _pieces(_as_2d(J)):
+        head = ("" if first else between) + "[" if row_starts else ", "
+        yield head + json.dumps(piece)[1:-1] + ("]" if last else "")
+        first, row_starts = False, last
+
+
+def _pieces(J: numpy.ndarray) -> Iterator[tuple[list[float], bool]]:
+    """J's entries row by row as lists of at most :data:`TEXT_PIECE` floats (``-0.0`` as
+    ``0.0``), each with whether it ends its row."""
     n, c = J.shape
-    step = max(1, (1 << 16) // max(c, 1))
-    for start in range(0, n, step):
-        for row in (J[start : start + step] + 0.0).tolist():  # + 0.0: -0.0 prints as 0.0
-            yield sep.join(map(repr, row)) + "\n"
+    if c <= TEXT_PIECE:  # whole rows, several at a time
+        step = TEXT_PIECE // c
+        for first in range(0, n, step):
+            for row in (J[first : first + step] + 0.0).tolist():
+                yield row, True
+        return
+    for i in range(n):
+        for start in range(0, c, TEXT_PIECE):
+            stop = min(start + TEXT_PIECE, c)
+            yield (J[i, start:stop] + 0.0).tolist(), stop == c
 
 
 def _write_lines(f: BinaryIO, lines: Iterable[str]) -> None:
@@ -245,18 +274,9 @@ def save_matrix(
         elif suffix == ".json":
             r, c = J.shape
             f.write(f'{{"formula": {json.dumps(formula)}, "shape": [{r}, {c}], "matrix": [\n'.encode())
-            last = r - 1
-
-            def lines() -> Iterator[str]:
-                i = 0
-                step = max(1, (1 << 16) // max(c, 1))
-                for start in range(0, r, step):
-                    for row in (J[start : start + step] + 0.0).tolist():  # -0.0 as 0.0
-                        yield "  " + json.dumps(row) + (",\n" if i < last else "\n")
-                        i += 1
-
-            _write_lines(f, lines())
-            f.write(b"]}\n")
+            f.write(b"  ")
+            _write_lines(f, json_rows(J, between=",\n  "))
+            f.write(b"\n]}\n")
         else:  # .tex
             f.write((latex + "\n").encode("utf-8"))
 
