@@ -112,3 +112,13 @@ def test_compiled_errors_are_in_the_apis_words():
     with pytest.raises(JacliError) as caught:
         g.jacobian(X=-np.ones((2, 2)))
     assert "--" not in str(caught.value)
+
+
+def test_operator_products_are_within_the_memory_limit():
+    a, x = np.eye(1000), np.ones((1000, 1000))  # 8 MB each; a direction and A dX take 16 more
+    op = jacli.operator("A X A wrt X", A=a, X=x, max_bytes="30MB")
+    with pytest.raises(JacliError, match=r"above the memory limit of 30,000,000 bytes \(max_bytes\)"):
+        op.matvec(np.ones(10**6))
+    np.testing.assert_array_equal(jacli.operator("A X A wrt X", A=a, X=x).matvec(np.ones(10**6)), np.ones(10**6))
+    with pytest.raises(JacliError, match="max_bytes"):
+        jacli.operator("X wrt X", X=np.eye(2), max_bytes="lots")

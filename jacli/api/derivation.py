@@ -222,11 +222,13 @@ def size_error(rows: int, cols: int, max_bytes: float, hint: str = "", held: int
     """The Jacobian above the limit (with the ``held`` bytes of the values), and what to do:
     ``hint`` where it is said better than the general advice (saving block by block)."""
     need = rows * cols * 8
-    values = f", with the values' {byte_count(held)}," if held and need <= max_bytes else ","
+    if held and need <= max_bytes:  # J alone would fit: the values take the rest
+        what = f"{byte_count(need)}, and the values {byte_count(held)}:"
+    else:
+        what = f"{byte_count(need)} of float64,"
     return JacliError(
         (
-            f"the Jacobian is {rows:,}×{cols:,}: {byte_count(need)} of float64{values} above the limit of "
-            f"{byte_count(max_bytes)}; ",
+            f"the Jacobian is {rows:,}×{cols:,}: {what} above the limit of {byte_count(max_bytes)}; ",
             hint or Hint("larger"),
         )
     )

@@ -125,14 +125,18 @@ class JacobianOperator:
 
     dtype = np.dtype(np.float64)
 
-    def __init__(self, problem: Problem, vec: str = "col") -> None:
+    def __init__(self, problem: Problem, vec: str = "col", max_bytes: float | None = None) -> None:
         if vec not in ("col", "row"):
             raise JacliError(f"vec is col or row, not {vec!r}")
         self.problem = problem
+        self.max_bytes = max_bytes  # what a product may hold: the values, the kept parts, the new ones
         self.order: Literal["C", "F"] = "F" if vec == "col" else "C"
         self.names, shapes, simp = _setup(problem, problem.wrt)
         self.dF = differential(problem.expr, self.names, shapes, simp)
         seed_shapes = Shapes({**problem.names, SEED: problem.shape})
+        self._shapes = Shapes(
+            {**problem.names, **{d: problem.names[v] for v, d in self.names.items()}, SEED: problem.shape}
+        )
         seed_simp = Simplifier(seed_shapes)
         self.adjoints = [adjoint(problem.expr, v, name(SEED), seed_shapes, seed_simp) for v in problem.wrt]
         p, q = problem.shape
@@ -143,8 +147,11 @@ class JacobianOperator:
         self._moving: set[Expr] = set()
 
     def _evaluate(self, exprs: list[Expr], extra: dict[str, np.ndarray]) -> list[np.ndarray]:
-        """``exprs`` over the problem's values and ``extra``, reusing what depends on none of ``extra``."""
-        ev = Evaluator({**self.problem.values, **extra})
+        """``exprs`` over the problem's values and ``extra``, reusing what depends on none of ``extra``;
+        every new part refused before it would take, with what is held, more than ``max_bytes``."""
+        values = {**self.problem.values, **extra}
+        held = sum(v.nbytes for v in values.values()) + sum(v.nbytes for v in self._held.values())
+        ev = Evaluator(values, shapes=self._shapes, max_bytes=Budget(self.max_bytes, held))
         ev.memo.update(self._held)
         out = [ev(e) for e in exprs]
         for node, value in ev.memo.items():
