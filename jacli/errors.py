@@ -10,6 +10,8 @@ give a name values (:class:`Values`: ``X=X.npy``, ``X=numpy.ones(...)``), a hint
 from __future__ import annotations
 
 import enum
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -61,6 +63,54 @@ def command_line(part: Option | Values | Hint) -> str:
     return _COMMAND_LINE_HINTS[part.name]
 
 
+# -- user text in messages ---------------------------------------------------------------
+MESSAGE_LIMIT = 200  # characters in a line that tells of an error or a warning, "jacli: error: " included
+PREFIX = "jacli: error: "
+HIDDEN = frozenset(("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"))
+_KEPT = 24  # characters a long word keeps when a message is shortened
+_WORDS = re.compile(r"(\s+)")
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that would not show as itself (NUL, newlines, escape
+    sequences, zero-width and right-to-left marks, unassigned code points) written as its
+    code point, ``<U+200B>``."""
+    if text.isprintable():
+        return text
+    return "".join(f"<U+{ord(c):04X}>" if unicodedata.category(c) in HIDDEN else c for c in text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters: its head and its tail around '…'."""
+    if len(text) <= limit:
+        return text
+    if limit < 8:
+        return text[: max(limit - 1, 0)] + "…"
+    tail = (limit - 1) // 3
+    return text[: limit - 1 - tail] + "…" + text[len(text) - tail :]
+
+
+def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """A message in at most ``limit`` characters: its longest words (a number of 4,300 digits,
+    a path, a name) shortened first, each to no fewer than a few characters, then the end cut.
+
+    >>> fit("cannot read " + "9" * 300 + ": no such file", 50)
+    'cannot read 9999999999999999…9999999: no such file'
+    """
+    if len(text) <= limit:
+        return text
+    parts = _WORDS.split(text)  # words at even places, the spaces between at odd ones
+    excess = len(text) - limit
+    for i in sorted(range(0, len(parts), 2), key=lambda k: -len(parts[k])):
+        if excess <= 0 or len(parts[i]) <= _KEPT:
+            break
+        short = shorten(parts[i], max(_KEPT, len(parts[i]) - excess))
+        excess -= len(parts[i]) - len(short)
+        parts[i] = short
+    text = "".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class JacliError(Exception):
     """Bad input: a parse or shape error, an unusable binding or file, an undefined value.
 
@@ -96,8 +146,8 @@ class JacliError(Exception):
         self.source = source
 
     def text(self, words: Words) -> str:
-        """The message with its parts in ``words``."""
-        return "".join(p if isinstance(p, str) else words(p) for p in self.parts)
+        """The message with its parts in ``words``, long user text shortened to fit a line."""
+        return fit("".join(p if isinstance(p, str) else words(p) for p in self.parts), MESSAGE_LIMIT - len(PREFIX))
 
     def worded(self, words: Words) -> JacliError:
         """The same error in another front end's words."""

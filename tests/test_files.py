@@ -346,11 +346,14 @@ def test_unreadable_file(monkeypatch):
 
     np.save("x.npy", np.eye(2))
     if IS_ROOT or os.name != "posix":  # root reads anything: simulate the refusal
+        real_open = os.open
 
-        def fake_open(*a, **k):
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        def fake_open(path, *a, **k):
+            if os.fspath(path).endswith("x.npy"):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+            return real_open(path, *a, **k)
 
-        monkeypatch.setattr(files, "open", fake_open, raising=False)
+        monkeypatch.setattr(files.os, "open", fake_open)
     else:
         os.chmod("x.npy", 0)
     assert message(parse_spec, "A", "x.npy") == "A=x.npy: cannot read it: Permission denied"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import pipeline
-from .arguments import VECS, api_choice, api_request, derivation_request
+from .arguments import VECS, api_choice, api_max_bytes, api_request, derivation_request
 from .guard import DERIVE, JACOBIAN, VEC_ONLY, api_errors
 from .problem import DEFAULT_SEED
 
@@ -48,7 +48,13 @@ def differential(source: str, bindings: Mapping[str, Any] | None = None, /, **na
 
 
 def operator(
-    source: str, bindings: Mapping[str, Any] | None = None, /, *, vec: str = "col", **names: Any
+    source: str,
+    bindings: Mapping[str, Any] | None = None,
+    /,
+    *,
+    vec: str = "col",
+    max_bytes: float | str | None = None,
+    **names: Any,
 ) -> JacobianOperator:
     """J = d vec(F) / d vec(X) as a linear operator, never formed.
 
@@ -63,6 +69,9 @@ def operator(
         Names to arrays; keyword arguments do the same. Every name needs values.
     vec : {"col", "row"}
         How the vectors v and u stack F's and X's entries.
+    max_bytes : float or str, optional
+        What a product may hold in memory, the values included (as for :func:`jacli.derive`;
+        by default half the available memory).
 
     Returns
     -------
@@ -81,10 +90,10 @@ def operator(
     from .problem import require_values
 
     with api_errors():
-        vec_ = api_choice("vec", vec, VECS)
-        problem = pipeline.problem(api_request("operator", VEC_ONLY, source, bindings, names))
+        vec_, limit = api_choice("vec", vec, VECS), api_max_bytes(max_bytes)
+        problem = pipeline.problem(api_request("operator", ("vec", "max_bytes"), source, bindings, names))
         require_values(problem, list(problem.names))
-        return JacobianOperator(problem, vec_)
+        return JacobianOperator(problem, vec_, limit)
 
 
 def compile(source: str, bindings: Mapping[str, Any] | None = None, /, *, vec: str = "col", **names: Any) -> Compiled:

@@ -15,10 +15,11 @@ from ..calculus.simplify import Simplifier
 from ..errors import Hint, JacliError, Option
 from ..expr import Expr, T, comm, matmul
 from ..expr import vec as vec_of
-from ..numeric.evaluate import Evaluator
+from ..io.arrays import size_text
+from ..numeric.evaluate import Budget, Evaluator
 from ..numeric.structured import Structured, assemble
 from ..syntax.printer import to_latex, to_text
-from .problem import Problem
+from .problem import Problem, budget, held_bytes
 
 if TYPE_CHECKING:
     from ..calculus.ops.registry import Shape
@@ -211,22 +212,37 @@ def jacobian_size(problem: Problem, blocks: tuple[Block, ...]) -> tuple[int, int
     return rows, sum(b.var_shape[0] * b.var_shape[1] for b in blocks)
 
 
-def size_error(rows: int, cols: int, max_bytes: float, hint: str = "") -> JacliError:
+def byte_count(n: float) -> str:
+    """A number of bytes in a message: exact up to 10 MB, else in units (``648.0 TB``), so
+    that the advice after it still fits the line."""
+    return f"{int(n):,} bytes" if n < 10**7 else size_text(int(n))
+
+
+def size_error(rows: int, cols: int, max_bytes: float, hint: str = "", held: int = 0) -> JacliError:
+    """The Jacobian above the limit (with the ``held`` bytes of the values), and what to do:
+    ``hint`` where it is said better than the general advice (saving block by block)."""
     need = rows * cols * 8
+    if held and need <= max_bytes:  # J alone would fit: the values take the rest
+        what = f"{byte_count(need)}, and the values {byte_count(held)}:"
+    else:
+        what = f"{byte_count(need)} of float64,"
     return JacliError(
         (
-            f"the Jacobian is {rows:,}×{cols:,}: {need:,} bytes of float64, above the limit of "
-            f"{int(max_bytes):,} bytes; ",
-            Hint("larger"),
-            hint,
+            f"the Jacobian is {rows:,}×{cols:,}: {what} above the limit of {byte_count(max_bytes)}; ",
+            hint or Hint("larger"),
         )
     )
 
 
-def compiled(problem: Problem, blocks: tuple[Block, ...], max_bytes: float | None = None) -> list[Structured]:
+def compiled(
+    problem: Problem, blocks: tuple[Block, ...], max_bytes: float | None = None, reserved: int = 0
+) -> list[Structured]:
     """Each block compiled for the structured evaluator, over the problem's values; every
-    node evaluated densely is domain-checked there (an inverse once: the check is the value)."""
-    ev = Evaluator(problem.values, check=True, shapes=problem.shapes, max_bytes=max_bytes)
+    node evaluated densely is domain-checked there (an inverse once: the check is the value).
+    The nodes and intermediates are refused before they would take, with the values and the
+    ``reserved`` bytes (the output), more than ``max_bytes``."""
+    budget = Budget(max_bytes, held_bytes(problem) + reserved)
+    ev = Evaluator(problem.values, check=True, shapes=problem.shapes, max_bytes=budget)
 
     def dense(e: Expr) -> np.ndarray:
         a = ev(e)
@@ -235,17 +251,19 @@ def compiled(problem: Problem, blocks: tuple[Block, ...], max_bytes: float | Non
         return a
 
     with np.errstate(all="ignore"):
-        return [Structured(b.expr, problem.shapes, dense, max_bytes) for b in blocks]
+        return [Structured(b.expr, problem.shapes, dense, budget) for b in blocks]
 
 
 def evaluate_blocks(
     problem: Problem, blocks: tuple[Block, ...], *, max_bytes: float | None = None, hint: str = ""
 ) -> np.ndarray:
-    """The numeric Jacobian, refused before allocation when it would exceed ``max_bytes``."""
+    """The numeric Jacobian, refused before allocation when it would take, with the values
+    and the parts computed on the way, more than ``max_bytes``."""
     rows, cols = jacobian_size(problem, blocks)
-    if max_bytes is not None and rows * cols * 8 > max_bytes:
-        raise size_error(rows, cols, max_bytes, hint)
-    parts = compiled(problem, blocks, max_bytes)
+    left = budget(problem, max_bytes)
+    if max_bytes is not None and left is not None and rows * cols * 8 > left:
+        raise size_error(rows, cols, max_bytes, hint, held_bytes(problem))
+    parts = compiled(problem, blocks, max_bytes, 2 * rows * cols * 8)  # J, and a copy of its size while written
     with np.errstate(all="ignore"):
         J = assemble(parts)
     if any(p.may_overflow() for p in parts):

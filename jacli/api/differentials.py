@@ -3,6 +3,7 @@ Jacobian as a linear operator, and problems compiled once for many evaluations."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -13,10 +14,12 @@ from ..calculus.shapes import Shapes
 from ..calculus.simplify import Simplifier
 from ..errors import JacliError
 from ..expr import Expr, T, matmul, name
-from ..numeric.evaluate import Evaluator, check_domains, domain_nodes
+from ..io.arrays import as_matrix
+from ..numeric.evaluate import Budget, Evaluator, check_domains, domain_nodes
 from ..numeric.program import Program
 from ..syntax.notation import notation
 from ..syntax.printer import to_latex, to_text
+from .guard import api_errors
 from .problem import Problem
 
 SEED = "F̄"  # the adjoint of F when J is applied from the left (not a name of the language)
@@ -90,9 +93,12 @@ def differential_latex(problem: Problem, d: Differential) -> str:
     return f"{_lhs(problem.expr, latex=True)} = {d.latex}"
 
 
-def directional(problem: Problem, directions: dict[str, np.ndarray]) -> tuple[Differential, np.ndarray]:
+def directional(
+    problem: Problem, directions: dict[str, np.ndarray], max_bytes: float | None = None
+) -> tuple[Differential, np.ndarray]:
     """dF along dX = V for each variable given (the others held): J vec(V), shaped like F,
-    from the differential; J is never formed."""
+    from the differential; J is never formed. Every node computed on the way, and dF, are
+    refused before they would take, with the values, more than ``max_bytes``."""
     for v, value in directions.items():
         if v not in problem.wrt:
             raise JacliError(f"--direction {v}: {v} is not named after wrt")
@@ -103,7 +109,8 @@ def directional(problem: Problem, directions: dict[str, np.ndarray]) -> tuple[Di
     names, shapes, simp = _setup(problem, variables)
     d = Differential(_lhs(problem.expr), differential(problem.expr, names, shapes, simp), names, shapes)
     values = {**problem.values, **{names[v]: directions[v] for v in variables}}
-    ev = Evaluator(values, check=True, variables=problem.wrt)
+    held = sum(v.nbytes for v in values.values()) + 8 * problem.shape[0] * problem.shape[1]  # and dF's copy
+    ev = Evaluator(values, check=True, variables=problem.wrt, shapes=shapes, max_bytes=Budget(max_bytes, held))
     out = check_domains(problem.expr, problem.values, problem.wrt, ev)(d.expr)  # F's nodes evaluated once
     if not np.all(np.isfinite(out)):
         raise JacliError("the directional derivative has infinite or NaN entries for these values (overflow)")
@@ -118,14 +125,18 @@ class JacobianOperator:
 
     dtype = np.dtype(np.float64)
 
-    def __init__(self, problem: Problem, vec: str = "col") -> None:
+    def __init__(self, problem: Problem, vec: str = "col", max_bytes: float | None = None) -> None:
         if vec not in ("col", "row"):
             raise JacliError(f"vec is col or row, not {vec!r}")
         self.problem = problem
+        self.max_bytes = max_bytes  # what a product may hold: the values, the kept parts, the new ones
         self.order: Literal["C", "F"] = "F" if vec == "col" else "C"
         self.names, shapes, simp = _setup(problem, problem.wrt)
         self.dF = differential(problem.expr, self.names, shapes, simp)
         seed_shapes = Shapes({**problem.names, SEED: problem.shape})
+        self._shapes = Shapes(
+            {**problem.names, **{d: problem.names[v] for v, d in self.names.items()}, SEED: problem.shape}
+        )
         seed_simp = Simplifier(seed_shapes)
         self.adjoints = [adjoint(problem.expr, v, name(SEED), seed_shapes, seed_simp) for v in problem.wrt]
         p, q = problem.shape
@@ -136,8 +147,11 @@ class JacobianOperator:
         self._moving: set[Expr] = set()
 
     def _evaluate(self, exprs: list[Expr], extra: dict[str, np.ndarray]) -> list[np.ndarray]:
-        """``exprs`` over the problem's values and ``extra``, reusing what depends on none of ``extra``."""
-        ev = Evaluator({**self.problem.values, **extra})
+        """``exprs`` over the problem's values and ``extra``, reusing what depends on none of ``extra``;
+        every new part refused before it would take, with what is held, more than ``max_bytes``."""
+        values = {**self.problem.values, **extra}
+        held = sum(v.nbytes for v in values.values()) + sum(v.nbytes for v in self._held.values())
+        ev = Evaluator(values, shapes=self._shapes, max_bytes=Budget(self.max_bytes, held))
         ev.memo.update(self._held)
         out = [ev(e) for e in exprs]
         for node, value in ev.memo.items():
@@ -149,51 +163,56 @@ class JacobianOperator:
                 self._moving.add(node)
         return out
 
-    def _vector(self, v: np.ndarray, n: int, what: str) -> np.ndarray:
-        """``v`` as a vector of n entries: 1-D, or a column or row; a matrix is refused (its
-        flattening order would be a guess)."""
-        v = np.asarray(v, dtype=float)
-        if v.ndim > 2 or (v.ndim == 2 and 1 not in v.shape):
+    def _vector(self, v: Any, n: int, what: str, label: str) -> np.ndarray:
+        """``v`` as a vector of n entries: 1-D, or a column or row, of real finite numbers as a
+        binding's values are (a masked array with no masked entry, a tensor); a matrix is
+        refused (its flattening order would be a guess)."""
+        m = as_matrix(label, v)  # NaN, inf, complex, masked entries, text: refused as for bindings
+        if 1 not in m.shape:
             order = "'F'" if self.order == "F" else "'C'"
             raise JacliError(
-                f"{what} takes a vector of {n} entries, not a {'×'.join(map(str, v.shape))} array: "
+                f"{what} takes a vector of {n} entries, not a {m.shape[0]}×{m.shape[1]} array: "
                 f"for a direction shaped like a matrix V pass V.reshape(-1, order={order})"
             )
-        v = v.reshape(-1)
-        if v.shape[0] != n:
-            raise JacliError(f"{what} takes a vector of {n} entries, not {v.shape[0]}")
-        return v
+        flat = m.reshape(-1)
+        if flat.shape[0] != n:
+            raise JacliError(f"{what} takes a vector of {n} entries, not {flat.shape[0]}")
+        return flat
 
     def _split(self, v: np.ndarray) -> list[np.ndarray]:
-        v = self._vector(v, self.shape[1], "matvec")
+        v = self._vector(v, self.shape[1], "matvec", "v")
         parts, start = [], 0
         for var, k in zip(self.problem.wrt, self.sizes):
             parts.append(v[start : start + k].reshape(self.problem.names[var], order=self.order))
             start += k
         return parts
 
-    def matvec(self, v: np.ndarray) -> np.ndarray:
+    def matvec(self, v: Any) -> np.ndarray:
         """J v: the directional derivative along v (the variables' entries, in vec order)."""
-        parts = {self.names[var]: part for var, part in zip(self.problem.wrt, self._split(v), strict=True)}
-        (dF,) = self._evaluate([self.dF], parts)
-        return np.broadcast_to(dF, self.problem.shape).flatten(order=self.order)
+        with api_errors():
+            parts = {self.names[var]: part for var, part in zip(self.problem.wrt, self._split(v), strict=True)}
+            (dF,) = self._evaluate([self.dF], parts)
+            return finite(np.broadcast_to(dF, self.problem.shape).flatten(order=self.order), "J v")
 
-    def rmatvec(self, u: np.ndarray) -> np.ndarray:
+    def rmatvec(self, u: Any) -> np.ndarray:
         """Jᵀ u: the adjoints of the variables when F's is u (in vec order)."""
-        u = self._vector(u, self.shape[0], "rmatvec")
-        seed = {SEED: u.reshape(self.problem.shape, order=self.order)}
-        adjoints = self._evaluate(self.adjoints, seed)
-        parts = [
-            np.broadcast_to(a, self.problem.names[var]).reshape(-1, order=self.order)
-            for var, a in zip(self.problem.wrt, adjoints, strict=True)
-        ]
-        return np.concatenate(parts)
+        with api_errors():
+            u = self._vector(u, self.shape[0], "rmatvec", "u")
+            seed = {SEED: u.reshape(self.problem.shape, order=self.order)}
+            adjoints = self._evaluate(self.adjoints, seed)
+            parts = [
+                np.broadcast_to(a, self.problem.names[var]).reshape(-1, order=self.order)
+                for var, a in zip(self.problem.wrt, adjoints, strict=True)
+            ]
+            return finite(np.concatenate(parts), "Jᵀ u")
 
-    def matmat(self, V: np.ndarray) -> np.ndarray:
-        return np.column_stack([self.matvec(col) for col in np.asarray(V).T])
+    def matmat(self, V: Any) -> np.ndarray:
+        with api_errors():
+            return np.column_stack([self.matvec(col) for col in as_matrix("V", V).T])
 
-    def rmatmat(self, U: np.ndarray) -> np.ndarray:
-        return np.column_stack([self.rmatvec(col) for col in np.asarray(U).T])
+    def rmatmat(self, U: Any) -> np.ndarray:
+        with api_errors():
+            return np.column_stack([self.rmatvec(col) for col in as_matrix("U", U).T])
 
     def __repr__(self) -> str:
         return f"<JacobianOperator {self.shape[0]}×{self.shape[1]} of {to_text(self.problem.expr)}>"
@@ -231,8 +250,13 @@ class Compiled:
     def _problem(self, values: dict[str, Any]) -> Problem:
         return self.problem._replace(values=self._values(values))
 
-    def gradient(self, **values: Any) -> np.ndarray | list[np.ndarray]:
-        """∂f/∂X shaped like X (a list for several variables) at ``values``."""
+    def gradient(self, bindings: Mapping[str, Any] | None = None, /, **values: Any) -> np.ndarray | list[np.ndarray]:
+        """∂f/∂X shaped like X (a list for several variables) at ``values`` (and ``bindings``,
+        a dict, for names such as ``self``)."""
+        with api_errors():
+            return self._gradient(merged(bindings, values))
+
+    def _gradient(self, values: dict[str, Any]) -> np.ndarray | list[np.ndarray]:
         if self.problem.shape != (1, 1):
             raise JacliError("a gradient needs a scalar (1×1) expression")
         given = self._values(values)
@@ -245,20 +269,44 @@ class Compiled:
             checked = [node for node, names in domain_nodes(self.problem.expr) if valued.issuperset(names)]
             program = self._programs[valued] = Program(gradients, checked, self.problem.wrt)
         out = []
-        for g, b in zip(program.run(given), self.blocks, strict=True):
-            out.append(np.array(g) if g.shape == b.var_shape else np.broadcast_to(g, b.var_shape).copy())
+        with np.errstate(all="ignore"):
+            for g, b in zip(program.run(given), self.blocks, strict=True):
+                g = finite(g, "the gradient")
+                out.append(np.array(g) if g.shape == b.var_shape else np.broadcast_to(g, b.var_shape).copy())
         return out[0] if len(out) == 1 else out
 
-    def jacobian(self, *, max_bytes: float | None = None, **values: Any) -> np.ndarray:
-        """J at ``values``."""
+    def jacobian(
+        self, bindings: Mapping[str, Any] | None = None, /, *, max_bytes: object = None, **values: Any
+    ) -> np.ndarray:
+        """J at ``values`` (and ``bindings``, a dict, for names such as ``self`` or
+        ``max_bytes``), refused before allocation above ``max_bytes`` (as for
+        :func:`jacli.jacobian`: by default half the available memory)."""
+        from .arguments import api_max_bytes
         from .derivation import evaluate_blocks, needed_names
         from .problem import require_numbers
 
-        problem = self._problem(values)
-        require_numbers(problem, needed_names(self.blocks))
-        return evaluate_blocks(problem, self.blocks, max_bytes=max_bytes)
+        with api_errors():
+            limit = api_max_bytes(max_bytes)
+            problem = self._problem(merged(bindings, values))
+            require_numbers(problem, needed_names(self.blocks))
+            return evaluate_blocks(problem, self.blocks, max_bytes=limit)
+
+
+def merged(bindings: Mapping[str, Any] | None, values: dict[str, Any]) -> dict[str, Any]:
+    """A compiled problem's values: a dict's and the keywords'."""
+    if bindings is not None and not isinstance(bindings, Mapping):
+        raise JacliError(f"values are a dict of names to arrays, not {type(bindings).__name__}")
+    return {**(bindings or {}), **values}
+
+
+def finite(a: np.ndarray, what: str) -> np.ndarray:
+    """``a``, refused when an entry overflowed (as derive refuses it)."""
+    if not np.all(np.isfinite(a)):
+        raise JacliError(f"{what} has infinite or NaN entries for these values (overflow)")
+    return a
 
 
 def _plain(v: Any, shape: tuple[int, int]) -> bool:
-    """Whether ``v`` is a finite float64 array of ``shape``, as validation would leave it."""
-    return isinstance(v, np.ndarray) and v.dtype == np.float64 and v.shape == shape and bool(np.isfinite(v).all())
+    """Whether ``v`` is a finite float64 array of ``shape``, as validation would leave it (not
+    a masked array, whose masked entries validation refuses)."""
+    return type(v) is np.ndarray and v.dtype == np.float64 and v.shape == shape and bool(np.isfinite(v).all())

@@ -156,17 +156,22 @@ def direction(request: Request) -> Directed:
     _differential_options(request)
     given: dict[str, np.ndarray] = {}
     texts: dict[str, str] = {}
+    # the directions are read within what the values read before them left of the limit
+    read = sum(b.value.nbytes for b in request.bindings.values() if b.value is not None)
+    left = None if o.max_bytes is None else o.max_bytes - read
     for spec in o.directions:
         name, eq, text = spec.partition("=")
         if not eq:
             raise JacliError(f"--direction {spec!r}: write NAME=SPEC, as in --direction X=V.npy")
-        b = parse_spec(name.strip(), text, max_bytes=int(o.max_bytes) if o.max_bytes else None)
+        b = parse_spec(name.strip(), text, max_bytes=None if left is None else max(int(left), 0))
         if b.value is None:
             raise JacliError(f"--direction {spec}: a direction needs values (a file or a literal), not a shape")
         given[name.strip()] = b.value
         texts.setdefault(name.strip(), text)
-    p = problem(request, random=o.random)
-    d, dF = directional(p, given)
+        left = None if left is None else left - b.value.nbytes
+    limit = None if o.max_bytes is None else o.max_bytes - sum(v.nbytes for v in given.values())
+    p = problem(request, random=o.random, max_bytes=limit)  # random values within what the directions leave
+    d, dF = directional(p, given, max_bytes=o.max_bytes)
     along = ", ".join(f"d{v} = {texts[v]}" for v in given)
     head = [f"{d.text()}, along {along}", f"shape: {shape_text(dF.shape)}, F's (F = {to_text(p.expr)})"]
     if o.output:

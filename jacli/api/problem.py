@@ -11,8 +11,8 @@ from .. import sizes
 from ..calculus.shapes import Shapes, infer, show_shape
 from ..errors import JacliError, Option, Values
 from ..expr import Expr
-from ..io.arrays import as_matrix, short
-from ..io.specs import MAX_DIM, Binding
+from ..io.arrays import MAX_DIM, as_matrix, short
+from ..io.specs import VALUES, Binding
 from ..numeric import draws
 from ..numeric.evaluate import check_domains
 from ..syntax.notation import vocabulary
@@ -126,6 +126,8 @@ def bindings_of(bindings: Mapping[str, Any] | None, names: dict[str, Any]) -> di
     for n in merged:
         if not isinstance(n, str):
             raise JacliError(f"a binding's name is a str, not {type(n).__name__} ({short(repr(n))})")
+    reserved = vocabulary().reserved  # a dict's entry of a builtin's name is unused, as any other name it lacks
+    merged = {n: v for n, v in merged.items() if n not in reserved}
     merged.update(names)
     return {n: to_binding(n, v) for n, v in merged.items()}
 
@@ -152,8 +154,8 @@ def prepare(
     parsed = source.expression(require_wrt) if isinstance(source, Source) else parse(source, require_wrt=require_wrt)
     text = parsed.source
     names = parsed.expr.names()
-    for n in bindings:
-        if n in vocabulary().reserved:
+    for n, b in bindings.items():
+        if n in vocabulary().reserved and values_file(b) is None:  # a file's array of that name is unused
             raise JacliError(f"{n} is a built-in name of jacli's language and cannot be bound")
     warnings = unused_warnings(bindings, set(names))
     given = {n: (b.shape[0], b.shape[1]) for n, b in bindings.items() if n in names}
@@ -176,9 +178,19 @@ def prepare(
     return with_random(problem, seed, max_bytes=max_bytes) if random else problem
 
 
+def held_bytes(problem: Problem) -> int:
+    """What the problem's values take in memory."""
+    return sum(v.nbytes for v in problem.values.values())
+
+
+def budget(problem: Problem, max_bytes: float | None) -> float | None:
+    """What the memory limit leaves besides the problem's values (None: no limit)."""
+    return None if max_bytes is None else max_bytes - held_bytes(problem)
+
+
 def with_random(problem: Problem, seed: int = DEFAULT_SEED, *, max_bytes: float | None = None) -> Problem:
     """``problem`` with seeded values, valid for the expression, for every name that has none;
-    refused before drawing when they would take more than ``max_bytes``."""
+    refused before drawing when they would take, with the values given, more than ``max_bytes``."""
     fill = [n for n in problem.expr.names() if n not in problem.values]
     if not fill:
         return problem
@@ -190,9 +202,14 @@ def with_random(problem: Problem, seed: int = DEFAULT_SEED, *, max_bytes: float 
             "(jacli check draws sizes itself)"
         )
     if max_bytes is not None:
-        draws.check_memory(problem.expr, problem.names, fill, problem.shapes, max_bytes)
+        draws.check_memory(problem.expr, problem.names, fill, problem.shapes, max_bytes, held_bytes(problem))
     values = draws.fill(problem.expr, problem.values, problem.names, fill, seed, problem.wrt)
     return problem._replace(values=values, randomized=tuple(fill))
+
+
+def values_file(binding: Binding) -> str | None:
+    """The --values file a binding comes from, if it does."""
+    return binding.source[len(VALUES) :] if binding.source.startswith(VALUES) else None
 
 
 def unused_warnings(bindings: dict[str, Binding], names: set[str]) -> tuple[str, ...]:
@@ -201,8 +218,7 @@ def unused_warnings(bindings: dict[str, Binding], names: set[str]) -> tuple[str,
     groups: dict[str, list[str]] = {}  # the --values file, or "" for NAME=SPEC words
     for n, b in bindings.items():
         if n not in names:
-            path = b.source[len("--values ") :] if b.source.startswith("--values ") else ""
-            groups.setdefault(path, []).append(n)
+            groups.setdefault(values_file(b) or "", []).append(n)
     out = []
     for path, unused in groups.items():
         if path and len(unused) > 3:
@@ -275,4 +291,14 @@ def require_numbers(problem: Problem, names: list[str]) -> None:
             column=named.col,
         )
     require_values(problem, names)
+    shaped = next((n for n, shape in problem.names.items() if sizes.is_symbolic(shape)), None)
+    if shaped is not None:
+        raise JacliError(
+            (
+                f"{short(shaped)} is {short(sizes.shape_text(problem.names[shaped]))}, a shape with dimension names: "
+                "numbers need numbers for sizes (give values or a shape of integers, or use ",
+                Option("symbolic"),
+                " for the formula alone)",
+            )
+        )
     check_domains(problem.expr, problem.values, problem.wrt)

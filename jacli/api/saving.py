@@ -32,9 +32,11 @@ from .derivation import (
     result_of,
 )
 from .formats import FORMULA_SUFFIXES, formula_file
-from .problem import Problem, require_numbers
+from .problem import Problem, budget, require_numbers
 
 BLOCK_BYTES = 64 * 2**20
+SPARSE_BLOCK = 4e6  # stored entries of a sparse file built at a time, at most
+SPARSE_ENTRY = 100  # bytes an entry takes while its block is built
 
 
 class Plan(NamedTuple):
@@ -125,7 +127,9 @@ def derive_plan(problem: Problem, plan: Plan) -> Derived:
         if output and (plan.sparse or plan.streamed):
             wrote, warnings = save_large(problem, blocks, plan)
         else:
-            hint = "; drop --format to have -o J.npy written block by block" if suffix == ".npy" else ""
+            hint = ""
+            if suffix == ".npy":
+                hint = "drop --format: -o J.npy alone is written block by block; or raise --max-memory"
             matrix = evaluate_blocks(problem, blocks, max_bytes=plan.max_bytes, hint=hint)
     result = result_of(problem, blocks, plan.vec, matrix)
     shown = result.gradient if plan.gradient and matrix is not None else matrix
@@ -187,8 +191,9 @@ def save_streamed(problem: Problem, blocks: tuple[Block, ...], path: str, *, max
             f"the Jacobian is {rows:,}×{cols:,}: {rows * cols * 8:,} bytes, more than the "
             f"{free:,} bytes free in {folder}"
         )
-    parts = compiled(problem, blocks, max_bytes)
-    block = min(BLOCK_BYTES / 2, max_bytes / 8) if max_bytes else BLOCK_BYTES / 2  # two buffers
+    left = budget(problem, max_bytes)
+    block = BLOCK_BYTES / 2 if left is None else max(min(BLOCK_BYTES / 2, left / 8), 8 * cols)  # two buffers
+    parts = compiled(problem, blocks, max_bytes, int(2 * block))
     save_npy_blocks(path, (rows, cols), pipelined_blocks(parts, block))
 
 
@@ -250,13 +255,17 @@ def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str, *, max_b
     except ImportError:
         raise JacliError("--sparse needs SciPy: pip install 'jacli[sparse]' (or pip install scipy)") from None
 
-    parts = compiled(problem, blocks, max_bytes)
+    left = budget(problem, max_bytes)
+    parts = compiled(problem, blocks, max_bytes, 0 if left is None else int(left / 2))  # half for the blocks
     R = parts[0].shape[0]
     C = sum(p.shape[1] for p in parts)
     upper = sum(p.nnz_upper() for p in parts)
     check_sparse_space(path, R, C, upper)
     per_row = max(1, upper // max(R, 1))
-    block_rows = max(1, int(4e6 // per_row))
+    # a block's entries, each about SPARSE_ENTRY bytes while it is built (its rows, columns and
+    # values, their CSR form, SciPy's copies), within a quarter of what the limit leaves
+    entries = SPARSE_BLOCK if left is None else max(1.0, min(SPARSE_BLOCK, left / 4 / SPARSE_ENTRY))
+    block_rows = max(1, int(entries // per_row))
     stored = [0]
 
     def gen() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:

@@ -200,7 +200,9 @@ def _require_known(u: Inference, source: str | None) -> None:
             missing.append((name, u.show((r, c))))
     if missing:
         name, shown = missing[0]
-        others = "".join(f", {n} ({s})" for n, s in missing[1:])
+        others = "".join(f", {n} ({s})" for n, s in missing[1:3])
+        if len(missing) > 3:
+            others += f" and {len(missing) - 3:,} more"
         rows, cols = shown.split("×")
         example = f"{'3' if rows == '?' else rows}x{'1' if cols == '?' else cols}"
         raise JacliError(

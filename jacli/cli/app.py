@@ -13,8 +13,9 @@ from typing import Annotated, Any, Never
 import typer
 from typer.exceptions import TyperException  # the argument parser's errors (click's, as Typer ships it)
 
-from ..errors import ExitCode, JacliError
-from .reporting import Settings, guard_streams, hold_standard_descriptors, printable, reporting
+from ..errors import PREFIX, ExitCode, JacliError, fit, printable
+from ..io import ending
+from .reporting import Settings, guard_streams, hold_standard_descriptors, reporting
 
 app = typer.Typer(
     add_completion=True,  # costs nothing measurable at start-up: Typer imports its completion code anyway
@@ -264,30 +265,10 @@ def protect_expressions(args: list[str]) -> list[str]:
     return [" " + a if a.startswith("-") and not a.startswith("--") and " " in a else a for a in args]
 
 
-class Ended(BaseException):
-    """SIGTERM or SIGHUP: unwinds the run like Ctrl-C does (temporary files are removed on
-    the way), then the process ends by the same signal."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _end(signum: int, frame: object) -> None:
-    raise Ended(signum)
-
-
-def _catch_signals() -> None:
-    for name in ("SIGTERM", "SIGHUP"):
-        sig = getattr(signal, name, None)
-        if sig is not None and signal.getsignal(sig) not in (signal.SIG_IGN, None):  # nohup stays nohup
-            signal.signal(sig, _end)
-
-
 def _one_line_warning(
     message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None
 ) -> None:
-    sys.stderr.write(f"jacli: warning: {printable(str(message))}\n")
+    sys.stderr.write(fit(f"jacli: warning: {printable(str(message))}") + "\n")
 
 
 def usage_line(err: TyperException) -> str:
@@ -297,7 +278,7 @@ def usage_line(err: TyperException) -> str:
         text = text[0].lower() + text[1:]
     ctx = getattr(err, "ctx", None)
     where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
-    return f"jacli: error: {printable(text)}{where}\n"
+    return fit(PREFIX + printable(text) + where) + "\n"
 
 
 def run(argv: list[str]) -> int:
@@ -317,21 +298,29 @@ def run(argv: list[str]) -> int:
 
 def main() -> None:
     """The console script: ``jacli ...``. Usage errors in one line; a closed or full stdout
-    keeps the exit code the run would have had; SIGINT, SIGTERM and SIGHUP leave no
-    temporary file behind."""
+    keeps the exit code the run would have had; SIGINT, SIGTERM and SIGHUP, one or several in
+    any order, leave no temporary file behind (jacli.io.ending)."""
     hold_standard_descriptors()
     out, err = guard_streams()
-    _catch_signals()
+    restore = ending.catch()
     warnings.showwarning = _one_line_warning
     warnings.filterwarnings("ignore", category=RuntimeWarning)  # NumPy's: jacli checks results itself
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 4000))
     try:
         code = run(sys.argv[1:])
-    except Ended as end:
-        out.flush()
-        signal.signal(end.signum, signal.SIG_DFL)
-        os.kill(os.getpid(), end.signum)
+    except ending.Ended as end:
         code = 128 + end.signum
+    ending.sweep()  # what an exception raised before its clean-up could run left
+    out.flush()
+    signum = ending.ending()
+    if signum is not None and signum != getattr(signal, "SIGINT", None):  # ended by SIGTERM or SIGHUP
+        err.flush()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, (signum,))  # dies here, by the signal
+    if signum is None:
+        restore()  # a run in a process that goes on (tests) gets its handlers back
     out.flush()
     err.flush()
     sys.exit(code)
@@ -360,6 +349,9 @@ def parse_line(words: list[str]) -> tuple[str, dict[str, Any]]:
     return name, ctx.params
 
 
+READING_LIMIT = "Most memory the files read may take (default: half the available memory); .npy and .npz: headers only."
+
+
 class ExplainFormat(str, Enum):
     text = "text"
     markdown = "markdown"
@@ -375,6 +367,7 @@ def explain(
         ExplainFormat,
         typer.Option("--format", help="text (default), markdown (a note with $$ blocks) or latex (align*)."),
     ] = ExplainFormat.text,
+    max_memory: Annotated[str | None, typer.Option("--max-memory", help=READING_LIMIT)] = None,
 ) -> None:
     """The derivation step by step: each rule and where it is written, the simplifications, the result."""
     with reporting(ctx):
@@ -388,6 +381,7 @@ def parse_cmd(
     ctx: typer.Context,
     expr: Annotated[str, typer.Argument(help="An expression, with or without wrt.")],
     specs: SpecArgs = None,
+    max_memory: Annotated[str | None, typer.Option("--max-memory", help=READING_LIMIT)] = None,
 ) -> None:
     """Show how jacli reads an expression: fully parenthesised, with shapes when they are known."""
     with reporting(ctx):

@@ -10,12 +10,12 @@ from contextlib import closing
 from typing import Any
 
 from ..api.hessians import HessianCheck
-from ..errors import ExitCode, JacliError
+from ..errors import ExitCode, JacliError, fit, printable
 from ..syntax.printer import to_text
 from .commands import do_check, do_derive, request_of
 from .progress import LazyBar
 from .render import check_record, json_sizes
-from .reporting import wording
+from .reporting import json_line, wording
 
 Record = dict[str, Any]  # a line's record, as JSON writes it
 LineParser = Callable[[list[str]], tuple[str, dict[str, Any]]]
@@ -98,7 +98,7 @@ def record(number: int, line: str, parse_line: LineParser, share: int = 1) -> tu
     except MemoryError:
         rec, bug = {"verdict": "error", "error": "out of memory; lower --max-memory or run the line alone"}, False
     except Exception as err:
-        rec, bug = {"verdict": "error", "error": f"internal error (a bug): {type(err).__name__}: {err}"}, True
+        rec, bug = {"verdict": "error", "error": fit(f"internal error (a bug): {type(err).__name__}: {err}")}, True
     return {"line": number, "command": line, **rec}, bug
 
 
@@ -208,7 +208,7 @@ def run_batch(path: str, *, fmt: str, parse_line: LineParser, jobs: int = 1) -> 
     text = read_batch(path)
     lines = [
         (i, line.strip())
-        for i, line in enumerate(text.splitlines(), 1)
+        for i, line in enumerate(text.split("\n"), 1)  # lines end at newlines only, as a shell reads them
         if line.strip() and not line.lstrip().startswith("#")
     ]
     as_json = fmt == "json"
@@ -222,7 +222,7 @@ def run_batch(path: str, *, fmt: str, parse_line: LineParser, jobs: int = 1) -> 
             counts[rec["verdict"]] += 1
             # sys.stdout at each write: the bar, once shown, prints through it (and a reader gone or
             # a full disk stops the printing, not the run: cli.reporting)
-            sys.stdout.write((json.dumps(rec, ensure_ascii=False) if as_json else _batch_line(rec)) + "\n")
+            sys.stdout.write((json_line(rec) if as_json else _batch_line(rec)) + "\n")
             bar.advance()
     seconds = time.perf_counter() - start
     if as_json:
@@ -285,16 +285,16 @@ def _checked(data: bytes, shown: str) -> str:
     if len(data) > MAX_FILE:
         raise JacliError(f"{shown}: more than {MAX_FILE // 2**20} MiB; split it into several batch files")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")  # a byte order mark is no part of line 1
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         raise JacliError(f"{shown}: not UTF-8 text (line {line:,})") from None
 
 
 def _batch_line(r: Record) -> str:
-    head = f"{r['line']:>4}  {r['verdict']:<8}  {r['command']}"
+    head = f"{r['line']:>4}  {r['verdict']:<8}  {printable(r['command'])}"  # a line's escape sequences shown, not run
     if r["verdict"] == "error":
-        return f"{head}\n      {r['error']}"
+        return f"{head}\n      {printable(r['error'])}"
     if r["verdict"] == "ok":
         return f"{head}\n      {'H' if r.get('kind') == 'hessian' else 'J'} = {r['formula']}"
     where = f" at {r['where']}" if r.get("where") else ""

@@ -37,12 +37,12 @@ def request_of(kind: str, params: dict[str, Any], share: int = 1) -> Request:
     (without --max-memory, the default's share of the ``share`` batch lines run at once),
     the expression read once, the bindings (within the limit; with --symbolic only files'
     shapes; of a --values file only the expression's names), the options."""
-    if kind in ("explain", "parse"):  # shapes are what they read
-        source = Source.read(params["expr"])
-        bindings = read_bindings(params.get("specs"), None, None, shapes_only=kind == "explain")
-        return Request(source, bindings, tell=warning)
     given = params.get("max_memory")
     max_bytes = parse_size(given) if given is not None else parse_size(None) / max(1, share)
+    if kind in ("explain", "parse"):  # shapes are what they read: a .npy's header, a text file within the limit
+        source = Source.read(params["expr"])
+        bindings = read_bindings(params.get("specs"), None, max_bytes, shapes_only=True)
+        return Request(source, bindings, tell=warning)
     source = Source.read(params["expr"])
     symbolic = bool(params.get("symbolic"))
     bindings = read_bindings(

@@ -9,7 +9,7 @@ formulas are printed in the ASCII notation (``kron(B', A)``), which reads back t
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
@@ -17,7 +17,7 @@ import numpy as np
 from ..api.derivation import Result, column_label, entry_label, formula_of, latex_line
 from ..api.formats import chosen_line, lhs, markdown, python_source, shape_line
 from ..errors import JacliError
-from ..io.writers import format_rows
+from ..io.writers import format_rows, json_rows
 from ..sizes import shape_text
 from ..syntax.printer import to_text
 from .reporting import can_encode
@@ -154,16 +154,6 @@ def _json_head(result: Result, gradient: bool) -> dict[str, Any]:
     return doc
 
 
-def _json_rows(matrix: np.ndarray) -> Iterator[str]:
-    """The rows of ``matrix`` as JSON, a block of rows at a time: ``[1.0, 2.0], [3.0, 4.0]``."""
-    import json
-
-    rows, cols = matrix.shape
-    step = max(1, (1 << 13) // max(cols, 1))
-    for start in range(0, rows, step):
-        yield ("" if start == 0 else ", ") + json.dumps((matrix[start : start + step] + 0.0).tolist())[1:-1]
-
-
 def to_json(result: Result, matrix: np.ndarray | None, gradient: bool = False) -> str:
     """The result as one JSON object (the matrix under "matrix", or "gradient")."""
     import json
@@ -190,7 +180,7 @@ def write_document(doc: dict[str, Any], key: str, matrix: np.ndarray | None, out
         out.write(head + "\n")
         return
     out.write(head[:-1] + f', "{key}": [')
-    for text in _json_rows(np.asarray(matrix).reshape(matrix.shape[0], -1)):
+    for text in json_rows(np.asarray(matrix).reshape(matrix.shape[0], -1)):
         out.write(text)
     out.write("]}\n")
 

@@ -3,7 +3,8 @@ a one-line bug report and exit 70; and the standard streams, made safe to write 
 
 Every message is at most three lines (the message, and on a terminal the source with a
 caret under the column), with control, format (zero-width, right-to-left) and separator
-characters shown as their code points, ``<U+200B>``.
+characters shown as their code points, ``<U+200B>``; the message's line holds at most
+:data:`~jacli.errors.MESSAGE_LIMIT` characters, long user text shortened with '…'.
 """
 
 import codecs
@@ -18,7 +19,7 @@ from typing import Any, NamedTuple
 
 import typer
 
-from ..errors import ExitCode, JacliError, command_line
+from ..errors import HIDDEN, PREFIX, ExitCode, JacliError, command_line, fit, printable
 from .terminal import is_terminal
 
 
@@ -34,16 +35,34 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 BUG_REPORT = "please report it with the command that caused it"
-_HIDDEN = frozenset(("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"))
 SOURCE_WINDOW = 100  # characters of the source shown above the caret
 
 
-def printable(text: str) -> str:
-    """``text`` with every character that would not show as itself (NUL, newlines, zero-width
-    and right-to-left marks, unassigned code points) written as its code point."""
+def _escape(c: str) -> str:
+    """A character as JSON's escape (a surrogate pair beyond U+FFFF)."""
+    code = ord(c)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_line(obj: object) -> str:
+    """``obj`` as one line of JSON, non-ASCII text kept, every character that would not show as
+    itself escaped (a line separator, an escape sequence, a right-to-left mark): a reader that
+    splits lines where Unicode breaks them, or a terminal, sees one line of plain text."""
+    import json
+
+    text = json.dumps(obj, ensure_ascii=False)
     if text.isprintable():
         return text
-    return "".join(f"<U+{ord(c):04X}>" if unicodedata.category(c) in _HIDDEN else c for c in text)
+    return "".join(_escape(c) if unicodedata.category(c) in HIDDEN else c for c in text)
+
+
+def bug_line(exc: BaseException) -> str:
+    """The one line that tells of a bug: what was raised, and how to report it."""
+    what = fit(printable(f"{type(exc).__name__}: {exc}"), 80)
+    return f"jacli: internal error (a bug): {what}; {BUG_REPORT}; `jacli --debug ...` shows the traceback"
 
 
 def wording(err: JacliError) -> str:
@@ -53,7 +72,7 @@ def wording(err: JacliError) -> str:
 
 def message_lines(err: JacliError, terminal: bool) -> list[str]:
     """At most three lines: the message, and on a terminal the source with a caret."""
-    lines = [f"jacli: error: {printable(wording(err))}"]
+    lines = [fit(PREFIX + printable(wording(err)))]
     if terminal and err.column and err.source and 0 < err.column <= len(err.source) + 1:
         start = max(0, err.column - 1 - SOURCE_WINDOW // 2)
         stop = start + SOURCE_WINDOW
@@ -67,7 +86,7 @@ def message_lines(err: JacliError, terminal: bool) -> list[str]:
 
 def bad_input(message: str) -> typer.Exit:
     """Write one line of bad input on stderr; the exit (code 2) to raise."""
-    sys.stderr.write(f"jacli: error: {printable(message)}\n")
+    sys.stderr.write(fit(PREFIX + printable(message)) + "\n")
     return typer.Exit(ExitCode.BAD_INPUT)
 
 
@@ -97,10 +116,7 @@ def reporting(ctx: typer.Context) -> Iterator[None]:
         if settings(ctx).debug:
             traceback.print_exc()
         else:
-            sys.stderr.write(
-                f"jacli: internal error (a bug): {type(exc).__name__}: {printable(str(exc))}; {BUG_REPORT}; "
-                "`jacli --debug ...` shows the traceback\n"
-            )
+            sys.stderr.write(bug_line(exc) + "\n")
         raise typer.Exit(ExitCode.INTERNAL) from None
 
 

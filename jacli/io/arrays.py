@@ -15,6 +15,8 @@ import numpy
 
 from ..errors import JacliError
 
+MAX_DIM = 2**63 - 1  # NumPy's largest dimension (and index)
+
 
 def shape_text(shape: Sequence[int]) -> str:
     if len(shape) == 0:
@@ -25,6 +27,8 @@ def shape_text(shape: Sequence[int]) -> str:
 def size_text(nbytes: int) -> str:
     if nbytes < 1000:
         return f"{nbytes} bytes"
+    if nbytes >= 10**21:  # beyond any memory (and, far enough, beyond a float)
+        return "over 1,000 EB"
     value = float(nbytes)
     for unit in ("kB", "MB", "GB", "TB", "PB", "EB"):
         value /= 1000.0
@@ -65,7 +69,9 @@ def check_dtype(label: str, dtype: numpy.dtype) -> None:
 
 def check_ndim_and_size(label: str, shape: tuple[int, ...]) -> None:
     if len(shape) > 2:
-        raise error(label, f"{len(shape)}-D array ({shape_text(shape)}); jacli needs a matrix, a vector or a scalar")
+        raise error(
+            label, f"{len(shape)}-D array ({short(shape_text(shape))}); jacli needs a matrix, a vector or a scalar"
+        )
     if any(d == 0 for d in shape):
         raise error(label, f"empty array ({shape_text(shape)}); jacli needs at least one value")
 
@@ -150,21 +156,38 @@ def as_matrix(name: str, array: Any) -> numpy.ndarray:
     return finish(label, arr)
 
 
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_OPEN_FLAGS = (
+    os.O_RDONLY | _NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+)
+
+
 def open_input(label: str, path: str) -> BinaryIO:
-    """Open a user file for binary reading, with one-line errors."""
+    """Open a user file for binary reading, with one-line errors: a regular file only.
+
+    The file is opened without waiting (a FIFO or a device opens at once) and what was
+    opened is then checked, so a file swapped for a FIFO between a check and the opening
+    cannot make jacli wait for a writer."""
     try:
-        st = os.stat(path)
+        fd = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError:
         raise error(label, "no such file (check the path)") from None
     except NotADirectoryError:
         raise error(label, "no such file (a part of the path is not a folder)") from None
     except (OSError, ValueError) as e:  # ValueError: a NUL in the path
         raise error(label, f"cannot read it: {getattr(e, 'strerror', None) or e}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise error(label, "is a directory, not a file")
-    if not stat.S_ISREG(st.st_mode):
-        raise error(label, "not a regular file")
     try:
-        return open(path, "rb")
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise error(label, "is a directory, not a file")
+        if not stat.S_ISREG(mode):
+            raise error(label, "not a regular file")
+        if _NONBLOCK:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
     except OSError as e:
+        os.close(fd)
         raise error(label, f"cannot read it: {e.strerror or e}") from None
+    except BaseException:
+        os.close(fd)
+        raise

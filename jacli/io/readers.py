@@ -24,6 +24,7 @@ import numpy
 from numpy.lib import format as _npformat
 
 from .arrays import (
+    MAX_DIM,
     check_dtype,
     check_max_bytes,
     check_ndim_and_size,
@@ -103,9 +104,13 @@ def _read_npy_header(label: str, fp: Any, available: int, what: str) -> tuple[tu
             warnings.simplefilter("ignore")
             read = _npformat.read_array_header_1_0 if version == (1, 0) else _npformat.read_array_header_2_0
             shape, fortran, dtype = read(io.BytesIO(length_field + header))
-    except (ValueError, TypeError, SyntaxError, UnicodeDecodeError, EOFError, MemoryError, RecursionError):
+    except Exception:  # whatever the header's text makes NumPy's reader raise (a TokenError too)
         raise error(label, corrupt) from None
-    return shape, fortran, dtype, consumed
+    if not isinstance(shape, tuple) or not all(type(d) is int for d in shape):  # (True, True) is no shape
+        raise error(label, f"corrupt {what} (its header's shape is not a tuple of integers)")
+    if any(d > MAX_DIM for d in shape):
+        raise error(label, f"corrupt {what} (its header's shape has a dimension beyond NumPy's largest, {MAX_DIM:,})")
+    return shape, bool(fortran), dtype, consumed
 
 
 def check_reading(label: str, shape: Sequence[int], dtype: numpy.dtype, left: int | None) -> None:

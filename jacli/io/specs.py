@@ -12,13 +12,15 @@ import numpy
 from .. import sizes
 from ..errors import JacliError
 from ..sizes import SizeLike
-from .arrays import error, finish, label_of, short
+from .arrays import MAX_DIM, error, finish, label_of, short
 from .readers import INPUT_SUFFIXES, load_values_file, read_npy_file, read_npz_file, read_text_file
 
-MAX_DIM = 2**63 - 1  # NumPy's largest dimension (and index)
 MAX_BYTES = 2**62  # no limit means this one: NumPy allocates nothing larger
 
 _INPUT_HELP = "use .npy, .npz, .csv, .txt, a shape like 3x4, or a JSON literal"
+
+
+VALUES = "--values "  # how the source of a binding from a --values file begins
 
 
 class Binding(NamedTuple):
@@ -223,9 +225,9 @@ def read_bindings(
             raise JacliError("--values needs a file name")
         for n, got in load_values_file(values_file, left, shapes_only=shapes_only, only=only).items():
             if isinstance(got, tuple):
-                bindings[n] = Binding(got, None, f"--values {values_file}")
+                bindings[n] = Binding(got, None, VALUES + values_file)
             else:
-                bindings[n] = Binding((got.shape[0], got.shape[1]), got, f"--values {values_file}")
+                bindings[n] = Binding((got.shape[0], got.shape[1]), got, VALUES + values_file)
                 left = None if left is None else left - got.nbytes
     seen = set()
     for spec in specs or []:

@@ -6,10 +6,10 @@ written to a temporary file in the target's folder and renamed over it.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import stat
+import struct
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any, BinaryIO
 
@@ -17,6 +17,7 @@ import numpy
 from numpy.lib import format as _npformat
 
 from ..errors import JacliError
+from . import ending
 from .arrays import short
 
 OUTPUT_SUFFIXES = (".npy", ".npz", ".csv", ".txt", ".json", ".tex", ".md", ".py")
@@ -52,6 +53,7 @@ def check_output_path(path: str, example: str = "J.npy") -> str:
         raise JacliError(f"cannot write {shown}: '{short(folder, 60)}' is not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise JacliError(f"cannot write {shown}: folder '{short(folder, 60)}' is not writable")
+    refuse_sealed(folder, shown)
     if os.path.lexists(path):
         real = os.path.realpath(path)
         if os.path.exists(real) and not os.path.isfile(real):
@@ -59,6 +61,34 @@ def check_output_path(path: str, example: str = "J.npy") -> str:
         if os.path.isfile(real) and not os.access(real, os.W_OK):
             raise JacliError(f"cannot write {shown}: the file is read-only")
     return suffix
+
+
+# Linux's ioctl for a file's attributes (chattr): _IOR('f', 1, long), as most architectures encode it
+_FS_IOC_GETFLAGS = (2 << 30) | (struct.calcsize("l") << 16) | (ord("f") << 8) | 1
+_SEALED = {0x10: "immutable (chattr +i)", 0x20: "append-only (chattr +a)"}  # FS_IMMUTABLE_FL, FS_APPEND_FL
+
+
+def refuse_sealed(folder: str, shown: str) -> None:
+    """Refuse a folder where a file may be made but not renamed nor removed (append-only or
+    immutable): a temporary file written there would be left behind."""
+    try:
+        import fcntl
+
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except (ImportError, OSError):
+        return  # no such attributes here; the write itself tells what goes wrong
+    try:
+        flags = int.from_bytes(fcntl.ioctl(fd, _FS_IOC_GETFLAGS, bytes(8))[:4], sys.byteorder)
+    except OSError:
+        return  # a file system without them
+    finally:
+        os.close(fd)
+    for bit, what in _SEALED.items():
+        if flags & bit:
+            raise JacliError(
+                f"cannot write {shown}: folder '{short(folder, 60)}' is {what}: a file written there could "
+                "not be renamed into place nor removed"
+            )
 
 
 def _umask() -> int:
@@ -72,28 +102,6 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
-
-
-# The signals a run may be ended by: while a temporary file is made or removed they wait,
-# so that its name is never lost (cli.app turns them into exceptions, which clean up).
-_ENDING_SIGNALS = frozenset(
-    getattr(signal, n)
-    for n in ("SIGINT", "SIGTERM", "SIGHUP")
-    if hasattr(signal, n) and hasattr(signal, "pthread_sigmask")
-)
-
-
-@contextlib.contextmanager
-def signals_held() -> Iterator[None]:
-    """Hold SIGINT, SIGTERM and SIGHUP until the block ends (where the platform can)."""
-    if not _ENDING_SIGNALS:
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 TEMP_PREFIX_CHARS = 32  # of the target's name in its temporary file's: a long valid name stays valid
@@ -123,11 +131,13 @@ def atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
     folder = os.path.dirname(target) or "."
     prefix = "." + os.path.basename(target)[:TEMP_PREFIX_CHARS]
     tmp = None
+    refuse_sealed(folder, shown)
     try:
-        with signals_held():  # a signal arriving now is told when tmp is named ...
-            for tmp in _temporary_names(folder, prefix):  # ... and, where another thread takes it, tmp is
-                try:  # named before the file exists: the exception finds it to remove
+        with ending.held():  # a signal arriving now is told once the file is tracked
+            for tmp in _temporary_names(folder, prefix):
+                try:
                     fd = os.open(tmp, _TEMP_FLAGS, 0o600)
+                    ending.track(tmp)
                     break
                 except FileExistsError:
                     tmp = None  # somebody else's
@@ -142,11 +152,12 @@ def atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
         except FileNotFoundError:
             mode = 0o666 & ~_umask()
         os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        with ending.held():
+            os.replace(tmp, target)
+            ending.untrack(tmp)
     except BaseException as e:
-        if tmp is not None:
-            with signals_held(), contextlib.suppress(OSError):
-                os.unlink(tmp)
+        if tmp is not None:  # the signals held (a second one cannot stop it), the file removed
+            ending.remove(tmp)
         if isinstance(e, OSError):
             raise JacliError(f"cannot write {shown}: {e.strerror or e}") from None
         raise
@@ -169,14 +180,43 @@ def _as_2d(J: Any) -> numpy.ndarray:
     return a
 
 
+TEXT_PIECE = 1 << 13  # entries formatted at a time: a piece of text takes about 200 kB, however wide J is
+
+
 def format_rows(J: numpy.ndarray, sep: str = " ") -> Iterator[str]:
-    """Each row of J as one line of shortest round-trip floats, e.g. ``1.0 0.5 -2.25e-10\\n``."""
-    J = _as_2d(J)
+    """J as text, each row one line of shortest round-trip floats (``1.0 0.5 -2.25e-10\\n``),
+    given in pieces of at most :data:`TEXT_PIECE` entries: a row of millions of entries is
+    never one string (nor one list of floats)."""
+    for piece, last in _pieces(_as_2d(J)):
+        yield sep.join(map(repr, piece)) + ("\n" if last else sep)
+
+
+def json_rows(J: numpy.ndarray, between: str = ", ") -> Iterator[str]:
+    """The rows of J as JSON arrays, ``between`` them (``[1.0, 2.0], [3.0, 4.0]``), in pieces of
+    at most :data:`TEXT_PIECE` entries."""
+    import json
+
+    first, row_starts = True, True
+    for piece, last in _pieces(_as_2d(J)):
+        head = ("" if first else between) + "[" if row_starts else ", "
+        yield head + json.dumps(piece)[1:-1] + ("]" if last else "")
+        first, row_starts = False, last
+
+
+def _pieces(J: numpy.ndarray) -> Iterator[tuple[list[float], bool]]:
+    """J's entries row by row as lists of at most :data:`TEXT_PIECE` floats (``-0.0`` as
+    ``0.0``), each with whether it ends its row."""
     n, c = J.shape
-    step = max(1, (1 << 16) // max(c, 1))
-    for start in range(0, n, step):
-        for row in (J[start : start + step] + 0.0).tolist():  # + 0.0: -0.0 prints as 0.0
-            yield sep.join(map(repr, row)) + "\n"
+    if c <= TEXT_PIECE:  # whole rows, several at a time
+        step = TEXT_PIECE // c
+        for first in range(0, n, step):
+            for row in (J[first : first + step] + 0.0).tolist():
+                yield row, True
+        return
+    for i in range(n):
+        for start in range(0, c, TEXT_PIECE):
+            stop = min(start + TEXT_PIECE, c)
+            yield (J[i, start:stop] + 0.0).tolist(), stop == c
 
 
 def _write_lines(f: BinaryIO, lines: Iterable[str]) -> None:
@@ -234,18 +274,9 @@ def save_matrix(
         elif suffix == ".json":
             r, c = J.shape
             f.write(f'{{"formula": {json.dumps(formula)}, "shape": [{r}, {c}], "matrix": [\n'.encode())
-            last = r - 1
-
-            def lines() -> Iterator[str]:
-                i = 0
-                step = max(1, (1 << 16) // max(c, 1))
-                for start in range(0, r, step):
-                    for row in (J[start : start + step] + 0.0).tolist():  # -0.0 as 0.0
-                        yield "  " + json.dumps(row) + (",\n" if i < last else "\n")
-                        i += 1
-
-            _write_lines(f, lines())
-            f.write(b"]}\n")
+            f.write(b"  ")
+            _write_lines(f, json_rows(J, between=",\n  "))
+            f.write(b"\n]}\n")
         else:  # .tex
             f.write((latex + "\n").encode("utf-8"))
 

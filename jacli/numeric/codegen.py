@@ -45,6 +45,21 @@ def size_code(s: SizeLike, dims: dict[str, str]) -> str:
     return "(" + " * ".join(parts) + ")"
 
 
+MAX_NESTING = 50  # brackets in one statement: Python's parser refuses more than 200
+
+
+def nesting(code: str) -> int:
+    """How deep brackets nest in ``code``."""
+    depth = deepest = 0
+    for c in code:
+        if c in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in ")]}":
+            depth -= 1
+    return deepest
+
+
 def tidy(code: str, mode: str = "eval") -> str:
     """A Python expression (or statement) with only the parentheses it needs, and a reshape of
     a reshape made one."""
@@ -124,7 +139,8 @@ class Writer:
             if rule is None:
                 raise JacliError(f"cannot write {to_text(e)} as Python code: {e.op} has no NumPy rule")
             got = f"({rule(self, e)})"
-            if e in self.shared and e.op not in _CHEAP and not (e.op == "T" and e.args[0].op in _CHEAP):
+            shared = e in self.shared and e.op not in _CHEAP and not (e.op == "T" and e.args[0].op in _CHEAP)
+            if shared or nesting(got) > MAX_NESTING:  # a long sum's parentheses would be past Python's limit
                 got = self.let(got)
             self.memo[e] = got
         return got

@@ -57,21 +57,23 @@ def draw(rng: np.random.Generator, shape: tuple[int, int], hints: set[str]) -> n
 
 
 def check_memory(
-    expr: Expr, shapes: dict[str, tuple[int, int]], names: list[str], sizes: Any, max_bytes: float
+    expr: Expr, shapes: dict[str, tuple[int, int]], names: list[str], sizes: Any, max_bytes: float, held: int = 0
 ) -> None:
-    """Refuse, before drawing, random values that would take more than ``max_bytes``: the
-    values themselves (a draw that fails the domain checks is dropped before the next) and
-    twice the largest node the domain checks evaluate."""
+    """Refuse, before drawing, random values that would take more than ``max_bytes`` besides
+    the ``held`` bytes of the values given: the values themselves (a draw that fails the
+    domain checks is dropped before the next) and twice the largest node the domain checks
+    evaluate."""
     drawn = sum(shapes[n][0] * shapes[n][1] * 8 for n in names)
     checked = [node for node in expr.walk() if REGISTRY[node.op].domain is not None]
     largest = max((r * c * 8 for node in checked for r, c in (sizes(a) for a in node.walk())), default=0)
     need = drawn + 2 * largest
-    if need > max_bytes:
+    if need + held > max_bytes:
         big = max(names, key=lambda n: shapes[n][0] * shapes[n][1])
         r, c = shapes[big]
+        given = f" (with the {held:,} bytes of the values given)" if held and need <= max_bytes else ""
         raise JacliError(
             f"random values for {', '.join(names[:3])}{' ...' if len(names) > 3 else ''} ({big} {r:,}×{c:,}) "
-            f"would take {need:,} bytes, above the memory limit of {int(max_bytes):,} bytes"
+            f"would take {need:,} bytes{given}, above the memory limit of {int(max_bytes):,} bytes"
         )
 
 

@@ -22,13 +22,42 @@ if TYPE_CHECKING:
     from ..calculus.ops.registry import ShapeOf
 
 
+class Budget:
+    """What a computation may keep in the arrays it makes, counted as it makes them: shared by
+    the evaluator of dense parts and the structured compiler (their nodes and intermediates
+    are all alive until the result is written). ``limit`` is the user's memory limit,
+    ``reserved`` what is held besides (the values, the result): refused beyond the limit."""
+
+    def __init__(self, limit: float | None, reserved: int = 0) -> None:
+        self.limit = limit
+        self.reserved = reserved
+        self.held = 0
+
+    def take(self, nbytes: int, what: str) -> None:
+        """Count ``nbytes`` more, or refuse them (before they are allocated)."""
+        if self.limit is not None and self.reserved + self.held + nbytes > self.limit:
+            held = self.reserved + self.held
+            besides = f", with the {held:,} bytes held besides," if held else ""
+            raise JacliError(
+                f"{what} would need {nbytes:,} bytes{besides} above the memory limit "
+                f"of {int(self.limit):,} bytes (--max-memory)"
+            )
+        self.held += nbytes
+
+
+def as_budget(max_bytes: float | Budget | None) -> Budget:
+    return max_bytes if isinstance(max_bytes, Budget) else Budget(max_bytes)
+
+
 class Evaluator:
     """Evaluates expressions over bound values, remembering shared sub-expressions.
 
     ``check`` runs the registry's domain checks (singular inverses, logs of non-positive
     entries, ...); ``variables`` are the names differentiated by, so that a check can be
-    stricter where a derivative is needed (sqrt at 0). ``shapes`` and ``max_bytes``
-    refuse a node whose array would be larger than allowed, before it is allocated.
+    stricter where a derivative is needed (sqrt at 0). ``shapes`` and ``max_bytes`` (a
+    number, or a :class:`Budget` shared with others) refuse, before it is allocated, a node
+    whose array would take what is held (every node computed, kept for reuse) past the
+    limit; the values themselves are the caller's to count.
     """
 
     def __init__(
@@ -38,13 +67,13 @@ class Evaluator:
         check: bool = False,
         variables: Iterable[str] = (),
         shapes: ShapeOf | None = None,
-        max_bytes: float | None = None,
+        max_bytes: float | Budget | None = None,
     ) -> None:
         self.values = values
         self.check = check
         self.variables = frozenset(variables)
         self.shapes = shapes
-        self.max_bytes = max_bytes
+        self.budget = as_budget(max_bytes)
         self.memo: dict[Expr, np.ndarray] = {}
 
     def __call__(self, e: Expr) -> np.ndarray:
@@ -69,13 +98,9 @@ class Evaluator:
                 raise JacliError(
                     f"{e.attr} has no values: bind it to values (e.g. {e.attr}=file.npy) or use --random"
                 ) from None
-        if self.shapes is not None and self.max_bytes is not None:
+        if self.shapes is not None and self.budget.limit is not None:
             r, c = self.shapes(e)
-            if r * c * 8 > self.max_bytes:
-                raise JacliError(
-                    f"{to_text(e)} would need {r * c * 8:,} bytes ({r}×{c}), above the memory limit "
-                    f"of {int(self.max_bytes):,} bytes (--max-memory)"
-                )
+            self.budget.take(r * c * 8, f"{to_text(e)} ({r}×{c})")
         op = REGISTRY[e.op]
         if op.value is None:
             raise ValueError(f"{e.op} has no value rule: resolve the expression first")

@@ -49,8 +49,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..calculus.ops import REGISTRY
-from ..errors import JacliError
 from ..expr import Expr
+from .evaluate import Budget, as_budget
 from .writing import Factor, Label, Legs, Term, term_dtype, write_term
 
 if TYPE_CHECKING:
@@ -58,8 +58,10 @@ if TYPE_CHECKING:
 
 
 class Compiler:
-    def __init__(self, shapes: ShapeOf, dense: Callable[[Expr], np.ndarray], max_bytes: float | None = None) -> None:
-        self.max_bytes = max_bytes
+    def __init__(
+        self, shapes: ShapeOf, dense: Callable[[Expr], np.ndarray], max_bytes: float | Budget | None = None
+    ) -> None:
+        self.budget = as_budget(max_bytes)  # the intermediates it makes, counted (with the dense parts' if shared)
         self.fallbacks = 0  # products evaluated densely for want of a common factorisation
         self.shapes = shapes
         self.dense = dense
@@ -96,11 +98,7 @@ class Compiler:
     def materialise(self, t: Term) -> np.ndarray:
         self.fallbacks += 1
         r, c = self.dims(t.rows), self.dims(t.cols)
-        if self.max_bytes is not None and r * c * 8 > self.max_bytes:
-            raise JacliError(
-                f"a {r:,}×{c:,} intermediate ({r * c * 8:,} bytes) would exceed the memory "
-                f"limit of {int(self.max_bytes):,} bytes (--max-memory)"
-            )
+        self.budget.take(r * c * term_dtype([t]).itemsize, f"a {r:,}×{c:,} intermediate")
         out = np.zeros((self.dims(t.rows), self.dims(t.cols)), dtype=term_dtype([t]))
         write_term(t, out, 0, out.shape[0], self.size, assign=False)
         return out
@@ -160,7 +158,9 @@ class Compiler:
         seqs = {"rows": p.rows, "cols": q.cols, "A": p.cols, "B": q.rows}
         factors = p.factors + q.factors
         if not self.refine(seqs, factors, "A", "B"):
-            return self.dense_term(self.materialise(p) @ self.materialise(q))
+            a, b = self.materialise(p), self.materialise(q)
+            self.budget.take(a.shape[0] * b.shape[1] * np.result_type(a, b).itemsize, "a product of intermediates")
+            return self.dense_term(a @ b)
         rename, classes = self.merge(seqs["A"], seqs["B"])
         rows, cols = _rename(seqs["rows"], rename), _rename(seqs["cols"], rename)
         factors = [self.rename_factor(f, rename) for f in factors]
@@ -281,6 +281,8 @@ class Compiler:
             operands: list[np.ndarray | list[int]] = []  # einsum's: each array, then its axes
             for arr, ls in g:
                 operands += [arr, [idx[x] for x in ls]]
+            itemsize = np.result_type(*(arr for arr, _ in g)).itemsize
+            self.budget.take(prod(self.size[x] for x in out) * itemsize, "a contraction of the Jacobian's factors")
             arr = np.einsum(*operands, [idx[x] for x in out], optimize=True)
             if arr.ndim == 0:
                 scale = scale * arr.item()

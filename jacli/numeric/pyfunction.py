@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import keyword
 import textwrap
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -58,12 +59,7 @@ def function_source(
     fix a size the code reads (``prefer``: which to try first). ``reshape`` (rows, cols,
     order) reshapes the result (a gradient from a Jacobian row). ``doc`` is its docstring.
     """
-    for n in names:
-        if keyword.iskeyword(n):
-            raise JacliError(f"{n} is a Python keyword: a Python function cannot take it as an argument (rename it)")
-        if n in ("np", "scipy"):
-            module = "NumPy" if n == "np" else "SciPy"
-            raise JacliError(f"{n} is {module} in the Python code: rename the matrix {n}")
+    python_names(list(names))
     variables = {n: n for n in names}
     dims = _dim_variables(names, rows, set(names))
     counting = Writer(shapes, variables, dims, set())
@@ -88,6 +84,30 @@ def function_source(
     imports = ["import numpy as np", *(f"import {m}" for m in sorted(w.imports))]
     lines = [*imports, "", "", head, _docstring(doc), *("    " + line for line in body)]
     return "\n".join(lines) + "\n" + (_HELPER if params else "")
+
+
+def python_names(names: Sequence[str]) -> None:
+    """Refuse a name that a Python function cannot take as its own argument: a keyword, NumPy's
+    ``np``, one that is no Python name (U+037E, which looks like ';', is no letter), or one that
+    Python reads as another (it reads names in NFKC form: ``ϑ`` is ``θ``, ``ϕ`` is ``φ``)."""
+    seen: dict[str, str] = {}
+    for n in names:
+        python = unicodedata.normalize("NFKC", n)
+        if not python.isidentifier():
+            bad = next((c for c in n if not ("a" + unicodedata.normalize("NFKC", c)).isidentifier()), n[0])
+            raise JacliError(
+                f"{n} is no Python name (its character U+{ord(bad):04X} is not one a name may hold): rename it"
+            )
+        if keyword.iskeyword(python):
+            raise JacliError(f"{n} is a Python keyword: a Python function cannot take it as an argument (rename it)")
+        if python in ("np", "scipy"):
+            module = "NumPy" if python == "np" else "SciPy"
+            raise JacliError(f"{n} is {module} in the Python code: rename the matrix {n}")
+        if python in seen:
+            raise JacliError(
+                f"{seen[python]} and {n} are one name to Python, which reads names in NFKC form: rename one of them"
+            )
+        seen[python] = n
 
 
 def _docstring(doc: str) -> str:
@@ -136,7 +156,7 @@ def _dim_variables(names: dict[str, Shape], rows: Sequence[Sequence[Expr]], take
     out = {}
     for d in found:
         v = d
-        while v in taken or keyword.iskeyword(v) or v == "np":
+        while v in taken or keyword.iskeyword(v) or v in ("np", "scipy"):
             v += "_"
         taken.add(v)
         out[d] = v

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..expr import Expr
+from .evaluate import Budget
 from .networks import Compiler
 from .writing import (
     Piece,
@@ -67,7 +68,7 @@ class Structured:
     """
 
     def __init__(
-        self, expr: Expr, shapes: ShapeOf, dense: Callable[[Expr], np.ndarray], max_bytes: float | None = None
+        self, expr: Expr, shapes: ShapeOf, dense: Callable[[Expr], np.ndarray], max_bytes: float | Budget | None = None
     ) -> None:
         self.expr = expr
         rows, cols = shapes(expr)

@@ -12,45 +12,10 @@ from __future__ import annotations
 from .. import sizes
 from ..expr import Expr
 from ..sizes import SizeLike
+from .latexnames import latex_name
 from .notation import Prec, notation
 
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_GREEK = {
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "epsilon",
-    "zeta",
-    "eta",
-    "theta",
-    "iota",
-    "kappa",
-    "lambda",
-    "mu",
-    "nu",
-    "xi",
-    "pi",
-    "rho",
-    "sigma",
-    "tau",
-    "upsilon",
-    "phi",
-    "chi",
-    "psi",
-    "omega",
-    "Gamma",
-    "Delta",
-    "Theta",
-    "Lambda",
-    "Xi",
-    "Pi",
-    "Sigma",
-    "Upsilon",
-    "Phi",
-    "Psi",
-    "Omega",
-}
 STYLES = ("unicode", "ascii", "parens", "latex")
 
 
@@ -163,15 +128,7 @@ class Printer:
             return n
         if n in self.differentials:
             return r"\,\mathrm{d}" + self.name(self.differentials[n])
-        if n in _GREEK:
-            return "\\" + n
-        if "_" in n:
-            base, _, sub = n.partition("_")
-            return f"{self.name(base)}_{{{sub}}}"
-        if len(n) > 1 and n[-1].isdigit() and n.rstrip("0123456789").isalpha():
-            base = n.rstrip("0123456789")
-            return f"{self.name(base)}_{{{n[len(base) :]}}}"
-        return n if len(n) == 1 else rf"\mathit{{{n}}}"
+        return latex_name(n)
 
     def size(self, s: SizeLike) -> str:
         """A size: ``3``, ``m n``, ``n²`` (ASCII ``n^2``, LaTeX ``n^{2}``)."""
