@@ -37,10 +37,12 @@ def kronecker_form(x: np.ndarray, differences: object) -> np.ndarray | None:
     # K[(p,q), (k,l)] = Σ_ab V[p,a] V⁻¹[a,k] Φ[a,b] V[l,b] V⁻¹[b,q]
     r = np.einsum("pa,ak,ab->pkb", v, vi, phi).reshape(n * n, n)  # (p k) × b
     q = np.einsum("lb,bq->lqb", v, vi).reshape(n * n, n)  # (l q) × b
-    out = np.empty((n, n, n, n), dtype=float if np.isrealobj(x) else complex)  # [q, p, l, k]
+    real = np.isrealobj(x)
+    out = np.empty((n, n, n, n), dtype=float if real else complex)  # [q, p, l, k]
     step = max(1, ROWS_AT_ONCE // (n**3))
     for p0 in range(0, n, step):
-        block = (r[p0 * n : (p0 + step) * n] @ q.T).reshape(-1, n, n, n)  # [p, k, l, q]
-        part = block.transpose(3, 0, 2, 1)
-        out[:, p0 : p0 + step] = part.real if np.isrealobj(x) else part
+        rows = r[p0 * n : (p0 + step) * n]
+        # K is real for a real X: its real part alone, two real products instead of a complex one
+        block = rows.real @ q.real.T - rows.imag @ q.imag.T if real else rows @ q.T
+        out[:, p0 : p0 + step] = block.reshape(-1, n, n, n).transpose(3, 0, 2, 1)  # [p, k, l, q] → [q, p, l, k]
     return out.reshape(n * n, n * n)
