@@ -146,7 +146,7 @@ def product(sizes: Iterable[SizeLike]) -> SizeLike:
 def names(s: object) -> list[str]:
     """The dimension names in a size (or in a tuple of sizes), in order."""
     if isinstance(s, Size):
-        return [n for n, _ in s.factors]
+        return list(dict.fromkeys(_base(n) for n, _ in s.factors))
     if isinstance(s, tuple):
         return [n for x in s for n in names(x)]
     return []
@@ -157,13 +157,39 @@ def is_symbolic(s: object) -> bool:
     return bool(names(s))
 
 
+def tri(n: SizeLike) -> SizeLike:
+    """n(n+1)/2, the number of entries on and below the diagonal of an n×n matrix: an int, or
+    for a dimension name a size of its own, written ``n(n+1)/2``."""
+    if isinstance(n, int):
+        return n * (n + 1) // 2
+    if n.coef != 1 or len(n.factors) != 1 or n.factors[0][1] != 1 or _TRI in n.factors[0][0]:
+        raise ValueError(f"n(n+1)/2 of {text(n)}: give the size as one dimension name or a number")
+    base = n.factors[0][0]
+    return Size(1, ((f"{base}({base}{_TRI}", 1),))
+
+
+_TRI = "+1)/2"  # the atom of n(n+1)/2 is the name "n(n+1)/2": no dimension name holds "("
+
+
+def _base(n: str) -> str:
+    """The dimension name behind a factor (n behind n(n+1)/2)."""
+    return n.split("(")[0]
+
+
+def _factor_value(n: str, assignment: Mapping[str, int]) -> int:
+    if _TRI in n:
+        b = assignment[_base(n)]
+        return b * (b + 1) // 2
+    return assignment[n]
+
+
 def value(s: SizeLike, assignment: Mapping[str, int]) -> int:
     """The integer ``s`` is when its names take the values of ``assignment``."""
     if isinstance(s, int):
         return s
     out = s.coef
     for n, p in s.factors:
-        out *= assignment[n] ** p
+        out *= _factor_value(n, assignment) ** p
     return out
 
 
@@ -173,6 +199,10 @@ def text(s: SizeLike, style: str = "unicode") -> str:
         return str(s)
     parts = [] if s.coef == 1 else [str(s.coef)]
     for n, p in s.factors:
+        if _TRI in n:
+            b = _base(n)
+            n = rf"\frac{{{b}({b}+1)}}{{2}}" if style == "latex" else n
+            n = n if p == 1 else f"({n})"
         if p == 1:
             parts.append(n)
         elif style == "latex":

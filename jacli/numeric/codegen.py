@@ -33,6 +33,34 @@ from ..syntax.printer import to_text
 if TYPE_CHECKING:
     from ..calculus.ops.registry import Shape, ShapeOf
 
+# Functions a generated module defines where its code calls them: the structured matrices of
+# symmetric variables (jacli.calculus.ops.symmetric), built from index arrays.
+HELPERS = {
+    "_duplication": '''
+def _duplication(n):
+    """D(n): D(n) vech(S) = vec(S) for a symmetric S."""
+    cols, rows = np.triu_indices(n)
+    d = np.zeros((n * n, rows.size))
+    d[rows + n * cols, np.arange(rows.size)] = 1.0
+    d[cols + n * rows, np.arange(rows.size)] = 1.0
+    return d
+''',
+    "_elimination": '''
+def _elimination(n):
+    """L(n): L(n) vec(A) = vech(A)."""
+    cols, rows = np.triu_indices(n)
+    e = np.zeros((rows.size, n * n))
+    e[np.arange(rows.size), rows + n * cols] = 1.0
+    return e
+''',
+    "_symmetriser": '''
+def _symmetriser(n):
+    """N(n) = (I + K(n,n)) / 2."""
+    k = np.eye(n * n).reshape(n, n, n * n).transpose(1, 0, 2).reshape(n * n, n * n)
+    return 0.5 * (np.eye(n * n) + k)
+''',
+}
+
 _CHEAP = ("name", "num")  # never worth a local variable (nor their transposes, views)
 
 
@@ -127,6 +155,7 @@ class Writer:
         self.lines: list[str] = []
         self.used: set[str] = set()
         self.imports: set[str] = set()  # modules besides NumPy the code needs (scipy.linalg)
+        self.helpers: set[str] = set()  # functions of HELPERS the code calls
         self.taken = set(variables.values()) | set(dims.values()) | {"np", "scipy"}
         self._temps = 0
 
@@ -149,6 +178,11 @@ class Writer:
     def module(self, name: str) -> str:
         """A module the code imports (``scipy.linalg``), by its name."""
         self.imports.add(name)
+        return name
+
+    def helper(self, name: str) -> str:
+        """A function of :data:`HELPERS` the module defines (``_duplication``), by its name."""
+        self.helpers.add(name)
         return name
 
     def name(self, n: str) -> str:

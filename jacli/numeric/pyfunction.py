@@ -19,7 +19,7 @@ from .. import sizes
 from ..errors import JacliError
 from ..expr import Expr
 from ..sizes import Size, SizeLike
-from .codegen import Writer, size_code, tidy
+from .codegen import HELPERS, Writer, size_code, tidy
 
 if TYPE_CHECKING:
     from ..calculus.ops.registry import Shape, ShapeOf
@@ -83,7 +83,8 @@ def function_source(
     head = f"def {fname}(*, {signature}) -> np.ndarray:" if params else f"def {fname}() -> np.ndarray:"
     imports = ["import numpy as np", *(f"import {m}" for m in sorted(w.imports))]
     lines = [*imports, "", "", head, _docstring(doc), *("    " + line for line in body)]
-    return "\n".join(lines) + "\n" + (_HELPER if params else "")
+    helpers = "".join(HELPERS[h] for h in sorted(w.helpers))
+    return "\n".join(lines) + "\n" + (_HELPER if params else "") + helpers
 
 
 def python_names(names: Sequence[str]) -> None:

@@ -97,6 +97,8 @@ class Reader:
         if not self.at("op", "(") or self.tok.col != t.col + len(t.text):
             if spec.bare:
                 return Expr(t.text, (), None, col=t.col)
+            if spec.named:
+                return Expr("name", (), t.text, col=t.col)
             raise self.error(f"{t.text} needs its sizes, as in {spec.example}", t.col)
         opener = self.advance()
         sizes = [self._parse_size(t, spec.example)]
@@ -109,8 +111,8 @@ class Reader:
                 f"{t.text} takes {' or '.join(map(str, spec.sizes))} sizes, as in {spec.example}; got {len(sizes)}",
                 t.col,
             )
-        if t.text == "I":
-            return Expr("I", (), sizes[0], col=t.col)
+        if spec.sizes == (1,):  # I(n), D(n): one size
+            return Expr(t.text, (), sizes[0], col=t.col)
         if len(sizes) == 1:
             sizes.append(1)
         return Expr(t.text, (), tuple(sizes), col=t.col)

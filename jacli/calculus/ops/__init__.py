@@ -8,8 +8,9 @@ sqrtm, with their Fréchet derivatives), ``solves`` (solve, the Sylvester equati
 pseudo-inverse), ``outputs`` (nodes with several outputs) and ``decompositions`` (eigh and
 svd with their outputs, chol, the nuclear and spectral norms), ``matrix`` (inverse,
 powers, determinants), ``adjugate`` (the adjugate and its derivatives of every order),
-``powers`` (division by a scalar, real and elementwise powers) and ``reductions`` (norms,
-softmax, logsumexp). References: J. R. Magnus and H. Neudecker, *Matrix
+``powers`` (division by a scalar, real and elementwise powers), ``reductions`` (norms,
+softmax, logsumexp) and ``symmetric`` (vech; the duplication, elimination and symmetriser
+matrices D(n), L(n), N(n)). References: J. R. Magnus and H. Neudecker, *Matrix
 Differential Calculus with Applications in Statistics and Econometrics*, 3rd ed., Wiley
 2019 ("M&N"); K. B. Petersen and M. S. Pedersen, *The Matrix Cookbook*, 2012 ("Cookbook").
 
@@ -31,6 +32,7 @@ from . import (  # noqa: F401  (each registers its family)
     products,
     reductions,
     solves,
+    symmetric,
 )
 from .registry import REGISTRY, Op, register
 
