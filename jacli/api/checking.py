@@ -18,6 +18,7 @@ from ..errors import JacliError, Option
 from ..expr import Expr
 from ..io.specs import default_max_memory
 from ..numeric.evaluate import Evaluator, check_domains
+from ..numeric.mapped import expand_rows, gather_columns
 from ..numeric.oracle import METHODS, directional_derivatives, directions, not_analytic, numerical_jacobian, to_row_vec
 from ..numeric.structured import Structured
 from ..syntax.parser import parse_formula
@@ -127,7 +128,9 @@ def check_markdown(result: CheckResult) -> str:
 
 def where_label(problem: Problem, r: int, c: int, vec: str) -> str:
     """The entry (r, c) of J named by the entries of F and of the variables: dF[2,1]/dX[0,3]."""
-    return f"d{entry_label('F', r, problem.shape, vec)}/d{column_label(problem.variables(), c, vec)}"
+    return (
+        f"d{entry_label('F', r, problem.shape, vec)}/d{column_label(problem.variables(), c, vec, problem.structures)}"
+    )
 
 
 def compare(
@@ -204,7 +207,7 @@ def check_problem(
     result = result_of(problem, blocks, vec, None)
     claim = None
     if against is not None:
-        shapes = [(result.shape[0], b.var_shape[0] * b.var_shape[1]) for b in blocks]
+        shapes = [(result.shape[0], int(b.columns)) for b in blocks]
         claim = (against, *claimed(problem, against, shapes))
     rows, cols = result.shape
     whole = rows * cols <= WHOLE_ENTRIES and cols * problem.largest() <= WHOLE_WORK
@@ -273,6 +276,8 @@ def compare_whole(
     )
     if vec == "row":
         J_num = to_row_vec(J_num, problem.shape, variables)
+    if problem.structures:  # with respect to a structured variable's free entries
+        J_num = gather_columns(J_num, layout(problem, blocks))
     threshold = tol * max(1.0, float(np.max(np.abs(J_num), initial=0.0)))
     require_accurate(estimate, threshold, method, not_analytic(problem.expr))
     comparisons = [compare("jacli", formula, J, J_num, threshold, problem, vec)]
@@ -284,6 +289,11 @@ def compare_whole(
             C = np.concatenate([Evaluator(problem.values)(e) for e, _ in parts], axis=1)
             comparisons.append(compare("claim", against, C, J_num, threshold, problem, vec))
     return comparisons, threshold, estimate
+
+
+def layout(problem: Problem, blocks: tuple[Block, ...]) -> list[tuple[str | None, int, int]]:
+    """Per variable: its declared structure, rows and entries (for the free entries' columns)."""
+    return [(b.structure, int(b.var_shape[0]), int(b.var_shape[0]) * int(b.var_shape[1])) for b in blocks]
 
 
 def compare_along(
@@ -315,13 +325,16 @@ def compare_along(
         )
     parts = compiled(problem, blocks, max_bytes)
     V = directions(variables, k, seed)
+    if problem.structures:  # directions over the free entries; the oracle's over all of them
+        free = sum(int(b.columns) for b in blocks)
+        V = np.random.default_rng([seed, 16]).standard_normal((free, k))
     U = np.random.default_rng([seed, 17]).standard_normal((problem.shape[0] * problem.shape[1], k))
     D, estimate = directional_derivatives(
         problem.expr,
         problem.values,
         variables,
         problem.shape,
-        V,
+        expand_rows(V, layout(problem, blocks)) if problem.structures else V,
         problem.largest(),
         method=method,
         vec=vec,

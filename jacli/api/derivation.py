@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from ..expr import Expr, T, comm, matmul
 from ..expr import vec as vec_of
 from ..io.arrays import size_text
 from ..numeric.evaluate import Budget, Evaluator
+from ..numeric.mapped import Mapped, free_columns
 from ..numeric.structured import Structured, assemble
 from ..syntax.printer import to_latex, to_text
 from .problem import Problem, budget, held_bytes
@@ -29,7 +31,9 @@ Names = tuple[tuple[str, tuple[int, int]], ...]  # a problem's names and their s
 
 
 class Block(NamedTuple):
-    """The Jacobian with respect to one variable."""
+    """The Jacobian with respect to one variable; for a variable declared symmetric, diagonal
+    or triangular (``structure``), with respect to its free entries: ``expr`` is J_vec M
+    (M = D(n), ...), ``vec_expr`` J_vec, and ``partials_expr`` the gradient's second form."""
 
     var: str
     var_shape: tuple[int, int]
@@ -37,6 +41,17 @@ class Block(NamedTuple):
     formula: str
     latex: str
     gradient_expr: Expr | None = None
+    structure: str | None = None
+    vec_expr: Expr | None = None
+    partials_expr: Expr | None = None
+
+    @property
+    def columns(self) -> Any:
+        """How many columns J has for the variable: its entries, or its free entries."""
+        n = self.var_shape[0]
+        if self.structure is None:
+            return sizes.mul(*self.var_shape)
+        return n if self.structure == "diag" else sizes.tri(n)
 
 
 class Result(NamedTuple):
@@ -84,7 +99,11 @@ class Result(NamedTuple):
         """For a scalar F and one variable X: ∂f/∂X shaped like X (the Matrix Cookbook's layout)."""
         if self.matrix is None or self.f_shape != (1, 1) or len(self.blocks) != 1:
             return None
-        m, n = self.blocks[0].var_shape
+        b = self.blocks[0]
+        if b.structure is not None and b.gradient_expr is not None and self.problem is not None:
+            # J holds the partials over the free entries; the gradient is the first convention's
+            return np.asarray(Evaluator(self.problem.values)(b.gradient_expr), dtype=float).reshape(b.var_shape)
+        m, n = b.var_shape
         return self.matrix.reshape((m, n), order="C" if self.vec == "row" else "F")
 
     @property
@@ -117,15 +136,20 @@ def jacobian_blocks(problem: Problem, vec: str = "col") -> tuple[Block, ...]:
     Cookbook's layout, and J = vec(G)ᵀ; otherwise J comes from the chain rule."""
     if vec not in VECS:
         raise JacliError((Option("vec"), f" is col or row, not {vec!r}"))
-    return _blocks(problem.source, problem.expr, problem.wrt, tuple(problem.names.items()), vec)
+    structures = tuple(sorted((v, problem.structures[v]) for v in problem.wrt if v in problem.structures))
+    return _blocks(problem.source, problem.expr, problem.wrt, tuple(problem.names.items()), vec, structures)
 
 
 @functools.lru_cache(maxsize=128)
-def _blocks(source: str, expr: Expr, wrt: tuple[str, ...], names: Names, vec: str) -> tuple[Block, ...]:
+def _blocks(
+    source: str, expr: Expr, wrt: tuple[str, ...], names: Names, vec: str, structures: tuple[tuple[str, str], ...] = ()
+) -> tuple[Block, ...]:
     """The derivation, kept for the same expression (and source text: its nodes' columns
-    are in messages), names, shapes and layout: a second call (jacli.jacobian in a loop, a
-    Hessian's rows) evaluates without deriving again."""
-    problem = _Derivable(expr, wrt, dict(names), Shapes(dict(names)))
+    are in messages), names, shapes, layout and declared structures: a second call
+    (jacli.jacobian in a loop, a Hessian's rows) evaluates without deriving again."""
+    declared = dict(structures)
+    shapes = Shapes(dict(names), frozenset(v for v, s in structures if s in ("sym", "diag")))
+    problem = _Derivable(expr, wrt, dict(names), shapes)
     simp = Simplifier(problem.shapes)
     p, q = problem.shape
     blocks = []
@@ -139,8 +163,45 @@ def _blocks(source: str, expr: Expr, wrt: tuple[str, ...], names: Names, vec: st
             if vec == "row":
                 # vec of rows: vecᵣ(F) = vec(Fᵀ) = K(p,q) vec(F) and vec(X) = K(n,m) vecᵣ(X)
                 J = simp(matmul(matmul(comm(p, q), J), comm(n, m)))
-        blocks.append(Block(var, (m, n), J, to_text(J), to_latex(J), grad))
+        structure = declared.get(var)
+        if structure is None:
+            blocks.append(Block(var, (m, n), J, to_text(J), to_latex(J), grad))
+            continue
+        free = simp(matmul(J, free_map(structure, m)))
+        frobenius, partials = (None, None) if grad is None else structured_gradients(grad, structure, simp)
+        blocks.append(Block(var, (m, n), free, to_text(free), to_latex(free), frobenius, structure, J, partials))
     return tuple(blocks)
+
+
+def free_map(structure: str, n: Any) -> Expr:
+    """M with vec(S) = M s, s the free entries of S: D(n) vech(S) for a symmetric S, L(n)ᵀ
+    vech(S) for a lower triangular one, K(n,n) L(n)ᵀ vech(Sᵀ) for an upper one, and for a
+    diagonal one the columns eᵢ ⊗ eᵢ of I(n) ⊙ I(n) times diag(S)."""
+    if structure == "sym":
+        return Expr("D", (), n)
+    if structure == "lower":
+        return T(Expr("L", (), n))
+    if structure == "upper":
+        return matmul(comm(n, n), T(Expr("L", (), n)))
+    return Expr("khatrirao", (Expr("I", (), n), Expr("I", (), n)))
+
+
+def structured_gradients(g: Expr, structure: str, simp: Simplifier) -> tuple[Expr, Expr]:
+    """The gradient G of a scalar f in the two conventions for a structured S: the gradient in
+    the Frobenius inner product on such matrices (the projection of G: sym(G) = (G + Gᵀ)/2 for
+    a symmetric S), and the partial derivatives with respect to the free entries, shaped like
+    S (G + Gᵀ - G ∘ I for a symmetric S, the Cookbook's 2G - G ∘ I where G is symmetric)."""
+    n = simp.shape(g)[0]
+    if structure == "sym":
+        frobenius = simp(Expr("smul", (Expr("num", (), 0.5), Expr("add", (g, T(g))))))
+        partials = simp(Expr("add", (Expr("add", (g, T(g))), Expr("neg", (Expr("had", (g, Expr("I", (), n))),)))))
+        return frobenius, partials
+    kept = {
+        "diag": Expr("had", (g, Expr("I", (), n))),
+        "lower": Expr("tril", (g,), 0),
+        "upper": Expr("triu", (g,), 0),
+    }[structure]
+    return simp(kept), simp(kept)
 
 
 class _Derivable(NamedTuple):
@@ -175,7 +236,7 @@ def needed_names(blocks: tuple[Block, ...]) -> list[str]:
 
 def result_of(problem: Problem, blocks: tuple[Block, ...], vec: str, matrix: np.ndarray | None) -> Result:
     p, q = problem.shape
-    cols = sizes.total(sizes.mul(*b.var_shape) for b in blocks)
+    cols = sizes.total(b.columns for b in blocks)
     return Result(
         formula_of(blocks),
         formula_of(blocks, latex=True),
@@ -196,12 +257,23 @@ def entry_label(name: str, k: int, shape: tuple[int, int], vec: str) -> str:
     return f"{name}[{i},{j}]"
 
 
-def column_label(variables: dict[str, tuple[int, int]], k: int, vec: str) -> str:
-    """The entry of the variables (side by side, in order) that column k of J stands for."""
+def column_label(
+    variables: dict[str, tuple[int, int]], k: int, vec: str, structures: Mapping[str, str] | None = None
+) -> str:
+    """The entry of the variables (side by side, in order) that column k of J stands for; of
+    a structured variable, its free entries in order (vech's for a symmetric one)."""
+    structures = structures or {}
     for var, shape in variables.items():
-        size = shape[0] * shape[1]
-        if k < size:
-            return entry_label(var, k, shape, vec)
+        structure = structures.get(var)
+        if structure is None:
+            size = shape[0] * shape[1]
+            if k < size:
+                return entry_label(var, k, shape, vec)
+        else:
+            first, _ = free_columns(structure, shape[0])
+            size = first.size
+            if k < size:
+                return entry_label(var, int(first[k]), shape, "col")
         k -= size
     raise IndexError(k)
 
@@ -209,7 +281,7 @@ def column_label(variables: dict[str, tuple[int, int]], k: int, vec: str) -> str
 # -- numbers ---------------------------------------------------------------------------
 def jacobian_size(problem: Problem, blocks: tuple[Block, ...]) -> tuple[int, int]:
     rows = problem.shape[0] * problem.shape[1]
-    return rows, sum(b.var_shape[0] * b.var_shape[1] for b in blocks)
+    return rows, sum(int(b.columns) for b in blocks)
 
 
 def byte_count(n: float) -> str:
@@ -250,8 +322,14 @@ def compiled(
             raise JacliError(f"{to_text(e)} has infinite or NaN entries for these values")
         return a
 
+    def part(b: Block) -> Structured:
+        if b.structure is None or b.vec_expr is None:
+            return Structured(b.expr, problem.shapes, dense, budget)
+        inner = Structured(b.vec_expr, problem.shapes, dense, budget)  # J_vec, its columns gathered: M never formed
+        return Mapped(inner, b.structure, int(b.var_shape[0]))
+
     with np.errstate(all="ignore"):
-        return [Structured(b.expr, problem.shapes, dense, budget) for b in blocks]
+        return [part(b) for b in blocks]
 
 
 def evaluate_blocks(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from ..expr import Expr
 from ..sizes import shape_text
 from ..syntax.printer import to_text
-from .derivation import Result, jacobian_blocks, latex_line, result_of
+from .derivation import Block, Result, jacobian_blocks, latex_line, result_of
 from .problem import Problem
 
 FORMULA_SUFFIXES = (".tex", ".md", ".py")  # outputs written from the formula, without numbers
@@ -32,8 +32,24 @@ def shape_line(result: Result) -> str:
     """J's shape and what its rows and columns are."""
     f = shape_text(result.f_shape)
     vec = "vec" if result.vec == "col" else "vecᵣ"
-    xs = ", ".join(f"{vec} {b.var}, {b.var} {shape_text(b.var_shape)}" for b in result.blocks)
+    xs = ", ".join(_columns(b, vec) for b in result.blocks)
     return f"{shape_text(result.shape)} (rows: {vec} F, F = {result.expression} is {f}; columns: {xs})"
+
+
+_FREE = {
+    "sym": ("vech", "symmetric"),
+    "lower": ("vech", "lower triangular"),
+    "upper": ("vech of the transpose of", "upper triangular"),
+    "diag": ("the diagonal of", "diagonal"),
+}
+
+
+def _columns(b: Block, vec: str) -> str:
+    """What a block's columns are: vec X, or a structured variable's free entries."""
+    if b.structure is None:
+        return f"{vec} {b.var}, {b.var} {shape_text(b.var_shape)}"
+    free, what = _FREE[b.structure]
+    return f"{free} {b.var}, {b.var} {shape_text(b.var_shape)} {what}"
 
 
 def chosen_line(result: Result) -> str | None:

@@ -12,7 +12,7 @@ from ..calculus.shapes import Shapes, infer, show_shape
 from ..errors import JacliError, Option, Values
 from ..expr import Expr
 from ..io.arrays import MAX_DIM, as_matrix, short
-from ..io.specs import VALUES, Binding
+from ..io.specs import VALUES, Binding, structured
 from ..numeric import draws
 from ..numeric.evaluate import check_domains
 from ..syntax.notation import vocabulary
@@ -34,6 +34,7 @@ class Problem(NamedTuple):
     randomized: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     chosen: tuple[str, ...] = ()  # the dimension names jacli gave sizes nothing fixed
+    structures: dict[str, str] = {}  # noqa: RUF012  (never changed: names declared sym, diag, lower, upper)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -88,12 +89,30 @@ def is_size(d: object) -> TypeGuard[int | np.integer[Any]]:
     return isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_))
 
 
+class Declared(NamedTuple):
+    """A binding of the Python API with a declared structure: ``jacli.sym(3)``, ``jacli.sym("n")``,
+    ``jacli.sym(array)``, and likewise ``diag``, ``lower``, ``upper``."""
+
+    binding: Any  # a size, a dimension name, a shape tuple or values
+    structure: str
+
+
+def symmetric_names(structures: Mapping[str, str]) -> frozenset[str]:
+    """The names equal to their transpose: declared symmetric or diagonal."""
+    return frozenset(n for n, s in structures.items() if s in ("sym", "diag"))
+
+
 def to_binding(name: str, value: Any) -> Binding:
     """A binding from the Python API: an array-like, or a shape tuple such as (3, 4).
 
     A tuple is always a shape (``(2.0, 2)`` is an error, not values): values are arrays or lists."""
     if isinstance(value, Binding):
         return value
+    if isinstance(value, Declared):
+        inner = value.binding
+        if isinstance(inner, str) or is_size(inner):  # sym(3), sym("n"): a square shape
+            inner = (inner, inner)
+        return structured(name, to_binding(name, inner), value.structure)
     if isinstance(value, tuple):
         text = short(repr(value), 40)
         named = [d for d in value if isinstance(d, str)]
@@ -164,16 +183,18 @@ def prepare(
     except JacliError as err:
         raise _with_hints(err, names, bindings) from None
     values = {n: b.value for n, b in bindings.items() if n in names and b.value is not None}
+    structures = {n: b.structure for n, b in bindings.items() if n in names and b.structure is not None}
     problem = Problem(
         text,
         resolved.expr,
         parsed.wrt,
         resolved.names,
         values,
-        Shapes(resolved.names),
+        Shapes(resolved.names, symmetric_names(structures)),
         (),
         tuple(warnings),
         resolved.chosen,
+        structures,
     )
     return with_random(problem, seed, max_bytes=max_bytes) if random else problem
 
@@ -203,7 +224,7 @@ def with_random(problem: Problem, seed: int = DEFAULT_SEED, *, max_bytes: float 
         )
     if max_bytes is not None:
         draws.check_memory(problem.expr, problem.names, fill, problem.shapes, max_bytes, held_bytes(problem))
-    values = draws.fill(problem.expr, problem.values, problem.names, fill, seed, problem.wrt)
+    values = draws.fill(problem.expr, problem.values, problem.names, fill, seed, problem.wrt, problem.structures)
     return problem._replace(values=values, randomized=tuple(fill))
 
 

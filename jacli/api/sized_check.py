@@ -111,7 +111,13 @@ def check_at_sizes(
     for a in assignments(names, seed):
         shapes = {n: shape_at_sizes(s, a) for n, s in problem.names.items()}
         numeric = with_random(
-            problem._replace(expr=at_sizes(problem.expr, a), names=shapes, shapes=Shapes(shapes), values={}), seed
+            problem._replace(
+                expr=at_sizes(problem.expr, a),
+                names=shapes,
+                shapes=Shapes(shapes, problem.shapes.symmetric),
+                values={},
+            ),
+            seed,
         )
         own = formula_of(tuple(b._replace(formula=to_text(at_sizes(b.expr, a))) for b in blocks))
         mine = check_problem(numeric, against=own, tol=tol, vec=vec, method=method, max_bytes=max_bytes)
@@ -129,4 +135,4 @@ def check_at_sizes(
 
 def problem_shape(problem: Problem, blocks: tuple[Block, ...]) -> Shape:
     p, q = problem.shape
-    return sizes.mul(p, q), sizes.total(sizes.mul(*b.var_shape) for b in blocks)
+    return sizes.mul(p, q), sizes.total(b.columns for b in blocks)

@@ -261,8 +261,9 @@ _RESOLVE: dict[str, Callable[..., Expr | None]] = {
 class Shapes:
     """Shapes of explicit expressions over known name shapes, memoised."""
 
-    def __init__(self, names: dict[str, tuple[int, int]]) -> None:
+    def __init__(self, names: dict[str, tuple[int, int]], symmetric: frozenset[str] = frozenset()) -> None:
         self.names = names
+        self.symmetric = symmetric  # names declared equal to their transpose (symmetric, diagonal)
         self._u: Unifier = Concrete(names)
         self._memo: dict[Expr, tuple[int, int]] = {}
 
@@ -284,7 +285,7 @@ class Shapes:
         are kept, since no expression seen yet holds the new names."""
         if all(n in self.names for n in extra):
             return self
-        out = Shapes({**self.names, **extra})
+        out = Shapes({**self.names, **extra}, self.symmetric)
         out._memo = self._memo
         return out
 

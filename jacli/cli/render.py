@@ -214,7 +214,8 @@ def write_table(
     else:
         row_label = lambda i: entry_label("F", i, result.f_shape, result.vec)  # noqa: E731
         variables = {b.var: b.var_shape for b in result.blocks}
-        col_label = lambda j: column_label(variables, j, result.vec)  # noqa: E731
+        structures = result.problem.structures if result.problem is not None else None
+        col_label = lambda j: column_label(variables, j, result.vec, structures)  # noqa: E731
     rows, cols = matrix.shape
     width = max(console.width - 10, 40)
     fit = max(2, width // 10)

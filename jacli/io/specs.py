@@ -24,11 +24,60 @@ VALUES = "--values "  # how the source of a binding from a --values file begins
 
 
 class Binding(NamedTuple):
-    """What ``NAME=SPEC`` on the command line gave: a shape, and a value unless only a shape."""
+    """What ``NAME=SPEC`` on the command line gave: a shape, and a value unless only a shape;
+    ``structure`` a declared one (``S=3x3:sym``): sym, diag, lower or upper."""
 
     shape: tuple[SizeLike, SizeLike]  # positive integers or dimension names (jacli.sizes)
     value: numpy.ndarray | None
     source: str
+    structure: str | None = None
+
+
+STRUCTURES = ("sym", "diag", "lower", "upper")  # what a square variable may be declared
+
+
+def structured(label: str, b: Binding, structure: str | None) -> Binding:
+    """``b`` declared ``structure``: square, and its value (if any) of that structure, refused
+    naming the largest violation; a symmetric value within rounding is made exactly so."""
+    if structure is None:
+        return b
+    r, c = b.shape
+    if r != c:
+        raise error(label, f"a {structure} matrix is square, not {sizes.shape_text(b.shape)}")
+    if b.value is None:
+        return b._replace(structure=structure)
+    a = b.value
+    bad = {
+        "sym": a - a.T,
+        "diag": a - numpy.diag(numpy.diag(a)),
+        "lower": numpy.triu(a, 1),
+        "upper": numpy.tril(a, -1),
+    }[structure]
+    worst = float(numpy.max(numpy.abs(bad), initial=0.0))
+    scale = max(1.0, float(numpy.max(numpy.abs(a), initial=0.0)))
+    if worst > (1e-12 * scale if structure == "sym" else 0.0):
+        i, j = numpy.unravel_index(int(numpy.argmax(numpy.abs(bad))), bad.shape)
+        what = {
+            "sym": f"entries [{i},{j}] and [{j},{i}] differ by {worst:.3g}",
+            "diag": f"entry [{i},{j}] off the diagonal is {a[i, j]:.6g}",
+            "lower": f"entry [{i},{j}] above the diagonal is {a[i, j]:.6g}",
+            "upper": f"entry [{i},{j}] below the diagonal is {a[i, j]:.6g}",
+        }[structure]
+        raise error(label, f"not {_WORDS[structure]}: {what}")
+    if structure == "sym":
+        a = 0.5 * (a + a.T)
+    return b._replace(value=a, structure=structure)
+
+
+_WORDS = {"sym": "symmetric", "diag": "diagonal", "lower": "lower triangular", "upper": "upper triangular"}
+
+
+def split_structure(spec: str) -> tuple[str, str | None]:
+    """``3x3:sym`` → (``3x3``, ``sym``): a declared structure at the end of a SPEC."""
+    before, sep, after = spec.rpartition(":")
+    if sep and after.strip() in STRUCTURES:
+        return before, after.strip()
+    return spec, None
 
 
 _DIGITS = re.compile(r"[0-9]+")
@@ -169,6 +218,10 @@ def parse_spec(name: str, spec: str, *, max_bytes: int | None = None, shapes_onl
     """Read the text after ``NAME=``: a shape, a JSON literal, or a .npy/.npz/.csv/.txt file,
     refusing before reading what would take more than ``max_bytes``. With ``shapes_only``, a
     .npy or .npz file's values are not read: the binding has its shape alone."""
+    spec, structure = split_structure(spec)
+    if structure is not None:
+        plain = parse_spec(name, spec, max_bytes=max_bytes, shapes_only=shapes_only)
+        return structured(label_of(name, spec), plain, structure)
     text = spec.strip()
     if not text:
         raise error(f"{name}=", f"empty value ({_INPUT_HELP})")

@@ -77,6 +77,20 @@ def check_memory(
         )
 
 
+def shaped(a: np.ndarray, structure: str | None) -> np.ndarray:
+    """A drawn value given a declared structure (symmetric: its symmetric part, which keeps a
+    diagonally dominant draw definite; diagonal; triangular)."""
+    if structure == "sym":
+        return np.asarray(0.5 * (a + a.T))
+    if structure == "diag":
+        return np.diag(np.diag(a))
+    if structure == "lower":
+        return np.tril(a)
+    if structure == "upper":
+        return np.triu(a)
+    return a
+
+
 def fill(
     expr: Expr,
     values: dict[str, np.ndarray],
@@ -84,9 +98,12 @@ def fill(
     names: list[str],
     seed: int,
     variables: tuple[str, ...],
+    structures: dict[str, str] | None = None,
 ) -> dict[str, np.ndarray]:
     """``values`` with seeded values added for ``names``, valid for ``expr`` where a few
-    draws allow it. The values given come first: their domain errors are theirs."""
+    draws allow it, of each name's declared structure. The values given come first: their
+    domain errors are theirs."""
+    structures = structures or {}
     check_domains(expr, values, variables)
     hints = random_hints(expr)
     last, messages = None, set()
@@ -94,7 +111,7 @@ def fill(
         rng = np.random.default_rng(seed + attempt)
         drawn = dict(values)
         for n in names:
-            drawn[n] = draw(rng, shapes[n], hints.get(n, set()))
+            drawn[n] = shaped(draw(rng, shapes[n], hints.get(n, set())), structures.get(n))
         try:
             check_domains(expr, drawn, variables)
             return drawn

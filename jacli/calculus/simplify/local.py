@@ -27,6 +27,8 @@ def transpose(s: Base, e: Expr) -> Expr:
     a = e.args[0]
     if s.shape(a) == (1, 1) and a.op != "T":
         return a
+    if symmetric(a, getattr(s.shape, "symmetric", frozenset())):  # Sᵀ = S, S⁻ᵀ = S⁻¹ for S declared symmetric
+        return a
     if a.op == "add" and all(_is_named(t) for t in flatten(a, "add")):
         return e  # (x - m)ᵀ stays as written: a difference of names
     rule = REGISTRY[a.op].transposed
@@ -40,6 +42,44 @@ def transpose(s: Base, e: Expr) -> Expr:
         if pulled is not None:
             return pulled
     return e
+
+
+_KEEPS_SYMMETRY = frozenset(
+    {"inv", "pow", "neg", "add", "had", "ediv", "kron", "expm", "logm", "sqrtm", "adj", "tril", "triu"}
+)
+
+
+def symmetric(e: Expr, names: frozenset[str]) -> bool:
+    """Whether ``e`` equals its transpose because the names it is built of are declared
+    symmetric (S, S⁻¹, S², S + Sᵀ, expm(S), ...): a sufficient test, not a complete one."""
+    if not names:
+        return False
+    if e.op == "name":
+        return e.attr in names
+    if e.op in ("I", "num") or (e.op == "ones" and isinstance(e.attr, tuple) and e.attr[0] == e.attr[1]):
+        return True
+    if e.op == "smul":
+        return symmetric(e.args[1], names)
+    if e.op in ("tril", "triu"):
+        return False
+    if e.op in _KEEPS_SYMMETRY or REGISTRY[e.op].notation.frechet:
+        return all(symmetric(a, names) for a in e.args)
+    if e.op == "matmul":  # A Aᵀ, Aᵀ A and B S Bᵀ
+        left, right = e.args
+        return (right == Expr("T", (left,)) or left == Expr("T", (right,))) or _sandwich(e, names)
+    return REGISTRY[e.op].arity == 1 and e.op in _ELEMENTWISE and symmetric(e.args[0], names)
+
+
+_ELEMENTWISE = frozenset({"exp", "log", "sin", "cos", "tan", "sqrt", "tanh", "sinh", "cosh", "abs", "sigmoid"})
+
+
+def _sandwich(e: Expr, names: frozenset[str]) -> bool:
+    """B S Bᵀ with S symmetric."""
+    factors = flatten(e, "matmul")
+    if len(factors) != 3:
+        return False
+    b, mid, bt = factors
+    return bt == Expr("T", (b,)) and symmetric(mid, names)
 
 
 def _is_named(e: Expr) -> bool:
