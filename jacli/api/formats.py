@@ -22,10 +22,14 @@ _MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>"})
 
 
 def lhs(result: Result) -> str:
-    """∂vec(F)/∂vec(X), or ∂vec(F)/∂[vec(X), vec(Y)] for several names."""
+    """∂vec(F)/∂vec(X), or ∂vec(F)/∂[vec(X), vec(Y)] for several names; ∂vech(S) for a
+    variable declared symmetric (its free entries)."""
     vec = "vec" if result.vec == "col" else "vecᵣ"
-    vars_ = ", ".join(f"{vec}({b.var})" for b in result.blocks)
+    vars_ = ", ".join(f"{_FREE_NAME.get(b.structure or '', vec)}({b.var})" for b in result.blocks)
     return f"∂{vec}(F)/∂{vars_}" if len(result.blocks) == 1 else f"∂{vec}(F)/∂[{vars_}]"
+
+
+_FREE_NAME = {"sym": "vech", "lower": "vech", "upper": "vechᵀ", "diag": "diag"}
 
 
 def shape_line(result: Result) -> str:

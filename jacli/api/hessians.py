@@ -22,13 +22,13 @@ from ..calculus.adjoint import gradient
 from ..calculus.shapes import Shapes
 from ..calculus.simplify import Simplifier
 from ..errors import JacliError, Option
-from ..expr import Expr, T
+from ..expr import Expr, T, matmul
 from ..expr import vec as vec_of
 from ..io.writers import save_matrix
 from ..numeric.evaluate import domain_nodes
 from ..sizes import shape_text
 from ..syntax.printer import to_text
-from .derivation import VECS, Block, Names, evaluate_blocks, jacobian_blocks, needed_names, size_error
+from .derivation import VECS, Block, Names, evaluate_blocks, free_map, jacobian_blocks, needed_names, size_error
 from .formats import FORMULA_SUFFIXES, note, sizes_note
 from .problem import Problem, require_numbers
 from .saving import Plan, save_large, save_text
@@ -89,17 +89,30 @@ def hessian_problems(problem: Problem, vec: str = "col") -> tuple[Problem, ...]:
             f"the Hessian of a {sizes.shape_text((p, q))} F stacks the Hessians of its entries with respect "
             f"to one name: give one name after wrt (or a scalar F, such as sum or tr of it)"
         )
-    exprs = _row_exprs(problem.source, problem.expr, problem.wrt, tuple(problem.names.items()), vec)
+    structures = tuple(sorted(problem.structures.items()))
+    exprs = _row_exprs(problem.source, problem.expr, problem.wrt, tuple(problem.names.items()), vec, structures)
     return tuple(problem._replace(expr=e) for e in exprs)
 
 
 @functools.lru_cache(maxsize=64)
-def _row_exprs(source: str, expr: Expr, wrt: tuple[str, ...], names: Names, vec: str) -> tuple[Expr, ...]:
-    """The rows' F (kept, as the Jacobians' derivations are)."""
-    problem = Problem(source, expr, wrt, dict(names), {}, Shapes(dict(names)))
+def _row_exprs(
+    source: str, expr: Expr, wrt: tuple[str, ...], names: Names, vec: str, structures: tuple[tuple[str, str], ...] = ()
+) -> tuple[Expr, ...]:
+    """The rows' F (kept, as the Jacobians' derivations are). For a variable declared
+    symmetric (diagonal, triangular) the rows are over its free entries too: F = Mᵀ vec(G),
+    so that H = Mᵀ H_vec M (D(n)ᵀ H D(n) for a symmetric S; M&N ch. 3)."""
+    declared = dict(structures)
+    shapes = Shapes(dict(names), frozenset(v for v, s in structures if s in ("sym", "diag")))
+    problem = Problem(source, expr, wrt, dict(names), {}, shapes, structures=declared)
     simp = Simplifier(problem.shapes)
     if problem.shape == (1, 1):
-        return tuple(gradient(expr, v, problem.shapes, simp) for v in wrt)
+        rows = []
+        for v in wrt:
+            g = gradient(expr, v, problem.shapes, simp)
+            if v in declared:
+                g = simp(matmul(T(free_map(declared[v], problem.names[v][0])), vec_of(g)))
+            rows.append(g)
+        return tuple(rows)
     (block,) = jacobian_blocks(problem, vec)
     return (simp(vec_of(T(block.expr))),)
 
@@ -111,7 +124,7 @@ def hessian_of(
     problems = hessian_problems(problem, vec)
     rows = tuple(jacobian_blocks(p, vec) for p in problems)
     formula, latex = _formulas(rows)
-    cols = sizes.total(sizes.mul(*b.var_shape) for b in rows[0])
+    cols = sizes.total(b.columns for b in rows[0])
     shape = (sizes.total(sizes.mul(*p.shape) for p in problems), cols)
     matrix = None if symbolic else hessian_matrix(problem, problems, rows, max_bytes=max_bytes)
     return Hessian(formula, latex, shape, rows, problems, problem, vec, matrix)
@@ -127,7 +140,7 @@ def hessian_matrix(
     """H's numbers, row block by row block; f's own domain is checked first (the gradient
     of logdet(X) is defined where det X < 0, logdet is not)."""
     require_h_numbers(problem, rows)
-    cols = sum(b.var_shape[0] * b.var_shape[1] for b in rows[0])
+    cols = sum(int(b.columns) for b in rows[0])
     total = sum(p.shape[0] * p.shape[1] for p in problems)
     if max_bytes is not None and total * cols * 8 > max_bytes:
         raise size_error(total, cols, max_bytes)
@@ -218,7 +231,7 @@ def check_hessian(
             (Option("against"), " with ", Option("hessian"), " takes one name after wrt (the claim is H's closed form)")
         )
     first = check_problem(problem, tol=tol, vec=vec, method=method, max_bytes=max_bytes)
-    if not h.stacked:  # H's rows are the Jacobians of the very gradients the first check tested
+    if not h.stacked and not problem.structures:  # H's rows are the Jacobians of the very gradients checked
         grads = [b.gradient_expr for b in jacobian_blocks(problem, vec)]
         if grads != [p.expr for p in h.problems]:
             raise RuntimeError("the Hessian's rows are not the checked gradients")
@@ -240,12 +253,21 @@ def lhs(h: Hessian, latex: bool = False) -> str:
         v = r"\operatorname{vec}" if h.vec == "col" else r"\operatorname{vec}_{r}"
         if h.stacked:
             return rf"\mathsf{{D}} {v}\left(\left(\mathsf{{D}} F\right)^{{\mathsf{{T}}}}\right)"
-        xs = ", ".join(rf"{v}({n})" for n in names)
+        xs = ", ".join(
+            rf"\operatorname{{{free_name(h.problem, n, 'vech')}}}({n})" if n in h.problem.structures else rf"{v}({n})"
+            for n in names
+        )
         return rf"\frac{{\partial^2 f}}{{\partial {xs}\, \partial ({xs})^{{\mathsf{{T}}}}}}"
     if h.stacked:
         return f"D {vec}((DF)ᵀ)"
-    xs = ", ".join(f"{vec}({n})" for n in names)
+    xs = ", ".join(f"{free_name(h.problem, n, vec)}({n})" for n in names)
     return f"∂²f/∂{xs}∂{xs}ᵀ" if len(names) == 1 else f"∂²f/∂[{xs}]∂[{xs}]ᵀ"
+
+
+def free_name(problem: Problem, n: str, vec: str) -> str:
+    """How a variable's entries are stacked: vec, or vech for a structured one (its free entries)."""
+    structure = problem.structures.get(n)
+    return vec if structure is None else {"sym": "vech", "lower": "vech", "upper": "vechᵀ", "diag": "diag"}[structure]
 
 
 def hessian_latex(h: Hessian) -> str:
@@ -255,7 +277,7 @@ def hessian_latex(h: Hessian) -> str:
 
 def shape_line(h: Hessian) -> str:
     vec = "vec" if h.vec == "col" else "vecᵣ"
-    xs = ", ".join(f"{vec} {n}, {n} {shape_text(h.problem.names[n])}" for n in h.problem.wrt)
+    xs = ", ".join(f"{free_name(h.problem, n, vec)} {n}, {n} {shape_text(h.problem.names[n])}" for n in h.problem.wrt)
     f = to_text(h.problem.expr)
     if h.stacked:
         return (

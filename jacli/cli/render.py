@@ -102,12 +102,21 @@ def _gradient_text(result: Result, ascii: bool) -> str | None:
 
 
 def gradient_lines(result: Result, ascii: bool = False) -> list[str]:
+    """``∂f/∂X = G``; for a symmetric S, the two conventions, each with what it is."""
     b = result.blocks[0]
     g = _gradient_text(result, ascii)
+    if not g:
+        return [f"∂f/∂{b.var}: no closed form found; the numbers are the row of J shaped like {b.var}"]
+    if b.structure != "sym" or b.partials_expr is None:
+        return [f"∂f/∂{b.var} = {g}"]
+    partials = to_text(b.partials_expr, "ascii" if ascii else "unicode")
     return [
-        f"∂f/∂{b.var} = {g}"
-        if g
-        else f"∂f/∂{b.var}: no closed form found; the numbers are the row of J shaped like {b.var}"
+        f"∂f/∂{b.var} = {g}",
+        "(the gradient in the Frobenius inner product on symmetric matrices, sym(G) = (G + Gᵀ)/2 for G the "
+        "gradient over all entries; the numbers and -o are this one)",
+        f"∂f/∂vech({b.var}) = {partials}",
+        f"(the partial derivatives with respect to the free entries vech({b.var}), shaped like {b.var}: "
+        f"D(n)ᵀ vec(G), the Matrix Cookbook's 2G - G ∘ I)",
     ]
 
 
@@ -119,7 +128,8 @@ def write_plain(
         result = in_ascii(result)
     chosen = chosen_line(result)
     if symbolic:
-        out.write((gradient_lines(result, ascii)[0] if gradient else result.formula) + "\n")
+        lines = gradient_lines(result, ascii) if gradient else [result.formula]
+        out.write("".join(line + "\n" if i % 2 == 0 else f"# {line}\n" for i, line in enumerate(lines)))
         if chosen:
             out.write(f"# shape: {shape_line(result)}\n# {chosen}\n")
         return
@@ -128,7 +138,7 @@ def write_plain(
     if chosen:
         out.write(f"# {chosen}\n")
     if gradient:
-        out.write(f"# {gradient_lines(result, ascii)[0]}\n")
+        out.write("".join(f"# {line}\n" for line in gradient_lines(result, ascii)))
     if matrix is not None:
         for line in format_rows(matrix):
             out.write(line)
@@ -151,6 +161,9 @@ def _json_head(result: Result, gradient: bool) -> dict[str, Any]:
     }
     if gradient:
         doc["gradient_formula"] = result.gradient_formula
+        b = result.blocks[0]
+        if b.structure == "sym" and b.partials_expr is not None:
+            doc["partials_formula"] = to_text(b.partials_expr)  # over vech(S), shaped like S
     return doc
 
 
@@ -200,7 +213,8 @@ def write_table(
     if chosen:
         console.print(Text(chosen, style="dim"))
     if gradient:
-        console.print(Text(gradient_lines(result, ascii)[0], style="bold"))
+        for k, line in enumerate(gradient_lines(result, ascii)):
+            console.print(Text(line, style="bold" if k % 2 == 0 else "dim"))
     if result.problem and result.problem.randomized:
         console.print(Text(f"random values for {', '.join(result.problem.randomized)} (--seed)", style="yellow"))
     if matrix is None or symbolic:

@@ -17,7 +17,6 @@ import numpy as np
 from ... import sizes
 from ...expr import Expr, T
 from ...syntax.notation import Builtin, Notation
-from .linear import unvec
 from .registry import CodeWriter, Op, Printer, Shape, ShapeOf, Unifier, linear, register
 
 
@@ -127,8 +126,7 @@ def _vech_value(node: Expr, a: np.ndarray) -> np.ndarray:
 
 def _vech_adjoint(node: Expr, g: Expr, sh: ShapeOf) -> Expr:
     # ⟨ḡ, vech(dA)⟩ = ⟨L(n)ᵀ ḡ, vec(dA)⟩: ḡ put in the lower triangle
-    n = sh(node.args[0])[0]
-    return unvec(Expr("matmul", (T(Expr("L", (), n)), g)), n)
+    return Expr("unvech", (g,))
 
 
 def _vech_code(w: CodeWriter, e: Expr) -> str:
@@ -148,5 +146,63 @@ register(
         notation=Notation(call="vech", latex=r"\operatorname{vech}"),
         cite="linear; vech (M&N ch. 3)",
         python=_vech_code,
+    )
+)
+
+
+# -- unvech: the lower triangular matrix of a vech, vech's adjoint -------------------------------
+def _side(u: Unifier, k: Any) -> Any:
+    """n with n(n+1)/2 = k, where there is one."""
+    if isinstance(k, int):
+        n = int((np.sqrt(8 * k + 1) - 1) / 2 + 0.5)
+        if n * (n + 1) // 2 == k:
+            return n
+    elif isinstance(k, sizes.Size) and len(k.factors) == 1 and k.coef == 1 and k.factors[0][1] == 1:
+        name = k.factors[0][0]
+        if name.endswith("+1)/2"):
+            return sizes.dim(name.split("(")[0])
+    u.fail(f"unvech needs a column of n(n+1)/2 entries, not {sizes.text(k)}")
+    return None
+
+
+def _unvech_shape(u: Unifier, node: Expr, a: Shape) -> Shape:
+    u.same(a[1], 1, lambda: f"unvech needs a column, got {u.show(a)}")
+    k = u.known(a[0])
+    if k is None:
+        u.defer("give the length of the column unvech is taken of")
+        return (None, None)
+    n = _side(u, k)
+    return (n, n)
+
+
+def _unvech_value(node: Expr, v: np.ndarray) -> np.ndarray:
+    k = v.shape[-2]
+    n = int((np.sqrt(8 * k + 1) - 1) / 2 + 0.5)
+    rows, cols = lower_pairs(n)
+    out = np.zeros(v.shape[:-2] + (n, n), dtype=v.dtype)
+    out[..., rows, cols] = v[..., :, 0]
+    return out
+
+
+def _unvech_code(w: CodeWriter, e: Expr) -> str:
+    v = w(e.args[0])
+    n = w.let(f"int(round((8 * {v}.size + 1) ** 0.5 - 1) // 2)")
+    m = w.let(f"np.zeros(({n}, {n}))")
+    w.let(f"{m}.T.__setitem__(np.triu_indices({n}), {v}.reshape(-1))")
+    return m
+
+
+register(
+    Op(
+        "unvech",
+        1,
+        _unvech_shape,
+        value=_unvech_value,
+        differential=linear,
+        kronecker=(lambda node, sh: T(Expr("L", (), sh(node)[0])),),
+        adjoint=(lambda node, g, sh: Expr("vech", (g,)),),
+        notation=Notation(call="unvech", latex=r"\operatorname{unvech}"),
+        cite="linear; vech's inverse on lower triangular matrices (M&N ch. 3)",
+        python=_unvech_code,
     )
 )
