@@ -317,8 +317,8 @@ def run(argv: list[str]) -> int:
 
 def main() -> None:
     """The console script: ``jacli ...``. Usage errors in one line; a closed or full stdout
-    keeps the exit code the run would have had; SIGINT, SIGTERM and SIGHUP leave no
-    temporary file behind."""
+    keeps the exit code the run would have had where that is not 0, and makes 0 into 74
+    (the output is lost); SIGINT, SIGTERM and SIGHUP leave no temporary file behind."""
     hold_standard_descriptors()
     out, err = guard_streams()
     _catch_signals()
@@ -334,6 +334,8 @@ def main() -> None:
         code = 128 + end.signum
     out.flush()
     err.flush()
+    if code == ExitCode.OK and out.lost and out.told:  # lost output is no success; a reader gone (| head) is
+        code = ExitCode.OUTPUT_LOST
     sys.exit(code)
 
 
