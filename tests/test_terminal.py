@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
-from cli_support import python_process
+from cli_support import jacli_popen, python_process
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal")
 
@@ -75,3 +76,45 @@ def test_batch_on_one_terminal_prints_its_lines_above_the_bar(tmp_path):
     shown = _drain(master).decode("utf-8", "replace")
     assert r.returncode == 0
     assert shown.count("agree") == 20 + 1 and "20 lines: 20 agree" in shown
+
+
+def test_plain_text_stops_at_once_when_the_reader_leaves():
+    import pty
+
+    master, terminal = pty.openpty()
+    args = ["derive", "A X B wrt X", "A=60x60", "B=60x60", "X=60x60", "--random"]  # J: 3600², 13 million numbers
+    try:
+        p = jacli_popen(*args, stdout=subprocess.PIPE, stderr=terminal)
+    finally:
+        os.close(terminal)
+    assert p.stdout is not None
+    head = [p.stdout.readline() for _ in range(3)]  # | head -3
+    p.stdout.close()
+    left = time.perf_counter()
+    code = p.wait(60)
+    assert time.perf_counter() - left < 5  # formatting the rest took 10-30 s
+    assert code == 0 and _drain(master) == b""  # a reader that left is no error
+    assert head[0].startswith(b"# J = ") and len(head[2].split()) == 3600
+
+
+def test_plain_text_is_written_at_the_speed_of_savetxt():
+    import io
+
+    import numpy as np
+
+    from jacli.cli.render import write_lines
+    from jacli.io.writers import format_rows
+
+    J = np.random.default_rng(0).standard_normal((400, 400))
+    mine, theirs = [], []
+    for _ in range(3):
+        start = time.perf_counter()
+        write_lines(format_rows(J), io.StringIO())
+        mine.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        np.savetxt(io.StringIO(), J)
+        theirs.append(time.perf_counter() - start)
+    assert min(mine) < 1.5 * min(theirs), (mine, theirs)
+    text = io.StringIO()
+    write_lines(format_rows(J), text)
+    assert np.array_equal(np.loadtxt(io.StringIO(text.getvalue())), J)  # full precision

@@ -9,7 +9,7 @@ formulas are printed in the ASCII notation (``kron(B', A)``), which reads back t
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
@@ -130,13 +130,36 @@ def write_plain(
     if gradient:
         out.write(f"# {gradient_lines(result, ascii)[0]}\n")
     if matrix is not None:
-        for line in format_rows(matrix):
-            out.write(line)
+        write_lines(format_rows(matrix), out)
 
 
 def write_csv(matrix: np.ndarray, out: TextIO) -> None:
-    for line in format_rows(matrix, sep=","):
-        out.write(line)
+    write_lines(format_rows(matrix, sep=","), out)
+
+
+CHUNK = 1 << 20  # characters written at a time
+
+
+def write_lines(lines: Iterable[str], out: TextIO) -> None:
+    """``lines`` written a megabyte at a time, until they end or the stream is lost (a reader
+    that left, a full disk: :class:`jacli.cli.reporting.SafeStream`), when the rest is
+    neither formatted nor written."""
+    batch: list[str] = []
+    size = 0
+    for line in lines:
+        batch.append(line)
+        size += len(line)
+        if size >= CHUNK:
+            out.write("".join(batch))
+            batch, size = [], 0
+            if lost(out):
+                return
+    out.write("".join(batch))
+
+
+def lost(out: TextIO) -> bool:
+    """Whether ``out`` can no longer be written (a :class:`~jacli.cli.reporting.SafeStream` says)."""
+    return getattr(out, "lost", None) is not None
 
 
 def _json_head(result: Result, gradient: bool) -> dict[str, Any]:
@@ -190,8 +213,7 @@ def write_document(doc: dict[str, Any], key: str, matrix: np.ndarray | None, out
         out.write(head + "\n")
         return
     out.write(head[:-1] + f', "{key}": [')
-    for text in _json_rows(np.asarray(matrix).reshape(matrix.shape[0], -1)):
-        out.write(text)
+    write_lines(_json_rows(np.asarray(matrix).reshape(matrix.shape[0], -1)), out)
     out.write("]}\n")
 
 
