@@ -118,3 +118,22 @@ def test_plain_text_is_written_at_the_speed_of_savetxt():
     text = io.StringIO()
     write_lines(format_rows(J), text)
     assert np.array_equal(np.loadtxt(io.StringIO(text.getvalue())), J)  # full precision
+
+
+@pytest.mark.parametrize("command", ["derive", "hessian"])
+def test_a_large_output_shows_its_formula_first_then_a_progress_bar(tmp_path, command):
+    import pty
+
+    expr = "A X B wrt X" if command == "derive" else "tr(X' A X) wrt X"
+    args = [command, expr, "A=60x60", "X=60x60", "--random", "-o", str(tmp_path / "J.npy")]
+    if command == "derive":
+        args.append("B=60x60")
+    master, terminal = pty.openpty()
+    try:
+        r = python_process(_main_with_a_quick_bar(*args), stdout=terminal, stderr=terminal)
+    finally:
+        os.close(terminal)
+    shown = _drain(master).decode("utf-8", "replace")
+    assert r.returncode == 0, shown
+    formula, bar, wrote = (shown.find(s) for s in ("⊗", f"writing {tmp_path / 'J.npy'}", "jacli: wrote"))
+    assert 0 <= formula < bar < wrote, shown  # the formula, then the bar while the file is written

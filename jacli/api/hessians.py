@@ -13,6 +13,7 @@ everything a Jacobian has (numbers, formats, files, checks) serves it unchanged.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -31,7 +32,7 @@ from ..syntax.printer import to_text
 from .derivation import VECS, Block, Names, evaluate_blocks, jacobian_blocks, needed_names, size_error
 from .formats import FORMULA_SUFFIXES, note, sizes_note
 from .problem import Problem, require_numbers
-from .saving import Plan, save_large, save_text
+from .saving import Plan, Watch, save_large, save_text
 
 if TYPE_CHECKING:  # the checking module loads only for check
     from ..calculus.ops.registry import Shape
@@ -154,10 +155,16 @@ class Saved(NamedTuple):
     warnings: tuple[str, ...] = ()  # what the user should know about it (a dense --sparse)
 
 
-def hessian_plan(problem: Problem, plan: Plan) -> Saved:
+def hessian_plan(
+    problem: Problem,
+    plan: Plan,
+    ready: Callable[[Hessian], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Saved:
     """``jacli hessian``: the closed form, the numbers where asked for, the output saved.
     With one row block (one name, or a matrix F), ``-o H.npy`` is written block by block and
-    ``--sparse -o H.npz`` from the structure, by the code that saves a Jacobian."""
+    ``--sparse -o H.npz`` from the structure, by the code that saves a Jacobian (``ready``
+    given the closed form first, ``progress`` the rows written)."""
     if plan.gradient:
         raise JacliError("--gradient is an option of derive; hessian gives the second derivative")
     h = hessian_of(problem, plan.vec, symbolic=True)
@@ -166,7 +173,8 @@ def hessian_plan(problem: Problem, plan: Plan) -> Saved:
         (p,), (blocks,) = h.problems, h.rows
         require_h_numbers(problem, h.rows)
         require_numbers(p, needed_names(blocks))
-        wrote, warnings = save_large(p, blocks, plan, "Hessian")
+        watch = Watch(None if ready is None else (lambda: ready(h)), progress)
+        wrote, warnings = save_large(p, blocks, plan, "Hessian", watch)
         return Saved(h, None, wrote, warnings)
     if plan.sparse:
         raise JacliError("--sparse saves the Hessian with respect to one name; give one name after wrt")

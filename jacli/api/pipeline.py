@@ -90,7 +90,7 @@ def derive(request: Request) -> Derived:
         from .formats import writable_as_python
 
         writable_as_python(p, o.vec, o.gradient)  # refused before anything is saved
-    return derive_plan(p, plan)
+    return derive_plan(p, plan, request.ready, request.progress)
 
 
 def gradient(request: Request) -> Derived:
@@ -185,7 +185,7 @@ def hessian(request: Request) -> Saved:
     p = problem(request, random=o.random and plan.numbers, symbolic=o.symbolic, max_bytes=o.max_bytes)
     if o.python and o.output and not plan.gradient:
         hessian_python(hessian_of(p, o.vec, symbolic=True))  # refused before anything is saved
-    return hessian_plan(p, plan)
+    return hessian_plan(p, plan, request.ready, request.progress)
 
 
 # -- checks ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO, NamedTuple
 
 import numpy as np
@@ -106,8 +106,23 @@ class Derived(NamedTuple):
     warnings: tuple[str, ...] = ()  # what the user should know about it (a dense --sparse)
 
 
-def derive_plan(problem: Problem, plan: Plan) -> Derived:
-    """Differentiate, evaluate what is needed, save the output; print nothing."""
+class Watch(NamedTuple):
+    """Who hears of a large output's writing: ``ready`` once the closed form is known and the
+    writing checked (to show the formula first), ``progress(rows done, rows)`` as it goes."""
+
+    ready: Callable[[], None] | None = None
+    progress: Callable[[int, int], None] | None = None
+
+
+def derive_plan(
+    problem: Problem,
+    plan: Plan,
+    ready: Callable[[Result], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Derived:
+    """Differentiate, evaluate what is needed, save the output; print nothing. A large output
+    (``-o J.npy`` block by block, ``--sparse``) gives ``ready`` the closed form before it is
+    written, and ``progress`` the rows written."""
     if plan.gradient:
         if problem.shape != (1, 1):
             raise JacliError(
@@ -123,7 +138,8 @@ def derive_plan(problem: Problem, plan: Plan) -> Derived:
     if plan.numbers:
         require_numbers(problem, needed_names(blocks))
         if output and (plan.sparse or plan.streamed):
-            wrote, warnings = save_large(problem, blocks, plan)
+            told = None if ready is None else (lambda: ready(result_of(problem, blocks, plan.vec, None)))
+            wrote, warnings = save_large(problem, blocks, plan, watch=Watch(told, progress))
         else:
             hint = "; drop --format to have -o J.npy written block by block" if suffix == ".npy" else ""
             matrix = evaluate_blocks(problem, blocks, max_bytes=plan.max_bytes, hint=hint)
@@ -144,7 +160,7 @@ def derive_plan(problem: Problem, plan: Plan) -> Derived:
 
 
 def save_large(
-    problem: Problem, blocks: tuple[Block, ...], plan: Plan, what: str = "Jacobian"
+    problem: Problem, blocks: tuple[Block, ...], plan: Plan, what: str = "Jacobian", watch: Watch = Watch()
 ) -> tuple[str, tuple[str, ...]]:
     """``-o J.npy`` written block by block, or ``--sparse -o J.npz`` from the structure, of
     ``problem``'s ``blocks`` (a Jacobian, or a Hessian's one row block): what was written, as
@@ -153,9 +169,9 @@ def save_large(
     if output is None:
         raise RuntimeError("nothing to save to")
     if not plan.sparse:
-        save_streamed(problem, blocks, output, max_bytes=plan.max_bytes)
+        save_streamed(problem, blocks, output, max_bytes=plan.max_bytes, watch=watch)
         return output, ()
-    stored = save_sparse(problem, blocks, output, max_bytes=plan.max_bytes)
+    stored = save_sparse(problem, blocks, output, max_bytes=plan.max_bytes, watch=watch)
     rows, cols = jacobian_size(problem, blocks)
     wrote = f"{output} ({stored:,} stored entries of {rows:,}×{cols:,}, SciPy CSR)"
     if stored <= rows * cols / 2:
@@ -177,7 +193,9 @@ def save_text(path: str, text: str) -> None:
     atomic_write(path, write)
 
 
-def save_streamed(problem: Problem, blocks: tuple[Block, ...], path: str, *, max_bytes: float | None = None) -> None:
+def save_streamed(
+    problem: Problem, blocks: tuple[Block, ...], path: str, *, max_bytes: float | None = None, watch: Watch = Watch()
+) -> None:
     """A dense Jacobian written to ``path`` (.npy) block by block: memory stays at one block."""
     rows, cols = jacobian_size(problem, blocks)
     folder = os.path.dirname(os.path.abspath(path))
@@ -189,7 +207,21 @@ def save_streamed(problem: Problem, blocks: tuple[Block, ...], path: str, *, max
         )
     parts = compiled(problem, blocks, max_bytes)
     block = min(BLOCK_BYTES / 2, max_bytes / 8) if max_bytes else BLOCK_BYTES / 2  # two buffers
-    save_npy_blocks(path, (rows, cols), pipelined_blocks(parts, block))
+    if watch.ready is not None:
+        watch.ready()
+    save_npy_blocks(path, (rows, cols), _counted(pipelined_blocks(parts, block), rows, watch.progress))
+
+
+def _counted(
+    blocks: Iterator[np.ndarray], rows: int, progress: Callable[[int, int], None] | None
+) -> Iterator[np.ndarray]:
+    """``blocks`` of rows, each told to ``progress`` (rows done, ``rows``) once it is written."""
+    done = 0
+    for b in blocks:
+        yield b
+        done += len(b)
+        if progress is not None:
+            progress(done, rows)
 
 
 def pipelined_blocks(parts: list[Structured], max_block_bytes: float) -> Iterator[np.ndarray]:
@@ -242,7 +274,9 @@ def check_sparse_space(path: str, rows: int, cols: int, upper: int) -> None:
         )
 
 
-def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str, *, max_bytes: float | None = None) -> int:
+def save_sparse(
+    problem: Problem, blocks: tuple[Block, ...], path: str, *, max_bytes: float | None = None, watch: Watch = Watch()
+) -> int:
     """A SciPy CSR .npz of the Jacobian, built row block by row block from its structure.
     Returns the number of stored entries."""
     try:
@@ -255,6 +289,8 @@ def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str, *, max_b
     C = sum(p.shape[1] for p in parts)
     upper = sum(p.nnz_upper() for p in parts)
     check_sparse_space(path, R, C, upper)
+    if watch.ready is not None:
+        watch.ready()
     per_row = max(1, upper // max(R, 1))
     block_rows = max(1, int(4e6 // per_row))
     stored = [0]
@@ -280,6 +316,8 @@ def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str, *, max_b
             m.sort_indices()
             stored[0] += m.nnz
             yield np.diff(m.indptr).astype(np.int64), m.indices, m.data
+            if watch.progress is not None:
+                watch.progress(stop, R)
 
     save_sparse_npz(path, (R, C), gen(), max_bytes=max_bytes)
     return stored[0]

@@ -6,6 +6,7 @@ Nothing is computed here."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..api import pipeline
@@ -84,6 +85,34 @@ def do_derive(request: Request) -> Derived:
     return pipeline.gradient(request) if request.options.gradient else pipeline.derive(request)
 
 
+class Writing:
+    """A large output (``-o J.npy`` block by block, ``--sparse``): its closed form shown once
+    it is known, then a progress bar (on a terminal, after a second) while it is written."""
+
+    def __init__(self, output: str | None, show: Callable[[Any], None]) -> None:
+        self.output = output
+        self.show = show
+        self.shown = False
+        self.bar: LazyBar | None = None
+
+    def ready(self, derived: Any) -> None:
+        self.show(derived)
+        sys.stdout.flush()
+        self.shown = True
+        self.bar = LazyBar(f"writing {self.output}")
+
+    def progress(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(done, total)
+
+    def __enter__(self) -> Writing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 def run_derive(params: dict[str, Any]) -> None:
     request = request_of("derive", params)
     fmt, o = plain(params["fmt"]), request.options
@@ -91,17 +120,31 @@ def run_derive(params: dict[str, Any]) -> None:
         from .differentials import run_differential
 
         return run_differential(request, fmt)
-    d = do_derive(request)
-    show_derived(d, fmt, output=o.output, symbolic=o.symbolic, gradient=o.gradient)
+
+    def show(result: Any) -> None:
+        show_derived(Derived(result, None, None), fmt, output=o.output, symbolic=o.symbolic, gradient=o.gradient)
+
+    with Writing(o.output, show) as writing:
+        d = do_derive(request._replace(ready=writing.ready, progress=writing.progress))
+    if not writing.shown:
+        show_derived(d, fmt, output=o.output, symbolic=o.symbolic, gradient=o.gradient)
     told(d.wrote, d.warnings)
 
 
 def run_hessian(params: dict[str, Any]) -> None:
+    from ..api.hessians import Saved
     from .hessians import show_hessian
 
     request = request_of("hessian", params)
-    saved = pipeline.hessian(request)
-    show_hessian(saved, plain(params["fmt"]), request.options.output, request.options.symbolic)
+    fmt, o = plain(params["fmt"]), request.options
+
+    def show(h: Any) -> None:
+        show_hessian(Saved(h, None, None), fmt, o.output, o.symbolic)
+
+    with Writing(o.output, show) as writing:
+        saved = pipeline.hessian(request._replace(ready=writing.ready, progress=writing.progress))
+    if not writing.shown:
+        show_hessian(saved, fmt, o.output, o.symbolic)
     told(saved.wrote, saved.warnings)
 
 
