@@ -142,6 +142,9 @@ def compare(
     return Comparison(label, formula, bool(max_abs <= threshold), max_abs, max_rel, where_label(problem, r, c, vec))
 
 
+WRONG_SHAPE = "wrong shape"  # how the note of a claim that cannot be J's shape starts
+
+
 def claimed(
     problem: Problem, against: str, block_shapes: list[tuple[int, int]]
 ) -> tuple[list[tuple[Expr, Shapes]] | None, str]:
@@ -161,7 +164,8 @@ def claimed(
             (Option("against"), f" uses {unknown[0]}, which does not occur in the expression"), source=against
         )
     parts = []
-    for f, want in zip(formulas, block_shapes):
+    for var, f, want in zip(problem.wrt, formulas, block_shapes):
+        block = "J" if len(block_shapes) == 1 else f"J_{var}"
         try:
             resolved = infer(f, problem.names, source=against)
         except JacliError as err:
@@ -172,10 +176,10 @@ def claimed(
             except JacliError as err2:
                 if err2.message.startswith(UNKNOWN):  # still undetermined: a bad formula, not a claim
                     raise
-                return None, err2.message
+                return None, f"{WRONG_SHAPE}: {block} is {show_shape(want)} and the claim cannot be ({err2.message})"
         got = Shapes(resolved.names)(resolved.expr)
         if got != want:
-            return None, f"the claimed formula is {show_shape(got)}, the Jacobian block {show_shape(want)}"
+            return None, f"{WRONG_SHAPE}: {block} is {show_shape(want)} and the claim is {show_shape(got)}"
         parts.append((resolved.expr, Shapes(resolved.names)))
     return parts, ""
 

@@ -314,12 +314,22 @@ def _describe_sized(result: SizedCheck, shown: Callable[[str], str] = _same) -> 
              f"(J {shape_text(result.shape)}){where}"]  # fmt: skip
     lines.append(f"  jacli's formula: {shown(result.formula)}")
     for a, r in result.runs:
-        worst = max(c.max_abs for c in r.comparisons if c.max_abs == c.max_abs) if r.comparisons else 0.0
-        labels = ", ".join(f"{c.label} {'agrees' if c.agree else 'DISAGREES'}" for c in r.comparisons)
+        compared = [c for c in r.comparisons if not c.note and c.max_abs == c.max_abs]
+        worst = max((c.max_abs for c in compared), default=0.0)
+        labels = ", ".join(_verdict(c) for c in r.comparisons)
         lines.append(f"  sizes {_sizes_text(a)}: {labels}; max abs diff {worst:.3g}")
     if failing is not None:
         lines += [f"  at {_sizes_text(failing[0])}:"] + ["  " + line for line in _describe(failing[1], shown)[1:]]
     return lines
+
+
+def _verdict(c: Any) -> str:
+    """A comparison in a word or two: ``claim agrees``, ``claim has the wrong shape``."""
+    if c.note.startswith("wrong shape"):
+        return f"{c.label} has the wrong shape"
+    if c.note:
+        return f"{c.label} cannot be compared"
+    return f"{c.label} {'agrees' if c.agree else 'DISAGREES'}"
 
 
 def _describe(result: CheckResult, shown: Callable[[str], str] = _same) -> list[str]:

@@ -1,0 +1,32 @@
+"""What new users trip on (a student writing notes like the seeds, an ML researcher, a
+statistician, a shell scripter), each fixed and held by a test. The ones that need a terminal
+are in test_terminal.py."""
+
+from __future__ import annotations
+
+import pytest
+from cli_support import run
+
+
+# -- a claim of the wrong shape says so ------------------------------------------------------
+def test_a_claim_of_the_wrong_shape_says_so_at_every_size():
+    r = run("check", "W a wrt W", "W=m×n", "a=n", "--against", "a ⊗ I")
+    assert r.exit_code == 1
+    lines = r.stdout.splitlines()
+    assert lines[2] == "  sizes m=1, n=1: jacli agrees, formula agrees, claim agrees; max abs diff 0"
+    assert lines[3] == "  sizes m=4, n=3: jacli agrees, formula agrees, claim has the wrong shape; max abs diff 0"
+    assert "DISAGREES" not in r.stdout
+    assert "    claim a ⊗ I: wrong shape: J is 4×12 and the claim cannot be (sizes do not fit" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "against, note",
+    [
+        ("a ⊗ I", "wrong shape: J is 3×6 and the claim cannot be (sizes do not fit: 3 is not a multiple of 2"),
+        ("a' ⊗ I(2)", "wrong shape: J is 3×6 and the claim is 2×4"),
+    ],
+)
+def test_a_claim_of_the_wrong_shape_at_numbers(against, note):
+    r = run("check", "W a wrt W", "W=3x2", "a=2", "--against", against)
+    assert r.exit_code == 1
+    assert f"  claim {against}: {note}" in r.stdout
