@@ -30,3 +30,43 @@ def test_a_claim_of_the_wrong_shape_at_numbers(against, note):
     r = run("check", "W a wrt W", "W=3x2", "a=2", "--against", against)
     assert r.exit_code == 1
     assert f"  claim {against}: {note}" in r.stdout
+
+
+# -- one LaTeX rendering of a name everywhere ------------------------------------------------
+@pytest.mark.parametrize(
+    "command, args, shown",
+    [
+        (
+            "derive",
+            [],
+            r"\frac{\partial \operatorname{vec}\left(\Sigma W_{1}\right)}{\partial \operatorname{vec}(W_{1})} = "
+            r"I_{n} \otimes \Sigma",
+        ),
+        (
+            "derive",
+            ["--gradient"],
+            r"\frac{\partial\, \operatorname{tr}\left(\Sigma W_{1}\right)}{\partial W_{1}} = \Sigma^{\top}",
+        ),
+        (
+            "hessian",
+            [],
+            r"\frac{\partial^2 f}{\partial \operatorname{vec}(W_{1})\, "
+            r"\partial (\operatorname{vec}(W_{1}))^{\mathsf{T}}}",
+        ),
+    ],
+)
+def test_a_name_is_written_one_way_in_latex(command, args, shown):
+    expr = "Sigma W1 wrt W1" if command == "derive" and not args else "tr(Sigma W1) wrt W1"
+    if command == "hessian":
+        expr = "tr(W1' Sigma W1) wrt W1"
+    r = run(command, expr, "--symbolic", "--format", "latex", *args)
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.startswith(shown)
+    assert "W1" not in r.stdout and r.stdout.count("Sigma") == r.stdout.count(r"\Sigma")
+
+
+def test_explain_writes_names_as_its_formulas_do():
+    r = run("explain", "tr(Sigma W1) wrt W1", "--format", "latex")
+    assert r.exit_code == 0, r.stderr
+    assert r"\frac{\partial f}{\partial W_{1}} &= \Sigma^{\top}" in r.stdout
+    assert "W1" not in r.stdout and r.stdout.count("Sigma") == r.stdout.count(r"\Sigma")

@@ -17,7 +17,7 @@ from ..expr import Expr, T, comm, matmul
 from ..expr import vec as vec_of
 from ..numeric.evaluate import Evaluator
 from ..numeric.structured import Structured, assemble
-from ..syntax.printer import to_latex, to_text
+from ..syntax.printer import latex_name, to_latex, to_text
 from .problem import Problem
 
 if TYPE_CHECKING:
@@ -103,9 +103,9 @@ def latex_line(result: Result, gradient: bool = False) -> str:
     f = to_latex(result.problem.expr) if result.problem else result.expression
     g = result.blocks[0].gradient_expr if len(result.blocks) == 1 else None
     if gradient and g is not None:
-        return rf"\frac{{\partial\, {f}}}{{\partial {result.blocks[0].var}}} = {to_latex(g)}"
+        return rf"\frac{{\partial\, {f}}}{{\partial {latex_name(result.blocks[0].var)}}} = {to_latex(g)}"
     vec = r"\operatorname{vec}" if result.vec == "col" else r"\operatorname{vec}_{r}"
-    vars_ = ", ".join(rf"{vec}({b.var})" for b in result.blocks)
+    vars_ = ", ".join(rf"{vec}({latex_name(b.var)})" for b in result.blocks)
     return rf"\frac{{\partial {vec}\left({f}\right)}}{{\partial {vars_}}} = {result.latex}"
 
 

@@ -7,7 +7,7 @@ from typing import NamedTuple
 from ..calculus.explain import IDENTIFICATION, Step, differential_steps, gradient_steps, simplified, vec_step
 from ..errors import JacliError, Option
 from ..sizes import shape_text
-from ..syntax.printer import to_latex, to_text
+from ..syntax.printer import latex_name, to_latex, to_text
 from .derivation import jacobian_blocks
 from .differentials import _setup
 from .problem import Problem
@@ -111,9 +111,9 @@ def lhs_latex(lhs: str) -> str:
     if lhs in LHS_LATEX:
         return LHS_LATEX[lhs]
     if lhs.startswith("∂f/∂"):
-        return rf"\frac{{\partial f}}{{\partial {lhs[4:]}}}"
+        return rf"\frac{{\partial f}}{{\partial {latex_name(lhs[4:])}}}"
     if lhs.startswith("J_"):
-        return f"J_{{{lhs[2:]}}}"
+        return f"J_{{{latex_name(lhs[2:])}}}"
     raise ValueError(lhs)
 
 
@@ -139,8 +139,8 @@ def why_markdown(step: Step) -> str:
 
 def render_markdown(x: Explanation) -> str:
     p = x.problem
-    out = [f"# The derivative of ${to_latex(p.expr)}$ with respect to ${', '.join(p.wrt)}$", ""]
-    shapes = ", ".join(f"${n}$ {shape_text(s)}" for n, s in p.names.items())
+    out = [f"# The derivative of ${to_latex(p.expr)}$ with respect to ${', '.join(map(latex_name, p.wrt))}$", ""]
+    shapes = ", ".join(f"${latex_name(n)}$ {shape_text(s)}" for n, s in p.names.items())
     out += [f"Shapes: {shapes}; $F$ is {shape_text(p.shape)}.", ""]
     for section in x.sections:
         out += [f"## {section.title}", ""]

@@ -28,7 +28,7 @@ from ..expr import vec as vec_of
 from ..io.writers import save_matrix
 from ..numeric.evaluate import domain_nodes
 from ..sizes import shape_text
-from ..syntax.printer import to_text
+from ..syntax.printer import latex_name, to_text
 from .derivation import VECS, Block, Names, evaluate_blocks, jacobian_blocks, needed_names, size_error
 from .formats import FORMULA_SUFFIXES, note, sizes_note
 from .problem import Problem, require_numbers
@@ -248,7 +248,7 @@ def lhs(h: Hessian, latex: bool = False) -> str:
         v = r"\operatorname{vec}" if h.vec == "col" else r"\operatorname{vec}_{r}"
         if h.stacked:
             return rf"\mathsf{{D}} {v}\left(\left(\mathsf{{D}} F\right)^{{\mathsf{{T}}}}\right)"
-        xs = ", ".join(rf"{v}({n})" for n in names)
+        xs = ", ".join(rf"{v}({latex_name(n)})" for n in names)
         return rf"\frac{{\partial^2 f}}{{\partial {xs}\, \partial ({xs})^{{\mathsf{{T}}}}}}"
     if h.stacked:
         return f"D {vec}((DF)ᵀ)"

@@ -66,6 +66,12 @@ def to_latex(e: Expr, differentials: dict[str, str] | None = None) -> str:
     return Printer("latex", differentials).show(e, 0)
 
 
+def latex_name(n: str) -> str:
+    """A name as LaTeX writes it, wherever it stands (in a formula, under a fraction, in a
+    label): ``\\Sigma``, ``W_{1}``, ``x_{i}``, ``\\mathit{AB}``."""
+    return Printer("latex").name(n)
+
+
 def format_number(x: float) -> str:
     """A number as the language writes it: integers without a point, others in full."""
     if x == int(x) and abs(x) < 1e15:
