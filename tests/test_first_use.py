@@ -70,3 +70,23 @@ def test_explain_writes_names_as_its_formulas_do():
     assert r.exit_code == 0, r.stderr
     assert r"\frac{\partial f}{\partial W_{1}} &= \Sigma^{\top}" in r.stdout
     assert "W1" not in r.stdout and r.stdout.count("Sigma") == r.stdout.count(r"\Sigma")
+
+
+# -- a misspelt exp, log or sqrt says which function is entrywise ------------------------------
+@pytest.mark.parametrize(
+    "word, meant",
+    [
+        ("expn", "'exp' (entrywise) or 'expm' (the matrix exponential)"),
+        ("expmm", "'expm' (the matrix exponential) or 'exp' (entrywise)"),
+        ("exmp", "'exp' (entrywise) or 'expm' (the matrix exponential)"),
+        ("lgm", "'logm' (the matrix logarithm) or 'log' (entrywise)"),
+        ("sqrm", "'sqrtm' (the matrix square root) or 'sqrt' (entrywise)"),
+        ("sqr", "'sqrt' (entrywise) or 'sqrtm' (the matrix square root)"),
+        ("dexp", "'dexpm' (the Fréchet derivative of expm), 'exp' (entrywise) or 'expm' (the matrix exponential)"),
+        ("logdett", "'logdet'"),
+    ],
+)
+def test_a_misspelt_matrix_function_is_told_apart_from_the_entrywise_one(word, meant):
+    r = run("derive", f"{word}(X) wrt X", "X=3x3")
+    assert r.exit_code == 2
+    assert r.stderr == f"jacli: error: unknown function '{word}' (did you mean {meant}?) at column 1\n"

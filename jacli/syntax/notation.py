@@ -156,19 +156,53 @@ _ALIASES = {
 }
 
 
+# Functions that come in two kinds, said beside a suggestion so that a misspelling does not
+# lead to the other kind: exp, log, sqrt act entry by entry; expm, logm, sqrtm are matrix functions.
+_GLOSSES = {
+    "exp": "entrywise",
+    "log": "entrywise",
+    "sqrt": "entrywise",
+    "expm": "the matrix exponential",
+    "logm": "the matrix logarithm",
+    "sqrtm": "the matrix square root",
+}
+
+
 def suggest(word: str, known: Iterable[str]) -> list[str]:
-    """The functions a user probably meant by ``word``, nearest first (none if nothing is near)."""
+    """The functions a user probably meant by ``word``, nearest first (none if nothing is near).
+    An entrywise function comes with its matrix function (exp with expm), and the other way
+    round; a Fréchet derivative (dexpm, Dexpm) only for a word that starts as it does."""
     import difflib
 
     if word in _ALIASES:
         alias = _ALIASES[word]
         return [alias] if alias else []
-    close = difflib.get_close_matches(word, list(known), n=3, cutoff=0.6)
+    known = list(known)
+    close = difflib.get_close_matches(word, known, n=3, cutoff=0.6)
     ratio = [difflib.SequenceMatcher(None, word, c).ratio() for c in close]
-    return [c for c, r in zip(close, ratio, strict=True) if r >= ratio[0] - 0.15]  # the near, not the far
+    near = [c for c, r in zip(close, ratio, strict=True) if r >= ratio[0] - 0.15]  # the near, not the far
+    frechet = {f"{p}{fn}" for fn in _GLOSSES for p in "dD"}
+    near = [c for c in near if c not in frechet or word[:1] in "dD"]
+    out: list[str] = []
+    for c in near:
+        partner = c[:-1] if c.endswith("m") else c + "m"
+        for w in (c, partner) if c in _GLOSSES and partner in _GLOSSES and partner in known else (c,):
+            if w not in out:
+                out.append(w)
+    return out
 
 
 def either(words: list[str]) -> str:
-    """``'a'``, ``'a' or 'b'``, ``'a', 'b' or 'c'``."""
-    quoted = [f"'{w}'" for w in words]
+    """``'a'``, ``'a' or 'b'``, ``'a', 'b' or 'c'``; a function of two kinds with its kind:
+    ``'exp' (entrywise) or 'expm' (the matrix exponential)``."""
+    quoted = [f"'{w}' ({gloss})" if (gloss := _gloss(w)) else f"'{w}'" for w in words]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def _gloss(word: str) -> str | None:
+    """What kind of function ``word`` is, where a misspelling could lead to the other kind."""
+    if word in _GLOSSES:
+        return _GLOSSES[word]
+    if word[:1] in "dD" and word[1:] in _GLOSSES and word.endswith("m"):  # dexpm, Dexpm
+        return f"the {'Fréchet derivative' if word[0] == 'd' else 'Jacobian'} of {word[1:]}"
+    return None
