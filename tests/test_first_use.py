@@ -90,3 +90,56 @@ def test_a_misspelt_matrix_function_is_told_apart_from_the_entrywise_one(word, m
     r = run("derive", f"{word}(X) wrt X", "X=3x3")
     assert r.exit_code == 2
     assert r.stderr == f"jacli: error: unknown function '{word}' (did you mean {meant}?) at column 1\n"
+
+
+# -- the seeds' notation ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "source, read",
+    [
+        ("a^{T} ⊗ I_m", "(aᵀ) ⊗ I(m)"),
+        ("a^\\top \\otimes I_m", "(aᵀ) ⊗ I(m)"),
+        ("a^⊤ ⊗ I_3", "(aᵀ) ⊗ I₃"),
+        ("a⊤ b", "(aᵀ) b"),
+        ("(I_n \\otimes K_{q m} \\otimes I_p)(I_{m n} \\otimes vec(B))", "((I(n) ⊗ K(q,m)) ⊗ I(p)) (I(m n) ⊗ vec(B))"),
+        ("X^{-1} + X^{-T} + X^{2}", "((X⁻¹) + (X⁻ᵀ)) + (X²)"),
+        ("\\text{vec}(A) + \\operatorname{vec}\\left(B\\right)", "vec(A) + vec(B)"),
+        ("A \\oplus B", "A ⊕ B"),
+        ("A\\B", "A \\ B"),  # a solve stays a solve
+        ("x_1 + log_det", "x_1 + log_det"),  # a name that holds '_'
+    ],
+)
+def test_the_seeds_notation_reads_as_jaclis(source, read):
+    r = run("parse", source)
+    assert r.stdout.splitlines()[0] == read, r.stderr
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("T(q,m) vec(X) wrt X", "'T': the commutation matrix is written K(m,n) in jacli (K(m,n) vec(A) = vec(Aᵀ)"),
+        ("T_{qm} vec(X) wrt X", "'T_{qm}': the commutation matrix is written K(q,m) in jacli"),
+        ("I_{mn} X wrt X", "'I_{mn}' is ambiguous: write I(m n) for the identity of size m n, or I(mn)"),
+        ("Wa wrt W", "'W' after 'wrt' does not occur in the expression ('Wa' is one name; a product is written "
+         "with spaces: 'W a')"),
+        ("vec(AXB) wrt X", "'X' after 'wrt' does not occur in the expression ('AXB' is one name; a product is "
+         "written with spaces: 'A X B')"),
+        ("x_{i} wrt x_i", "'x_{i}': a name is letters, digits and '_', without braces: write x_i"),
+    ],
+)  # fmt: skip
+def test_what_the_seeds_write_otherwise_gets_a_hint(source, message):
+    r = run("derive", source, "--symbolic")
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"jacli: error: {message}"), r.stderr
+
+
+def test_the_seeds_claims_check_as_written():
+    r = run("check", "kron(A, B) wrt A", "A=m×n", "B=p×q", "--against",
+            "(I_n \\otimes K_{q m} \\otimes I_p)(I_{m n} \\otimes \\operatorname{vec}(B))")  # fmt: skip
+    assert r.exit_code == 0 and r.stdout.startswith("agree"), r.output
+    r = run("check", "W a wrt W", "W=m×n", "a=n", "--against", "a^T \\otimes I_m")
+    assert r.exit_code == 0 and r.stdout.startswith("agree"), r.output
+    r = run("check", "kron(A, B) wrt A", "A=m×n", "B=p×q", "--against", "(I_n ⊗ T_qm ⊗ I_p)(I_{m n} ⊗ vec(B))")
+    assert r.exit_code == 2
+    assert "uses T_qm, which does not occur in the expression (the commutation matrix is written K(q,m)" in r.stderr
+    r = run("derive", "T_qm vec(X) wrt X", "X=2x3", "T_qm=6x6", "--random")
+    assert r.exit_code == 0 and "T_qm is a matrix of its own here (the commutation matrix is written K(q,m)" in r.stderr

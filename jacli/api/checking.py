@@ -21,6 +21,7 @@ from ..numeric.evaluate import Evaluator, check_domains
 from ..numeric.oracle import METHODS, directional_derivatives, directions, not_analytic, numerical_jacobian, to_row_vec
 from ..numeric.structured import Structured
 from ..syntax.parser import parse_formula
+from ..syntax.reader import commutation_hint
 from .derivation import Block, column_label, compiled, entry_label, evaluate_blocks, jacobian_blocks, result_of
 from .problem import Problem
 
@@ -160,8 +161,9 @@ def claimed(
         )
     unknown = [n for f in formulas for n in f.names() if n not in problem.names]
     if unknown:
+        hint = commutation_hint(unknown[0])
         raise JacliError(
-            (Option("against"), f" uses {unknown[0]}, which does not occur in the expression"), source=against
+            (Option("against"), f" uses {unknown[0]}, which does not occur in the expression{hint}"), source=against
         )
     parts = []
     for var, f, want in zip(problem.wrt, formulas, block_shapes):

@@ -18,6 +18,7 @@ from ..numeric.evaluate import check_domains
 from ..syntax.notation import vocabulary
 from ..syntax.parser import Parsed, parse
 from ..syntax.printer import to_text
+from ..syntax.reader import commutation_hint
 
 DEFAULT_SEED = 0
 
@@ -156,6 +157,7 @@ def prepare(
         if n in vocabulary().reserved:
             raise JacliError(f"{n} is a built-in name of jacli's language and cannot be bound")
     warnings = unused_warnings(bindings, set(names))
+    warnings += tuple(f"{n} is a matrix of its own here{hint}" for n in names if (hint := commutation_hint(n)))
     given = {n: (b.shape[0], b.shape[1]) for n, b in bindings.items() if n in names}
     try:
         resolved = infer(parsed.expr, given, source=text, name_sizes=parsed.wrt if symbolic else None)
