@@ -143,3 +143,45 @@ def test_the_seeds_claims_check_as_written():
     assert "uses T_qm, which does not occur in the expression (the commutation matrix is written K(q,m)" in r.stderr
     r = run("derive", "T_qm vec(X) wrt X", "X=2x3", "T_qm=6x6", "--random")
     assert r.exit_code == 0 and "T_qm is a matrix of its own here (the commutation matrix is written K(q,m)" in r.stderr
+
+
+# -- attention: row-wise softmax, a matrix called K ----------------------------------------
+def test_attention_can_be_written():
+    args = ["Q=4x3", "K=5x3", "V=5x2", "s=1x1"]
+    r = run("check", "softmax_rows(Q K' / s) V wrt Q, K, V", *args)
+    assert r.exit_code == 0 and r.stdout.startswith("agree: softmax_rows(Q Kᵀ / s) V wrt Q, K, V (J 8×37)"), r.output
+    r = run("derive", "K X wrt K", "X=3x2", "--symbolic")
+    assert r.exit_code == 0 and r.stdout.startswith("Xᵀ ⊗ I(m)\n")
+    r = run("derive", "K(2,3) vec(X) wrt X", "X=2x3", "--symbolic")
+    assert r.exit_code == 0 and r.stdout == "K(2,3)\n"  # called with sizes, the commutation matrix
+
+
+@pytest.mark.parametrize(
+    "fn, axis",
+    [("softmax_rows", 1), ("softmax_cols", 0), ("logsumexp_rows", 1), ("logsumexp_cols", 0)],
+)
+def test_softmax_and_logsumexp_by_rows_and_columns(fn, axis):
+    import numpy as np
+
+    import jacli
+
+    x = np.array([[1.0, 2.0, 3.0], [1000.0, -1000.0, 0.0]])  # no overflow
+    assert np.all(np.isfinite(jacli.jacobian(f"sum({fn}(X)) wrt X", X=x)))
+    m = x.max(axis=axis, keepdims=True)
+    e = np.exp(x - m)
+    want = e / e.sum(axis=axis, keepdims=True) if "soft" in fn else m + np.log(e.sum(axis=axis, keepdims=True))
+    from jacli.numeric.evaluate import evaluate
+    from jacli.syntax import parse_expr
+
+    assert np.allclose(evaluate(parse_expr(f"{fn}(X)"), {"X": x}), want)
+    assert jacli.check(f"{fn}(X) wrt X", X=(3, 4)).agree
+
+
+def test_mean_is_linear():
+    import numpy as np
+
+    import jacli
+
+    assert np.allclose(jacli.jacobian("mean(X) wrt X", X=np.ones((2, 3))), np.full((1, 6), 1 / 6))
+    r = run("derive", "mean(X) wrt X", "X=m×n", "--symbolic", "--gradient")
+    assert r.stdout.splitlines()[0] == "∂f/∂X = ones(m,n) / sum(ones(m,n))"

@@ -47,6 +47,7 @@ class Builtin(NamedTuple):
     sizes: tuple[int, ...]  # how many sizes it takes
     example: str
     constant: bool = False  # takes a number instead, its size from where it stands: vector(1)
+    named: bool = False  # without sizes it is a name, a matrix of the user's: K(m,n) and K
 
 
 #: A custom printing rule: (printer, node) -> text. The printer is
@@ -132,7 +133,8 @@ def vocabulary() -> Vocabulary:
             functions[f"D{n.call}"] = ("dform", 1, op)
     builtins = {op: n.builtin for op, n in NOTATIONS.items() if n.builtin}
     infix = {s: (op, n.prec) for op, n in NOTATIONS.items() if n.infix for s in n.infix.spellings}
-    return Vocabulary(functions, builtins, infix, frozenset(functions) | frozenset(builtins) | {"wrt"})
+    reserved = frozenset(functions) | frozenset(n for n, b in builtins.items() if not b.named) | {"wrt"}
+    return Vocabulary(functions, builtins, infix, reserved)
 
 
 # Words users type for functions that jacli spells otherwise.

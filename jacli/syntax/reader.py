@@ -99,6 +99,8 @@ class Reader:
         if not self.at("op", "(") or self.tok.col != t.col + len(t.text):
             if spec.bare:
                 return Expr(t.text, (), None, col=t.col)
+            if spec.named:  # K alone is a matrix of the user's
+                return Expr("name", (), t.text, col=t.col)
             raise self.error(f"{t.text} needs its sizes, as in {spec.example}", t.col)
         opener = self.advance()
         sizes = [self._parse_size(t, spec.example)]
