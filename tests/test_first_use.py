@@ -185,3 +185,25 @@ def test_mean_is_linear():
     assert np.allclose(jacli.jacobian("mean(X) wrt X", X=np.ones((2, 3))), np.full((1, 6), 1 / 6))
     r = run("derive", "mean(X) wrt X", "X=m×n", "--symbolic", "--gradient")
     assert r.stdout.splitlines()[0] == "∂f/∂X = ones(m,n) / sum(ones(m,n))"
+
+
+# -- a size is no number ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "args, where",
+    [
+        (["check", "(x - ones(n,1) sum(x)/n) / norm2(x - ones(n,1) sum(x)/n) wrt x", "x=n"], "x is n×1"),
+        (["derive", "x' x / n wrt x", "x=n", "--symbolic"], "x is n×1"),
+        (["derive", "sum(I(n) X) / n wrt X", "--symbolic"], "in I(n) at column 5"),
+        (["parse", "ones(n,1)' x / n"], "in ones(n,1) at column 1"),
+    ],
+)
+def test_a_size_used_as_a_number_is_refused(args, where):
+    r = run(*args)
+    assert r.exit_code == 2
+    assert f"jacli: error: n is a size here ({where}), and a size is no number in jacli: n at column" in r.stderr
+    assert "write mean(x) for sum(x)/n" in r.stderr
+
+
+def test_a_name_that_is_no_size_stays_a_matrix():
+    r = run("derive", "x' x / n wrt x", "x=5", "--random")
+    assert r.exit_code == 0 and "2 xᵀ / n" in r.stdout
