@@ -207,3 +207,23 @@ def test_a_size_used_as_a_number_is_refused(args, where):
 def test_a_name_that_is_no_size_stays_a_matrix():
     r = run("derive", "x' x / n wrt x", "x=5", "--random")
     assert r.exit_code == 0 and "2 xᵀ / n" in r.stdout
+
+
+# -- sizes jacli chose are named as such in a refusal ----------------------------------------
+@pytest.mark.parametrize(
+    "args, hint",
+    [
+        (
+            ["(B' ⊗ A) vec(X) wrt X"],
+            "(m, n, p are sizes jacli chose, as no shape fixed them: B p×?, A ?×?, X m×n; "
+            "give the shapes that hold, as in B=3x4)",
+        ),
+        (["K(2,3) vec(X) wrt X"], "(m is a size jacli chose, as no shape fixed them: X m×?; give the shapes"),
+    ],
+)
+def test_sizes_jacli_chose_are_told_in_a_refusal(args, hint):
+    r = run("derive", *args, "--symbolic")
+    assert r.exit_code == 2 and r.stderr.startswith("jacli: error: sizes do not fit: ")
+    assert hint in r.stderr
+    r = run("derive", *args, "X=2x3", "A=2x2", "B=3x3", "--symbolic")
+    assert r.exit_code == 0, r.stderr
