@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..calculus.explain import IDENTIFICATION, Step, differential_steps, gradient_steps, simplified, vec_step
+from ..calculus.explain import (
+    IDENTIFICATION,
+    Step,
+    differential_steps,
+    gradient_steps,
+    kron_steps,
+    simplified,
+    vec_step,
+)
 from ..errors import JacliError, Option
 from ..sizes import shape_text
 from ..syntax.printer import latex_name, to_latex, to_text
@@ -12,7 +20,10 @@ from .derivation import jacobian_blocks
 from .differentials import _setup
 from .problem import Problem
 
-IDENTIFIED = "vec(dF) = J vec(dX) ⇔ J = ∂vec(F)/∂vec(X)"
+
+def identified(var: str, dvar: str) -> str:
+    """The identification of J, in the variable's own names."""
+    return f"vec(dF) = J vec({dvar}) ⇔ J = ∂vec(F)/∂vec({var})"
 
 
 class Section(NamedTuple):
@@ -61,15 +72,23 @@ def explain_problem(problem: Problem, vec: str = "col") -> Explanation:
         steps, _ = gradient_steps(problem.expr, names, shapes)
         for b in blocks:
             steps.append(
-                Step(_j(problem, b.var), b.expr, f"J = vec(∂f/∂{b.var})ᵀ", words="J is vec of the gradient, transposed")
+                Step(
+                    _j(problem, b.var),
+                    b.expr,
+                    f"{_j(problem, b.var)} = vec(∂f/∂{b.var})ᵀ",
+                    words="J is vec of the gradient, transposed",
+                )
             )
         sections.append(Section("The gradient and the Jacobian", tuple(steps)))
     else:
         vstep, found = vec_step(dF, names, shapes)
-        steps = [vstep]
+        steps = kron_steps(dF, names, shapes)
+        if not steps or steps[-1].expr != vstep.expr:  # the products were combined already
+            steps.append(vstep)
         for b in blocks:
             same = to_text(found[b.var]) == b.formula
-            why = IDENTIFIED if same else f"{IDENTIFIED}; rearranged as jacli derive prints it"
+            said = identified(b.var, names[b.var])
+            why = said if same else f"{said}; rearranged as jacli derive prints it"
             words = "the first identification theorem" + ("" if same else "; rearranged as jacli derive prints it")
             steps.append(Step(_j(problem, b.var), b.expr, why, IDENTIFICATION, words=words))
         sections.append(Section("The Jacobian", tuple(steps)))
