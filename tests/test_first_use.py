@@ -227,3 +227,46 @@ def test_sizes_jacli_chose_are_told_in_a_refusal(args, hint):
     assert hint in r.stderr
     r = run("derive", *args, "X=2x3", "A=2x2", "B=3x3", "--symbolic")
     assert r.exit_code == 0, r.stderr
+
+
+# -- gradients: several names on the command line, 1-D inputs, Hessians from compile ---------
+def test_gradient_of_several_names_on_the_command_line(tmp_path):
+    import json
+
+    import numpy as np
+
+    args = ["derive", "x' A x + a' y wrt x, y", "x=3", "A=3x3", "a=2", "y=2", "--random", "--gradient"]
+    r = run(*args, "--format", "plain")
+    assert r.exit_code == 0, r.stderr
+    comments = [line for line in r.stdout.splitlines() if line.startswith("# ∂f/∂")]
+    assert comments == ["# ∂f/∂x = (A + Aᵀ) x", "# ∂f/∂y = a"]
+    doc = json.loads(run(*args, "--format", "json").stdout)
+    assert [(g["wrt"], g["gradient_formula"], np.shape(g["gradient"])) for g in doc["gradients"]] == [
+        ("x", "(A + Aᵀ) x", (3, 1)),
+        ("y", "a", (2, 1)),
+    ]
+    r = run(*args, "-o", tmp_path / "g.npz")
+    assert r.exit_code == 0, r.stderr
+    with np.load(tmp_path / "g.npz") as saved:
+        assert {k: saved[k].shape for k in saved} == {"x": (3, 1), "y": (2, 1)}
+        assert np.allclose(saved["y"], doc["gradients"][1]["gradient"])
+    r = run(*args, "-o", tmp_path / "g.npy")
+    assert r.exit_code == 2 and "the gradients of 2 names go to a .npz (one array a name)" in r.stderr
+    assert not (tmp_path / "g.npy").exists()
+    r = run("derive", "x' A x + a' y wrt x, y", "--gradient", "--symbolic", "--format", "python")
+    assert r.exit_code == 2 and "the gradient of one name" in r.stderr
+
+
+def test_compile_gives_gradients_shaped_like_their_inputs_and_the_hessian():
+    import numpy as np
+
+    import jacli
+
+    f = jacli.compile("x' A x wrt x", A=(3, 3), x=(3,))
+    a = np.diag([1.0, 2.0, 3.0])
+    assert f.gradient(A=a, x=np.ones(3)).shape == (3,)  # scipy.optimize's jac
+    assert f.gradient(A=a, x=np.ones((3, 1))).shape == (3, 1)
+    assert np.allclose(f.hessian(A=a, x=np.ones(3)), 2 * a)
+    g = jacli.compile("logdet(X) wrt X", X=(2, 2))
+    x = np.array([[2.0, 1.0], [0.5, 3.0]])
+    assert np.allclose(g.hessian(X=x), jacli.hessian("logdet(X) wrt X", X=x))

@@ -86,6 +86,20 @@ class Result(NamedTuple):
         m, n = self.blocks[0].var_shape
         return self.matrix.reshape((m, n), order="C" if self.vec == "row" else "F")
 
+    def parts(self) -> tuple[Result, ...]:
+        """One result per variable after ``wrt``: its block, its columns of J (for a scalar f,
+        the gradients, one name at a time)."""
+        out, c0 = [], 0
+        for b in self.blocks:
+            n = sizes.mul(*b.var_shape)
+            matrix = None
+            if self.matrix is not None and isinstance(n, int):  # numbers: the sizes are too
+                matrix, c0 = self.matrix[:, c0 : c0 + n], c0 + n
+            out.append(
+                self._replace(formula=b.formula, latex=b.latex, shape=(self.shape[0], n), blocks=(b,), matrix=matrix)
+            )
+        return tuple(out)
+
     @property
     def gradient_formula(self) -> str | None:
         """The closed form of the gradient, when there is one."""

@@ -3,7 +3,7 @@ Jacobian as a linear operator, and problems compiled once for many evaluations."
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from ..numeric.program import Program
 from ..syntax.notation import notation
 from ..syntax.printer import to_latex, to_text
 from .problem import Problem
+
+if TYPE_CHECKING:
+    from .hessians import Hessian
 
 SEED = "F̄"  # the adjoint of F when J is applied from the left (not a name of the language)
 
@@ -201,14 +204,18 @@ class JacobianOperator:
 
 class Compiled:
     """A problem derived once, evaluated at many values: ``gradient`` from its matrix form
-    (``(A + Aᵀ) X``: one sum, one product), ``jacobian`` from the structured evaluator."""
+    (``(A + Aᵀ) X``: one sum, one product), ``jacobian`` and ``hessian`` from the structured
+    evaluator. A gradient is shaped like the values given for its variable: a 1-D array
+    gives a 1-D gradient, as ``scipy.optimize`` wants ``jac`` to be."""
 
     def __init__(self, problem: Problem, vec: str = "col") -> None:
         from .derivation import jacobian_blocks
 
         self.problem = problem
+        self.vec = vec
         self.blocks = jacobian_blocks(problem, vec)
         self._programs: dict[frozenset[str], Program] = {}  # by the names that have values
+        self._hessian: Hessian | None = None
 
     def _values(self, values: dict[str, Any]) -> dict[str, np.ndarray]:
         """The compiled values with ``values`` validated and put over them."""
@@ -246,8 +253,24 @@ class Compiled:
             program = self._programs[valued] = Program(gradients, checked, self.problem.wrt)
         out = []
         for g, b in zip(program.run(given), self.blocks, strict=True):
-            out.append(np.array(g) if g.shape == b.var_shape else np.broadcast_to(g, b.var_shape).copy())
+            g = np.array(g) if g.shape == b.var_shape else np.broadcast_to(g, b.var_shape).copy()
+            given_as = values.get(b.var)  # a 1-D (or 0-D) x gives its gradient in that shape
+            out.append(g.reshape(np.shape(given_as)) if given_as is not None and np.ndim(given_as) < 2 else g)
         return out[0] if len(out) == 1 else out
+
+    def hessian(self, *, max_bytes: float | None = None, **values: Any) -> np.ndarray:
+        """H = ∂²f / ∂vec(X) ∂vec(X)ᵀ at ``values`` (its closed form derived on first use)."""
+        from .hessians import hessian_matrix, hessian_of
+
+        if self._hessian is None:
+            self._hessian = hessian_of(self.problem, self.vec, symbolic=True)
+        h = self._hessian
+        problem = self._problem(values)
+        problems = tuple(
+            p._replace(values={**p.values, **{n: v for n, v in problem.values.items() if n in p.names}})
+            for p in h.problems
+        )
+        return hessian_matrix(problem, problems, h.rows, max_bytes=max_bytes)
 
     def jacobian(self, *, max_bytes: float | None = None, **values: Any) -> np.ndarray:
         """J at ``values``."""

@@ -129,8 +129,11 @@ def derive_plan(
                 f"--gradient needs a scalar (1×1) expression; {to_text(problem.expr)} is "
                 f"{problem.shape[0]}×{problem.shape[1]}"
             )
-        if len(problem.wrt) != 1:
-            raise JacliError("--gradient takes one variable after wrt")
+        if len(problem.wrt) > 1 and plan.suffix not in (None, ".npz", ".tex", ".md"):
+            raise JacliError(
+                f"-o {plan.output}: the gradients of {len(problem.wrt)} names go to a .npz (one array a name), "
+                "or their formulas to a .tex or .md"
+            )
     blocks = jacobian_blocks(problem, plan.vec)
     output, suffix = plan.output, plan.suffix
     matrix, wrote = None, output
@@ -144,9 +147,13 @@ def derive_plan(
             hint = "; drop --format to have -o J.npy written block by block" if suffix == ".npy" else ""
             matrix = evaluate_blocks(problem, blocks, max_bytes=plan.max_bytes, hint=hint)
     result = result_of(problem, blocks, plan.vec, matrix)
-    shown = result.gradient if plan.gradient and matrix is not None else matrix
+    several = plan.gradient and len(blocks) > 1  # the gradients are J's row, split by the renderers
+    shown = result.gradient if plan.gradient and matrix is not None and not several else matrix
     if output and suffix in FORMULA_SUFFIXES:
         save_text(output, formula_file(result, suffix, plan.gradient))
+    elif output and shown is not None and several:
+        arrays = {p.blocks[0].var: p.gradient for p in result.parts()}
+        atomic_write(output, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
     elif output and shown is not None:
         if plan.gradient:  # the file holds the gradient: its formula, not J's
             var = result.blocks[0].var
