@@ -270,3 +270,32 @@ def test_compile_gives_gradients_shaped_like_their_inputs_and_the_hessian():
     g = jacli.compile("logdet(X) wrt X", X=(2, 2))
     x = np.array([[2.0, 1.0], [0.5, 3.0]])
     assert np.allclose(g.hessian(X=x), jacli.hessian("logdet(X) wrt X", X=x))
+
+
+# -- short reprs in a REPL, LaTeX for a differential in a notebook ----------------------------
+def test_results_print_short_in_a_repl():
+    import numpy as np
+
+    import jacli
+
+    a, b, x = np.ones((2, 3)), np.ones((4, 5)), np.ones((3, 4))
+    shown = {
+        "derive": repr(jacli.derive("A X B wrt X", A=a, B=b, X=x)),
+        "check": repr(jacli.check("A X B wrt X", A=(2, 3), B=(4, 5), against="A ⊗ B'")),
+        "sized": repr(jacli.check("A X B wrt X", A=("m", "n"), B=(4, 5), X=("n", 4))),
+        "hessian": repr(jacli.derive_hessian("tr(X' A X) wrt X", A=(3, 3), X=(3, 3), symbolic=True)),
+        "differential": repr(jacli.differential("A X B wrt X")),
+        "compile": repr(jacli.compile("tr(X' A X) wrt X", A=(3, 3), X=(3, 4))),
+        "explain": repr(jacli.explain("A X B wrt X")),
+    }
+    assert shown["derive"] == "<Result J = Bᵀ ⊗ A: 10×12, A X B wrt X; with its matrix>"
+    assert shown["check"].startswith("<CheckResult disagree: A X B wrt X, J 10×12; jacli agrees (max abs diff ")
+    assert shown["sized"] == "<SizedCheck agree: A X B wrt X, J = Bᵀ ⊗ A; at 4 assignments of the sizes>"
+    assert shown["hessian"] == "<Hessian H = I₃ ⊗ (A + Aᵀ): 9×9, tr(Xᵀ A X) wrt X; formula only>"
+    assert shown["differential"] == "<Differential d(A X B) = A dX B>"
+    assert shown["compile"] == "<Compiled tr(Xᵀ A X) wrt X: gradient, jacobian, hessian>"
+    assert shown["explain"] == "<Explanation of A X B wrt X: 4 steps; .text(), .markdown()>"
+    assert all(len(s) < 200 and "array" not in s for s in shown.values())
+    assert str(jacli.check("X' wrt X", X=(2, 2))).startswith("<CheckResult agree")  # print() too
+    latex = jacli.differential("A X B wrt X")._repr_latex_()
+    assert latex == r"$$\mathrm{d}\left(A X B\right) = A \,\mathrm{d}X B$$"

@@ -97,6 +97,15 @@ class CheckResult(NamedTuple):
     def randomized(self) -> tuple[str, ...]:
         return self.problem.randomized
 
+    def __repr__(self) -> str:
+        said = ", ".join(
+            f"{c.label} {'agrees' if c.agree else 'disagrees'} ({c.note or f'max abs diff {c.max_abs:.2g}'})"
+            for c in self.comparisons
+        )
+        verdict = "agree" if self.agree else "disagree"
+        of = f"{self.expression} wrt {', '.join(self.wrt)}"
+        return f"<CheckResult {verdict}: {of}, J {show_shape(self.shape)}; {said}>"
+
     def _repr_markdown_(self) -> str:
         """How a notebook shows the check: the verdict, then each comparison in a table."""
         return check_markdown(self)

@@ -107,6 +107,11 @@ class Result(NamedTuple):
             return None
         return to_text(self.blocks[0].gradient_expr)
 
+    def __repr__(self) -> str:
+        wrt = ", ".join(b.var for b in self.blocks)
+        numbers = "with its matrix" if self.matrix is not None else "formula only"
+        return f"<Result J = {self.formula}: {sizes.shape_text(self.shape)}, {self.expression} wrt {wrt}; {numbers}>"
+
     def _repr_latex_(self) -> str:
         """How a notebook shows the result: the closed form as display math."""
         return f"$${latex_line(self)}$$"

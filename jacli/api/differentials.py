@@ -32,6 +32,7 @@ class Differential(NamedTuple):
     expr: Expr
     names: dict[str, str]
     shapes: Shapes
+    lhs_latex: str = ""  # d(F) in LaTeX
 
     @property
     def formula(self) -> str:
@@ -45,6 +46,14 @@ class Differential(NamedTuple):
     def text(self) -> str:
         """``d(A X B) = A dX B``."""
         return f"{self.lhs} = {self.formula}"
+
+    def __repr__(self) -> str:
+        return f"<Differential {self.text()}>"
+
+    def _repr_latex_(self) -> str:
+        """How a notebook shows it: dF = ... as display math."""
+        lhs = self.lhs_latex or r"\mathrm{d}F"
+        return f"$${lhs} = {self.latex}$$"
 
 
 def _lhs(e: Expr, latex: bool = False) -> str:
@@ -86,7 +95,7 @@ def differential_of(problem: Problem, variables: tuple[str, ...] | None = None) 
         dF = simp(dF)
     else:
         dF = differential(problem.expr, names, shapes, simp)
-    return Differential(_lhs(problem.expr), dF, names, shapes)
+    return Differential(_lhs(problem.expr), dF, names, shapes, _lhs(problem.expr, latex=True))
 
 
 def differential_latex(problem: Problem, d: Differential) -> str:
@@ -104,7 +113,9 @@ def directional(problem: Problem, directions: dict[str, np.ndarray]) -> tuple[Di
                              f"{problem.names[v][0]}×{problem.names[v][1]}")  # fmt: skip
     variables = tuple(v for v in problem.wrt if v in directions)
     names, shapes, simp = _setup(problem, variables)
-    d = Differential(_lhs(problem.expr), differential(problem.expr, names, shapes, simp), names, shapes)
+    d = Differential(
+        _lhs(problem.expr), differential(problem.expr, names, shapes, simp), names, shapes, _lhs(problem.expr, True)
+    )
     values = {**problem.values, **{names[v]: directions[v] for v in variables}}
     ev = Evaluator(values, check=True, variables=problem.wrt)
     out = check_domains(problem.expr, problem.values, problem.wrt, ev)(d.expr)  # F's nodes evaluated once
@@ -216,6 +227,10 @@ class Compiled:
         self.blocks = jacobian_blocks(problem, vec)
         self._programs: dict[frozenset[str], Program] = {}  # by the names that have values
         self._hessian: Hessian | None = None
+
+    def __repr__(self) -> str:
+        p = self.problem
+        return f"<Compiled {to_text(p.expr)} wrt {', '.join(p.wrt)}: gradient, jacobian, hessian>"
 
     def _values(self, values: dict[str, Any]) -> dict[str, np.ndarray]:
         """The compiled values with ``values`` validated and put over them."""

@@ -51,6 +51,11 @@ class Explanation(NamedTuple):
     def latex(self) -> str:
         return render_latex(self)
 
+    def __repr__(self) -> str:
+        p = self.problem
+        of = f"{to_text(p.expr)} wrt {', '.join(p.wrt)}"
+        return f"<Explanation of {of}: {len(self.steps)} steps; .text(), .markdown()>"
+
     def _repr_markdown_(self) -> str:
         return self.markdown()
 

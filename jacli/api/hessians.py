@@ -74,6 +74,11 @@ class Hessian(NamedTuple):
         """Whether F is a matrix and H the Hessians of its entries, stacked."""
         return self.problem.shape != (1, 1)
 
+    def __repr__(self) -> str:
+        numbers = "with its matrix" if self.matrix is not None else "formula only"
+        of = f"{to_text(self.problem.expr)} wrt {', '.join(self.problem.wrt)}"
+        return f"<Hessian H = {self.formula}: {shape_text(self.shape)}, {of}; {numbers}>"
+
     def _repr_latex_(self) -> str:
         """How a notebook shows the Hessian: its closed form as display math."""
         return f"$${hessian_latex(self)}$$"
@@ -201,6 +206,10 @@ class HessianCheck(NamedTuple):
     @property
     def agree(self) -> bool:
         return self.first.agree and all(r.agree for r in self.rows)
+
+    def __repr__(self) -> str:
+        verdict = "agree" if self.agree else "disagree"
+        return f"<HessianCheck {verdict}: H = {self.hessian.formula}, {len(self.rows)} row block(s) checked>"
 
 
 ASYMMETRY_BYTES = 64 * 2**20  # H is formed for its asymmetry up to this size
