@@ -299,3 +299,88 @@ def test_results_print_short_in_a_repl():
     assert str(jacli.check("X' wrt X", X=(2, 2))).startswith("<CheckResult agree")  # print() too
     latex = jacli.differential("A X B wrt X")._repr_latex_()
     assert latex == r"$$\mathrm{d}\left(A X B\right) = A \,\mathrm{d}X B$$"
+
+
+# -- a numeric claim, explain -o, derive --save-values, eval, examples in --help, wide tables --
+def test_check_against_the_numbers_derive_saved(tmp_path):
+    args = ["A X B wrt X", "A=2x3", "B=4x5"]
+    r = run("derive", *args, "--random", "-o", tmp_path / "J.npy", "--save-values", tmp_path / "v.npz")
+    assert r.exit_code == 0, r.stderr
+    assert r.stderr.splitlines()[-2:] == [f"jacli: wrote {tmp_path / 'J.npy'}", f"jacli: wrote {tmp_path / 'v.npz'}"]
+    r = run("check", "A X B wrt X", "--values", tmp_path / "v.npz", "--against", tmp_path / "J.npy")
+    assert r.exit_code == 0 and f"  claim {tmp_path / 'J.npy'}: agrees" in r.stdout, r.output
+    r = run("check", *args, "--seed", "1", "--against", tmp_path / "J.npy")  # other values
+    assert r.exit_code == 1 and "DISAGREES" in r.stdout
+    r = run("check", "A X wrt X", "A=2x3", "X=3x2", "--against", tmp_path / "J.npy")
+    assert r.exit_code == 1 and "wrong shape: J is 4×6 and the claim is 10×12" in r.stdout
+    for shape, against, said in [
+        ("A=2x3", "nothere.npy", "--against nothere.npy: no such file"),
+        ("A=2xn", str(tmp_path / "J.npy"), "a claim given as numbers needs numbers for the sizes"),
+    ]:
+        r = run("check", "A X B wrt X", shape, "B=4x5", "--against", against)
+        assert r.exit_code == 2 and said in r.stderr, r.stderr
+
+
+def test_a_claim_as_numbers_along_directions(tmp_path):
+    import numpy as np
+
+    import jacli
+
+    a, b, x = (np.random.default_rng(k).standard_normal((40, 40)) for k in range(3))
+    J = jacli.jacobian("A X B wrt X", A=a, B=b, X=x)  # 1600², compared whole up to 2²⁰ entries
+    np.save(tmp_path / "J.npy", J)
+    c = jacli.check("A X B wrt X", A=a, B=b, X=x, against=str(tmp_path / "J.npy"))
+    assert c.agree and c.comparisons[1].label == "claim"
+
+
+def test_explain_saves_its_note(tmp_path):
+    for suffix, start in ((".md", "# The derivative of $A X B$"), (".tex", "\\begin{align*}"), (".txt", "A X B wrt X")):
+        r = run("explain", "A X B wrt X", "-o", tmp_path / f"note{suffix}")
+        assert (r.exit_code, r.stdout) == (0, ""), r.stderr
+        assert (tmp_path / f"note{suffix}").read_text().startswith(start)
+    r = run("explain", "A X B wrt X", "-o", tmp_path / "note.npy")
+    assert r.exit_code == 2 and "explain -o saves a note: note.md, note.tex or note.txt" in r.stderr
+
+
+def test_eval_gives_the_value_without_wrt(tmp_path):
+    import json
+
+    import numpy as np
+
+    r = run("eval", "A X", "A=[[1,2]]", "X=[[3],[4]]")
+    assert (r.exit_code, r.stdout) == (0, "# F = A X\n# shape: 1×1\n11.0\n"), r.stderr
+    r = run("eval", "softmax_rows(X)", "X=2x3", "--random", "--format", "json")
+    doc = json.loads(r.stdout)
+    assert doc["shape"] == [2, 3] and np.allclose(np.sum(doc["value"], axis=1), 1)
+    r = run("eval", "inv(X) wrt X", "X=[[1,2],[2,4]]")  # a wrt tail is ignored; domains are checked
+    assert r.exit_code == 2 and "X is singular" in r.stderr
+    r = run("eval", "X' X", "X=2x3", "--random", "-o", tmp_path / "F.npy")
+    assert r.exit_code == 0 and np.load(tmp_path / "F.npy").shape == (3, 3)
+    r = run("eval", "X", "X=2x2")
+    assert r.exit_code == 2 and "has no values" in r.stderr and "--symbolic" not in r.stderr
+
+
+@pytest.mark.parametrize("command", ["", "derive", "hessian", "check", "explain", "batch", "parse", "eval"])
+def test_help_has_examples(command):
+    r = run(*filter(None, [command]), "--help")
+    assert r.exit_code == 0
+    examples = r.stdout.split("Examples:\n")[1].split("\n\n")[0].splitlines()
+    assert examples and all(line.strip().startswith("jacli ") or "| jacli" in line for line in examples)
+
+
+def test_a_table_that_fits_the_terminal_is_not_abridged():
+    import io
+
+    import numpy as np
+    from cli_support import A_NPY, B_NPY
+    from rich.console import Console
+
+    import jacli
+    from jacli.cli.render import write_table
+
+    r = jacli.derive("A X B wrt X", A=np.load(A_NPY), B=np.load(B_NPY), X=(3, 4))
+    for width, abridged in ((120, False), (103, False), (80, True)):
+        shown = io.StringIO()
+        write_table(r, Console(file=shown, width=width, color_system=None), matrix=r.matrix)
+        assert ("…" in shown.getvalue()) == abridged, width
+        assert max(map(len, shown.getvalue().splitlines())) <= width

@@ -13,15 +13,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..calculus.shapes import UNKNOWN, Shapes, infer, show_shape
+from ..calculus.shapes import show_shape
 from ..errors import JacliError, Option
-from ..expr import Expr
 from ..io.specs import default_max_memory
 from ..numeric.evaluate import Evaluator, check_domains
 from ..numeric.oracle import METHODS, directional_derivatives, directions, not_analytic, numerical_jacobian, to_row_vec
 from ..numeric.structured import Structured
-from ..syntax.parser import parse_formula
-from ..syntax.reader import commutation_hint
+from .claims import Claim, claimed, is_numbers, numeric_claim
 from .derivation import Block, column_label, compiled, entry_label, evaluate_blocks, jacobian_blocks, result_of
 from .problem import Problem
 
@@ -152,49 +150,6 @@ def compare(
     return Comparison(label, formula, bool(max_abs <= threshold), max_abs, max_rel, where_label(problem, r, c, vec))
 
 
-WRONG_SHAPE = "wrong shape"  # how the note of a claim that cannot be J's shape starts
-
-
-def claimed(
-    problem: Problem, against: str, block_shapes: list[tuple[int, int]]
-) -> tuple[list[tuple[Expr, Shapes]] | None, str]:
-    """The claimed formula(s), resolved and sized; a note instead when a shape cannot fit."""
-    formulas = parse_formula(against)
-    if len(formulas) != len(block_shapes):
-        raise JacliError(
-            (
-                Option("against"),
-                f" gives {len(formulas)} block(s) but there are {len(block_shapes)} "
-                f"variable(s) after wrt: write [J_{problem.wrt[0]}, ...] with one formula each",
-            )
-        )
-    unknown = [n for f in formulas for n in f.names() if n not in problem.names]
-    if unknown:
-        hint = commutation_hint(unknown[0])
-        raise JacliError(
-            (Option("against"), f" uses {unknown[0]}, which does not occur in the expression{hint}"), source=against
-        )
-    parts = []
-    for var, f, want in zip(problem.wrt, formulas, block_shapes):
-        block = "J" if len(block_shapes) == 1 else f"J_{var}"
-        try:
-            resolved = infer(f, problem.names, source=against)
-        except JacliError as err:
-            if not err.message.startswith(UNKNOWN):
-                raise
-            try:
-                resolved = infer(f, problem.names, source=against, result_shape=want)
-            except JacliError as err2:
-                if err2.message.startswith(UNKNOWN):  # still undetermined: a bad formula, not a claim
-                    raise
-                return None, f"{WRONG_SHAPE}: {block} is {show_shape(want)} and the claim cannot be ({err2.message})"
-        got = Shapes(resolved.names)(resolved.expr)
-        if got != want:
-            return None, f"{WRONG_SHAPE}: {block} is {show_shape(want)} and the claim is {show_shape(got)}"
-        parts.append((resolved.expr, Shapes(resolved.names)))
-    return parts, ""
-
-
 def check_problem(
     problem: Problem,
     *,
@@ -217,15 +172,17 @@ def check_problem(
     method = "central" if kink else method
     blocks = jacobian_blocks(problem, vec)
     result = result_of(problem, blocks, vec, None)
-    claim = None
-    if against is not None:
+    claim, compared = None, problem
+    if against is not None and is_numbers(against):
+        claim, compared = numeric_claim(problem, against, result.shape, max_bytes)
+    elif against is not None:
         shapes = [(result.shape[0], b.var_shape[0] * b.var_shape[1]) for b in blocks]
         claim = (against, *claimed(problem, against, shapes))
     rows, cols = result.shape
     whole = rows * cols <= WHOLE_ENTRIES and cols * problem.largest() <= WHOLE_WORK
     compare_ = compare_whole if whole else compare_along
     options = Options(tol, vec, method, max_bytes, seed, progress)
-    comparisons, threshold, estimate = compare_(problem, blocks, result.formula, claim, options)
+    comparisons, threshold, estimate = compare_(compared, blocks, result.formula, claim, options)
     return CheckResult(
         result.expression,
         problem.wrt,
@@ -270,10 +227,6 @@ class Options(NamedTuple):
     max_bytes: float | None
     seed: int
     progress: Progress | None
-
-
-# the claimed formula as given, and its parts resolved (None and a note when it cannot fit)
-Claim = tuple[str, list[tuple[Expr, Shapes]] | None, str]
 
 
 def compare_whole(

@@ -229,6 +229,7 @@ def write_document(doc: dict[str, Any], key: str, matrix: np.ndarray | None, out
 def write_table(
     result: Result, console: Any, *, matrix: np.ndarray | None, gradient: bool = False, symbolic: bool = False
 ) -> None:
+    from rich.measure import Measurement
     from rich.table import Table
     from rich.text import Text
 
@@ -257,28 +258,31 @@ def write_table(
         variables = {b.var: b.var_shape for b in result.blocks}
         col_label = lambda j: column_label(variables, j, result.vec)  # noqa: E731
     rows, cols = matrix.shape
-    width = max(console.width - 10, 40)
-    fit = max(2, width // 10)
     big = matrix.size > 1000
     row_idx = _abridge(rows, EDGE if big else rows)
-    col_idx = _abridge(cols, min(EDGE if big else cols, fit // 2) if cols > fit or big else cols)
-    table = Table(show_edge=False, box=None, pad_edge=False, header_style="dim")
-    table.add_column("", style="dim", no_wrap=True)
-    for j in col_idx:
-        table.add_column("…" if j is None else col_label(j), justify="right", no_wrap=True)
-    for i in row_idx:
-        if i is None:
-            table.add_row("⋮", *["⋮" if j is not None else "⋱" for j in col_idx])
-            continue
-        cells: list[Any] = []
+
+    def table_of(col_idx: list[int | None]) -> Any:
+        table = Table(show_edge=False, box=None, pad_edge=False, header_style="dim")
+        table.add_column("", style="dim", no_wrap=True)
         for j in col_idx:
-            if j is None:
-                cells.append("…")
+            table.add_column("…" if j is None else col_label(j), justify="right", no_wrap=True)
+        for i in row_idx:
+            if i is None:
+                table.add_row("⋮", *["⋮" if j is not None else "⋱" for j in col_idx])
                 continue
-            v = matrix[i, j]
-            cells.append(Text("0", style="dim") if v == 0 else Text(f"{v:.4g}"))
-        table.add_row(row_label(i), *cells)
-    console.print(table)
+            cells = [
+                "…" if j is None else Text("0", style="dim") if matrix[i, j] == 0 else Text(f"{matrix[i, j]:.4g}")
+                for j in col_idx
+            ]
+            table.add_row(row_label(i), *cells)
+        return table
+
+    whole = None if big else table_of(list(range(cols)))  # every column, where the terminal is wide enough
+    if whole is not None and Measurement.get(console, console.options, whole).maximum <= console.width:
+        console.print(whole)
+        return
+    fit = max(2, max(console.width - 10, 40) // 10)
+    console.print(table_of(_abridge(cols, min(EDGE if big else cols, fit // 2) if cols > fit or big else cols)))
 
 
 def _abridge(n: int, edge: int) -> list[int | None]:
