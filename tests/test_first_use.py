@@ -384,3 +384,39 @@ def test_a_table_that_fits_the_terminal_is_not_abridged():
         write_table(r, Console(file=shown, width=width, color_system=None), matrix=r.matrix)
         assert ("…" in shown.getvalue()) == abridged, width
         assert max(map(len, shown.getvalue().splitlines())) <= width
+
+
+# -- check's numerical Jacobian: where the time went, and Ctrl-C heard at once ----------------
+def test_ctrl_c_stops_a_long_check_at_once():
+    import signal
+    import subprocess
+    import time
+
+    from cli_support import jacli_popen
+
+    inherited = signal.signal(signal.SIGINT, signal.SIG_DFL)  # as a shell starts it
+    try:
+        p = jacli_popen("check", "logdet(X' X) wrt X", "X=90x90", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    finally:
+        signal.signal(signal.SIGINT, inherited)
+    time.sleep(2.0)  # started, and in the numerical Jacobian (8,100 columns)
+    if p.poll() is not None:
+        pytest.skip("the check ended before it was interrupted")
+    sent = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    code = p.wait(60)
+    assert time.monotonic() - sent < 0.5  # each batch of perturbations takes a fraction of a second
+    assert code == 130 and b"Traceback" not in p.stderr.read()
+
+
+def test_complex_products_in_a_batch_are_exact_and_real():
+    import numpy as np
+
+    from jacli.numeric.evaluate import _complex_product
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((5, 3, 4)) + 1e-20j * rng.standard_normal((5, 3, 4))
+    b = rng.standard_normal((4, 2)) + 1e-20j * rng.standard_normal((4, 2))
+    got, want = _complex_product(a, b), a @ b
+    assert np.allclose(got.real, want.real, rtol=1e-15) and np.allclose(got.imag, want.imag, rtol=1e-12, atol=0)
+    assert np.array_equal(_complex_product(a, b.real), a @ b.real)

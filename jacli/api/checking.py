@@ -237,7 +237,7 @@ def compare_whole(
     J = evaluate_blocks(problem, blocks, max_bytes=max_bytes)
     variables = problem.variables()
     J_num, estimate = numerical_jacobian(
-        problem.expr, problem.values, variables, problem.shape, problem.largest(), method
+        problem.expr, problem.values, variables, problem.shape, problem.largest(), method, o.progress
     )
     if vec == "row":
         J_num = to_row_vec(J_num, problem.shape, variables)
