@@ -420,3 +420,13 @@ def test_complex_products_in_a_batch_are_exact_and_real():
     got, want = _complex_product(a, b), a @ b
     assert np.allclose(got.real, want.real, rtol=1e-15) and np.allclose(got.imag, want.imag, rtol=1e-12, atol=0)
     assert np.array_equal(_complex_product(a, b.real), a @ b.real)
+
+
+# -- what --jobs gains depends on free cores, and README says so ------------------------------
+def test_readme_says_what_the_jobs_speedup_depends_on():
+    from cli_support import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "faster only where N cores are free" in readme
+    said = readme.split("`batch\n--jobs 2` runs 1.79× the lines a second of one job")[1].split("Gradients")[0]
+    assert "free cores" in said and "load average" in said
