@@ -23,6 +23,7 @@ class ExitCode(enum.IntEnum):
     DISAGREE = 1  # check or a batch line found a disagreement
     BAD_INPUT = 2  # parse, shape, binding, file or domain error
     INTERNAL = 70  # a bug in jacli (EX_SOFTWARE)
+    OUTPUT_LOST = 74  # stdout could not be written (full, closed): the output is lost (EX_IOERR)
 
 
 class Option(NamedTuple):

@@ -76,7 +76,7 @@ def test_check_cli_exit_codes_and_report():
     assert bad.exit_code == 1
     assert "DISAGREES" in bad.stdout and "at dF[" in bad.stdout
     shape = run("check", "A X B wrt X", "A=2x3", "X=3x4", "B=4x5", "--against", "B ⊗ A'")
-    assert shape.exit_code == 1 and "the claimed formula is 12×10, the Jacobian block 10×12" in shape.stdout
+    assert shape.exit_code == 1 and "wrong shape: J is 10×12 and the claim is 12×10" in shape.stdout
     broken = run("check", "A X B wrt X", "A=2x3", "B=4x5", "--against", "B' ⊗")
     assert broken.exit_code == 2 and "expected an expression after '⊗'" in broken.stderr
 

@@ -137,8 +137,16 @@ def test_steps_name_their_rules_and_sources():
     assert "by d(tr(A)) = tr(dA) (linear; M&N ch. 8, Cookbook sec. 2.1)" in text
     assert "by d(A B) = dA B + A dB (product rule; M&N ch. 8, Cookbook sec. 2.1)" in text
     assert "∂f/∂X = (A + Aᵀ) X" in text and "first identification" not in text.split("∂f/∂X = (A + Aᵀ) X")[0]
-    x, _, _ = _explained("kron(A, B) wrt A", dict(A=(2, 3), B=(2, 2)))
+    x, _, _ = _explained("A X B wrt X", dict(A=(2, 3), X=(3, 4), B=(4, 2)))
     assert "vec(A B C) = (Cᵀ ⊗ A) vec(B)" in x.text()
+    x, _, _ = _explained("kron(A, B) wrt A", dict(A=(2, 3), B=(2, 2)))  # M&N's theorem 3.10, then vec(dA) out
+    assert [s.why.split(" for ")[0] for s in x.steps[1:3]] == [
+        "vec(A ⊗ B) = (I(n) ⊗ K(q,m) ⊗ I(p)) (vec(A) ⊗ vec(B))",
+        "vec(A) ⊗ b = (I(m n) ⊗ b) vec(A), a ⊗ vec(B) = (a ⊗ I(p q)) vec(B)",
+    ]
+    assert to_text(x.steps[1].expr) == "(I₃ ⊗ K(2,2) ⊗ I₂) (vec(dA) ⊗ vec(B))"
+    x, _, _ = _explained("sum(softplus(-y .* (X w))) wrt w", dict(X=(4, 3), y=(4, 1)))  # w's names, not X's
+    assert [s.why for s in x.steps[-3:-1]] == ["collected as gᵀ dw", "df = gᵀ dw ⇔ ∂f/∂w = g"]
     x, _, _ = _explained("X' X wrt X", dict(X=(3, 2)))
     assert [s.why for s in x.steps][-1].startswith("vec(dF) = J vec(dX)")
 

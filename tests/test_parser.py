@@ -89,7 +89,7 @@ def test_formula_blocks():
         ("A(B + C) wrt A", "unknown function 'A'; for a product write 'A (...)' or 'A*(...)' at column 1", 1),
         ("I(0) X wrt X", "I needs positive sizes, as in I(3); got 0 at column 3", 3),
         ("K(2) X wrt X", "K takes 2 sizes, as in K(2,3); got 1 at column 1", 1),
-        ("K X wrt X", "K needs its sizes, as in K(2,3) at column 1", 1),
+        ("zeros X wrt X", "zeros needs its sizes, as in zeros(2,3) at column 1", 1),
         ("A $ X wrt X", "unexpected character '$' at column 3", 3),
         ("tr X wrt X", "expected '(' after 'tr' at column 4", 4),
         ("tr() wrt X", "tr needs 1 argument, got none at column 4", 4),

@@ -13,15 +13,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..calculus.shapes import UNKNOWN, Shapes, infer, show_shape
+from ..calculus.shapes import show_shape
 from ..errors import JacliError, Option
-from ..expr import Expr
 from ..io.specs import default_max_memory
 from ..numeric.evaluate import Evaluator, check_domains
 from ..numeric.mapped import expand_rows, gather_columns
 from ..numeric.oracle import METHODS, directional_derivatives, directions, not_analytic, numerical_jacobian, to_row_vec
 from ..numeric.structured import Structured
-from ..syntax.parser import parse_formula
+from .claims import Claim, claimed, is_numbers, numeric_claim
 from .derivation import Block, column_label, compiled, entry_label, evaluate_blocks, jacobian_blocks, result_of
 from .problem import Problem
 
@@ -97,6 +96,15 @@ class CheckResult(NamedTuple):
     def randomized(self) -> tuple[str, ...]:
         return self.problem.randomized
 
+    def __repr__(self) -> str:
+        said = ", ".join(
+            f"{c.label} {'agrees' if c.agree else 'disagrees'} ({c.note or f'max abs diff {c.max_abs:.2g}'})"
+            for c in self.comparisons
+        )
+        verdict = "agree" if self.agree else "disagree"
+        of = f"{self.expression} wrt {', '.join(self.wrt)}"
+        return f"<CheckResult {verdict}: {of}, J {show_shape(self.shape)}; {said}>"
+
     def _repr_markdown_(self) -> str:
         """How a notebook shows the check: the verdict, then each comparison in a table."""
         return check_markdown(self)
@@ -145,44 +153,6 @@ def compare(
     return Comparison(label, formula, bool(max_abs <= threshold), max_abs, max_rel, where_label(problem, r, c, vec))
 
 
-def claimed(
-    problem: Problem, against: str, block_shapes: list[tuple[int, int]]
-) -> tuple[list[tuple[Expr, Shapes]] | None, str]:
-    """The claimed formula(s), resolved and sized; a note instead when a shape cannot fit."""
-    formulas = parse_formula(against)
-    if len(formulas) != len(block_shapes):
-        raise JacliError(
-            (
-                Option("against"),
-                f" gives {len(formulas)} block(s) but there are {len(block_shapes)} "
-                f"variable(s) after wrt: write [J_{problem.wrt[0]}, ...] with one formula each",
-            )
-        )
-    unknown = [n for f in formulas for n in f.names() if n not in problem.names]
-    if unknown:
-        raise JacliError(
-            (Option("against"), f" uses {unknown[0]}, which does not occur in the expression"), source=against
-        )
-    parts = []
-    for f, want in zip(formulas, block_shapes):
-        try:
-            resolved = infer(f, problem.names, source=against)
-        except JacliError as err:
-            if not err.message.startswith(UNKNOWN):
-                raise
-            try:
-                resolved = infer(f, problem.names, source=against, result_shape=want)
-            except JacliError as err2:
-                if err2.message.startswith(UNKNOWN):  # still undetermined: a bad formula, not a claim
-                    raise
-                return None, err2.message
-        got = Shapes(resolved.names)(resolved.expr)
-        if got != want:
-            return None, f"the claimed formula is {show_shape(got)}, the Jacobian block {show_shape(want)}"
-        parts.append((resolved.expr, Shapes(resolved.names)))
-    return parts, ""
-
-
 def check_problem(
     problem: Problem,
     *,
@@ -205,15 +175,17 @@ def check_problem(
     method = "central" if kink else method
     blocks = jacobian_blocks(problem, vec)
     result = result_of(problem, blocks, vec, None)
-    claim = None
-    if against is not None:
+    claim, compared = None, problem
+    if against is not None and is_numbers(against):
+        claim, compared = numeric_claim(problem, against, result.shape, max_bytes)
+    elif against is not None:
         shapes = [(result.shape[0], int(b.columns)) for b in blocks]
         claim = (against, *claimed(problem, against, shapes))
     rows, cols = result.shape
     whole = rows * cols <= WHOLE_ENTRIES and cols * problem.largest() <= WHOLE_WORK
     compare_ = compare_whole if whole else compare_along
     options = Options(tol, vec, method, max_bytes, seed, progress)
-    comparisons, threshold, estimate = compare_(problem, blocks, result.formula, claim, options)
+    comparisons, threshold, estimate = compare_(compared, blocks, result.formula, claim, options)
     return CheckResult(
         result.expression,
         problem.wrt,
@@ -260,10 +232,6 @@ class Options(NamedTuple):
     progress: Progress | None
 
 
-# the claimed formula as given, and its parts resolved (None and a note when it cannot fit)
-Claim = tuple[str, list[tuple[Expr, Shapes]] | None, str]
-
-
 def compare_whole(
     problem: Problem, blocks: tuple[Block, ...], formula: str, claim: Claim | None, o: Options
 ) -> tuple[list[Comparison], float, float]:
@@ -272,7 +240,7 @@ def compare_whole(
     J = evaluate_blocks(problem, blocks, max_bytes=max_bytes)
     variables = problem.variables()
     J_num, estimate = numerical_jacobian(
-        problem.expr, problem.values, variables, problem.shape, problem.largest(), method
+        problem.expr, problem.values, variables, problem.shape, problem.largest(), method, o.progress
     )
     if vec == "row":
         J_num = to_row_vec(J_num, problem.shape, variables)

@@ -20,7 +20,7 @@ from ..io.arrays import size_text
 from ..numeric.evaluate import Budget, Evaluator
 from ..numeric.mapped import Mapped, free_columns
 from ..numeric.structured import Structured, assemble
-from ..syntax.printer import to_latex, to_text
+from ..syntax.printer import latex_name, to_latex, to_text
 from .problem import Problem, budget, held_bytes
 
 if TYPE_CHECKING:
@@ -106,12 +106,31 @@ class Result(NamedTuple):
         m, n = b.var_shape
         return self.matrix.reshape((m, n), order="C" if self.vec == "row" else "F")
 
+    def parts(self) -> tuple[Result, ...]:
+        """One result per variable after ``wrt``: its block, its columns of J (for a scalar f,
+        the gradients, one name at a time)."""
+        out, c0 = [], 0
+        for b in self.blocks:
+            n = b.columns
+            matrix = None
+            if self.matrix is not None and isinstance(n, int):  # numbers: the sizes are too
+                matrix, c0 = self.matrix[:, c0 : c0 + n], c0 + n
+            out.append(
+                self._replace(formula=b.formula, latex=b.latex, shape=(self.shape[0], n), blocks=(b,), matrix=matrix)
+            )
+        return tuple(out)
+
     @property
     def gradient_formula(self) -> str | None:
         """The closed form of the gradient, when there is one."""
         if self.f_shape != (1, 1) or len(self.blocks) != 1 or self.blocks[0].gradient_expr is None:
             return None
         return to_text(self.blocks[0].gradient_expr)
+
+    def __repr__(self) -> str:
+        wrt = ", ".join(b.var for b in self.blocks)
+        numbers = "with its matrix" if self.matrix is not None else "formula only"
+        return f"<Result J = {self.formula}: {sizes.shape_text(self.shape)}, {self.expression} wrt {wrt}; {numbers}>"
 
     def _repr_latex_(self) -> str:
         """How a notebook shows the result: the closed form as display math."""
@@ -123,9 +142,9 @@ def latex_line(result: Result, gradient: bool = False) -> str:
     f = to_latex(result.problem.expr) if result.problem else result.expression
     g = result.blocks[0].gradient_expr if len(result.blocks) == 1 else None
     if gradient and g is not None:
-        return rf"\frac{{\partial\, {f}}}{{\partial {result.blocks[0].var}}} = {to_latex(g)}"
+        return rf"\frac{{\partial\, {f}}}{{\partial {latex_name(result.blocks[0].var)}}} = {to_latex(g)}"
     vec = r"\operatorname{vec}" if result.vec == "col" else r"\operatorname{vec}_{r}"
-    vars_ = ", ".join(rf"{vec}({b.var})" for b in result.blocks)
+    vars_ = ", ".join(rf"{vec}({latex_name(b.var)})" for b in result.blocks)
     return rf"\frac{{\partial {vec}\left({f}\right)}}{{\partial {vars_}}} = {result.latex}"
 
 

@@ -4,7 +4,7 @@ Jacobian as a linear operator, and problems compiled once for many evaluations."
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from ..syntax.printer import to_latex, to_text
 from .guard import api_errors
 from .problem import Problem
 
+if TYPE_CHECKING:
+    from .hessians import Hessian
+
 SEED = "F̄"  # the adjoint of F when J is applied from the left (not a name of the language)
 
 
@@ -32,6 +35,7 @@ class Differential(NamedTuple):
     expr: Expr
     names: dict[str, str]
     shapes: Shapes
+    lhs_latex: str = ""  # d(F) in LaTeX
 
     @property
     def formula(self) -> str:
@@ -45,6 +49,14 @@ class Differential(NamedTuple):
     def text(self) -> str:
         """``d(A X B) = A dX B``."""
         return f"{self.lhs} = {self.formula}"
+
+    def __repr__(self) -> str:
+        return f"<Differential {self.text()}>"
+
+    def _repr_latex_(self) -> str:
+        """How a notebook shows it: dF = ... as display math."""
+        lhs = self.lhs_latex or r"\mathrm{d}F"
+        return f"$${lhs} = {self.latex}$$"
 
 
 def _lhs(e: Expr, latex: bool = False) -> str:
@@ -86,7 +98,7 @@ def differential_of(problem: Problem, variables: tuple[str, ...] | None = None) 
         dF = simp(dF)
     else:
         dF = differential(problem.expr, names, shapes, simp)
-    return Differential(_lhs(problem.expr), dF, names, shapes)
+    return Differential(_lhs(problem.expr), dF, names, shapes, _lhs(problem.expr, latex=True))
 
 
 def differential_latex(problem: Problem, d: Differential) -> str:
@@ -107,7 +119,9 @@ def directional(
                              f"{problem.names[v][0]}×{problem.names[v][1]}")  # fmt: skip
     variables = tuple(v for v in problem.wrt if v in directions)
     names, shapes, simp = _setup(problem, variables)
-    d = Differential(_lhs(problem.expr), differential(problem.expr, names, shapes, simp), names, shapes)
+    d = Differential(
+        _lhs(problem.expr), differential(problem.expr, names, shapes, simp), names, shapes, _lhs(problem.expr, True)
+    )
     values = {**problem.values, **{names[v]: directions[v] for v in variables}}
     held = sum(v.nbytes for v in values.values()) + 8 * problem.shape[0] * problem.shape[1]  # and dF's copy
     ev = Evaluator(values, check=True, variables=problem.wrt, shapes=shapes, max_bytes=Budget(max_bytes, held))
@@ -220,14 +234,22 @@ class JacobianOperator:
 
 class Compiled:
     """A problem derived once, evaluated at many values: ``gradient`` from its matrix form
-    (``(A + Aᵀ) X``: one sum, one product), ``jacobian`` from the structured evaluator."""
+    (``(A + Aᵀ) X``: one sum, one product), ``jacobian`` and ``hessian`` from the structured
+    evaluator. A gradient is shaped like the values given for its variable: a 1-D array
+    gives a 1-D gradient, as ``scipy.optimize`` wants ``jac`` to be."""
 
     def __init__(self, problem: Problem, vec: str = "col") -> None:
         from .derivation import jacobian_blocks
 
         self.problem = problem
+        self.vec = vec
         self.blocks = jacobian_blocks(problem, vec)
         self._programs: dict[frozenset[str], Program] = {}  # by the names that have values
+        self._hessian: Hessian | None = None
+
+    def __repr__(self) -> str:
+        p = self.problem
+        return f"<Compiled {to_text(p.expr)} wrt {', '.join(p.wrt)}: gradient, jacobian, hessian>"
 
     def _values(self, values: dict[str, Any]) -> dict[str, np.ndarray]:
         """The compiled values with ``values`` validated and put over them."""
@@ -272,8 +294,30 @@ class Compiled:
         with np.errstate(all="ignore"):
             for g, b in zip(program.run(given), self.blocks, strict=True):
                 g = finite(g, "the gradient")
-                out.append(np.array(g) if g.shape == b.var_shape else np.broadcast_to(g, b.var_shape).copy())
+                g = np.array(g) if g.shape == b.var_shape else np.broadcast_to(g, b.var_shape).copy()
+                given_as = values.get(b.var)  # a 1-D (or 0-D) x gives its gradient in that shape
+                out.append(g.reshape(np.shape(given_as)) if given_as is not None and np.ndim(given_as) < 2 else g)
         return out[0] if len(out) == 1 else out
+
+    def hessian(
+        self, bindings: Mapping[str, Any] | None = None, /, *, max_bytes: object = None, **values: Any
+    ) -> np.ndarray:
+        """H = ∂²f / ∂vec(X) ∂vec(X)ᵀ at ``values`` (and ``bindings``), its closed form derived
+        on first use."""
+        from .arguments import api_max_bytes
+        from .hessians import hessian_matrix, hessian_of
+
+        with api_errors():
+            limit = api_max_bytes(max_bytes)
+            if self._hessian is None:
+                self._hessian = hessian_of(self.problem, self.vec, symbolic=True)
+            h = self._hessian
+            problem = self._problem(merged(bindings, values))
+            problems = tuple(
+                p._replace(values={**p.values, **{n: v for n, v in problem.values.items() if n in p.names}})
+                for p in h.problems
+            )
+            return hessian_matrix(problem, problems, h.rows, max_bytes=limit)
 
     def jacobian(
         self, bindings: Mapping[str, Any] | None = None, /, *, max_bytes: object = None, **values: Any

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..calculus.explain import IDENTIFICATION, Step, differential_steps, gradient_steps, simplified, vec_step
+from ..calculus.explain import (
+    IDENTIFICATION,
+    Step,
+    differential_steps,
+    gradient_steps,
+    kron_steps,
+    simplified,
+    vec_step,
+)
 from ..errors import JacliError, Option
 from ..sizes import shape_text
-from ..syntax.printer import to_latex, to_text
+from ..syntax.printer import latex_name, to_latex, to_text
 from .derivation import jacobian_blocks
 from .differentials import _setup
 from .problem import Problem
 
-IDENTIFIED = "vec(dF) = J vec(dX) ⇔ J = ∂vec(F)/∂vec(X)"
+
+def identified(var: str, dvar: str) -> str:
+    """The identification of J, in the variable's own names."""
+    return f"vec(dF) = J vec({dvar}) ⇔ J = ∂vec(F)/∂vec({var})"
 
 
 class Section(NamedTuple):
@@ -40,6 +51,11 @@ class Explanation(NamedTuple):
     def latex(self) -> str:
         return render_latex(self)
 
+    def __repr__(self) -> str:
+        p = self.problem
+        of = f"{to_text(p.expr)} wrt {', '.join(p.wrt)}"
+        return f"<Explanation of {of}: {len(self.steps)} steps; .text(), .markdown()>"
+
     def _repr_markdown_(self) -> str:
         return self.markdown()
 
@@ -61,15 +77,23 @@ def explain_problem(problem: Problem, vec: str = "col") -> Explanation:
         steps, _ = gradient_steps(problem.expr, names, shapes)
         for b in blocks:
             steps.append(
-                Step(_j(problem, b.var), b.expr, f"J = vec(∂f/∂{b.var})ᵀ", words="J is vec of the gradient, transposed")
+                Step(
+                    _j(problem, b.var),
+                    b.expr,
+                    f"{_j(problem, b.var)} = vec(∂f/∂{b.var})ᵀ",
+                    words="J is vec of the gradient, transposed",
+                )
             )
         sections.append(Section("The gradient and the Jacobian", tuple(steps)))
     else:
         vstep, found = vec_step(dF, names, shapes)
-        steps = [vstep]
+        steps = kron_steps(dF, names, shapes)
+        if not steps or steps[-1].expr != vstep.expr:  # the products were combined already
+            steps.append(vstep)
         for b in blocks:
             same = to_text(found[b.var]) == b.formula
-            why = IDENTIFIED if same else f"{IDENTIFIED}; rearranged as jacli derive prints it"
+            said = identified(b.var, names[b.var])
+            why = said if same else f"{said}; rearranged as jacli derive prints it"
             words = "the first identification theorem" + ("" if same else "; rearranged as jacli derive prints it")
             steps.append(Step(_j(problem, b.var), b.expr, why, IDENTIFICATION, words=words))
         sections.append(Section("The Jacobian", tuple(steps)))
@@ -111,9 +135,9 @@ def lhs_latex(lhs: str) -> str:
     if lhs in LHS_LATEX:
         return LHS_LATEX[lhs]
     if lhs.startswith("∂f/∂"):
-        return rf"\frac{{\partial f}}{{\partial {lhs[4:]}}}"
+        return rf"\frac{{\partial f}}{{\partial {latex_name(lhs[4:])}}}"
     if lhs.startswith("J_"):
-        return f"J_{{{lhs[2:]}}}"
+        return f"J_{{{latex_name(lhs[2:])}}}"
     raise ValueError(lhs)
 
 
@@ -139,8 +163,8 @@ def why_markdown(step: Step) -> str:
 
 def render_markdown(x: Explanation) -> str:
     p = x.problem
-    out = [f"# The derivative of ${to_latex(p.expr)}$ with respect to ${', '.join(p.wrt)}$", ""]
-    shapes = ", ".join(f"${n}$ {shape_text(s)}" for n, s in p.names.items())
+    out = [f"# The derivative of ${to_latex(p.expr)}$ with respect to ${', '.join(map(latex_name, p.wrt))}$", ""]
+    shapes = ", ".join(f"${latex_name(n)}$ {shape_text(s)}" for n, s in p.names.items())
     out += [f"Shapes: {shapes}; $F$ is {shape_text(p.shape)}.", ""]
     for section in x.sections:
         out += [f"## {section.title}", ""]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..errors import JacliError
 from ..expr import Expr
 from ..sizes import shape_text
 from ..syntax.printer import to_text
@@ -170,6 +171,8 @@ def python_source(result: Result, gradient: bool = False) -> str:
     from ..numeric.pyfunction import function_source
 
     vec = "columns (Magnus & Neudecker)" if result.vec == "col" else "rows (as NumPy's ravel)"
+    if gradient and len(result.blocks) > 1:
+        raise JacliError("--format python writes the gradient of one name: give one name after wrt")
     g = _gradient(result, gradient)
     if gradient:
         b = result.blocks[0]
@@ -194,13 +197,20 @@ def python_source(result: Result, gradient: bool = False) -> str:
 
 def writable_as_python(problem: Problem, vec: str = "col", gradient: bool = False) -> None:
     """Refuse, before anything is saved, a problem whose Python code cannot be written."""
-    if gradient and (problem.shape != (1, 1) or len(problem.wrt) != 1):
+    if gradient and problem.shape != (1, 1):
         return  # refused as a gradient first
     blocks = jacobian_blocks(problem, vec)
     python_source(result_of(problem, blocks, vec, None), gradient)
 
 
 def formula_file(result: Result, suffix: str, gradient: bool = False) -> str:
+    if gradient and len(result.blocks) > 1:  # the gradients one after the other
+        parts = [_formula_file(p, suffix, gradient) for p in result.parts()]
+        return "\n".join(parts) if suffix == ".md" else "".join(parts)
+    return _formula_file(result, suffix, gradient)
+
+
+def _formula_file(result: Result, suffix: str, gradient: bool = False) -> str:
     """What ``-o`` writes for a formula suffix: LaTeX (.tex), a Markdown note (.md), Python (.py)."""
     if suffix == ".md":
         return markdown(result, gradient)

@@ -13,6 +13,7 @@ everything a Jacobian has (numbers, formats, files, checks) serves it unchanged.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -27,11 +28,11 @@ from ..expr import vec as vec_of
 from ..io.writers import save_matrix
 from ..numeric.evaluate import domain_nodes
 from ..sizes import shape_text
-from ..syntax.printer import to_text
+from ..syntax.printer import latex_name, to_text
 from .derivation import VECS, Block, Names, evaluate_blocks, free_map, jacobian_blocks, needed_names, size_error
 from .formats import FORMULA_SUFFIXES, note, sizes_note
 from .problem import Problem, require_numbers
-from .saving import Plan, save_large, save_text
+from .saving import Plan, Watch, save_large, save_text
 
 if TYPE_CHECKING:  # the checking module loads only for check
     from ..calculus.ops.registry import Shape
@@ -72,6 +73,11 @@ class Hessian(NamedTuple):
     def stacked(self) -> bool:
         """Whether F is a matrix and H the Hessians of its entries, stacked."""
         return self.problem.shape != (1, 1)
+
+    def __repr__(self) -> str:
+        numbers = "with its matrix" if self.matrix is not None else "formula only"
+        of = f"{to_text(self.problem.expr)} wrt {', '.join(self.problem.wrt)}"
+        return f"<Hessian H = {self.formula}: {shape_text(self.shape)}, {of}; {numbers}>"
 
     def _repr_latex_(self) -> str:
         """How a notebook shows the Hessian: its closed form as display math."""
@@ -167,10 +173,16 @@ class Saved(NamedTuple):
     warnings: tuple[str, ...] = ()  # what the user should know about it (a dense --sparse)
 
 
-def hessian_plan(problem: Problem, plan: Plan) -> Saved:
+def hessian_plan(
+    problem: Problem,
+    plan: Plan,
+    ready: Callable[[Hessian], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Saved:
     """``jacli hessian``: the closed form, the numbers where asked for, the output saved.
     With one row block (one name, or a matrix F), ``-o H.npy`` is written block by block and
-    ``--sparse -o H.npz`` from the structure, by the code that saves a Jacobian."""
+    ``--sparse -o H.npz`` from the structure, by the code that saves a Jacobian (``ready``
+    given the closed form first, ``progress`` the rows written)."""
     if plan.gradient:
         raise JacliError("--gradient is an option of derive; hessian gives the second derivative")
     h = hessian_of(problem, plan.vec, symbolic=True)
@@ -179,7 +191,8 @@ def hessian_plan(problem: Problem, plan: Plan) -> Saved:
         (p,), (blocks,) = h.problems, h.rows
         require_h_numbers(problem, h.rows)
         require_numbers(p, needed_names(blocks))
-        wrote, warnings = save_large(p, blocks, plan, "Hessian")
+        watch = Watch(None if ready is None else (lambda: ready(h)), progress)
+        wrote, warnings = save_large(p, blocks, plan, "Hessian", watch)
         return Saved(h, None, wrote, warnings)
     if plan.sparse:
         raise JacliError("--sparse saves the Hessian with respect to one name; give one name after wrt")
@@ -206,6 +219,10 @@ class HessianCheck(NamedTuple):
     @property
     def agree(self) -> bool:
         return self.first.agree and all(r.agree for r in self.rows)
+
+    def __repr__(self) -> str:
+        verdict = "agree" if self.agree else "disagree"
+        return f"<HessianCheck {verdict}: H = {self.hessian.formula}, {len(self.rows)} row block(s) checked>"
 
 
 ASYMMETRY_BYTES = 64 * 2**20  # H is formed for its asymmetry up to this size
@@ -254,7 +271,9 @@ def lhs(h: Hessian, latex: bool = False) -> str:
         if h.stacked:
             return rf"\mathsf{{D}} {v}\left(\left(\mathsf{{D}} F\right)^{{\mathsf{{T}}}}\right)"
         xs = ", ".join(
-            rf"\operatorname{{{free_name(h.problem, n, 'vech')}}}({n})" if n in h.problem.structures else rf"{v}({n})"
+            rf"\operatorname{{{free_name(h.problem, n, 'vech')}}}({latex_name(n)})"
+            if n in h.problem.structures
+            else rf"{v}({latex_name(n)})"
             for n in names
         )
         return rf"\frac{{\partial^2 f}}{{\partial {xs}\, \partial ({xs})^{{\mathsf{{T}}}}}}"

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from ..errors import JacliError
+from ..errors import JacliError, Option, Values
 from ..io.writers import atomic_write, check_output_path
 from .problem import Problem, prepare
 from .request import Request
@@ -85,12 +85,18 @@ def derive(request: Request) -> Derived:
     (a formula alone needs shapes only, and no values are drawn for it); the output saved."""
     plan = plan_of(request)
     o = request.options
-    p = problem(request, random=o.random and plan.numbers, symbolic=plan.symbolic, max_bytes=o.max_bytes)
+    saving = o.save_values is not None and _values_file(o.save_values)
+    random = o.random and (plan.numbers or saving)
+    p = problem(request, random=random, symbolic=plan.symbolic, max_bytes=o.max_bytes)
     if o.python and o.output:
         from .formats import writable_as_python
 
         writable_as_python(p, o.vec, o.gradient)  # refused before anything is saved
-    return derive_plan(p, plan)
+    if saving and not p.values:
+        raise JacliError("--save-values: no values to save (give values, or --random)")
+    d = derive_plan(p, plan, request.ready, request.progress)
+    _save_values(o.save_values, p.values)
+    return d
 
 
 def gradient(request: Request) -> Derived:
@@ -190,14 +196,21 @@ def hessian(request: Request) -> Saved:
     p = problem(request, random=o.random and plan.numbers, symbolic=o.symbolic, max_bytes=o.max_bytes)
     if o.python and o.output and not plan.gradient:
         hessian_python(hessian_of(p, o.vec, symbolic=True))  # refused before anything is saved
-    return hessian_plan(p, plan)
+    return hessian_plan(p, plan, request.ready, request.progress)
 
 
 # -- checks ------------------------------------------------------------------------------
+def _values_file(path: str) -> bool:
+    """``--save-values PATH``, checked before any work: a .npz that can be written."""
+    if check_output_path(path, "values.npz") != ".npz":
+        raise JacliError("--save-values writes a .npz file")
+    return True
+
+
 def _checked_problem(request: Request) -> Problem:
     o = request.options
-    if o.save_values is not None and check_output_path(o.save_values, "values.npz") != ".npz":
-        raise JacliError("--save-values writes a .npz file")
+    if o.save_values is not None:
+        _values_file(o.save_values)
     return problem(request)
 
 
@@ -211,8 +224,10 @@ def check(request: Request) -> CheckResult | SizedCheck:
     o = request.options
     p = _checked_problem(request)
     if p.symbolic:
+        from .claims import refuse_numbers
         from .sized_check import check_at_sizes
 
+        refuse_numbers(o.against, "numbers for the sizes (give shapes such as X=3x4)")
         if o.save_values is not None:
             raise JacliError("--save-values needs numbers for the sizes: the check draws several")
         return check_at_sizes(
@@ -242,6 +257,9 @@ def check_hessian(request: Request) -> HessianCheck:
     p = _checked_problem(request)
     if p.symbolic:
         raise JacliError("check --hessian needs numbers for the sizes (give shapes such as X=3x4)")
+    from .claims import refuse_numbers
+
+    refuse_numbers(o.against, "a formula with --hessian (H's closed form, as jacli hessian prints it)")
     checked = check_h(
         with_random(p, o.seed, max_bytes=o.max_bytes), against=o.against, tol=o.tol, vec=o.vec, method=o.method,
         max_bytes=o.max_bytes,
@@ -286,3 +304,45 @@ def parse(request: Request) -> Parsing:
         if err.message.startswith(UNKNOWN):
             return Parsing(parsed, unknown=err.message)
         return Parsing(parsed, error=err)
+
+
+# -- values ------------------------------------------------------------------------------
+class Evaluated(NamedTuple):
+    """F's value at the values given or drawn, and the file it was saved to."""
+
+    problem: Problem
+    value: np.ndarray
+    wrote: str | None
+
+
+def evaluate(request: Request) -> Evaluated:
+    """F itself (no ``wrt`` needed): its value, each operator's domain checked; ``-o`` saves
+    it by suffix."""
+    from ..io.writers import save_matrix
+    from ..numeric.evaluate import Evaluator, check_domains
+    from ..sizes import shape_text
+    from ..syntax.printer import to_text
+
+    o = request.options
+    if o.output is not None and check_output_path(o.output, "F.npy") in (".tex", ".md", ".py"):
+        raise JacliError(f"-o {o.output}: eval saves numbers (.npy .npz .csv .txt .json)")
+    p = problem(request, random=o.random, max_bytes=o.max_bytes, require_wrt=False)
+    missing = [n for n in p.expr.names() if n not in p.values]
+    if missing:
+        n = missing[0]
+        raise JacliError(
+            (
+                f"{n} ({shape_text(p.names[n])}) has no values: give them (e.g. ",
+                Values(n, f"{n}.npy"),
+                "), or use ",
+                Option("random"),
+            )
+        )
+    ev = check_domains(p.expr, p.values, (), Evaluator(p.values, check=True, shapes=p.shapes, max_bytes=o.max_bytes))
+    value = np.asarray(ev(p.expr), dtype=float)
+    if not np.all(np.isfinite(value)):
+        raise JacliError(f"{to_text(p.expr)} has infinite or NaN entries for these values (overflow)")
+    if o.output:
+        text = to_text(p.expr)
+        save_matrix(o.output, value, formula=text, comments=[f"F = {text}", f"shape {shape_text(value.shape)}"])
+    return Evaluated(p, value, o.output)

@@ -18,6 +18,7 @@ from ..numeric.evaluate import check_domains
 from ..syntax.notation import vocabulary
 from ..syntax.parser import Parsed, parse
 from ..syntax.printer import to_text
+from ..syntax.reader import commutation_hint
 
 DEFAULT_SEED = 0
 
@@ -176,7 +177,9 @@ def prepare(
     for n, b in bindings.items():
         if n in vocabulary().reserved and values_file(b) is None:  # a file's array of that name is unused
             raise JacliError(f"{n} is a built-in name of jacli's language and cannot be bound")
+    refuse_sizes_as_names(parsed.expr, bindings)
     warnings = unused_warnings(bindings, set(names))
+    warnings += tuple(f"{n} is a matrix of its own here{hint}" for n in names if (hint := commutation_hint(n)))
     given = {n: (b.shape[0], b.shape[1]) for n, b in bindings.items() if n in names}
     try:
         resolved = infer(parsed.expr, given, source=text, name_sizes=parsed.wrt if symbolic else None)
@@ -257,6 +260,29 @@ def unused_warnings(bindings: dict[str, Binding], names: set[str]) -> tuple[str,
 def _names_list(names: list[str], most: int = 5) -> str:
     shown = ", ".join(names[:most])
     return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")
+
+
+def refuse_sizes_as_names(expr: Expr, bindings: dict[str, Binding]) -> None:
+    """A dimension name of the problem (in a shape given, or in I(n), ones(n,1) ...) that also
+    stands in the expression as a name is refused: it would be a matrix of its own there
+    (random values in check), not the size."""
+    where: dict[str, str] = {}
+    for n, b in bindings.items():
+        for d in sizes.names(tuple(b.shape)):
+            where.setdefault(d, f"{n} is {sizes.shape_text(b.shape)}")
+    for node in expr.walk():
+        attr = node.attr if isinstance(node.attr, tuple) else (node.attr,)
+        for d in sizes.names(attr):
+            where.setdefault(d, f"in {to_text(node)}" + (f" at column {node.col}" if node.col else ""))
+    for node in expr.walk():
+        if node.op == "name" and node.attr in where:
+            n = node.attr
+            raise JacliError(
+                f"{n} is a size here ({where[n]}), and a size is no number in jacli: {n} at column "
+                f"{node.col} would be a matrix of its own (write mean(x) for sum(x)/{n}, or give the "
+                "sizes as numbers and write the number)",
+                column=node.col,
+            )
 
 
 def _with_hints(err: JacliError, names: list[str], bindings: dict[str, Binding]) -> JacliError:

@@ -9,12 +9,12 @@ same option declarations) in :mod:`jacli.cli.commands`, the Python API in
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..io.specs import Binding
 from .problem import DEFAULT_SEED, Source
 
-Progress = Callable[[int, int], None]  # progress(done, total): the steps of a check, for a bar
+Progress = Callable[[int, int], None]  # progress(done, total): the steps of a check, the rows written
 
 
 def _quiet(warning: str) -> None:
@@ -46,10 +46,14 @@ class Options(NamedTuple):
 
 class Request(NamedTuple):
     """The expression (read once), the bindings, the options; ``tell`` hears each warning as it
-    arises (the command line prints it at once), ``progress`` the steps of a check."""
+    arises (the command line prints it at once), ``progress`` the steps of a check or the
+    rows written of a large output, and ``ready`` is given the closed form (derive's
+    ``Result``, hessian's ``Hessian``) before a large output (``-o J.npy`` block by block,
+    ``--sparse``) is written, so that it can be shown first."""
 
     source: Source
     bindings: dict[str, Binding]
     options: Options = Options()
     tell: Callable[[str], None] = _quiet
     progress: Progress | None = None
+    ready: Callable[[Any], None] | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO, NamedTuple
 
 import numpy as np
@@ -108,16 +108,34 @@ class Derived(NamedTuple):
     warnings: tuple[str, ...] = ()  # what the user should know about it (a dense --sparse)
 
 
-def derive_plan(problem: Problem, plan: Plan) -> Derived:
-    """Differentiate, evaluate what is needed, save the output; print nothing."""
+class Watch(NamedTuple):
+    """Who hears of a large output's writing: ``ready`` once the closed form is known and the
+    writing checked (to show the formula first), ``progress(rows done, rows)`` as it goes."""
+
+    ready: Callable[[], None] | None = None
+    progress: Callable[[int, int], None] | None = None
+
+
+def derive_plan(
+    problem: Problem,
+    plan: Plan,
+    ready: Callable[[Result], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Derived:
+    """Differentiate, evaluate what is needed, save the output; print nothing. A large output
+    (``-o J.npy`` block by block, ``--sparse``) gives ``ready`` the closed form before it is
+    written, and ``progress`` the rows written."""
     if plan.gradient:
         if problem.shape != (1, 1):
             raise JacliError(
                 f"--gradient needs a scalar (1×1) expression; {to_text(problem.expr)} is "
                 f"{problem.shape[0]}×{problem.shape[1]}"
             )
-        if len(problem.wrt) != 1:
-            raise JacliError("--gradient takes one variable after wrt")
+        if len(problem.wrt) > 1 and plan.suffix not in (None, ".npz", ".tex", ".md"):
+            raise JacliError(
+                f"-o {plan.output}: the gradients of {len(problem.wrt)} names go to a .npz (one array a name), "
+                "or their formulas to a .tex or .md"
+            )
     blocks = jacobian_blocks(problem, plan.vec)
     output, suffix = plan.output, plan.suffix
     matrix, wrote = None, output
@@ -125,16 +143,21 @@ def derive_plan(problem: Problem, plan: Plan) -> Derived:
     if plan.numbers:
         require_numbers(problem, needed_names(blocks))
         if output and (plan.sparse or plan.streamed):
-            wrote, warnings = save_large(problem, blocks, plan)
+            told = None if ready is None else (lambda: ready(result_of(problem, blocks, plan.vec, None)))
+            wrote, warnings = save_large(problem, blocks, plan, watch=Watch(told, progress))
         else:
             hint = ""
             if suffix == ".npy":
                 hint = "drop --format: -o J.npy alone is written block by block; or raise --max-memory"
             matrix = evaluate_blocks(problem, blocks, max_bytes=plan.max_bytes, hint=hint)
     result = result_of(problem, blocks, plan.vec, matrix)
-    shown = result.gradient if plan.gradient and matrix is not None else matrix
+    several = plan.gradient and len(blocks) > 1  # the gradients are J's row, split by the renderers
+    shown = result.gradient if plan.gradient and matrix is not None and not several else matrix
     if output and suffix in FORMULA_SUFFIXES:
         save_text(output, formula_file(result, suffix, plan.gradient))
+    elif output and shown is not None and several:
+        arrays = {p.blocks[0].var: p.gradient for p in result.parts()}
+        atomic_write(output, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
     elif output and shown is not None:
         if plan.gradient:  # the file holds the gradient: its formula, not J's
             var = result.blocks[0].var
@@ -148,7 +171,7 @@ def derive_plan(problem: Problem, plan: Plan) -> Derived:
 
 
 def save_large(
-    problem: Problem, blocks: tuple[Block, ...], plan: Plan, what: str = "Jacobian"
+    problem: Problem, blocks: tuple[Block, ...], plan: Plan, what: str = "Jacobian", watch: Watch = Watch()
 ) -> tuple[str, tuple[str, ...]]:
     """``-o J.npy`` written block by block, or ``--sparse -o J.npz`` from the structure, of
     ``problem``'s ``blocks`` (a Jacobian, or a Hessian's one row block): what was written, as
@@ -157,9 +180,9 @@ def save_large(
     if output is None:
         raise RuntimeError("nothing to save to")
     if not plan.sparse:
-        save_streamed(problem, blocks, output, max_bytes=plan.max_bytes)
+        save_streamed(problem, blocks, output, max_bytes=plan.max_bytes, watch=watch)
         return output, ()
-    stored = save_sparse(problem, blocks, output, max_bytes=plan.max_bytes)
+    stored = save_sparse(problem, blocks, output, max_bytes=plan.max_bytes, watch=watch)
     rows, cols = jacobian_size(problem, blocks)
     wrote = f"{output} ({stored:,} stored entries of {rows:,}×{cols:,}, SciPy CSR)"
     if stored <= rows * cols / 2:
@@ -181,7 +204,9 @@ def save_text(path: str, text: str) -> None:
     atomic_write(path, write)
 
 
-def save_streamed(problem: Problem, blocks: tuple[Block, ...], path: str, *, max_bytes: float | None = None) -> None:
+def save_streamed(
+    problem: Problem, blocks: tuple[Block, ...], path: str, *, max_bytes: float | None = None, watch: Watch = Watch()
+) -> None:
     """A dense Jacobian written to ``path`` (.npy) block by block: memory stays at one block."""
     rows, cols = jacobian_size(problem, blocks)
     folder = os.path.dirname(os.path.abspath(path))
@@ -194,7 +219,21 @@ def save_streamed(problem: Problem, blocks: tuple[Block, ...], path: str, *, max
     left = budget(problem, max_bytes)
     block = BLOCK_BYTES / 2 if left is None else max(min(BLOCK_BYTES / 2, left / 8), 8 * cols)  # two buffers
     parts = compiled(problem, blocks, max_bytes, int(2 * block))
-    save_npy_blocks(path, (rows, cols), pipelined_blocks(parts, block))
+    if watch.ready is not None:
+        watch.ready()
+    save_npy_blocks(path, (rows, cols), _counted(pipelined_blocks(parts, block), rows, watch.progress))
+
+
+def _counted(
+    blocks: Iterator[np.ndarray], rows: int, progress: Callable[[int, int], None] | None
+) -> Iterator[np.ndarray]:
+    """``blocks`` of rows, each told to ``progress`` (rows done, ``rows``) once it is written."""
+    done = 0
+    for b in blocks:
+        yield b
+        done += len(b)
+        if progress is not None:
+            progress(done, rows)
 
 
 def pipelined_blocks(parts: list[Structured], max_block_bytes: float) -> Iterator[np.ndarray]:
@@ -247,7 +286,9 @@ def check_sparse_space(path: str, rows: int, cols: int, upper: int) -> None:
         )
 
 
-def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str, *, max_bytes: float | None = None) -> int:
+def save_sparse(
+    problem: Problem, blocks: tuple[Block, ...], path: str, *, max_bytes: float | None = None, watch: Watch = Watch()
+) -> int:
     """A SciPy CSR .npz of the Jacobian, built row block by row block from its structure.
     Returns the number of stored entries."""
     try:
@@ -261,6 +302,8 @@ def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str, *, max_b
     C = sum(p.shape[1] for p in parts)
     upper = sum(p.nnz_upper() for p in parts)
     check_sparse_space(path, R, C, upper)
+    if watch.ready is not None:
+        watch.ready()
     per_row = max(1, upper // max(R, 1))
     # a block's entries, each about SPARSE_ENTRY bytes while it is built (its rows, columns and
     # values, their CSR form, SciPy's copies), within a quarter of what the limit leaves
@@ -289,6 +332,8 @@ def save_sparse(problem: Problem, blocks: tuple[Block, ...], path: str, *, max_b
             m.sort_indices()
             stored[0] += m.nnz
             yield np.diff(m.indptr).astype(np.int64), m.indices, m.data
+            if watch.progress is not None:
+                watch.progress(stop, R)
 
     save_sparse_npz(path, (R, C), gen(), max_bytes=max_bytes)
     return stored[0]

@@ -47,6 +47,11 @@ class SizedCheck(NamedTuple):
         """The first assignment where something disagreed."""
         return next(((a, r) for a, r in self.runs if not r.agree), None)
 
+    def __repr__(self) -> str:
+        verdict = "agree" if self.agree else "disagree"
+        at = f"at {len(self.runs)} assignments of the sizes" if self.agree else f"at {self.failing and self.failing[0]}"
+        return f"<SizedCheck {verdict}: {self.expression} wrt {', '.join(self.wrt)}, J = {self.formula}; {at}>"
+
     def _repr_markdown_(self) -> str:
         """How a notebook shows the check: the verdict, one line per assignment of the sizes,
         and the first disagreement in full."""

@@ -13,7 +13,7 @@ import functools
 from typing import NamedTuple
 
 from ..errors import JacliError
-from ..expr import Expr, T, add, matmul, name, vec, zeros
+from ..expr import Expr, T, add, comm, eye, kron, matmul, name, neg, vec, zeros
 from ..syntax.printer import to_text
 from .adjoint import gradient
 from .chain import identify
@@ -77,11 +77,75 @@ def gradient_steps(expr: Expr, names: dict[str, str], shapes: Shapes) -> tuple[l
     form = terms[0]
     for t in terms[1:]:
         form = add(form, t)
-    steps = [Step("df", form, "collected as tr(Gᵀ dX)", "", words="collected as the trace of G transposed times dX")]
+    several = len(grads) > 1
+    forms = {v: _linear_form(v, names[v], shapes.names[v], several) for v in grads}
+    collected = " + ".join(f[0] for f in forms.values())
+    words = " + ".join(dict.fromkeys(f[1] for f in forms.values()))  # in words, no names (LaTeX's \\text{})
+    steps = [Step("df", form, f"collected as {collected}", "", words=f"collected as {words}")]
     for v, g in grads.items():
-        why = "df = tr(Gᵀ dX) ⇔ ∂f/∂X = G"
+        said, _, letter = forms[v]
+        why = f"df = {'… + ' if several else ''}{said}{' + …' if several else ''} ⇔ ∂f/∂{v} = {letter}"
         steps.append(Step(f"∂f/∂{v}", g, why, IDENTIFICATION, words="the first identification theorem"))
     return steps, grads
+
+
+def _linear_form(v: str, dv: str, shape: tuple[object, object], several: bool) -> tuple[str, str, str]:
+    """How df is written in the variable's own differential (tr(Gᵀ dX) for a matrix X, gᵀ dx
+    for a column x, g dx for a scalar), in words for LaTeX's \\text{}, and the gradient's
+    letter (G_X where there are several variables)."""
+    letter = ("g" if shape[1] == 1 else "G") + (f"_{v}" if several else "")
+    if shape == (1, 1):
+        return f"{letter} {dv}", "the gradient times the differential", letter
+    if shape[1] == 1:
+        return f"{letter}ᵀ {dv}", "the gradient transposed times the differential", letter
+    return f"tr({letter}ᵀ {dv})", "the trace of the gradient transposed times the differential", letter
+
+
+KRON_VEC = "vec(A ⊗ B) = (I(n) ⊗ K(q,m) ⊗ I(p)) (vec(A) ⊗ vec(B)) for A m×n, B p×q"
+KRON_COLUMNS = "vec(A) ⊗ b = (I(m n) ⊗ b) vec(A), a ⊗ vec(B) = (a ⊗ I(p q)) vec(B)"
+
+
+def kron_steps(dF: Expr, names: dict[str, str], shapes: Shapes) -> list[Step]:
+    """Where dF holds dX ⊗ B (or A ⊗ dX): vec of it by M&N's theorem 3.10, then the
+    differential's vec taken out, the two steps that vec_step's products combine."""
+    diffs = set(names.values())
+    terms = _terms(dF)
+    if not any(_with_differential(core, diffs) for _, core in terms):
+        return []
+    spread, taken = [], []
+    for negative, core in terms:
+        if _with_differential(core, diffs):
+            a, b = core.args
+            (m, n), (p, q) = shapes(a), shapes(b)
+            permute = kron(kron(eye(n), comm(q, m)), eye(p))
+            first = matmul(permute, kron(vec(a), vec(b)))
+            if a.op == "name" and a.attr in diffs:
+                second = matmul(matmul(permute, kron(eye(m * n), vec(b))), vec(a))
+            else:
+                second = matmul(matmul(permute, kron(vec(a), eye(p * q))), vec(b))
+        else:
+            first = second = vec(core)
+        spread.append(neg(first) if negative else first)
+        taken.append(neg(second) if negative else second)
+    words = "vec of a Kronecker product, Magnus and Neudecker's theorem 3.10"
+    return [
+        Step("vec(dF)", functools.reduce(add, spread), KRON_VEC, "M&N ch. 3, thm 3.10", words=words),
+        Step("vec(dF)", functools.reduce(add, taken), KRON_COLUMNS, "", words="the vec of the differential taken out"),
+    ]
+
+
+def _terms(e: Expr) -> list[tuple[bool, Expr]]:
+    """The terms of a sum, each with whether it is negated."""
+    if e.op == "add":
+        return _terms(e.args[0]) + _terms(e.args[1])
+    if e.op == "neg":
+        return [(not negative, core) for negative, core in _terms(e.args[0])]
+    return [(False, e)]
+
+
+def _with_differential(e: Expr, diffs: set[str]) -> bool:
+    """Whether ``e`` is dX ⊗ B or A ⊗ dX, a differential itself one factor."""
+    return e.op == "kron" and any(a.op == "name" and a.attr in diffs for a in e.args)
 
 
 def vec_step(dF: Expr, names: dict[str, str], shapes: Shapes) -> tuple[Step, dict[str, Expr]]:

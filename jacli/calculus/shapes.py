@@ -85,11 +85,29 @@ def resolve_all(
     if name_sizes is not None:
         matrices = [n for e in exprs for n in e.names()]
         taken = {d for shape in given.values() for d in sizes.names(tuple(shape))} | set(matrices)
-        chosen = u.name_unknowns([*name_sizes, *matrices], taken)
-        run.settle()
+        try:
+            u.name_unknowns([*name_sizes, *matrices], taken, chosen)
+            run.settle()
+        except JacliError as err:
+            raise _chosen_hint(err, u, chosen, [n for n in dict.fromkeys(matrices) if n not in given]) from None
     _require_known(u, source)
     names = {n: (_size(u.known(r)), _size(u.known(c))) for n, (r, c) in u.names.items()}
     return [Resolved(_resolve(e, u, run.shape_of), names, tuple(chosen)) for e in exprs]
+
+
+def _chosen_hint(err: JacliError, u: Inference, chosen: list[str], unbound: list[str]) -> JacliError:
+    """A shape error about sizes jacli named itself: which names they are, whose sizes they are,
+    and how to fix them instead."""
+    if not chosen:
+        return err
+    shown = {n: u.show(u.names[n]) for n in unbound if n in u.names}
+    open_ = [n for n, s in shown.items() if "?" in s] or list(shown) or ["X"]
+    verb = "is a size" if len(chosen) == 1 else "are sizes"
+    hint = (
+        f" ({', '.join(chosen)} {verb} jacli chose, as no shape fixed them: "
+        f"{', '.join(f'{n} {s}' for n, s in shown.items())}; give the shapes that hold, as in {open_[0]}=3x4)"
+    )
+    return JacliError((*err.parts, hint), column=err.column, source=err.source)
 
 
 class _Run:

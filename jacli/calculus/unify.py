@@ -189,11 +189,12 @@ class Inference:
                 changed = True
         return changed
 
-    def name_unknowns(self, order: list[str], avoid: set[str]) -> list[str]:
+    def name_unknowns(self, order: list[str], avoid: set[str], chosen: list[str] | None = None) -> list[str]:
         """Give every dimension still unknown a name of jacli's choosing (m, n, p, q, ...),
-        the names in ``order`` first, rows before columns; products follow. The names chosen."""
+        the names in ``order`` first, rows before columns; products follow. The names chosen
+        (appended to ``chosen`` as they are, so that an error on the way can tell them)."""
         pool = (c for c in _POOL if c not in avoid)
-        chosen = []
+        chosen = [] if chosen is None else chosen
         dims = [d for n in order if n in self.names for d in self.names[n]] + [v for _, v in self.builtins]
         for d in dims:
             self.propagate_products()

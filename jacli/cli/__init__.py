@@ -5,7 +5,8 @@ itself imports nothing before this package.
 """
 
 try:
-    from .app import app, main
+    from .app import app
+    from .running import main
 except KeyboardInterrupt:
     raise SystemExit(130) from None
 

@@ -4,24 +4,25 @@ by the same declarations); each command hands its parsed arguments (``ctx.params
 
 import functools
 import os
-import signal
-import sys
-import warnings
 from enum import Enum
 from typing import Annotated, Any, Never
 
 import typer
-from typer.exceptions import TyperException  # the argument parser's errors (click's, as Typer ships it)
 
-from ..errors import PREFIX, ExitCode, JacliError, fit, printable
-from ..io import ending
-from .reporting import Settings, guard_streams, hold_standard_descriptors, reporting
+from ..errors import JacliError
+from .reporting import Settings, reporting
 
 app = typer.Typer(
     add_completion=True,  # costs nothing measurable at start-up: Typer imports its completion code anyway
     no_args_is_help=True,
     rich_markup_mode=None,
-    help="Jacobians of matrix expressions: d vec(F) / d vec(X), closed form and numbers.",
+    help="Jacobians of matrix expressions: d vec(F) / d vec(X), closed form and numbers.\n\n"
+    "\b\nExamples:\n"
+    '  jacli derive "A X B wrt X" --symbolic\n'
+    '  jacli derive "inv(X) wrt X" X=3x3 --random\n'
+    '  jacli check "A X B wrt X" A=2x3 B=4x5 --against "B\' ⊗ A"\n'
+    '  jacli explain "tr(X\' A X) wrt X"\n'
+    "  jacli derive --help",
 )
 
 
@@ -40,6 +41,14 @@ class CheckFormat(str, Enum):
     auto = "auto"
     table = "table"
     plain = "plain"
+    json = "json"
+
+
+class ValueFormat(str, Enum):
+    auto = "auto"
+    table = "table"
+    plain = "plain"
+    csv = "csv"
     json = "json"
 
 
@@ -120,6 +129,12 @@ FormatOption = Annotated[
 ]
 
 
+SaveValuesOption = Annotated[
+    str | None,
+    typer.Option("--save-values", help="Save the values used (given or drawn) to a .npz, to reproduce the run."),
+]
+
+
 # An expression may start with '-' ("-X wrt X"): unknown options are left to the arguments,
 # where a word that is not NAME=SPEC is reported (read_bindings).
 _ARGS = {"ignore_unknown_options": True}
@@ -152,8 +167,18 @@ def derive(
             "--max-memory", help="Largest dense Jacobian to build in memory (default: half the available memory)."
         ),
     ] = None,
+    save_values: SaveValuesOption = None,
 ) -> None:
-    """Differentiate: print the closed form, the Jacobian's shape and the matrix."""
+    """Differentiate: print the closed form, the Jacobian's shape and the matrix.
+
+    \b
+    Examples:
+      jacli derive "A X B wrt X" --symbolic
+      jacli derive "A X B wrt X" A=2x3 B=4x5 --random
+      jacli derive "inv(X) wrt X" X=samples/X.npy -o J.npy
+      jacli derive "sum(exp(W x)) wrt W" W=2x3 x=3 --random --gradient
+      jacli derive "tr(X' A X) wrt X" --differential
+    """
     with reporting(ctx):
         from .commands import run_derive
 
@@ -180,7 +205,14 @@ def hessian(
         ),
     ] = None,
 ) -> None:
-    """The Hessian ∂²f/∂vec(X)∂vec(X)ᵀ (for a matrix F, its entries' Hessians stacked)."""
+    """The Hessian ∂²f/∂vec(X)∂vec(X)ᵀ (for a matrix F, its entries' Hessians stacked).
+
+    \b
+    Examples:
+      jacli hessian "tr(X' A X) wrt X" --symbolic
+      jacli hessian "logdet(X) wrt X" X=3x3 --random
+      jacli hessian "norm2(A x - b)^2 wrt x" A=4x3 b=4 --random -o H.npy
+    """
     with reporting(ctx):
         from .commands import run_hessian
 
@@ -207,10 +239,7 @@ def check(
         ),
     ] = False,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for the random values.")] = 0,
-    save_values: Annotated[
-        str | None,
-        typer.Option("--save-values", help="Save the values used to a .npz (to reproduce a disagreement)."),
-    ] = None,
+    save_values: SaveValuesOption = None,
     vec: Annotated[Vec, typer.Option("--vec", help="col (default) or row.")] = Vec.col,
     method: Annotated[
         Method,
@@ -231,7 +260,15 @@ def check(
         typer.Option("--hessian", help="Check the Hessian (the gradient first, then H against its differences)."),
     ] = False,
 ) -> Never:
-    """Compare jacli's Jacobian with a numerical derivative, and with a claimed closed form."""
+    """Compare jacli's Jacobian with a numerical derivative, and with a claimed closed form.
+
+    \b
+    Examples:
+      jacli check "A X B wrt X" A=2x3 B=4x5 --against "B' ⊗ A"
+      jacli check "kron(A, B) wrt A" A=m×n B=p×q
+      jacli check "inv(X) wrt X" X=3x3 --against J.npy
+      jacli check "logdet(X) wrt X" X=3x3 --hessian
+    """
     with reporting(ctx):
         from .commands import run_check
 
@@ -250,7 +287,14 @@ def batch(
     ] = BatchFormat.auto,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for the lines (0: one per core), in order.")] = 1,
 ) -> Never:
-    """Run many derive/check lines; exit 1 if any disagreed, 2 if any was bad input."""
+    """Run many derive/check lines; exit 1 if any disagreed, 2 if any was bad input.
+
+    \b
+    Examples:
+      jacli batch samples/identities.txt
+      jacli batch lines.txt --jobs 2 --format json
+      echo 'check "A X wrt X" A=2x3 X=3x2' | jacli batch -
+    """
     with reporting(ctx):
         from .batch import run_batch
 
@@ -263,67 +307,6 @@ def protect_expressions(args: list[str]) -> list[str]:
     a word that starts with a single '-' and holds a space is an expression, given a leading space
     (which the expression parser skips)."""
     return [" " + a if a.startswith("-") and not a.startswith("--") and " " in a else a for a in args]
-
-
-def _one_line_warning(
-    message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None
-) -> None:
-    sys.stderr.write(fit(f"jacli: warning: {printable(str(message))}") + "\n")
-
-
-def usage_line(err: TyperException) -> str:
-    """A usage error from the argument parser in jacli's words: one line."""
-    text = " ".join(err.format_message().split()).rstrip(".")
-    if text[:1].isupper() and text[1:2].islower():
-        text = text[0].lower() + text[1:]
-    ctx = getattr(err, "ctx", None)
-    where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
-    return fit(PREFIX + printable(text) + where) + "\n"
-
-
-def run(argv: list[str]) -> int:
-    """Run ``jacli ARGV``; the exit code."""
-    try:
-        rv = app(args=protect_expressions(argv), prog_name="jacli", standalone_mode=False)
-        return rv if isinstance(rv, int) else ExitCode.OK
-    except TyperException as err:
-        if type(err).__name__ == "NoArgsIsHelpError":  # jacli alone: the help
-            sys.stderr.write(err.format_message() + "\n")
-        else:
-            sys.stderr.write(usage_line(err))
-        return int(err.exit_code)
-    except (KeyboardInterrupt, typer.Abort):
-        return 130
-
-
-def main() -> None:
-    """The console script: ``jacli ...``. Usage errors in one line; a closed or full stdout
-    keeps the exit code the run would have had; SIGINT, SIGTERM and SIGHUP, one or several in
-    any order, leave no temporary file behind (jacli.io.ending)."""
-    hold_standard_descriptors()
-    out, err = guard_streams()
-    restore = ending.catch()
-    warnings.showwarning = _one_line_warning
-    warnings.filterwarnings("ignore", category=RuntimeWarning)  # NumPy's: jacli checks results itself
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 4000))
-    try:
-        code = run(sys.argv[1:])
-    except ending.Ended as end:
-        code = 128 + end.signum
-    ending.sweep()  # what an exception raised before its clean-up could run left
-    out.flush()
-    signum = ending.ending()
-    if signum is not None and signum != getattr(signal, "SIGINT", None):  # ended by SIGTERM or SIGHUP
-        err.flush()
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-        if hasattr(signal, "pthread_sigmask"):
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, (signum,))  # dies here, by the signal
-    if signum is None:
-        restore()  # a run in a process that goes on (tests) gets its handlers back
-    out.flush()
-    err.flush()
-    sys.exit(code)
 
 
 @functools.lru_cache(maxsize=1)
@@ -367,9 +350,18 @@ def explain(
         ExplainFormat,
         typer.Option("--format", help="text (default), markdown (a note with $$ blocks) or latex (align*)."),
     ] = ExplainFormat.text,
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", help="Save the note: .md (Markdown), .tex (LaTeX), .txt (text).")
+    ] = None,
     max_memory: Annotated[str | None, typer.Option("--max-memory", help=READING_LIMIT)] = None,
 ) -> None:
-    """The derivation step by step: each rule and where it is written, the simplifications, the result."""
+    """The derivation step by step: each rule and where it is written, the simplifications, the result.
+
+    \b
+    Examples:
+      jacli explain "tr(X' A X) wrt X"
+      jacli explain "A X B wrt X" --format markdown -o note.md
+    """
     with reporting(ctx):
         from .commands import run_explain
 
@@ -383,8 +375,40 @@ def parse_cmd(
     specs: SpecArgs = None,
     max_memory: Annotated[str | None, typer.Option("--max-memory", help=READING_LIMIT)] = None,
 ) -> None:
-    """Show how jacli reads an expression: fully parenthesised, with shapes when they are known."""
+    """Show how jacli reads an expression: fully parenthesised, with shapes when they are known.
+
+    \b
+    Examples:
+      jacli parse "A X ⊗ B"
+      jacli parse "a^{T} \\otimes I_m"
+    """
     with reporting(ctx):
         from .commands import run_parse
 
         run_parse(ctx.params)
+
+
+@app.command("eval", context_settings=_ARGS)
+def eval_cmd(
+    ctx: typer.Context,
+    expr: Annotated[str, typer.Argument(help='An expression, as in "A X B" (a wrt tail is ignored).')],
+    specs: SpecArgs = None,
+    values: ValuesOption = None,
+    random: RandomOption = False,
+    seed: SeedOption = 0,
+    output: Annotated[str | None, typer.Option("-o", "--output", help="Save F: .npy .npz .csv .txt .json.")] = None,
+    fmt: Annotated[
+        ValueFormat, typer.Option("--format", help="auto is a table on a terminal, plain when piped; csv, json.")
+    ] = ValueFormat.auto,
+) -> None:
+    """Evaluate an expression: F's value at the values given (or drawn with --random).
+
+    \b
+    Examples:
+      jacli eval "A X B" A=samples/A.npy B=samples/B.npy X=3x4 --random
+      jacli eval "softmax_rows(Q K' / 2)" Q=4x3 K=5x3 --random --format json
+    """
+    with reporting(ctx):
+        from .commands import run_eval
+
+        run_eval(ctx.params)

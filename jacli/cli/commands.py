@@ -6,19 +6,21 @@ Nothing is computed here."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..api import pipeline
 from ..api.formats import FORMULA_FORMATS
 from ..api.problem import Source
 from ..api.request import Options, Request
-from ..api.saving import Derived
-from ..errors import ExitCode
+from ..api.saving import Derived, save_text
+from ..errors import ExitCode, JacliError
 from ..io.specs import parse_size, read_bindings
+from ..io.writers import format_rows
 from ..sizes import shape_text
 from ..syntax.printer import to_text
 from .progress import LazyBar
-from .render import check_record, describe, show_derived
+from .render import check_record, describe, show_derived, write_lines
 from .terminal import console, is_terminal, told, warning
 
 if TYPE_CHECKING:  # the checking modules load only for check
@@ -48,6 +50,9 @@ def request_of(kind: str, params: dict[str, Any], share: int = 1) -> Request:
     bindings = read_bindings(
         params.get("specs"), params.get("values"), max_bytes, shapes_only=symbolic, only=source.names()
     )
+    if kind == "eval":
+        options = Options(random=params["random"], seed=params["seed"], max_bytes=max_bytes, output=params["output"])
+        return Request(source, bindings, options, tell=warning)
     if kind == "check":
         against = params.get("against")
         options = Options(
@@ -74,6 +79,7 @@ def request_of(kind: str, params: dict[str, Any], share: int = 1) -> Request:
         formula=fmt in FORMULA_FORMATS,
         python=fmt == "python",
         directions=tuple(params.get("direction") or ()),
+        save_values=params.get("save_values"),
     )
     return Request(source, bindings, options, tell=warning)
 
@@ -84,6 +90,34 @@ def do_derive(request: Request) -> Derived:
     return pipeline.gradient(request) if request.options.gradient else pipeline.derive(request)
 
 
+class Writing:
+    """A large output (``-o J.npy`` block by block, ``--sparse``): its closed form shown once
+    it is known, then a progress bar (on a terminal, after a second) while it is written."""
+
+    def __init__(self, output: str | None, show: Callable[[Any], None]) -> None:
+        self.output = output
+        self.show = show
+        self.shown = False
+        self.bar: LazyBar | None = None
+
+    def ready(self, derived: Any) -> None:
+        self.show(derived)
+        sys.stdout.flush()
+        self.shown = True
+        self.bar = LazyBar(f"writing {self.output}")
+
+    def progress(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(done, total)
+
+    def __enter__(self) -> Writing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 def run_derive(params: dict[str, Any]) -> None:
     request = request_of("derive", params)
     fmt, o = plain(params["fmt"]), request.options
@@ -91,25 +125,52 @@ def run_derive(params: dict[str, Any]) -> None:
         from .differentials import run_differential
 
         return run_differential(request, fmt)
-    d = do_derive(request)
-    show_derived(d, fmt, output=o.output, symbolic=o.symbolic, gradient=o.gradient)
+
+    def show(result: Any) -> None:
+        show_derived(Derived(result, None, None), fmt, output=o.output, symbolic=o.symbolic, gradient=o.gradient)
+
+    with Writing(o.output, show) as writing:
+        d = do_derive(request._replace(ready=writing.ready, progress=writing.progress))
+    if not writing.shown:
+        show_derived(d, fmt, output=o.output, symbolic=o.symbolic, gradient=o.gradient)
     told(d.wrote, d.warnings)
+    told(o.save_values)
 
 
 def run_hessian(params: dict[str, Any]) -> None:
+    from ..api.hessians import Saved
     from .hessians import show_hessian
 
     request = request_of("hessian", params)
-    saved = pipeline.hessian(request)
-    show_hessian(saved, plain(params["fmt"]), request.options.output, request.options.symbolic)
+    fmt, o = plain(params["fmt"]), request.options
+
+    def show(h: Any) -> None:
+        show_hessian(Saved(h, None, None), fmt, o.output, o.symbolic)
+
+    with Writing(o.output, show) as writing:
+        saved = pipeline.hessian(request._replace(ready=writing.ready, progress=writing.progress))
+    if not writing.shown:
+        show_hessian(saved, fmt, o.output, o.symbolic)
     told(saved.wrote, saved.warnings)
 
 
 # -- explain, parse ----------------------------------------------------------------------
 def run_explain(params: dict[str, Any]) -> None:
-    """The derivation, with every size that nothing fixes named."""
+    """The derivation, with every size that nothing fixes named; ``-o`` saves it as the
+    suffix says (.md, .tex, .txt) instead of printing it."""
+    from ..io.writers import check_output_path
+
+    output = params.get("output")
+    kinds = {".md": "markdown", ".tex": "latex", ".txt": "text"}
+    if output is not None and (suffix := check_output_path(output, "note.md")) not in kinds:
+        raise JacliError(f"explain -o saves a note: note.md, note.tex or note.txt, not a {suffix} file")
     x = pipeline.explain(request_of("explain", params))
-    sys.stdout.write({"text": x.text, "markdown": x.markdown, "latex": x.latex}[plain(params["fmt"])]())
+    text = {"text": x.text, "markdown": x.markdown, "latex": x.latex}
+    if output is None:
+        sys.stdout.write(text[plain(params["fmt"])]())
+        return
+    save_text(output, text[kinds[check_output_path(output)]]())
+    told(output)
 
 
 def run_parse(params: dict[str, Any]) -> None:
@@ -160,8 +221,45 @@ def run_check(params: dict[str, Any]) -> int:
         terminal = console()
         terminal.print(Text(lines[0], style="bold green" if result.agree else "bold red"))
         for line in lines[1:]:
-            terminal.print(Text(line, style="red" if "DISAGREES" in line or ": the claimed" in line else ""))
+            terminal.print(Text(line, style="red" if "DISAGREES" in line or "wrong shape" in line else ""))
     else:
         out.write("\n".join(lines) + "\n")
     out.flush()
     return code
+
+
+# -- eval --------------------------------------------------------------------------------
+def run_eval(params: dict[str, Any]) -> None:
+    """F's value: a table on a terminal, plain rows when piped, csv or json; ``-o`` saves it
+    (printed too only with --format)."""
+    import json
+
+    import numpy as np
+
+    got = pipeline.evaluate(request_of("eval", params))
+    fmt = plain(params["fmt"])
+    chosen = fmt if fmt != "auto" else ("table" if is_terminal(sys.stdout) else "plain")
+    value = got.value if got.wrote is None or fmt != "auto" else None
+    what = to_text(got.problem.expr)
+    if chosen == "json":
+        doc = {
+            "expression": what,
+            "shape": list(got.value.shape),
+            **({} if value is None else {"value": value.tolist()}),
+        }
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    elif chosen == "csv" and value is not None:
+        write_lines(format_rows(value, ","), sys.stdout)
+    elif chosen == "table":
+        from rich.text import Text
+
+        terminal = console()
+        terminal.print(Text.assemble(("F", "bold"), " = ", (what, "bold cyan")))
+        terminal.print(Text(f"shape {shape_text(got.value.shape)}", style="dim"))
+        if value is not None:
+            terminal.print(np.array2string(value, precision=4, max_line_width=terminal.width, threshold=400))
+    elif chosen != "csv":
+        sys.stdout.write(f"# F = {what}\n# shape: {shape_text(got.value.shape)}\n")
+        if value is not None:
+            write_lines(format_rows(value), sys.stdout)
+    told(got.wrote)

@@ -12,6 +12,7 @@ from ..api.request import Request
 from ..errors import JacliError
 from ..io.writers import check_output_path, format_rows
 from ..syntax.printer import to_text
+from .render import write_lines
 from .terminal import console, is_terminal, told
 
 
@@ -44,7 +45,7 @@ def _print(dF: Any, head: list[str], d: Any, fmt: str, printed: bool) -> None:
     elif chosen == "latex":
         sys.stdout.write(d.latex + "\n")
     elif chosen == "csv":
-        sys.stdout.writelines(format_rows(dF, ","))
+        write_lines(format_rows(dF, ","), sys.stdout)
     elif chosen == "table":
         from rich.text import Text
 
@@ -56,7 +57,7 @@ def _print(dF: Any, head: list[str], d: Any, fmt: str, printed: bool) -> None:
     else:
         sys.stdout.write("".join(f"# {line}\n" for line in head))
         if printed:
-            sys.stdout.writelines(format_rows(dF))
+            write_lines(format_rows(dF), sys.stdout)
 
 
 def _print_differential(problem: Any, d: Any, latex: str, fmt: str, output: str | None) -> None:

@@ -14,7 +14,7 @@ from ..api.hessians import shape_line as shape_line
 from ..io.writers import format_rows
 from ..sizes import shape_text
 from ..syntax.printer import to_text
-from .render import View, ascii_formula, ascii_only, json_sizes, show, write_document
+from .render import View, ascii_formula, ascii_only, json_sizes, show, write_document, write_lines
 from .terminal import console
 
 
@@ -41,8 +41,7 @@ def write_plain(h: Hessian, out: TextIO, matrix: np.ndarray | None, *, symbolic:
     out.write(f"# H = {lhs(h)} = {h.formula}\n")
     out.write(f"# shape: {shape_line(h)}\n")
     if matrix is not None:
-        for line in format_rows(matrix):
-            out.write(line)
+        write_lines(format_rows(matrix), out)
 
 
 def json_head(h: Hessian) -> dict[str, Any]:

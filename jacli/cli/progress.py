@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from types import TracebackType
@@ -41,7 +42,10 @@ class LazyBar:
         with self._lock:
             if self._stopped:
                 return
-            self._bar = Progress(console=Console(stderr=True), transient=True)
+            # what is written to stdout meanwhile goes through the bar's console (on stderr) only
+            # where both streams are the one terminal: a redirected stdout keeps every line
+            shared = _same_terminal(sys.stdout, sys.stderr)
+            self._bar = Progress(console=Console(stderr=True), transient=True, redirect_stdout=shared)
             self._task = self._bar.add_task(self.description, total=self.total, completed=self.done)
             self._bar.start()
 
@@ -70,3 +74,13 @@ class LazyBar:
 
     def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+
+
+def _same_terminal(out: Any, err: Any) -> bool:
+    """Whether ``out`` and ``err`` are both the one terminal (a file or a pipe is not)."""
+    if not (is_terminal(out) and is_terminal(err)):
+        return False
+    try:
+        return os.path.samestat(os.fstat(out.fileno()), os.fstat(err.fileno()))
+    except (OSError, ValueError, AttributeError):
+        return False

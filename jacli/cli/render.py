@@ -9,7 +9,7 @@ formulas are printed in the ASCII notation (``kron(B', A)``), which reads back t
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
@@ -18,17 +18,17 @@ from ..api.derivation import Result, column_label, entry_label, formula_of, late
 from ..api.formats import chosen_line, lhs, markdown, python_source, shape_line
 from ..errors import JacliError
 from ..io.writers import format_rows, json_rows
-from ..sizes import shape_text
 from ..syntax.printer import to_text
+from .checks import check_record as check_record
+from .checks import describe as describe
 from .reporting import can_encode
+from .spelling import ascii_formula as ascii_formula
+from .spelling import ascii_only as ascii_only
+from .spelling import json_sizes as json_sizes
 from .terminal import console, is_terminal
 
-if TYPE_CHECKING:  # the checking modules load only for check
-    from typing_extensions import TypeIs  # typing.TypeIs from Python 3.13
-
-    from ..api.checking import CheckResult
+if TYPE_CHECKING:
     from ..api.saving import Derived
-    from ..api.sized_check import SizedCheck
 
 EDGE = 3  # entries shown at each end of an abridged axis, as NumPy does
 
@@ -54,6 +54,8 @@ def show(fmt: str, matrix: np.ndarray | None, output: str | None, views: dict[st
 def show_derived(d: Derived, fmt: str, *, output: str | None, symbolic: bool, gradient: bool) -> None:
     """What derive prints: J (or the gradient), its closed form and shape."""
     r, out = d.result, sys.stdout
+    if gradient and len(r.blocks) > 1:
+        return _show_gradients(d, fmt, output=output, symbolic=symbolic)
     views: dict[str, View] = {
         "table": lambda m: write_table(r, console(), matrix=m, gradient=gradient, symbolic=symbolic),
         "plain": lambda m: write_plain(
@@ -67,13 +69,31 @@ def show_derived(d: Derived, fmt: str, *, output: str | None, symbolic: bool, gr
     show(fmt, d.shown, output, views)
 
 
-def json_sizes(shape: tuple[object, ...]) -> list[int | str]:
-    return [x if isinstance(x, int) else str(x) for x in shape]
+def _show_gradients(d: Derived, fmt: str, *, output: str | None, symbolic: bool) -> None:
+    """The gradients of several names, one after the other as each alone prints (JSON: one
+    object with the list of them)."""
+    if fmt == "csv":
+        raise JacliError("--format csv prints one matrix: give one name after wrt, or use --format plain")
+    if fmt == "python":
+        raise JacliError("--format python writes the gradient of one name: give one name after wrt")
+    if fmt == "json":
+        import json
+
+        parts = d.result.parts()
+        doc = {**_json_head(d.result, False), "gradients": [_json_gradient(p, d.shown is not None) for p in parts]}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=ascii_only(sys.stdout)) + "\n")
+        return
+    for k, part in enumerate(d.result.parts()):
+        if k and fmt == "markdown":
+            sys.stdout.write("\n")  # a blank line between the notes
+        shown = part.gradient if d.shown is not None else None
+        show_derived(d._replace(result=part, shown=shown), fmt, output=output, symbolic=symbolic, gradient=True)
 
 
-def ascii_only(out: Any) -> bool:
-    """Whether ``out`` cannot print jacli's notation (⊗, ᵀ, ×, ∂): then it gets ASCII."""
-    return not can_encode(out)
+def _json_gradient(part: Result, numbers: bool) -> dict[str, Any]:
+    got = part.gradient if numbers else None
+    doc: dict[str, Any] = {"wrt": part.blocks[0].var, "gradient_formula": part.gradient_formula}
+    return doc if got is None else {**doc, "gradient": (got + 0.0).tolist()}
 
 
 def in_ascii(result: Result) -> Result:
@@ -81,17 +101,6 @@ def in_ascii(result: Result) -> Result:
     blocks = tuple(b._replace(formula=to_text(b.expr, "ascii")) for b in result.blocks)
     expression = to_text(result.problem.expr, "ascii") if result.problem else result.expression
     return result._replace(formula=formula_of(blocks), expression=expression, blocks=blocks)
-
-
-def ascii_formula(text: str) -> str:
-    """A formula jacli printed (or a claimed one), in the ASCII notation when it reads."""
-    from ..syntax.parser import parse_formula
-
-    try:
-        parts = [to_text(e, "ascii") for e in parse_formula(text)]
-    except (JacliError, RecursionError):
-        return text
-    return parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
 
 
 def _gradient_text(result: Result, ascii: bool) -> str | None:
@@ -140,13 +149,36 @@ def write_plain(
     if gradient:
         out.write("".join(f"# {line}\n" for line in gradient_lines(result, ascii)))
     if matrix is not None:
-        for line in format_rows(matrix):
-            out.write(line)
+        write_lines(format_rows(matrix), out)
 
 
 def write_csv(matrix: np.ndarray, out: TextIO) -> None:
-    for line in format_rows(matrix, sep=","):
-        out.write(line)
+    write_lines(format_rows(matrix, sep=","), out)
+
+
+CHUNK = 1 << 20  # characters written at a time
+
+
+def write_lines(lines: Iterable[str], out: TextIO) -> None:
+    """``lines`` written a megabyte at a time, until they end or the stream is lost (a reader
+    that left, a full disk: :class:`jacli.cli.reporting.SafeStream`), when the rest is
+    neither formatted nor written."""
+    batch: list[str] = []
+    size = 0
+    for line in lines:
+        batch.append(line)
+        size += len(line)
+        if size >= CHUNK:
+            out.write("".join(batch))
+            batch, size = [], 0
+            if lost(out):
+                return
+    out.write("".join(batch))
+
+
+def lost(out: TextIO) -> bool:
+    """Whether ``out`` can no longer be written (a :class:`~jacli.cli.reporting.SafeStream` says)."""
+    return getattr(out, "lost", None) is not None
 
 
 def _json_head(result: Result, gradient: bool) -> dict[str, Any]:
@@ -193,14 +225,14 @@ def write_document(doc: dict[str, Any], key: str, matrix: np.ndarray | None, out
         out.write(head + "\n")
         return
     out.write(head[:-1] + f', "{key}": [')
-    for text in json_rows(np.asarray(matrix).reshape(matrix.shape[0], -1)):
-        out.write(text)
+    write_lines(json_rows(np.asarray(matrix).reshape(matrix.shape[0], -1)), out)
     out.write("]}\n")
 
 
 def write_table(
     result: Result, console: Any, *, matrix: np.ndarray | None, gradient: bool = False, symbolic: bool = False
 ) -> None:
+    from rich.measure import Measurement
     from rich.table import Table
     from rich.text import Text
 
@@ -231,155 +263,35 @@ def write_table(
         structures = result.problem.structures if result.problem is not None else None
         col_label = lambda j: column_label(variables, j, result.vec, structures)  # noqa: E731
     rows, cols = matrix.shape
-    width = max(console.width - 10, 40)
-    fit = max(2, width // 10)
     big = matrix.size > 1000
     row_idx = _abridge(rows, EDGE if big else rows)
-    col_idx = _abridge(cols, min(EDGE if big else cols, fit // 2) if cols > fit or big else cols)
-    table = Table(show_edge=False, box=None, pad_edge=False, header_style="dim")
-    table.add_column("", style="dim", no_wrap=True)
-    for j in col_idx:
-        table.add_column("…" if j is None else col_label(j), justify="right", no_wrap=True)
-    for i in row_idx:
-        if i is None:
-            table.add_row("⋮", *["⋮" if j is not None else "⋱" for j in col_idx])
-            continue
-        cells: list[Any] = []
+
+    def table_of(col_idx: list[int | None]) -> Any:
+        table = Table(show_edge=False, box=None, pad_edge=False, header_style="dim")
+        table.add_column("", style="dim", no_wrap=True)
         for j in col_idx:
-            if j is None:
-                cells.append("…")
+            table.add_column("…" if j is None else col_label(j), justify="right", no_wrap=True)
+        for i in row_idx:
+            if i is None:
+                table.add_row("⋮", *["⋮" if j is not None else "⋱" for j in col_idx])
                 continue
-            v = matrix[i, j]
-            cells.append(Text("0", style="dim") if v == 0 else Text(f"{v:.4g}"))
-        table.add_row(row_label(i), *cells)
-    console.print(table)
+            cells = [
+                "…" if j is None else Text("0", style="dim") if matrix[i, j] == 0 else Text(f"{matrix[i, j]:.4g}")
+                for j in col_idx
+            ]
+            table.add_row(row_label(i), *cells)
+        return table
+
+    whole = None if big else table_of(list(range(cols)))  # every column, where the terminal is wide enough
+    wide = console.options.update_width(1 << 20)  # measured unclamped (Rich clamps to the width it is given)
+    if whole is not None and Measurement.get(console, wide, whole).maximum <= console.width:
+        console.print(whole)
+        return
+    fit = max(2, max(console.width - 10, 40) // 10)
+    console.print(table_of(_abridge(cols, min(EDGE if big else cols, fit // 2) if cols > fit or big else cols)))
 
 
 def _abridge(n: int, edge: int) -> list[int | None]:
     if n <= 2 * edge + 1:
         return list(range(n))
     return list(range(edge)) + [None] + list(range(n - edge, n))
-
-
-# -- check --------------------------------------------------------------------------------
-def describe(result: CheckResult | SizedCheck, ascii: bool | None = None) -> list[str]:
-    """The check's report as plain lines; formulas in the ASCII notation when ``ascii`` (by
-    default: when stdout cannot print jacli's notation)."""
-    if ascii is None:
-        ascii = ascii_only(sys.stdout)
-    shown = ascii_formula if ascii else _same
-    if _sized(result):
-        return _describe_sized(result, shown)
-    return _describe(result, shown)
-
-
-def _sized(result: CheckResult | SizedCheck) -> TypeIs[SizedCheck]:
-    """Whether the check ran at assignments of the dimension names (told without importing
-    the checking modules, which load only for check)."""
-    return hasattr(result, "runs")
-
-
-def _same(text: str) -> str:
-    return text
-
-
-def _sizes_text(a: dict[str, int]) -> str:
-    return ", ".join(f"{n}={v}" for n, v in a.items())
-
-
-def _describe_sized(result: SizedCheck, shown: Callable[[str], str] = _same) -> list[str]:
-    """A check at size assignments: the verdict, each assignment in one line, then the
-    first disagreement in full."""
-    names = ", ".join(result.runs[0][0]) if result.runs else ""
-    failing = result.failing
-    where = f" at {_sizes_text(failing[0])}" if failing else f" at {len(result.runs)} assignments of {names}"
-    lines = [f"{'agree' if failing is None else 'disagree'}: {shown(result.expression)} wrt {', '.join(result.wrt)} "
-             f"(J {shape_text(result.shape)}){where}"]  # fmt: skip
-    lines.append(f"  jacli's formula: {shown(result.formula)}")
-    for a, r in result.runs:
-        worst = max(c.max_abs for c in r.comparisons if c.max_abs == c.max_abs) if r.comparisons else 0.0
-        labels = ", ".join(f"{c.label} {'agrees' if c.agree else 'DISAGREES'}" for c in r.comparisons)
-        lines.append(f"  sizes {_sizes_text(a)}: {labels}; max abs diff {worst:.3g}")
-    if failing is not None:
-        lines += [f"  at {_sizes_text(failing[0])}:"] + ["  " + line for line in _describe(failing[1], shown)[1:]]
-    return lines
-
-
-def _describe(result: CheckResult, shown: Callable[[str], str] = _same) -> list[str]:
-    verdict = "agree" if result.agree else "disagree"
-    lines = [f"{verdict}: {shown(result.expression)} wrt {', '.join(result.wrt)} (J {shape_text(result.shape)})"]
-    for c in result.comparisons:
-        if c.note:
-            lines.append(f"  {c.label} {shown(c.formula)}: {c.note}")
-        else:
-            lines.append(
-                f"  {c.label} {shown(c.formula)}: {'agrees' if c.agree else 'DISAGREES'}, "
-                f"max abs diff {c.max_abs:.3g}, max rel diff {c.max_rel:.3g}, at {c.where}"
-            )
-    if result.directions:
-        rows, cols = result.shape
-        lines.append(
-            f"  numerical: {result.method} along {result.directions} random directions v "
-            f"(J v row by row, uᵀ J v, and rows of J as derive writes them; J, {rows:,}×{cols:,}, "
-            f"not formed), error estimate "
-            f"{result.error_estimate:.2g}; tolerance {result.threshold:.3g} "
-            f"(--tol {result.tol:g} × max(1, max|J v|))"
-        )
-    else:
-        lines.append(
-            f"  numerical: {result.method}, error estimate {result.error_estimate:.2g}; "
-            f"tolerance {result.threshold:.3g} (--tol {result.tol:g} × max(1, max|J|))"
-        )
-    if result.randomized:
-        lines.append(f"  random values for {', '.join(result.randomized)}")
-    return lines
-
-
-def check_record(result: CheckResult | SizedCheck) -> dict[str, Any]:
-    """The check as a JSON object."""
-    if _sized(result):
-        sized: SizedCheck = result
-        a, worst = sized.failing or sized.runs[-1]
-        return {
-            **_check_record(worst),
-            "verdict": "agree" if sized.agree else "disagree",
-            "shape": json_sizes(sized.shape),
-            "formula": sized.formula,
-            "sizes": a,
-            "assignments": [{"sizes": a, **_check_record(r)} for a, r in sized.runs],
-        }
-    return _check_record(result)
-
-
-def _check_record(result: CheckResult) -> dict[str, Any]:
-    worst = max(result.comparisons, key=lambda c: (not c.agree, c.max_abs if c.max_abs == c.max_abs else 0))
-    return {
-        "verdict": "agree" if result.agree else "disagree",
-        "expression": result.expression,
-        "wrt": list(result.wrt),
-        "shape": list(result.shape),
-        "max_abs_diff": _num(worst.max_abs),
-        "max_rel_diff": _num(worst.max_rel),
-        "where": worst.where or None,
-        "tol": result.tol,
-        "threshold": result.threshold,
-        "method": result.method,
-        "directions": result.directions,
-        "error_estimate": result.error_estimate,
-        "comparisons": [
-            {
-                "label": c.label,
-                "formula": c.formula,
-                "agree": c.agree,
-                "max_abs_diff": _num(c.max_abs),
-                "max_rel_diff": _num(c.max_rel),
-                "where": c.where or None,
-                "note": c.note or None,
-            }
-            for c in result.comparisons
-        ],
-    }
-
-
-def _num(x: float) -> float | None:
-    return None if x != x else x

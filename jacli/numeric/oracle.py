@@ -53,17 +53,21 @@ def numerical_jacobian(
     f_shape: tuple[int, int],
     largest: int,
     method: str = "complex",
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, float]:
     """d vec(F)/d vec(X) by perturbation, side by side for the ``variables`` (names and
     shapes, in order), and an estimate of its error. ``largest`` is the number of entries
-    of the largest node of ``expr``, which sets how many perturbations go in one batch."""
+    of the largest node of ``expr``, which sets how many perturbations go in one batch:
+    ~1 million complex entries a node, so that each batch takes a fraction of a second
+    (Ctrl-C is heard between batches) and ``progress(columns done, columns)`` moves."""
     if method not in METHODS:
         raise JacliError(f"unknown method {method!r}: complex or central")
     p, q = f_shape
     blocks, estimates = [], []
+    total, done = sum(m * n for m, n in variables.values()), 0
     for var, (m, n) in variables.items():
         x = values[var]
-        chunk = max(1, int(4e6 // max(largest, 1)))  # complex entries per batch: ~64 MB
+        chunk = max(1, int(1e6 // max(largest, 1)))
         cols = []
         for start in range(0, m * n, chunk):
             E = _perturbations(m, n, slice(start, min(start + chunk, m * n)))
@@ -78,6 +82,9 @@ def numerical_jacobian(
                 d2 = _central(expr, values, var, 2 * h, 2 * hk, p, q)
                 estimates.append(np.max(np.abs(d1 - d2), initial=0) / 3)  # Richardson
             cols.append(d1)
+            done += len(E)
+            if progress is not None:
+                progress(done, total)
         blocks.append(np.concatenate(cols, axis=1))
     return np.concatenate(blocks, axis=1), float(max(estimates, default=0.0))
 

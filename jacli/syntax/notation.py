@@ -47,7 +47,7 @@ class Builtin(NamedTuple):
     sizes: tuple[int, ...]  # how many sizes it takes
     example: str
     constant: bool = False  # takes a number instead, its size from where it stands: vector(1)
-    named: bool = False  # where not called with its sizes it is a name (D, L, N: a matrix may be called D)
+    named: bool = False  # without sizes it is a name, a matrix of the user's: K(m,n) and K, D(n) and D
 
 
 #: A custom printing rule: (printer, node) -> text. The printer is
@@ -137,8 +137,8 @@ def vocabulary() -> Vocabulary:
             functions[f"D{n.call}"] = ("dform", 1, op)
     builtins = {op: n.builtin for op, n in NOTATIONS.items() if n.builtin}
     infix = {s: (op, n.prec) for op, n in NOTATIONS.items() if n.infix for s in n.infix.spellings}
-    names = frozenset(op for op, b in builtins.items() if not b.named)
-    return Vocabulary(functions, builtins, infix, frozenset(functions) | names | {"wrt"})
+    reserved = frozenset(functions) | frozenset(n for n, b in builtins.items() if not b.named) | {"wrt"}
+    return Vocabulary(functions, builtins, infix, reserved)
 
 
 # Words users type for functions that jacli spells otherwise.
@@ -162,19 +162,53 @@ _ALIASES = {
 }
 
 
+# Functions that come in two kinds, said beside a suggestion so that a misspelling does not
+# lead to the other kind: exp, log, sqrt act entry by entry; expm, logm, sqrtm are matrix functions.
+_GLOSSES = {
+    "exp": "entrywise",
+    "log": "entrywise",
+    "sqrt": "entrywise",
+    "expm": "the matrix exponential",
+    "logm": "the matrix logarithm",
+    "sqrtm": "the matrix square root",
+}
+
+
 def suggest(word: str, known: Iterable[str]) -> list[str]:
-    """The functions a user probably meant by ``word``, nearest first (none if nothing is near)."""
+    """The functions a user probably meant by ``word``, nearest first (none if nothing is near).
+    An entrywise function comes with its matrix function (exp with expm), and the other way
+    round; a Fréchet derivative (dexpm, Dexpm) only for a word that starts as it does."""
     import difflib
 
     if word in _ALIASES:
         alias = _ALIASES[word]
         return [alias] if alias else []
-    close = difflib.get_close_matches(word, list(known), n=3, cutoff=0.6)
+    known = list(known)
+    close = difflib.get_close_matches(word, known, n=3, cutoff=0.6)
     ratio = [difflib.SequenceMatcher(None, word, c).ratio() for c in close]
-    return [c for c, r in zip(close, ratio, strict=True) if r >= ratio[0] - 0.15]  # the near, not the far
+    near = [c for c, r in zip(close, ratio, strict=True) if r >= ratio[0] - 0.15]  # the near, not the far
+    frechet = {f"{p}{fn}" for fn in _GLOSSES for p in "dD"}
+    near = [c for c in near if c not in frechet or word[:1] in "dD"]
+    out: list[str] = []
+    for c in near:
+        partner = c[:-1] if c.endswith("m") else c + "m"
+        for w in (c, partner) if c in _GLOSSES and partner in _GLOSSES and partner in known else (c,):
+            if w not in out:
+                out.append(w)
+    return out
 
 
 def either(words: list[str]) -> str:
-    """``'a'``, ``'a' or 'b'``, ``'a', 'b' or 'c'``."""
-    quoted = [f"'{w}'" for w in words]
+    """``'a'``, ``'a' or 'b'``, ``'a', 'b' or 'c'``; a function of two kinds with its kind:
+    ``'exp' (entrywise) or 'expm' (the matrix exponential)``."""
+    quoted = [f"'{w}' ({gloss})" if (gloss := _gloss(w)) else f"'{w}'" for w in words]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def _gloss(word: str) -> str | None:
+    """What kind of function ``word`` is, where a misspelling could lead to the other kind."""
+    if word in _GLOSSES:
+        return _GLOSSES[word]
+    if word[:1] in "dD" and word[1:] in _GLOSSES and word.endswith("m"):  # dexpm, Dexpm
+        return f"the {'Fréchet derivative' if word[0] == 'd' else 'Jacobian'} of {word[1:]}"
+    return None

@@ -28,7 +28,7 @@ from ..errors import JacliError
 from ..expr import Expr
 from ..sizes import SizeLike
 from .notation import Prec, either, notation, suggest
-from .reader import Reader, count
+from .reader import Reader, count, one_name
 from .tokens import SUPERSCRIPT, Token
 
 # The binary levels, loosest first; each reads its operators from the vocabulary.
@@ -91,7 +91,8 @@ class _Parser(Reader):
                 if t.text in wrt:
                     raise self.error(f"'{t.text}' is named twice after 'wrt'", t.col)
                 if t.text not in expr.names():
-                    raise self.error(f"'{t.text}' after 'wrt' does not occur in the expression", t.col)
+                    hint = one_name(t.text, expr.names())
+                    raise self.error(f"'{t.text}' after 'wrt' does not occur in the expression{hint}", t.col)
                 wrt.append(t.text)
                 if not self.at("op", ","):
                     break
@@ -286,6 +287,8 @@ class _Parser(Reader):
             return e
         if t.kind == "name" and t.text != "wrt":
             self.advance()
+            if "_" in t.text and (sized := self._parse_subscripted(t)) is not None:
+                return sized
             if t.text in self.vocab.builtins:
                 return self._parse_builtin(t)
             if t.text in self.vocab.functions:
@@ -372,6 +375,8 @@ class _Parser(Reader):
     def _refuse_call(self, t: Token, touching: bool) -> None:
         """``f(`` calls a function jacli does not know; so does ``trace (X)`` when one is near."""
         near = suggest(t.text, self.vocab.functions)
+        if touching and t.text == "T":  # the seeds' T(q,m)
+            self._refuse_commutation(t, "m,n")
         if touching:
             hint = (
                 f" (did you mean {either(near)}?)"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from .. import sizes
 from ..expr import Expr
 from ..sizes import SizeLike
-from .latexnames import latex_name
+from .latexnames import latex_name as latex_name  # also the name in labels and fractions
 from .notation import Prec, notation
 
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")

@@ -7,6 +7,8 @@ argument when it is a size or an integer offset (``unvec(v, m)``, ``tril(X, -1)`
 
 from __future__ import annotations
 
+import re
+
 from .. import sizes
 from ..errors import JacliError
 from ..expr import Expr
@@ -97,7 +99,7 @@ class Reader:
         if not self.at("op", "(") or self.tok.col != t.col + len(t.text):
             if spec.bare:
                 return Expr(t.text, (), None, col=t.col)
-            if spec.named:
+            if spec.named:  # K or D alone is a matrix of the user's
                 return Expr("name", (), t.text, col=t.col)
             raise self.error(f"{t.text} needs its sizes, as in {spec.example}", t.col)
         opener = self.advance()
@@ -116,6 +118,43 @@ class Reader:
         if len(sizes) == 1:
             sizes.append(1)
         return Expr(t.text, (), tuple(sizes), col=t.col)
+
+    def _parse_subscripted(self, t: Token) -> Expr | None:
+        """subscripted = "I_" (SIZE | "{" size "}") | "K_" "{" size ("," | " ") size "}"
+        (the seeds' and jacli's LaTeX: I_m, I_3, I_{m n}, K_{q m}, K_{5,2}); None for a name
+        that merely holds '_' (x_1, log_det)."""
+        m = _SUBSCRIPTED.fullmatch(t.text)
+        if m is None or m.group(1) not in ("I", "K", "T") or (m.group(1) == "T" and "{" not in t.text):  # T_qm: a name
+            if "{" in t.text:
+                plain = re.sub(r"[{}\s]", "", t.text)
+                raise self.error(f"'{t.text}': a name is letters, digits and '_', without braces: write {plain}", t.col)
+            return None
+        base, inner = m.group(1), (m.group(2) if m.group(2) is not None else m.group(3)).strip()
+        words = [w for w in re.split(r"[\s,]+", inner) if w]
+        pair = words if len(words) == 2 else list(inner) if len(inner) == 2 and inner.isalpha() else ["m", "n"]
+        guess = ",".join(pair)
+        if base == "T" or (base == "K" and len(words) != 2):
+            return self._refuse_commutation(t, guess)
+        if base == "I" and len(words) == 1 and len(inner) > 1 and inner.isalpha():  # mn: m n, or one name?
+            raise self.error(
+                f"'{t.text}' is ambiguous: write I({' '.join(inner)}) for the identity of size "
+                f"{' '.join(inner)}, or I({inner}) for a dimension named {inner}",
+                t.col,
+            )
+        parts = [inner] if base == "I" else words
+        got = []
+        for part in parts:
+            sub = Reader(part)
+            got.append(sub._parse_size(Token("name", base, t.col), "I_{m n} or K_{q m}"))
+            if sub.tok.kind != "end":
+                raise self.error(f"cannot read the size '{part}' of '{t.text}'", t.col)
+        return Expr(base, (), got[0] if base == "I" else tuple(got), col=t.col)
+
+    def _refuse_commutation(self, t: Token, guess: str) -> Expr:
+        raise self.error(
+            f"'{t.text}': the commutation matrix is written K({guess}) in jacli (K(m,n) vec(A) = vec(Aᵀ) for A m×n)",
+            t.col,
+        )
 
     def _parse_constant(self, t: Token, example: str) -> Expr:
         """constant = ("vector" | "matrix") "(" ["-"] NUMBER ")"   (every entry the number)"""
@@ -167,6 +206,26 @@ class Reader:
         raise self.error(
             f"{builtin.text} takes sizes (positive integers or dimension names), as in {example}; found {s.shown()}"
         )
+
+
+# a name with a subscript: I_m, I_3, K_{q m}, T_{qm}
+_SUBSCRIPTED = re.compile(r"([A-Za-z])_(?:\{([^{}]*)\}|([A-Za-z0-9]+))")
+
+
+def commutation_hint(name: str) -> str:
+    """For a name such as the seeds' commutation matrix ``T_qm``: what jacli calls it."""
+    m = re.fullmatch(r"T_([A-Za-z])([A-Za-z])", name)
+    return f" (the commutation matrix is written K({m.group(1)},{m.group(2)}) in jacli)" if m else ""
+
+
+def one_name(var: str, names: list[str]) -> str:
+    """Where ``var`` is part of a longer name (``Wa``, ``AXB``): the words that say the name is
+    one name, and how a product is written."""
+    for n in names:
+        if var in n and var != n:
+            spaced = " ".join(re.findall(r"[A-Za-z\u0370-\u03ff][0-9_]*", n))
+            return f" ('{n}' is one name; a product is written with spaces: '{spaced}')"
+    return ""
 
 
 def count(n: int, word: str) -> str:

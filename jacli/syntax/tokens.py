@@ -28,16 +28,32 @@ _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
   | (?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
-  | (?P<name>[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*)
+  | (?P<latexname>\\(?:operatorname|text|mathrm)\{[A-Za-z]+\})
+  | (?P<name>[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*(?:(?<=_)\{[^{}]*\})?)
+  | (?P<latexsup>\^\{\s*-?\s*(?:T|\\top|⊤|[0-9]+)\s*\}|\^\s*\\top\b|\^?⊤)
   | (?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ]+)
   | (?P<sub>[₀₁₂₃₄₅₆₇₈₉]+)
-  | (?P<op>\.\*|\./|\.\^|[-+*@·⊗⊕∘⊙'(),^\[\]/;:\\])
+  | (?P<op>\\(?:otimes|oplus|odot|cdot)(?![A-Za-z])|\\left\(|\\right\)|\.\*|\./|\.\^|[-+*@·⊗⊕∘⊙'(),^\[\]/;:\\])
     """,
     re.VERBOSE,
 )
 
-# Spellings that mean the same operator: the token carries the first form.
-ALIASES = {"·": "*", "⊙": "∘", ".*": "∘"}
+# Spellings that mean the same operator: the token carries the first form. The seeds' LaTeX
+# (\otimes, a^{T}, a^\top, a^⊤, \text{vec}, \left( \right); I_m and I_{m n} in the reader)
+# reads as jacli's own notation.
+ALIASES = {
+    "·": "*",
+    "⊙": "∘",
+    ".*": "∘",
+    **{"\\otimes": "⊗", "\\oplus": "⊕", "\\odot": "∘", "\\cdot": "*", "\\left(": "(", "\\right)": ")"},
+}
+_LATEX_SUP = str.maketrans({"T": "ᵀ", "⊤": "ᵀ", "-": "⁻", **dict(zip("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹", strict=True))})
+
+
+def _superscript(text: str) -> str:
+    """A LaTeX superscript (``^{T}``, ``^{-1}``, ``^\\top``, ``^⊤``) as jacli's own: ``ᵀ``, ``⁻¹``."""
+    inner = re.sub(r"[\s^{}]|\\top", lambda m: "T" if m.group() == "\\top" else "", text)
+    return inner.translate(_LATEX_SUP)
 
 
 class Token(NamedTuple):
@@ -80,6 +96,10 @@ def tokenize(source: str) -> list[Token]:
                 bad = re.match(r"[0-9.eE+-]*", source[pos:])
                 shown = bad.group() if bad else text
                 raise JacliError(f"malformed number '{shown}' at column {pos + 1}", column=pos + 1, source=source)
+            if kind == "latexsup":
+                kind, text = "sup", _superscript(text)
+            elif kind == "latexname":  # \operatorname{vec}, \text{vec}: the function vec
+                kind, text = "name", text[text.index("{") + 1 : -1]
             tokens.append(Token(str(kind), ALIASES.get(text, text), pos + 1))
         pos = m.end()
     tokens.append(Token("end", "", len(source) + 1))

@@ -110,7 +110,8 @@ def _sized_text(latex: str) -> Callable[[Any, Expr], str]:
     return render
 
 
-# K(m,n) vec(A) = vec(Aᵀ) for A m×n (M&N ch. 3, the commutation matrix); Kᵀ = K(n,m)
+# K(m,n) vec(A) = vec(Aᵀ) for A m×n (M&N ch. 3, the commutation matrix); Kᵀ = K(n,m); K without
+# sizes is a name, so that a matrix called K (attention's keys) keeps working
 register(
     Op(
         "K",
@@ -118,7 +119,7 @@ register(
         lambda u, node: (node.attr[0] * node.attr[1],) * 2,
         value=_comm_value,
         transposed=lambda e: Expr("K", (), (e.attr[1], e.attr[0])),
-        notation=Notation(builtin=Builtin(False, (2,), "K(2,3)"), render=_sized_text("K_{{{m}{sep}{n}}}")),
+        notation=Notation(builtin=Builtin(False, (2,), "K(2,3)", named=True), render=_sized_text("K_{{{m}{sep}{n}}}")),
         structure=lambda c, e: c.commutation(*e.attr),
         python=lambda w, e: w.commutation(*e.attr),  # the identity's rows permuted
     )
