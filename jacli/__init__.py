@@ -15,14 +15,29 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .api import Result, check, compile, derive, derive_hessian, differential, explain, hessian, jacobian, operator
+    from .api import (
+        Result,
+        check,
+        compile,
+        derive,
+        derive_hessian,
+        diag,
+        differential,
+        explain,
+        hessian,
+        jacobian,
+        lower,
+        operator,
+        sym,
+        upper,
+    )  # fmt: skip
     from .api.checking import CheckResult
     from .api.sized_check import SizedCheck
     from .errors import ExitCode, JacliError
 
 _API = (
-    "Result", "check", "compile", "derive", "derive_hessian", "differential", "explain", "hessian", "jacobian",
-    "operator",
+    "Result", "check", "compile", "derive", "derive_hessian", "diag", "differential", "explain", "hessian",
+    "jacobian", "lower", "operator", "sym", "upper",
 )  # fmt: skip
 
 
@@ -58,11 +73,15 @@ __all__ = [
     "compile",
     "derive",
     "derive_hessian",
+    "diag",
     "differential",
     "explain",
     "hessian",
     "jacobian",
+    "lower",
     "operator",
+    "sym",
+    "upper",
 ]
 
 

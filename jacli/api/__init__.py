@@ -21,6 +21,7 @@ from .calculus import compile, derive_hessian, differential, explain, hessian, o
 from .derivation import Block, Result
 from .guard import CHECK, DERIVE, JACOBIAN, api_errors
 from .problem import DEFAULT_SEED, Problem, prepare
+from .structures import diag, lower, sym, upper
 
 if TYPE_CHECKING:
     from .checking import CheckResult, Comparison
@@ -50,12 +51,16 @@ __all__ = [
     "compile",
     "derive",
     "derive_hessian",
+    "diag",
     "differential",
     "explain",
     "hessian",
     "jacobian",
+    "lower",
     "operator",
     "prepare",
+    "sym",
+    "upper",
 ]
 
 

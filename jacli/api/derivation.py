@@ -18,7 +18,7 @@ from ..expr import Expr, T, comm, matmul
 from ..expr import vec as vec_of
 from ..io.arrays import size_text
 from ..numeric.evaluate import Budget, Evaluator
-from ..numeric.mapped import Mapped, free_columns
+from ..numeric.mapped import Mapped, Selected, free_columns
 from ..numeric.structured import Structured, assemble
 from ..syntax.printer import latex_name, to_latex, to_text
 from .problem import Problem, budget, held_bytes
@@ -33,7 +33,8 @@ Names = tuple[tuple[str, tuple[int, int]], ...]  # a problem's names and their s
 class Block(NamedTuple):
     """The Jacobian with respect to one variable; for a variable declared symmetric, diagonal
     or triangular (``structure``), with respect to its free entries: ``expr`` is J_vec M
-    (M = D(n), ...), ``vec_expr`` J_vec, and ``partials_expr`` the gradient's second form."""
+    (M = D(n), ...), ``vec_expr`` J_vec, and ``partials_expr`` the gradient's second form.
+    For F = vech(G), ``expr`` is L(k) J_G M and ``vec_expr`` J_G, whose rows are selected."""
 
     var: str
     var_shape: tuple[int, int]
@@ -44,6 +45,7 @@ class Block(NamedTuple):
     structure: str | None = None
     vec_expr: Expr | None = None
     partials_expr: Expr | None = None
+    vech_of: Any = None  # for F = vech(G), G k×k: k, and vec_expr is G's Jacobian (rows selected, L(k) never formed)
 
     @property
     def columns(self) -> Any:
@@ -171,24 +173,32 @@ def _blocks(
     problem = _Derivable(expr, wrt, dict(names), shapes)
     simp = Simplifier(problem.shapes)
     p, q = problem.shape
+    inner = expr.args[0] if expr.op == "vech" and (p, q) != (1, 1) else None  # rows over vech(G)
     blocks = []
     for var in problem.wrt:
         m, n = problem.names[var]
         grad = gradient(problem.expr, var, problem.shapes, simp) if (p, q) == (1, 1) else None
         if grad is not None:
             J = simp(T(vec_of(grad if vec == "col" else T(grad))))
+        elif inner is not None:  # vec(vech(G)) = L(k) vec(G): J_G, its rows selected where evaluated
+            J = jacobian_expr(inner, var, problem.shapes, simp)
+            J = simp(matmul(J, comm(n, m))) if vec == "row" else J
         else:
             J = jacobian_expr(problem.expr, var, problem.shapes, simp)
             if vec == "row":
                 # vec of rows: vecᵣ(F) = vec(Fᵀ) = K(p,q) vec(F) and vec(X) = K(n,m) vecᵣ(X)
                 J = simp(matmul(matmul(comm(p, q), J), comm(n, m)))
         structure = declared.get(var)
-        if structure is None:
+        if structure is None and inner is None:
             blocks.append(Block(var, (m, n), J, to_text(J), to_latex(J), grad))
             continue
-        free = simp(matmul(J, free_map(structure, m)))
-        frobenius, partials = (None, None) if grad is None else structured_gradients(grad, structure, simp)
-        blocks.append(Block(var, (m, n), free, to_text(free), to_latex(free), frobenius, structure, J, partials))
+        free = J if structure is None else simp(matmul(J, free_map(structure, m)))
+        k = None if inner is None else problem.shapes(inner)[0]
+        shown = free if k is None else simp(matmul(Expr("L", (), k), free))
+        frobenius, partials = (None, None)
+        if grad is not None and structure is not None:
+            frobenius, partials = structured_gradients(grad, structure, simp)
+        blocks.append(Block(var, (m, n), shown, to_text(shown), to_latex(shown), frobenius, structure, J, partials, k))
     return tuple(blocks)
 
 
@@ -342,10 +352,12 @@ def compiled(
         return a
 
     def part(b: Block) -> Structured:
-        if b.structure is None or b.vec_expr is None:
+        if b.vec_expr is None:
             return Structured(b.expr, problem.shapes, dense, budget)
-        inner = Structured(b.vec_expr, problem.shapes, dense, budget)  # J_vec, its columns gathered: M never formed
-        return Mapped(inner, b.structure, int(b.var_shape[0]))
+        out = Structured(b.vec_expr, problem.shapes, dense, budget)  # J_vec: its columns gathered, M never formed
+        if b.structure is not None:
+            out = Mapped(out, b.structure, int(b.var_shape[0]))
+        return out if b.vech_of is None else Selected(out, int(b.vech_of))  # rows of vech(G): L(k) never formed
 
     with np.errstate(all="ignore"):
         return [part(b) for b in blocks]

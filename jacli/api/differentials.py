@@ -15,12 +15,15 @@ from ..calculus.simplify import Simplifier
 from ..errors import JacliError
 from ..expr import Expr, T, matmul, name
 from ..io.arrays import as_matrix
+from ..io.specs import Binding, structured
 from ..numeric.evaluate import Budget, Evaluator, check_domains, domain_nodes
+from ..numeric.mapped import free, free_columns, full
 from ..numeric.program import Program
 from ..syntax.notation import notation
 from ..syntax.printer import to_latex, to_text
 from .guard import api_errors
 from .problem import Problem
+from .structures import symmetric_names
 
 if TYPE_CHECKING:
     from .hessians import Hessian
@@ -71,7 +74,9 @@ def _lhs(e: Expr, latex: bool = False) -> str:
 
 def _setup(problem: Problem, variables: tuple[str, ...]) -> tuple[dict[str, str], Shapes, Simplifier]:
     names = {v: differential_name(v, set(problem.names)) for v in variables}
-    shapes = Shapes({**problem.names, **{names[v]: problem.names[v] for v in variables}})
+    symmetric = symmetric_names(problem.structures)  # and their differentials: dS is symmetric too
+    symmetric |= {names[v] for v in variables if v in symmetric}
+    shapes = Shapes({**problem.names, **{names[v]: problem.names[v] for v in variables}}, symmetric)
     return names, shapes, Simplifier(shapes)
 
 
@@ -117,6 +122,10 @@ def directional(
         if value.shape != problem.names[v]:
             raise JacliError(f"--direction {v}: the direction is {value.shape[0]}×{value.shape[1]}, {v} is "
                              f"{problem.names[v][0]}×{problem.names[v][1]}")  # fmt: skip
+        structure = problem.structures.get(v)
+        if structure is not None:  # a direction of a structured variable has its structure
+            b = structured(f"--direction {v}", Binding(value.shape, value, v), structure)
+            directions = {**directions, v: value if b.value is None else b.value}
     variables = tuple(v for v in problem.wrt if v in directions)
     names, shapes, simp = _setup(problem, variables)
     d = Differential(
@@ -154,7 +163,11 @@ class JacobianOperator:
         seed_simp = Simplifier(seed_shapes)
         self.adjoints = [adjoint(problem.expr, v, name(SEED), seed_shapes, seed_simp) for v in problem.wrt]
         p, q = problem.shape
-        self.sizes = [r * c for r, c in (problem.names[v] for v in problem.wrt)]
+        self.structures = [problem.structures.get(v) for v in problem.wrt]  # a declared one: its free entries
+        self.sizes = [
+            r * c if s is None else free_columns(s, r)[0].size
+            for (r, c), s in zip((problem.names[v] for v in problem.wrt), self.structures, strict=True)
+        ]
         self.shape = (p * q, sum(self.sizes))
         check_domains(problem.expr, problem.values, problem.wrt)
         self._held: dict[Expr, np.ndarray] = {}  # values that depend on no direction: inv(X), A X ...
@@ -196,8 +209,10 @@ class JacobianOperator:
     def _split(self, v: np.ndarray) -> list[np.ndarray]:
         v = self._vector(v, self.shape[1], "matvec", "v")
         parts, start = [], 0
-        for var, k in zip(self.problem.wrt, self.sizes):
-            parts.append(v[start : start + k].reshape(self.problem.names[var], order=self.order))
+        for var, k, structure in zip(self.problem.wrt, self.sizes, self.structures, strict=True):
+            shape = self.problem.names[var]
+            part = v[start : start + k]
+            parts.append(part.reshape(shape, order=self.order) if structure is None else full(part, structure, shape))
             start += k
         return parts
 
@@ -214,10 +229,10 @@ class JacobianOperator:
             u = self._vector(u, self.shape[0], "rmatvec", "u")
             seed = {SEED: u.reshape(self.problem.shape, order=self.order)}
             adjoints = self._evaluate(self.adjoints, seed)
-            parts = [
-                np.broadcast_to(a, self.problem.names[var]).reshape(-1, order=self.order)
-                for var, a in zip(self.problem.wrt, adjoints, strict=True)
-            ]
+            parts = []
+            for var, a, structure in zip(self.problem.wrt, adjoints, self.structures, strict=True):
+                a = np.broadcast_to(a, self.problem.names[var])
+                parts.append(a.reshape(-1, order=self.order) if structure is None else free(a, structure))
             return finite(np.concatenate(parts), "Jᵀ u")
 
     def matmat(self, V: Any) -> np.ndarray:

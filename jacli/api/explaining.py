@@ -16,7 +16,7 @@ from ..calculus.explain import (
 from ..errors import JacliError, Option
 from ..sizes import shape_text
 from ..syntax.printer import latex_name, to_latex, to_text
-from .derivation import jacobian_blocks
+from .derivation import Block, free_map, jacobian_blocks
 from .differentials import _setup
 from .problem import Problem
 
@@ -76,14 +76,10 @@ def explain_problem(problem: Problem, vec: str = "col") -> Explanation:
     if problem.shape == (1, 1):
         steps, _ = gradient_steps(problem.expr, names, shapes)
         for b in blocks:
-            steps.append(
-                Step(
-                    _j(problem, b.var),
-                    b.expr,
-                    f"{_j(problem, b.var)} = vec(∂f/∂{b.var})ᵀ",
-                    words="J is vec of the gradient, transposed",
-                )
-            )
+            j = _j(problem, b.var)
+            said = f"{j} = vec(∂f/∂{b.var})ᵀ" + (" over every entry" if b.structure is not None else "")
+            steps.append(Step(j, b.vec_expr or b.expr, said, words="J is vec of the gradient, transposed"))
+            steps += _free_entries(problem, b, names)
         sections.append(Section("The gradient and the Jacobian", tuple(steps)))
     else:
         vstep, found = vec_step(dF, names, shapes)
@@ -91,22 +87,47 @@ def explain_problem(problem: Problem, vec: str = "col") -> Explanation:
         if not steps or steps[-1].expr != vstep.expr:  # the products were combined already
             steps.append(vstep)
         for b in blocks:
-            same = to_text(found[b.var]) == b.formula
+            same = found[b.var] == (b.vec_expr or b.expr)
             said = identified(b.var, names[b.var])
             why = said if same else f"{said}; rearranged as jacli derive prints it"
             words = "the first identification theorem" + ("" if same else "; rearranged as jacli derive prints it")
-            steps.append(Step(_j(problem, b.var), b.expr, why, IDENTIFICATION, words=words))
+            steps.append(Step(_j(problem, b.var), b.vec_expr or b.expr, why, IDENTIFICATION, words=words))
+            steps += _free_entries(problem, b, names)
         sections.append(Section("The Jacobian", tuple(steps)))
     return Explanation(problem, tuple(sections), names)
+
+
+_FREE = {
+    "sym": ("vech({x})", "symmetric", "the duplication matrix, M&N ch. 3"),
+    "lower": ("vech({x})", "lower triangular", "the elimination matrix, M&N ch. 3"),
+    "upper": ("vech({x}ᵀ)", "upper triangular", "the elimination and commutation matrices, M&N ch. 3"),
+    "diag": ("diag({x})", "diagonal", "the columns eᵢ ⊗ eᵢ"),
+}
+
+
+def _free_entries(problem: Problem, b: Block, names: dict[str, str]) -> list[Step]:
+    """For a structured variable: J over its free entries, from vec(dX) = M d(free entries)."""
+    if b.structure is None:
+        return []
+    free, what, cite = _FREE[b.structure]
+    x, dx = b.var, names[b.var]
+    m = free_map(b.structure, b.var_shape[0])
+    shown = to_text(m)
+    why = f"{x} is {what}: vec({dx}) = {shown} {free.format(x=dx)} ({cite}), so J over {free.format(x=x)} is J {shown}"
+    words = f"{x} is {what}: J over its free entries is J times {to_text(m, 'ascii')}"
+    return [Step(_j(problem, b.var), b.expr, why, words=words)]
 
 
 def _j(problem: Problem, var: str) -> str:
     return "J" if len(problem.wrt) == 1 else f"J_{var}"
 
 
+_WORDS = {"sym": " symmetric", "lower": " lower triangular", "upper": " upper triangular", "diag": " diagonal"}
+
+
 def headline(x: Explanation) -> str:
     p = x.problem
-    shapes = ", ".join(f"{n} {shape_text(s)}" for n, s in p.names.items())
+    shapes = ", ".join(f"{n} {shape_text(s)}{_WORDS.get(p.structures.get(n, ''), '')}" for n, s in p.names.items())
     return f"{to_text(p.expr)} wrt {', '.join(p.wrt)}: {shapes}; F is {shape_text(p.shape)}"
 
 

@@ -26,8 +26,9 @@ def lhs(result: Result) -> str:
     """∂vec(F)/∂vec(X), or ∂vec(F)/∂[vec(X), vec(Y)] for several names; ∂vech(S) for a
     variable declared symmetric (its free entries)."""
     vec = "vec" if result.vec == "col" else "vecᵣ"
+    rows = "vech" if result.blocks[0].vech_of is not None else vec
     vars_ = ", ".join(f"{_FREE_NAME.get(b.structure or '', vec)}({b.var})" for b in result.blocks)
-    return f"∂{vec}(F)/∂{vars_}" if len(result.blocks) == 1 else f"∂{vec}(F)/∂[{vars_}]"
+    return f"∂{rows}(F)/∂{vars_}" if len(result.blocks) == 1 else f"∂{rows}(F)/∂[{vars_}]"
 
 
 _FREE_NAME = {"sym": "vech", "lower": "vech", "upper": "vechᵀ", "diag": "diag"}
@@ -35,10 +36,13 @@ _FREE_NAME = {"sym": "vech", "lower": "vech", "upper": "vechᵀ", "diag": "diag"
 
 def shape_line(result: Result) -> str:
     """J's shape and what its rows and columns are."""
-    f = shape_text(result.f_shape)
-    vec = "vec" if result.vec == "col" else "vecᵣ"
+    f, expression = shape_text(result.f_shape), result.expression
+    vec = rows = "vec" if result.vec == "col" else "vecᵣ"
+    k = result.blocks[0].vech_of
+    if k is not None and result.problem is not None:  # rows over vech(F): F is what vech is of
+        f, expression, rows = shape_text((k, k)), to_text(result.problem.expr.args[0]), "vech"
     xs = ", ".join(_columns(b, vec) for b in result.blocks)
-    return f"{shape_text(result.shape)} (rows: {vec} F, F = {result.expression} is {f}; columns: {xs})"
+    return f"{shape_text(result.shape)} (rows: {rows} F, F = {expression} is {f}; columns: {xs})"
 
 
 _FREE = {

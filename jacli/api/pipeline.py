@@ -29,6 +29,7 @@ from ..io.writers import atomic_write, check_output_path
 from .problem import Problem, prepare
 from .request import Request
 from .saving import Derived, Plan, derive_plan
+from .vech import as_vech
 
 if TYPE_CHECKING:  # loaded with the services that need them
     from ..syntax.parser import Parsed
@@ -61,7 +62,7 @@ def problem(
     )
     for warning in p.warnings:
         request.tell(warning)
-    return p
+    return as_vech(p) if o.vech else p
 
 
 def plan_of(request: Request) -> Plan:

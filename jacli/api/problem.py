@@ -19,6 +19,7 @@ from ..syntax.notation import vocabulary
 from ..syntax.parser import Parsed, parse
 from ..syntax.printer import to_text
 from ..syntax.reader import commutation_hint
+from .structures import Declared, symmetric_names
 
 DEFAULT_SEED = 0
 
@@ -88,19 +89,6 @@ class Source(NamedTuple):
 
 def is_size(d: object) -> TypeGuard[int | np.integer[Any]]:
     return isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_))
-
-
-class Declared(NamedTuple):
-    """A binding of the Python API with a declared structure: ``jacli.sym(3)``, ``jacli.sym("n")``,
-    ``jacli.sym(array)``, and likewise ``diag``, ``lower``, ``upper``."""
-
-    binding: Any  # a size, a dimension name, a shape tuple or values
-    structure: str
-
-
-def symmetric_names(structures: Mapping[str, str]) -> frozenset[str]:
-    """The names equal to their transpose: declared symmetric or diagonal."""
-    return frozenset(n for n, s in structures.items() if s in ("sym", "diag"))
 
 
 def to_binding(name: str, value: Any) -> Binding:

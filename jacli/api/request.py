@@ -37,6 +37,7 @@ class Options(NamedTuple):
     formula: bool = False  # a formula is what is shown (LaTeX, Markdown, Python): values only for -o
     python: bool = False  # the Python code is shown: refused before -o saves anything if it cannot be written
     directions: tuple[str, ...] = ()  # --direction NAME=SPEC, read by the service
+    vech: bool = False  # rows over vech(F) for a symmetric F
     # check
     against: str | None = None
     tol: float = 1e-8

@@ -129,6 +129,9 @@ FormatOption = Annotated[
 ]
 
 
+VechOption = Annotated[
+    bool, typer.Option("--vech", help="For a symmetric F: rows over vech(F), its lower triangle (L(n) J).")
+]
 SaveValuesOption = Annotated[
     str | None,
     typer.Option("--save-values", help="Save the values used (given or drawn) to a .npz, to reproduce the run."),
@@ -152,6 +155,7 @@ def derive(
     fmt: FormatOption = Format.auto,
     symbolic: SymbolicOption = False,
     vec: VecOption = Vec.col,
+    vech: VechOption = False,
     gradient: Annotated[bool, typer.Option("--gradient", help="For a scalar F: ∂f/∂X shaped like X.")] = False,
     differential: Annotated[
         bool, typer.Option("--differential", help="The differential dF in matrix form, as Magnus & Neudecker write it.")
@@ -197,6 +201,7 @@ def hessian(
     fmt: FormatOption = Format.auto,
     symbolic: SymbolicOption = False,
     vec: VecOption = Vec.col,
+    vech: VechOption = False,
     sparse: Annotated[bool, typer.Option("--sparse", help="Save a SciPy sparse .npz (-o H.npz).")] = False,
     max_memory: Annotated[
         str | None,

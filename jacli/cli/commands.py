@@ -80,6 +80,7 @@ def request_of(kind: str, params: dict[str, Any], share: int = 1) -> Request:
         python=fmt == "python",
         directions=tuple(params.get("direction") or ()),
         save_values=params.get("save_values"),
+        vech=bool(params.get("vech")),
     )
     return Request(source, bindings, options, tell=warning)
 

@@ -18,6 +18,7 @@ from ..api.derivation import Result, column_label, entry_label, formula_of, late
 from ..api.formats import chosen_line, lhs, markdown, python_source, shape_line
 from ..errors import JacliError
 from ..io.writers import format_rows, json_rows
+from ..numeric.mapped import free_columns
 from ..syntax.printer import to_text
 from .checks import check_record as check_record
 from .checks import describe as describe
@@ -259,6 +260,10 @@ def write_table(
         col_label = lambda j: f"[·,{j}]"  # noqa: E731
     else:
         row_label = lambda i: entry_label("F", i, result.f_shape, result.vec)  # noqa: E731
+        k = result.blocks[0].vech_of
+        if k is not None:  # rows over vech(F): F's lower triangle
+            lower, _ = free_columns("lower", int(k))
+            row_label = lambda i: entry_label("F", int(lower[i]), (int(k), int(k)), "col")  # noqa: E731
         variables = {b.var: b.var_shape for b in result.blocks}
         structures = result.problem.structures if result.problem is not None else None
         col_label = lambda j: column_label(variables, j, result.vec, structures)  # noqa: E731

@@ -33,6 +33,27 @@ def free_columns(structure: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     return upper, np.full(upper.size, -1)
 
 
+def full(s: np.ndarray, structure: str, shape: tuple[int, int]) -> np.ndarray:
+    """The matrix whose free entries are ``s`` (M s, shaped n×n): a symmetric one's (i, j)
+    and (j, i) both s's entry."""
+    first, second = free_columns(structure, shape[0])
+    out = np.zeros(shape[0] * shape[1], dtype=np.result_type(s.dtype, float))
+    out[first] += s
+    pairs = second >= 0
+    out[second[pairs]] += s[pairs]
+    return out.reshape(shape, order="F")
+
+
+def free(a: np.ndarray, structure: str) -> np.ndarray:
+    """Mᵀ vec(A): the adjoint of :func:`full` (a symmetric pair's two entries summed)."""
+    first, second = free_columns(structure, a.shape[0])
+    flat = a.reshape(-1, order="F")
+    out: np.ndarray = flat[first].copy()
+    pairs = second >= 0
+    out[pairs] += flat[second[pairs]]
+    return out
+
+
 class Mapped(Structured):
     """J = J_vec M for a structured variable, written from the compiled J_vec: every method of
     :class:`Structured` a caller uses is answered here (nothing of the parent's state is
@@ -135,3 +156,62 @@ def expand_rows(V: np.ndarray, layout: Layout) -> np.ndarray:
         parts.append(block)
         r0 += first.size
     return np.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
+
+
+class Selected(Structured):
+    """J of vech(G) = L(k) J_G, written from the compiled J_G (``inner``): the rows of the
+    lower triangle's entries, vech's order, selected; no product with L(k)."""
+
+    def __init__(self, inner: Structured, k: int) -> None:
+        self.inner = inner
+        self.rows, _ = free_columns("lower", k)
+        self.shape = (self.rows.size, inner.shape[1])
+        self.dtype = inner.dtype
+        self.fallbacks = inner.fallbacks
+
+    @property
+    def needs_zeros(self) -> bool:
+        return False
+
+    def may_overflow(self, limit: float = 1e300) -> bool:
+        return self.inner.may_overflow(limit)
+
+    def write(self, out: np.ndarray, *, zeroed: bool = False, threads: int | None = None) -> None:
+        for start, stop in self.row_blocks(2**24):
+            self.write_rows(out[start:stop], start, stop, threads=threads)
+
+    def write_rows(
+        self, out: np.ndarray, start: int, stop: int, *, zeroed: bool = False, threads: int | None = None
+    ) -> None:
+        if stop <= start:
+            return
+        wanted = self.rows[start:stop]
+        lo, hi = int(wanted[0]), int(wanted[-1]) + 1  # G's rows from the first wanted to the last
+        full = np.empty((hi - lo, self.shape[1]), dtype=self.dtype)
+        self.inner.write_rows(full, lo, hi, threads=threads)
+        np.take(full, wanted - lo, axis=0, out=out)
+
+    def row_blocks(self, max_bytes: int) -> Iterator[tuple[int, int]]:
+        """Row ranges whose scratch rows of J_G (at most twice as many, and k) take about ``max_bytes``."""
+        step = max(1, max_bytes // (16 * max(self.shape[1], 1)))
+        for start in range(0, self.shape[0], step):
+            yield start, min(start + step, self.shape[0])
+
+    def matvec(self, v: np.ndarray) -> np.ndarray:
+        out: np.ndarray = self.inner.matvec(v)[self.rows]
+        return out
+
+    def rmatvec(self, u: np.ndarray) -> np.ndarray:
+        u = np.asarray(u)
+        full = np.zeros((self.inner.shape[0],) + u.shape[1:], dtype=np.result_type(u.dtype, float))
+        full[self.rows] = u
+        return self.inner.rmatvec(full)
+
+    def nnz_upper(self) -> int:
+        return self.inner.nnz_upper()
+
+    def coo_rows(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        block = np.empty((stop - start, self.shape[1]), dtype=self.dtype)
+        self.write_rows(block, start, stop)
+        r, c = np.nonzero(block)
+        return r.astype(np.int64), c.astype(np.int64), block[r, c]

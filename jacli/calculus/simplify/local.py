@@ -52,34 +52,47 @@ _KEEPS_SYMMETRY = frozenset(
 def symmetric(e: Expr, names: frozenset[str]) -> bool:
     """Whether ``e`` equals its transpose because the names it is built of are declared
     symmetric (S, S⁻¹, S², S + Sᵀ, expm(S), ...): a sufficient test, not a complete one."""
-    if not names:
-        return False
+    return bool(names) and is_symmetric(e, names)
+
+
+def is_symmetric(e: Expr, names: frozenset[str] = frozenset()) -> bool:
+    """Whether ``e`` equals its transpose as written, ``names`` symmetric: Xᵀ X, B S Bᵀ,
+    Xᵀ A X for a symmetric A, A + Aᵀ, S⁻¹, expm(S), ... (sufficient, not complete)."""
     if e.op == "name":
         return e.attr in names
     if e.op in ("I", "num") or (e.op == "ones" and isinstance(e.attr, tuple) and e.attr[0] == e.attr[1]):
         return True
     if e.op == "smul":
-        return symmetric(e.args[1], names)
+        return is_symmetric(e.args[1], names)
     if e.op in ("tril", "triu"):
         return False
+    if e.op == "add":  # each term symmetric, or its transpose another term
+        terms = flatten(e, "add")
+        while terms:
+            t = terms.pop(0)
+            if is_symmetric(t, names):
+                continue
+            partner = next((k for k, u in enumerate(terms) if _transposes(t, u, names)), None)
+            if partner is None:
+                return False
+            terms.pop(partner)
+        return True
     if e.op in _KEEPS_SYMMETRY or REGISTRY[e.op].notation.frechet:
-        return all(symmetric(a, names) for a in e.args)
-    if e.op == "matmul":  # A Aᵀ, Aᵀ A and B S Bᵀ
-        left, right = e.args
-        return (right == Expr("T", (left,)) or left == Expr("T", (right,))) or _sandwich(e, names)
-    return REGISTRY[e.op].arity == 1 and e.op in _ELEMENTWISE and symmetric(e.args[0], names)
+        return all(is_symmetric(a, names) for a in e.args)
+    if e.op == "matmul":  # A Aᵀ, Aᵀ A, B S Bᵀ, Xᵀ A X: the factors a palindrome up to transposes
+        factors = flatten(e, "matmul")
+        k = len(factors)
+        ends = all(_transposes(factors[i], factors[k - 1 - i], names) for i in range(k // 2))
+        return ends and (k % 2 == 0 or is_symmetric(factors[k // 2], names))
+    return REGISTRY[e.op].arity == 1 and e.op in _ELEMENTWISE and is_symmetric(e.args[0], names)
 
 
 _ELEMENTWISE = frozenset({"exp", "log", "sin", "cos", "tan", "sqrt", "tanh", "sinh", "cosh", "abs", "sigmoid"})
 
 
-def _sandwich(e: Expr, names: frozenset[str]) -> bool:
-    """B S Bᵀ with S symmetric."""
-    factors = flatten(e, "matmul")
-    if len(factors) != 3:
-        return False
-    b, mid, bt = factors
-    return bt == Expr("T", (b,)) and symmetric(mid, names)
+def _transposes(a: Expr, b: Expr, names: frozenset[str]) -> bool:
+    """Whether b = aᵀ as written."""
+    return b == Expr("T", (a,)) or a == Expr("T", (b,)) or (a == b and is_symmetric(a, names))
 
 
 def _is_named(e: Expr) -> bool:
